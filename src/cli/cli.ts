@@ -1,0 +1,137 @@
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { readWorkspaceSettings, type Settings } from '../core/settings.ts';
+import { Store } from '../core/store/store.ts';
+import { errorMessage, isUserError, UserError } from '../core/util/errors.ts';
+import type { CliCommand, CliContext } from './command.ts';
+import { COMMANDS } from './commands/index.ts';
+
+const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
+  workspace: { type: 'string', short: 'w' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** The command words: leading arguments that are not options (and not the value of --workspace). */
+function commandWords(argv: string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--workspace' || arg === '-w') i++;
+    else if (!arg.startsWith('-')) words.push(arg);
+  }
+  return words;
+}
+
+function findCommand(words: string[]): CliCommand | undefined {
+  let best: CliCommand | undefined;
+  for (const command of COMMANDS) {
+    const matches = command.path.every((word, i) => words[i] === word);
+    if (matches && (!best || command.path.length > best.path.length)) best = command;
+  }
+  return best;
+}
+
+export function helpText(): string {
+  const lines = [
+    'rvc-studio — RVC Studio\'s core without VS Code',
+    '',
+    'usage: rvc-studio [--workspace DIR] [--json] COMMAND …',
+    '',
+    'Global options:',
+    '  --workspace DIR   the workspace folder (default: the current folder)',
+    '  --json            print one JSON document on stdout',
+    '',
+    'Commands:',
+  ];
+  const width = Math.max(...COMMANDS.map((c) => (c.path.join(' ') + ' ' + c.usage).length));
+  for (const command of COMMANDS) {
+    lines.push(`  ${(command.path.join(' ') + ' ' + command.usage).padEnd(width)}  ${command.summary}`);
+  }
+  lines.push('', 'Exit codes: 0 ok, 1 user error, 2 internal error.');
+  return lines.join('\n') + '\n';
+}
+
+/** Runs one CLI invocation and returns its exit code; never throws. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  let json = argv.includes('--json');
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let store: Store | undefined;
+  try {
+    const words = commandWords(argv);
+    if (words.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+      io.stdout(helpText());
+      return words.length === 0 && !argv.includes('--help') && !argv.includes('-h') ? 1 : 0;
+    }
+    const command = findCommand(words);
+    if (!command) throw new UserError(`Unknown command "${words.join(' ')}". Run "rvc-studio --help" for the list.`, 'usage');
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw new UserError(`${errorMessage(error)}. Usage: rvc-studio ${command.path.join(' ')} ${command.usage}`, 'usage');
+    }
+    json = parsed.values.json === true;
+    const positionals = parsed.positionals.slice(command.path.length);
+    const { min, max } = command.positionals ?? { min: 0, max: 0 };
+    if (positionals.length < min || positionals.length > max) {
+      throw new UserError(`Usage: rvc-studio ${command.path.join(' ')} ${command.usage}`, 'usage');
+    }
+    const workspaceDir = path.resolve(typeof parsed.values.workspace === 'string' ? parsed.values.workspace : process.cwd());
+    let settings: Settings | undefined;
+    const ctx: CliContext = {
+      workspaceDir,
+      json,
+      openStore: () => (store ??= Store.open(workspaceDir)),
+      settings: () => (settings ??= readWorkspaceSettings(workspaceDir)),
+      info: (line) => {
+        if (!json) io.stderr(line + '\n');
+      },
+      warn: (line) => io.stderr(`warning: ${line}\n`),
+      signal: controller.signal,
+    };
+    const result = await command.run(ctx, { positionals, values: parsed.values as CliContextValues });
+    if (json) io.stdout(JSON.stringify(result.json, jsonReplacer, 2) + '\n');
+    else {
+      const text = Array.isArray(result.text) ? result.text.join('\n') : result.text;
+      if (text) io.stdout(text.endsWith('\n') ? text : text + '\n');
+    }
+    return result.exitCode ?? 0;
+  } catch (error) {
+    const user = isUserError(error);
+    const message = user ? error.message : `internal error: ${errorMessage(error)}`;
+    io.stderr(message.split('\n')[0] + '\n');
+    if (!user && process.env.RVC_STUDIO_DEBUG) io.stderr(String((error as Error).stack) + '\n');
+    if (json) {
+      io.stdout(JSON.stringify({ error: { code: user ? error.code : 'internal', message } }) + '\n');
+    }
+    return user ? 1 : 2;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    store?.close();
+  }
+}
+
+type CliContextValues = Record<string, string | boolean | string[] | undefined>;
+
+/** JSON has no NaN or Infinity; the CLI contract spells them as strings. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  }
+  return value;
+}

@@ -1,0 +1,69 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { UserError } from './util/errors.ts';
+
+/**
+ * RVC Studio's settings, the same `rvcStudio.*` keys the extension contributes. The extension reads
+ * them through VS Code's configuration API; the CLI reads the workspace's .vscode/settings.json.
+ * This object is the single source of defaults for both (a unit test checks package.json agrees).
+ */
+export const SETTING_DEFAULTS = {
+  'rvc.root': '',
+  pythonPath: '',
+  engine: 'rvc' as 'rvc' | 'command',
+  device: 'auto' as 'auto' | 'cpu' | 'cuda' | 'mps',
+  'defaults.sampleRate': '40k' as '32k' | '40k' | '48k',
+  'defaults.version': 'v2' as 'v1' | 'v2',
+  'defaults.f0Method': 'rmvpe' as 'pm' | 'harvest' | 'dio' | 'rmvpe' | 'rmvpe_gpu',
+  gpus: '0',
+  'train.batchSize': 4,
+  'train.totalEpoch': 20,
+  'train.saveEveryEpoch': 5,
+  'train.saveLatestOnly': false,
+  'train.saveEveryWeights': true,
+  'train.cacheDataInGpu': false,
+  cpuProcesses: 0,
+  'queue.cpuConcurrency': 1,
+  'command.templates': {} as Record<string, string[]>,
+};
+
+export type SettingKey = keyof typeof SETTING_DEFAULTS;
+export type Settings = { -readonly [K in SettingKey]: (typeof SETTING_DEFAULTS)[K] };
+
+export const SETTINGS_PREFIX = 'rvcStudio.';
+
+export function defaultSettings(): Settings {
+  return structuredClone(SETTING_DEFAULTS) as Settings;
+}
+
+/** Reads `rvcStudio.*` from <workspace>/.vscode/settings.json (JSONC), falling back to defaults. */
+export function readWorkspaceSettings(workspaceDir: string): Settings {
+  const settings = defaultSettings();
+  const file = path.join(workspaceDir, '.vscode', 'settings.json');
+  if (!fs.existsSync(file)) return settings;
+  const errors: ParseError[] = [];
+  const parsed: unknown = parseJsonc(fs.readFileSync(file, 'utf8'), errors, { allowTrailingComma: true });
+  if (errors.length > 0 || parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const first = errors[0];
+    throw new UserError(
+      `${file} is not valid JSON${first ? ` (${printParseErrorCode(first.error)} at offset ${first.offset})` : ''}; fix it or remove the rvcStudio settings from it.`,
+      'bad-settings',
+    );
+  }
+  return applySettings(settings, parsed as Record<string, unknown>, file);
+}
+
+/** Copies known `rvcStudio.*` values over the defaults, refusing values of the wrong type. */
+export function applySettings(settings: Settings, values: Record<string, unknown>, origin: string): Settings {
+  for (const key of Object.keys(SETTING_DEFAULTS) as SettingKey[]) {
+    const value = values[SETTINGS_PREFIX + key];
+    if (value === undefined || value === null) continue;
+    const expected = typeof SETTING_DEFAULTS[key];
+    if (typeof value !== expected || (expected === 'object' && Array.isArray(value))) {
+      throw new UserError(`${origin}: "${SETTINGS_PREFIX}${key}" should be a ${expected}, not ${JSON.stringify(value)}.`, 'bad-settings');
+    }
+    (settings as Record<SettingKey, unknown>)[key] = value;
+  }
+  return settings;
+}

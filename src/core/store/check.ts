@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { Store } from './store.ts';
+import { trainingLogsDir, TrainingRepository } from './trainings.ts';
+
+export type FindingKind =
+  | 'integrity'
+  | 'foreign-key'
+  | 'task-process-gone'
+  | 'logs-folder-missing'
+  | 'artifact-missing'
+  | 'artifact-changed';
+
+export interface Finding {
+  kind: FindingKind;
+  message: string;
+  /** What --repair did about it; absent when it was only reported. */
+  repaired?: string;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  findings: Finding[];
+  repaired: number;
+  unrepaired: number;
+}
+
+/** Is a process with this pid alive? EPERM means it exists but belongs to someone else. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * `db check`: SQLite's own integrity and foreign-key checks, then RVC Studio's: tasks marked running
+ * whose process is gone, trainings whose logs folder vanished, artifacts whose file is missing or
+ * changed. With repair, fixes what has one right answer and reports the rest.
+ */
+export async function checkStore(store: Store, { repair = false } = {}): Promise<CheckReport> {
+  const findings: Finding[] = [];
+  const db = store.db;
+
+  const integrity = db.pragma('integrity_check') as { integrity_check: string }[];
+  for (const row of integrity) {
+    if (row.integrity_check !== 'ok') findings.push({ kind: 'integrity', message: row.integrity_check });
+  }
+
+  const orphans = db.pragma('foreign_key_check') as { table: string; rowid: number | null; parent: string }[];
+  for (const orphan of orphans) {
+    const finding: Finding = {
+      kind: 'foreign-key',
+      message: `${orphan.table} row ${orphan.rowid ?? '?'} points to a missing ${orphan.parent} row`,
+    };
+    if (repair && orphan.rowid !== null) {
+      db.prepare(`DELETE FROM "${orphan.table.replaceAll('"', '""')}" WHERE rowid = ?`).run(orphan.rowid);
+      finding.repaired = 'deleted the orphan row';
+    }
+    findings.push(finding);
+  }
+
+  const running = db.prepare("SELECT id, training_id, step_type, pid FROM training_tasks WHERE status = 'running'").all() as {
+    id: string;
+    training_id: string;
+    step_type: string;
+    pid: number | null;
+  }[];
+  for (const task of running) {
+    if (task.pid !== null && processAlive(task.pid)) continue;
+    const finding: Finding = {
+      kind: 'task-process-gone',
+      message: `task ${task.id} (${task.step_type}) is marked running but its process ${task.pid ?? '(none)'} is gone`,
+    };
+    if (repair) {
+      db.prepare(
+        "UPDATE training_tasks SET status = 'failed', error_msg = 'interrupted (process gone)', finished_at = ? WHERE id = ? AND status = 'running'",
+      ).run(Date.now(), task.id);
+      store.events.emit('taskChanged', { taskId: task.id, trainingId: task.training_id });
+      finding.repaired = 'marked failed: interrupted (process gone)';
+    }
+    findings.push(finding);
+  }
+
+  const trainings = new TrainingRepository(store).list();
+  for (const training of trainings) {
+    const expectsFolder = training.hasPreprocessed || training.status !== 'draft';
+    if (!expectsFolder) continue;
+    let logsDir: string;
+    try {
+      logsDir = trainingLogsDir(store, training);
+    } catch {
+      continue;
+    }
+    if (!fs.existsSync(logsDir)) {
+      findings.push({
+        kind: 'logs-folder-missing',
+        message: `training "${training.name}": its logs folder ${logsDir} is gone (moved or deleted?); restore it or delete the training`,
+      });
+    }
+  }
+
+  const artifacts = db.prepare('SELECT id, training_id, path, size, mtime_ms, sha256 FROM artifacts WHERE deleted_at IS NULL').all() as {
+    id: number;
+    training_id: string;
+    path: string;
+    size: number | null;
+    mtime_ms: number | null;
+    sha256: string | null;
+  }[];
+  for (const artifact of artifacts) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(artifact.path);
+    } catch {
+      stat = undefined;
+    }
+    if (!stat) {
+      const finding: Finding = { kind: 'artifact-missing', message: `${artifact.path} is missing` };
+      if (repair) {
+        db.prepare('UPDATE artifacts SET deleted_at = ? WHERE id = ?').run(Date.now(), artifact.id);
+        store.events.emit('artifactsChanged', { trainingId: artifact.training_id });
+        finding.repaired = 'marked as deleted';
+      }
+      findings.push(finding);
+      continue;
+    }
+    const mtime = Math.floor(stat.mtimeMs);
+    if (artifact.size === stat.size && artifact.mtime_ms === mtime) continue;
+    const finding: Finding = {
+      kind: 'artifact-changed',
+      message: `${artifact.path} changed since it was recorded (size ${artifact.size ?? '?'} → ${stat.size})`,
+    };
+    if (repair) {
+      const sha256 = await sha256File(artifact.path);
+      db.prepare('UPDATE artifacts SET size = ?, mtime_ms = ?, sha256 = ? WHERE id = ?').run(stat.size, mtime, sha256, artifact.id);
+      store.events.emit('artifactsChanged', { trainingId: artifact.training_id });
+      finding.repaired = sha256 === artifact.sha256 ? 'same content; recorded the new size and time' : 'recorded the new size and sha256';
+    }
+    findings.push(finding);
+  }
+
+  const repaired = findings.filter((f) => f.repaired !== undefined).length;
+  return { ok: findings.length === repaired, findings, repaired, unrepaired: findings.length - repaired };
+}

@@ -1,0 +1,21 @@
+/**
+ * A failure the user can fix (bad input, wrong path, refused database). Front ends show its message
+ * as is — one actionable line, no stack trace — and the CLI exits with 1. Anything else is a bug
+ * (exit 2).
+ */
+export class UserError extends Error {
+  override name = 'UserError';
+  readonly code: string;
+  constructor(message: string, code = 'user-error', options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
