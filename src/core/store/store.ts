@@ -21,6 +21,8 @@ export interface OpenStoreOptions {
   schemaDir?: string;
   /** Open without creating or migrating: used by read-only views of untrusted workspaces. */
   readonly?: boolean;
+  /** How long to wait for another process's lock before giving up with a "busy" error. */
+  busyTimeoutMs?: number;
 }
 
 export function storeDirOf(workspaceDir: string): string {
@@ -87,7 +89,7 @@ export class Store {
     refuseUnusableFileWithoutOpening(dbPath, storeDir, known);
     if (options.readonly) {
       if (!fs.existsSync(dbPath)) throw new UserError(`${dbPath} does not exist yet; run "rvc-studio init" in a trusted workspace.`, 'no-store');
-      const db = openConnection(dbPath, storeDir, { readonly: true });
+      const db = openConnection(dbPath, storeDir, { readonly: true, busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
       const version = readUserVersion(db, dbPath, storeDir);
       if (version > known) {
         db.close();
@@ -97,12 +99,13 @@ export class Store {
     }
 
     fs.mkdirSync(storeDir, { recursive: true });
-    const db = openConnection(dbPath, storeDir, { readonly: false });
+    const db = openConnection(dbPath, storeDir, { readonly: false, busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
     try {
-      const version = migrate(db, dbPath, storeDir, migrations);
+        const version = migrate(db, dbPath, storeDir, migrations);
       return new Store(workspaceDir, db, version);
     } catch (error) {
       db.close();
+      if (isBusy(error)) throw busyError(dbPath, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
       throw error;
     }
   }
@@ -190,16 +193,16 @@ function refuseUnusableFileWithoutOpening(dbPath: string, storeDir: string, know
   if (version > known) throw new NewerDatabaseError(dbPath, version, known);
 }
 
-function openConnection(dbPath: string, storeDir: string, { readonly }: { readonly: boolean }): Database {
+function openConnection(dbPath: string, storeDir: string, { readonly, busyTimeoutMs }: { readonly: boolean; busyTimeoutMs: number }): Database {
   const Sqlite = sqlite();
   let db: Database;
   try {
-    db = new Sqlite(dbPath, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
+    db = new Sqlite(dbPath, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
   } catch (error) {
     throw new CorruptDatabaseError(dbPath, errorMessage(error), newestBackupPath(storeDir));
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('foreign_keys = ON');
     if (!readonly) {
       db.pragma('journal_mode = WAL');
@@ -210,7 +213,7 @@ function openConnection(dbPath: string, storeDir: string, { readonly }: { readon
   } catch (error) {
     db.close();
     if (isBusy(error)) {
-      throw new UserError(`${dbPath} is busy (another process holds a lock for more than ${BUSY_TIMEOUT_MS / 1000} s); try again.`, 'db-busy');
+      throw busyError(dbPath, busyTimeoutMs);
     }
     throw new CorruptDatabaseError(dbPath, errorMessage(error), newestBackupPath(storeDir));
   }
@@ -225,7 +228,14 @@ function readUserVersion(db: Database, dbPath: string, storeDir: string): number
   }
 }
 
-function isBusy(error: unknown): boolean {
+export function busyError(dbPath: string, waitedMs: number): UserError {
+  return new UserError(
+    `${dbPath} is busy: another process (a second VS Code window or an rvc-studio command) held its lock for more than ${waitedMs / 1000} s. Try again when it is done.`,
+    'db-busy',
+  );
+}
+
+export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
@@ -315,6 +325,3 @@ export function restoreBackup(workspaceDir: string, backupFile: string, options:
   return previous === undefined ? { restored: source } : { restored: source, previous };
 }
 
-export function nowIso(): string {
-  return new Date(nowMs()).toISOString();
-}
