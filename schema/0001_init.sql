@@ -70,11 +70,16 @@ CREATE TABLE training_tasks (
   log_path        TEXT,
   exit_code       INTEGER,
   exit_signal     TEXT,
-  cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1))
+  cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+  -- added (runner): bytes of the task log already turned into progress and task_logs rows, so a
+  -- restarted runner resumes the tail exactly there. (pid is the detached launcher, which leads the
+  -- step's process group and writes <id>.exit.json.)
+  log_offset      INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE INDEX training_tasks_by_training ON training_tasks (training_id, created_at);
 CREATE INDEX training_tasks_by_status ON training_tasks (status, created_at);
+CREATE INDEX training_tasks_by_chain ON training_tasks (chain_id, chain_seq) WHERE chain_id IS NOT NULL;
 
 CREATE TRIGGER training_tasks_touch AFTER UPDATE ON training_tasks
 WHEN NEW.updated_at = OLD.updated_at

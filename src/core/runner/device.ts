@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import type { Settings } from '../settings.ts';
+import { UserError } from '../util/errors.ts';
+import { packageRoot } from '../util/packageRoot.ts';
+
+export interface ProbeResult {
+  python: string;
+  torch: string | null;
+  cuda: boolean;
+  mps: boolean;
+  gpus: { index: number; name: string; memGb: number }[];
+  error?: string;
+}
+
+export interface DeviceChoice {
+  /** What RVC's scripts are given: cuda:0, mps or cpu. */
+  device: string;
+  isHalf: boolean;
+  /** Seconds per slice for preprocess: 3.7, or 3.0 without half precision or on a card of 4 GB or less. */
+  preprocessPer: number;
+  /** Number of CUDA cards seen, null when not probed. */
+  gpuCount: number | null;
+  source: 'setting' | 'probe';
+}
+
+export function pythonScript(name: string): string {
+  return path.join(packageRoot(), 'src', 'core', 'runner', 'python', name);
+}
+
+/** Runs python/probe_device.py with the user's Python; a UserError when that Python does not run. */
+export function probeDevice(python: string, cwd: string): ProbeResult {
+  const result = spawnSync(python, [pythonScript('probe_device.py')], { cwd, encoding: 'utf8', timeout: 60_000, windowsHide: true });
+  if (result.error || result.status !== 0) {
+    const why = result.error ? result.error.message : (result.stderr || result.stdout || `exit ${result.status}`).trim().split('\n').slice(-1)[0];
+    throw new UserError(`The Python ${python} does not run (${why}); set rvcStudio.pythonPath to the Python of your RVC install.`, 'bad-python');
+  }
+  const line = result.stdout.trim().split('\n').slice(-1)[0] ?? '';
+  try {
+    return JSON.parse(line) as ProbeResult;
+  } catch {
+    throw new UserError(`The Python ${python} printed something unexpected when asked for its device: ${line.slice(0, 200)}`, 'bad-python');
+  }
+}
+
+/** The GTX 16xx / P40 / P10 / 10x0 cards where RVC's config.py turns half precision off. */
+export function supportsHalf(gpuName: string): boolean {
+  const upper = gpuName.toUpperCase();
+  if (gpuName.includes('16') && !upper.includes('V100')) return false;
+  return !(upper.includes('P40') || upper.includes('P10') || /10[678]0/.test(gpuName));
+}
+
+/**
+ * The device the way RVC's configs/config.py picks it (first CUDA card as cuda:0 with half
+ * precision where the card supports it, else Apple MPS, else CPU; no half precision off CUDA),
+ * unless the `device` setting forces one.
+ */
+export function chooseDevice(setting: Settings['device'], probe: () => ProbeResult): DeviceChoice {
+  if (setting === 'cpu') return { device: 'cpu', isHalf: false, preprocessPer: 3.0, gpuCount: null, source: 'setting' };
+  if (setting === 'mps') return { device: 'mps', isHalf: false, preprocessPer: 3.0, gpuCount: null, source: 'setting' };
+  const found = probe();
+  if (setting === 'cuda' || found.cuda) {
+    if (setting === 'cuda' && !found.cuda) {
+      throw new UserError(
+        `rvcStudio.device is "cuda" but the Python ${found.python} sees no CUDA card${found.torch ? '' : ' (it cannot import torch)'}; set it to "auto" or "cpu".`,
+        'no-cuda',
+      );
+    }
+    const first = found.gpus[0];
+    const isHalf = first ? supportsHalf(first.name) : true;
+    const smallCard = first !== undefined && first.memGb <= 4;
+    return { device: 'cuda:0', isHalf, preprocessPer: isHalf && !smallCard ? 3.7 : 3.0, gpuCount: found.gpus.length, source: 'probe' };
+  }
+  if (!found.torch) {
+    throw new UserError(
+      `The Python ${found.python ? `(${found.python}) ` : ''}given in rvcStudio.pythonPath cannot import torch${found.error ? ` (${found.error})` : ''}; point it at the Python of your RVC install's environment.`,
+      'no-torch',
+    );
+  }
+  if (found.mps) return { device: 'mps', isHalf: false, preprocessPer: 3.0, gpuCount: 0, source: 'probe' };
+  return { device: 'cpu', isHalf: false, preprocessPer: 3.0, gpuCount: 0, source: 'probe' };
+}

@@ -1,0 +1,148 @@
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { processAlive } from '../store/check.ts';
+import type { Store } from '../store/store.ts';
+import { UserError } from '../util/errors.ts';
+import { packageRoot } from '../util/packageRoot.ts';
+import { resolveInside } from '../util/paths.ts';
+import type { ExitRecord, LaunchProcess, LaunchSpec, StartedRecord } from './launcherWorker.ts';
+
+export type { ExitRecord, LaunchProcess, StartedRecord };
+
+const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface TaskFiles {
+  dir: string;
+  spec: string;
+  log: string;
+  exit: string;
+  started: string;
+}
+
+/** <workspace>/.rvc-studio/tasks: one log, spec, started and exit file per task. */
+export function tasksDirOf(store: Store): string {
+  return resolveInside(store.storeDir, 'tasks');
+}
+
+export function taskFiles(store: Store, taskId: string): TaskFiles {
+  if (!TASK_ID.test(taskId)) throw new Error(`not a task id: ${taskId}`);
+  const dir = tasksDirOf(store);
+  return {
+    dir,
+    spec: resolveInside(dir, `${taskId}.spec.json`),
+    log: resolveInside(dir, `${taskId}.log`),
+    exit: resolveInside(dir, `${taskId}.exit.json`),
+    started: resolveInside(dir, `${taskId}.started.json`),
+  };
+}
+
+/**
+ * The launcher script: the bundled dist/workers/launcherWorker.js when we run from a bundle, the
+ * TypeScript source (run by Node's type stripping) when we run from src/ under tests or the CLI.
+ */
+export function launcherScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return path.join(path.dirname(here), 'launcherWorker.ts');
+  return path.join(packageRoot(), 'dist', 'workers', 'launcherWorker.js');
+}
+
+/**
+ * Starts the step's processes under a detached launcher and returns the launcher's pid, which is
+ * also the process group id: signalling -pid reaches the step and everything it spawned.
+ */
+export function launch(store: Store, taskId: string, plan: { cwd: string; processes: LaunchProcess[] }): number {
+  const files = taskFiles(store, taskId);
+  fs.mkdirSync(files.dir, { recursive: true });
+  for (const stale of [files.exit, files.started]) fs.rmSync(stale, { force: true });
+  const spec: LaunchSpec = { taskId, cwd: plan.cwd, processes: plan.processes, logPath: files.log, exitPath: files.exit, startedPath: files.started };
+  fs.writeFileSync(files.spec, JSON.stringify(spec, null, 2) + '\n');
+  const child = spawn(process.execPath, [launcherScript(), files.spec], {
+    detached: true,
+    stdio: 'ignore',
+    cwd: plan.cwd,
+    // Inside VS Code process.execPath is the editor's binary; this makes it behave as plain Node.
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    windowsHide: true,
+  });
+  if (child.pid === undefined) throw new UserError(`Could not start the task launcher (${process.execPath}).`, 'launch-failed');
+  child.on('error', () => undefined);
+  child.unref();
+  return child.pid;
+}
+
+export function readJsonFile<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readExitRecord(store: Store, taskId: string): ExitRecord | undefined {
+  return readJsonFile<ExitRecord>(taskFiles(store, taskId).exit);
+}
+
+export function readStartedRecord(store: Store, taskId: string): StartedRecord | undefined {
+  return readJsonFile<StartedRecord>(taskFiles(store, taskId).started);
+}
+
+/**
+ * Is this task's launcher still running? A bare pid check could be fooled by the pid being reused
+ * after a reboot, so on Linux the process's command line must also name the task.
+ */
+export function launcherAlive(pid: number | null, taskId: string): boolean {
+  if (pid === null || pid <= 0 || !processAlive(pid)) return false;
+  if (process.platform !== 'linux') return true;
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.includes(taskId)) return false;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat); // a zombie has finished; its parent just has not reaped it
+  } catch {
+    return false;
+  }
+}
+
+/** Does any process of the group led by pid remain (the launcher may be gone, a grandchild not)? */
+export function groupAlive(pgid: number): boolean {
+  if (process.platform === 'win32') return processAlive(pgid);
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  if (process.platform === 'win32') {
+    // No process groups on Windows: taskkill /T walks the tree instead.
+    spawnSync('taskkill', ['/pid', String(pgid), '/T', ...(signal === 'SIGKILL' ? ['/F'] : [])], { windowsHide: true });
+    return;
+  }
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/**
+ * Cancel: SIGTERM to the whole group, then SIGKILL to whatever is left after the grace period.
+ * Resolves when no process of the group remains (or, for a group that ignores SIGKILL, never
+ * sooner than the grace period plus one second).
+ */
+export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
+  signalGroup(pgid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  let wait = 10;
+  while (groupAlive(pgid) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 200);
+  }
+  if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+  const hardDeadline = Date.now() + 1000;
+  while (groupAlive(pgid) && Date.now() < hardDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}

@@ -1,0 +1,65 @@
+import type { Training } from '../store/trainings.ts';
+
+/** The five RVC pipeline steps, in the order a training goes through them. */
+export const STEP_TYPES = ['preprocess', 'extract_f0', 'extract_feature', 'train_model', 'train_index'] as const;
+export type StepType = (typeof STEP_TYPES)[number];
+
+export const TASK_STATUSES = ['queued', 'running', 'success', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const FINAL_STATUSES: readonly TaskStatus[] = ['success', 'failed', 'cancelled'];
+
+export function isStepType(value: string): value is StepType {
+  return (STEP_TYPES as readonly string[]).includes(value);
+}
+
+export function isFinal(status: TaskStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+/**
+ * Steps that hold a GPU when the device is CUDA: feature extraction and training always, f0
+ * extraction only with rmvpe_gpu. preprocess and train_index are CPU work.
+ */
+export function usesGpu(step: StepType, f0Method: string): boolean {
+  if (step === 'extract_feature' || step === 'train_model') return true;
+  return step === 'extract_f0' && f0Method === 'rmvpe_gpu';
+}
+
+/**
+ * What a step needs done first, checked against the training's state when the task is claimed; the
+ * message says which step to run.
+ */
+export function unmetDependency(step: StepType, training: Training): string | undefined {
+  const run = (needed: string): string => `run "${needed}" for "${training.name}" first`;
+  switch (step) {
+    case 'preprocess':
+      return undefined;
+    case 'extract_f0':
+      if (!training.ifF0) return `"${training.name}" is a model without pitch guidance (f0 off); it has no f0 to extract`;
+      return training.hasPreprocessed ? undefined : `extract_f0 needs the sliced audio of preprocess: ${run('preprocess')}`;
+    case 'extract_feature':
+      return training.hasPreprocessed ? undefined : `extract_feature needs the sliced audio of preprocess: ${run('preprocess')}`;
+    case 'train_model':
+      return training.hasExtracted ? undefined : `train_model needs the extracted features${training.ifF0 ? ' and f0' : ''}: ${run(training.hasPreprocessed ? 'extract_feature' : 'preprocess')}`;
+    case 'train_index':
+      return training.hasExtracted ? undefined : `train_index needs the extracted features: ${run(training.hasPreprocessed ? 'extract_feature' : 'preprocess')}`;
+    default: {
+      const never: never = step;
+      return never;
+    }
+  }
+}
+
+/** The steps `run NAME all` still has to do, in order, judged by the training's state. */
+export function remainingSteps(training: Training): StepType[] {
+  const steps: StepType[] = [];
+  if (!training.hasPreprocessed) steps.push('preprocess');
+  if (!training.hasExtracted) {
+    if (training.ifF0) steps.push('extract_f0');
+    steps.push('extract_feature');
+  }
+  if (training.status !== 'finished') steps.push('train_model');
+  steps.push('train_index');
+  return steps;
+}

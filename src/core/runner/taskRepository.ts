@@ -1,0 +1,338 @@
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../store/store.ts';
+import { UserError } from '../util/errors.ts';
+import { nowMs } from '../util/time.ts';
+import type { StepType, TaskStatus } from './steps.ts';
+
+export type TaskLogLevel = 'INFO' | 'WARN' | 'ERROR';
+
+/** Everything a task was started with, kept so a retry repeats it and a model can be traced back. */
+export interface TaskSnapshot {
+  engine: 'rvc' | 'command';
+  /** Every parameter, by the WebUI's names (total_epoch, batch_size, …), after settings and --set. */
+  params: Record<string, string | number | boolean>;
+  /** Filled in when the task launches: the exact processes, working folder and environment. */
+  plan?: TaskPlan;
+  training: { name: string; logsDir: string };
+}
+
+export interface TaskPlan {
+  cwd: string;
+  processes: { command: string; args: string[]; env?: Record<string, string> }[];
+  device: { device: string; isHalf: boolean; source: string };
+  /** Facts the output check needs: dataset entries, the weights file expected, … */
+  expect: Record<string, unknown>;
+}
+
+export interface Task {
+  id: string;
+  trainingId: string;
+  stepType: StepType;
+  status: TaskStatus;
+  pid: number | null;
+  snapshot: TaskSnapshot;
+  errorMsg: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  updatedAt: number;
+  progress: number | null;
+  etaMs: number | null;
+  gpuId: string | null;
+  chainId: string | null;
+  chainSeq: number | null;
+  retryOf: string | null;
+  claimedBy: string | null;
+  logPath: string | null;
+  exitCode: number | null;
+  exitSignal: string | null;
+  cancelRequested: boolean;
+  logOffset: number;
+}
+
+interface TaskRow {
+  id: string;
+  training_id: string;
+  step_type: StepType;
+  status: TaskStatus;
+  pid: number | null;
+  config_snapshot: string;
+  error_msg: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+  progress: number | null;
+  eta_ms: number | null;
+  gpu_id: string | null;
+  chain_id: string | null;
+  chain_seq: number | null;
+  retry_of: string | null;
+  claimed_by: string | null;
+  log_path: string | null;
+  exit_code: number | null;
+  exit_signal: string | null;
+  cancel_requested: number;
+  log_offset: number;
+}
+
+function fromRow(row: TaskRow): Task {
+  return {
+    id: row.id,
+    trainingId: row.training_id,
+    stepType: row.step_type,
+    status: row.status,
+    pid: row.pid,
+    snapshot: JSON.parse(row.config_snapshot) as TaskSnapshot,
+    errorMsg: row.error_msg,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    updatedAt: row.updated_at,
+    progress: row.progress,
+    etaMs: row.eta_ms,
+    gpuId: row.gpu_id,
+    chainId: row.chain_id,
+    chainSeq: row.chain_seq,
+    retryOf: row.retry_of,
+    claimedBy: row.claimed_by,
+    logPath: row.log_path,
+    exitCode: row.exit_code,
+    exitSignal: row.exit_signal,
+    cancelRequested: row.cancel_requested === 1,
+    logOffset: row.log_offset,
+  };
+}
+
+export interface NewTask {
+  trainingId: string;
+  stepType: StepType;
+  snapshot: TaskSnapshot;
+  gpuId: string | null;
+  chainId?: string | null;
+  chainSeq?: number | null;
+  retryOf?: string | null;
+}
+
+export interface ClaimLimits {
+  cpuConcurrency: number;
+  /** Only these tasks may be claimed (a `run` command works on its own tasks only). */
+  only?: ReadonlySet<string>;
+}
+
+export interface TaskLogEntry {
+  level: TaskLogLevel;
+  message: string;
+}
+
+export interface TaskLogRow extends TaskLogEntry {
+  id: number;
+  createdAt: number;
+}
+
+/** The GPU ids a task holds: "0-1" holds 0 and 1. */
+export function gpuIds(gpuId: string | null): string[] {
+  return gpuId ? gpuId.split('-').filter(Boolean) : [];
+}
+
+/** training_tasks and task_logs: the queue's rows. Emits taskChanged after each commit. */
+export class TaskRepository {
+  private readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  insert(tasks: NewTask[]): Task[] {
+    const ids = tasks.map(() => randomUUID());
+    const now = nowMs();
+    this.store.transaction(() => {
+      const insert = this.store.db.prepare(
+        `INSERT INTO training_tasks (id, training_id, step_type, status, config_snapshot, created_at, updated_at, gpu_id, chain_id, chain_seq, retry_of)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      tasks.forEach((task, i) => {
+        insert.run(ids[i], task.trainingId, task.stepType, JSON.stringify(task.snapshot), now, now, task.gpuId, task.chainId ?? null, task.chainSeq ?? null, task.retryOf ?? null);
+      });
+    });
+    const created = ids.map((id) => this.get(id));
+    for (const task of created) this.emitChanged(task);
+    return created;
+  }
+
+  get(id: string): Task {
+    const row = this.store.db.prepare('SELECT * FROM training_tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    if (!row) throw new UserError(`No task with id ${id}.`, 'no-task');
+    return fromRow(row);
+  }
+
+  /** A full id or a unique prefix of one, as users copy them from `task list`. */
+  resolve(idOrPrefix: string): Task {
+    const prefix = idOrPrefix.trim().toLowerCase();
+    if (!/^[0-9a-f-]{1,36}$/.test(prefix)) throw new UserError(`"${idOrPrefix}" is not a task id (ids look like 3f2a9c1e-…).`, 'no-task');
+    const rows = this.store.db
+      .prepare("SELECT * FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id LIMIT 2")
+      .all(prefix, prefix) as TaskRow[];
+    if (rows.length === 0) throw new UserError(`No task id starts with "${idOrPrefix}". "rvc-studio task list" shows the tasks.`, 'no-task');
+    if (rows.length > 1 && rows[0]!.id !== prefix) {
+      throw new UserError(`"${idOrPrefix}" matches more than one task; type more of the id.`, 'ambiguous-task');
+    }
+    return fromRow(rows[0]!);
+  }
+
+  list(options: { trainingId?: string; status?: TaskStatus; limit?: number } = {}): Task[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.trainingId) {
+      where.push('training_id = ?');
+      params.push(options.trainingId);
+    }
+    if (options.status) {
+      where.push('status = ?');
+      params.push(options.status);
+    }
+    const rows = this.store.db
+      .prepare(
+        `SELECT * FROM training_tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+          ORDER BY created_at DESC, coalesce(chain_seq, 0) DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...params, options.limit ?? 200) as TaskRow[];
+    return rows.map(fromRow);
+  }
+
+  running(): Task[] {
+    return (this.store.db.prepare("SELECT * FROM training_tasks WHERE status = 'running'").all() as TaskRow[]).map(fromRow);
+  }
+
+  /**
+   * Claims the next task that may start now, atomically: two runner processes (two VS Code windows,
+   * a window and a CLI worker) never claim the same row. Rules: tasks of one training run one at a
+   * time in the order they were queued; a GPU step waits until none of its GPU ids is busy; CPU steps
+   * run at most cpuConcurrency at a time across all runners.
+   */
+  claimNext(runnerId: string, limits: ClaimLimits): Task | undefined {
+    const claimed = this.store.transaction(() => {
+      const running = this.store.db.prepare("SELECT training_id, gpu_id FROM training_tasks WHERE status = 'running'").all() as {
+        training_id: string;
+        gpu_id: string | null;
+      }[];
+      const busyTrainings = new Set(running.map((r) => r.training_id));
+      const busyGpus = new Set(running.flatMap((r) => gpuIds(r.gpu_id)));
+      let cpuRunning = running.filter((r) => r.gpu_id === null).length;
+      const queued = this.store.db
+        .prepare("SELECT id, training_id, gpu_id FROM training_tasks WHERE status = 'queued' ORDER BY created_at, coalesce(chain_seq, 0), rowid")
+        .all() as { id: string; training_id: string; gpu_id: string | null }[];
+      for (const candidate of queued) {
+        const blocked = busyTrainings.has(candidate.training_id);
+        // Whatever happens to this one, later tasks of its training wait behind it.
+        busyTrainings.add(candidate.training_id);
+        if (blocked) continue;
+        if (limits.only && !limits.only.has(candidate.id)) continue;
+        const gpus = gpuIds(candidate.gpu_id);
+        if (gpus.length > 0 ? gpus.some((g) => busyGpus.has(g)) : cpuRunning >= limits.cpuConcurrency) continue;
+        const row = this.store.db
+          .prepare("UPDATE training_tasks SET status = 'running', claimed_by = ?, started_at = ? WHERE id = ? AND status = 'queued' RETURNING *")
+          .get(runnerId, nowMs(), candidate.id) as TaskRow | undefined;
+        if (row) return fromRow(row);
+        if (gpus.length > 0) gpus.forEach((g) => busyGpus.add(g));
+        else cpuRunning++;
+      }
+      return undefined;
+    });
+    if (claimed) this.emitChanged(claimed);
+    return claimed;
+  }
+
+  markLaunched(id: string, pid: number, logPath: string, snapshot: TaskSnapshot): Task {
+    this.store.db
+      .prepare('UPDATE training_tasks SET pid = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?')
+      .run(pid, logPath, JSON.stringify(snapshot), id);
+    const task = this.get(id);
+    this.emitChanged(task);
+    return task;
+  }
+
+  /** Takes over a running task whose runner died; false when another live runner got there first. */
+  adopt(id: string, fromRunner: string | null, runnerId: string): boolean {
+    const result = this.store.db
+      .prepare("UPDATE training_tasks SET claimed_by = ? WHERE id = ? AND status = 'running' AND claimed_by IS ?")
+      .run(runnerId, id, fromRunner);
+    return result.changes === 1;
+  }
+
+  /** Progress, ETA, the log position and the notable lines, committed together so none is doubled on restart. */
+  recordLog(id: string, update: { logOffset: number; progress?: number | null; etaMs?: number | null; lines: TaskLogEntry[] }): void {
+    this.store.transaction(() => {
+      const insert = this.store.db.prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)');
+      const now = nowMs();
+      for (const line of update.lines) insert.run(id, line.level, line.message, now);
+      const sets = ['log_offset = ?'];
+      const params: unknown[] = [update.logOffset];
+      if (update.progress !== undefined) {
+        sets.push('progress = ?');
+        params.push(update.progress);
+      }
+      if (update.etaMs !== undefined) {
+        sets.push('eta_ms = ?');
+        params.push(update.etaMs);
+      }
+      this.store.db.prepare(`UPDATE training_tasks SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    });
+  }
+
+  addLog(id: string, level: TaskLogLevel, message: string): void {
+    this.store.db.prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)').run(id, level, message, nowMs());
+  }
+
+  logs(id: string, { afterId = 0, limit = 1000 } = {}): TaskLogRow[] {
+    return (
+      this.store.db.prepare('SELECT id, level, message, created_at FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?').all(id, afterId, limit) as {
+        id: number;
+        level: TaskLogLevel;
+        message: string;
+        created_at: number;
+      }[]
+    ).map((r) => ({ id: r.id, level: r.level, message: r.message, createdAt: r.created_at }));
+  }
+
+  /**
+   * Moves a queued or running task to its final state; false (and nothing written) when it already
+   * had one, so two processes finalising the same task cannot both win.
+   */
+  finish(
+    id: string,
+    outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg?: string | null; exitCode?: number | null; exitSignal?: string | null; progress?: number | null },
+  ): boolean {
+    const result = this.store.db
+      .prepare(
+        `UPDATE training_tasks SET status = ?, error_msg = ?, exit_code = ?, exit_signal = ?, finished_at = ?, eta_ms = NULL,
+                progress = coalesce(?, progress)
+          WHERE id = ? AND status IN ('queued', 'running')`,
+      )
+      .run(outcome.status, outcome.errorMsg ?? null, outcome.exitCode ?? null, outcome.exitSignal ?? null, nowMs(), outcome.progress ?? null, id);
+    if (result.changes === 1) this.emitChanged(this.get(id));
+    return result.changes === 1;
+  }
+
+  /** The chain stops at its first failure: its later tasks that have not started are cancelled. */
+  cancelRestOfChain(task: Task, reason: string): Task[] {
+    if (!task.chainId || task.chainSeq === null) return [];
+    const rows = this.store.db
+      .prepare(
+        `UPDATE training_tasks SET status = 'cancelled', error_msg = ?, finished_at = ?
+          WHERE chain_id = ? AND chain_seq > ? AND status = 'queued' RETURNING *`,
+      )
+      .all(reason, nowMs(), task.chainId, task.chainSeq) as TaskRow[];
+    const cancelled = rows.map(fromRow);
+    for (const t of cancelled) this.emitChanged(t);
+    return cancelled;
+  }
+
+  requestCancel(id: string): void {
+    this.store.db.prepare('UPDATE training_tasks SET cancel_requested = 1 WHERE id = ?').run(id);
+  }
+
+  private emitChanged(task: Task): void {
+    this.store.events.emit('taskChanged', { taskId: task.id, trainingId: task.trainingId });
+  }
+}
