@@ -134,8 +134,9 @@ export function resolveParams(settings: Settings, training: Training, overrides:
     version: training.modelVersion,
     if_f0: bit(training.ifF0),
     f0_method: training.f0Method,
-    gpus: training.gpuId,
-    gpus_rmvpe: training.gpuId ? `${training.gpuId}-${training.gpuId}` : '',
+    // A training created with --gpu cpu (or none) runs without GPUs.
+    gpus: GPU_LIST.test(training.gpuId) ? training.gpuId : '',
+    gpus_rmvpe: GPU_LIST.test(training.gpuId) ? `${training.gpuId}-${training.gpuId}` : '',
     n_cpu: settings.cpuProcesses > 0 ? settings.cpuProcesses : Math.max(1, Math.ceil(os.cpus().length / 1.5)),
     batch_size: settings['train.batchSize'],
     total_epoch: settings['train.totalEpoch'],

@@ -1,0 +1,187 @@
+import * as fs from 'node:fs';
+import { taskFiles, tasksDirOf } from '../../core/runner/processes.ts';
+import { Runner } from '../../core/runner/runner.ts';
+import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/runner/steps.ts';
+import { TaskRepository } from '../../core/runner/taskRepository.ts';
+import { TrainingRepository } from '../../core/store/trainings.ts';
+import { UserError } from '../../core/util/errors.ts';
+import type { CliCommand, CliContext } from '../command.ts';
+import { describeTask, formatDuration, runUntilDone, taskJson } from './run.ts';
+
+function readFrom(file: string, offset: number): { text: string; offset: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return { text: '', offset };
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= offset) return { text: '', offset };
+    const buffer = Buffer.alloc(size - offset);
+    const read = fs.readSync(fd, buffer, 0, buffer.length, offset);
+    return { text: buffer.subarray(0, read).toString('utf8'), offset: offset + read };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Prints the log as it grows until the task ends; woken by the tasks folder changing, not a busy loop. */
+async function follow(ctx: CliContext, repo: TaskRepository, id: string, write: (text: string) => void): Promise<void> {
+  const file = taskFiles(ctx.openStore(), id).log;
+  let offset = 0;
+  await new Promise<void>((resolve) => {
+    const timers: NodeJS.Timeout[] = [];
+    const finish = (): void => {
+      watcher.close();
+      for (const t of timers) clearInterval(t);
+      resolve();
+    };
+    const pump = (): void => {
+      const next = readFrom(file, offset);
+      offset = next.offset;
+      if (next.text) write(next.text);
+      if (isFinal(repo.get(id).status)) {
+        const rest = readFrom(file, offset);
+        if (rest.text) write(rest.text);
+        finish();
+      }
+    };
+    fs.mkdirSync(tasksDirOf(ctx.openStore()), { recursive: true });
+    const watcher = fs.watch(tasksDirOf(ctx.openStore()), () => pump());
+    // The status changes in SQLite, which the folder watch does not see; a slow tick catches it.
+    timers.push(setInterval(pump, 500));
+    ctx.signal.addEventListener('abort', finish, { once: true });
+    pump();
+  });
+}
+
+export const TASK_COMMANDS: CliCommand[] = [
+  {
+    path: ['task', 'list'],
+    usage: '[--training NAME] [--status queued|running|success|failed|cancelled] [--limit N]',
+    summary: 'list pipeline tasks, newest first',
+    options: { training: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } },
+    run(ctx, { values }) {
+      const store = ctx.openStore();
+      const status = values.status;
+      if (status !== undefined && !(TASK_STATUSES as readonly unknown[]).includes(status)) {
+        throw new UserError(`--status must be one of ${TASK_STATUSES.join(', ')}.`, 'usage');
+      }
+      const limit = values.limit === undefined ? 50 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UserError('--limit must be a positive whole number.', 'usage');
+      const trainingId = typeof values.training === 'string' ? new TrainingRepository(store).require(values.training, { includeDeleted: true }).id : undefined;
+      const tasks = new TaskRepository(store).list({ ...(trainingId ? { trainingId } : {}), ...(status ? { status: status as TaskStatus } : {}), limit });
+      return { json: { tasks: tasks.map(taskJson) }, text: tasks.length ? tasks.map((t) => describeTask(t)) : 'no tasks' };
+    },
+  },
+  {
+    path: ['task', 'show'],
+    usage: 'ID',
+    summary: 'show a task: parameters, command, outcome and its notable log lines',
+    positionals: { min: 1, max: 1 },
+    run(ctx, { positionals }) {
+      const repo = new TaskRepository(ctx.openStore());
+      const task = repo.resolve(positionals[0]!);
+      const logs = repo.logs(task.id);
+      const plan = task.snapshot.plan;
+      const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+      return {
+        json: { task: taskJson(task), logs },
+        text: [
+          describeTask(task),
+          `  id:        ${task.id}`,
+          `  engine:    ${task.snapshot.engine}${plan ? ` on ${plan.device.device}${plan.device.isHalf ? ' (half precision)' : ''}` : ''}`,
+          `  created:   ${when(task.createdAt)}  started: ${when(task.startedAt)}  finished: ${when(task.finishedAt)}`,
+          ...(task.progress !== null ? [`  progress:  ${task.progress}%${task.etaMs !== null ? `, ETA ${formatDuration(task.etaMs)}` : ''}`] : []),
+          ...(task.exitCode !== null || task.exitSignal ? [`  exit:      ${task.exitSignal ?? task.exitCode}`] : []),
+          ...(task.retryOf ? [`  retry of:  ${task.retryOf}`] : []),
+          ...(plan ? [`  cwd:       ${plan.cwd}`, ...plan.processes.map((p) => `  command:   ${JSON.stringify([p.command, ...p.args])}`)] : []),
+          `  params:    ${Object.entries(task.snapshot.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
+          ...(task.logPath ? [`  log:       ${task.logPath}`] : []),
+          ...(task.errorMsg ? ['', task.errorMsg] : []),
+          ...(logs.length ? ['', ...logs.map((l) => `${l.level.padEnd(5)} ${l.message}`)] : []),
+        ],
+      };
+    },
+  },
+  {
+    path: ['task', 'cancel'],
+    usage: 'ID',
+    summary: 'cancel a task (a running one: SIGTERM to its process group, SIGKILL after a grace period)',
+    positionals: { min: 1, max: 1 },
+    async run(ctx, { positionals }) {
+      const runner = new Runner(ctx.openStore(), { settings: ctx.settings });
+      const task = await runner.cancel(positionals[0]!);
+      return { json: { task: taskJson(task) }, text: describeTask(task) };
+    },
+  },
+  {
+    path: ['task', 'retry'],
+    usage: 'ID [--detach]',
+    summary: 'run a failed or cancelled task again with the same parameters and command',
+    positionals: { min: 1, max: 1 },
+    options: { detach: { type: 'boolean' } },
+    async run(ctx, { positionals, values }) {
+      const runner = new Runner(ctx.openStore(), { settings: ctx.settings, only: new Set() });
+      const task = runner.retry(positionals[0]!);
+      if (values.detach === true) return { json: { tasks: [taskJson(task)] }, text: describeTask(task) };
+      return runUntilDone(ctx, runner, [task.id]);
+    },
+  },
+  {
+    path: ['task', 'log'],
+    usage: 'ID [--follow]',
+    summary: "print a task's full log (stdout and stderr of its processes); --follow until it ends",
+    positionals: { min: 1, max: 1 },
+    options: { follow: { type: 'boolean' } },
+    async run(ctx, { positionals, values }) {
+      const repo = new TaskRepository(ctx.openStore());
+      const task = repo.resolve(positionals[0]!);
+      const file = taskFiles(ctx.openStore(), task.id).log;
+      if (values.follow === true && !ctx.json) {
+        await follow(ctx, repo, task.id, (text) => process.stdout.write(text));
+        return { json: null, text: '' };
+      }
+      const text = readFrom(file, 0).text;
+      return { json: { task: taskJson(task), log: text }, text: text || '(the log is empty)' };
+    },
+  },
+  {
+    path: ['worker'],
+    usage: '[--exit-when-idle]',
+    summary: 'run the task queue in this terminal (what an open RVC Studio window does) until Ctrl-C',
+    options: { 'exit-when-idle': { type: 'boolean' } },
+    async run(ctx, { values }) {
+      const store = ctx.openStore();
+      const runner = new Runner(store, { settings: ctx.settings });
+      ctx.info(`worker ${runner.runnerId} started; Ctrl-C stops it (running steps go on and are picked up again).`);
+      const subscription = store.events.on('taskChanged', ({ taskId }) => {
+        const task = runner.tasks.get(taskId);
+        if (task.claimedBy === runner.runnerId && (task.status !== 'running' || task.pid === null)) ctx.info(describeTask(task));
+      });
+      runner.start();
+      await new Promise<void>((resolve) => {
+        const watching: { dispose(): void }[] = [];
+        const stop = (): void => {
+          for (const w of watching) w.dispose();
+          resolve();
+        };
+        ctx.signal.addEventListener('abort', stop, { once: true });
+        if (values['exit-when-idle'] !== true) return;
+        const idle = (): boolean =>
+          (store.db.prepare("SELECT count(*) AS n FROM training_tasks WHERE status IN ('queued', 'running')").get() as { n: number }).n === 0;
+        const check = (): void => {
+          if (idle()) stop();
+        };
+        // Our own tasks end through taskChanged, other workers' through externalChange.
+        watching.push(store.events.on('taskChanged', () => setImmediate(check)), store.events.on('externalChange', check));
+        check();
+      });
+      subscription.dispose();
+      runner.stop();
+      const ran = store.db.prepare('SELECT id FROM training_tasks WHERE claimed_by = ? ORDER BY started_at').all(runner.runnerId) as { id: string }[];
+      return { json: { runnerId: runner.runnerId, claimed: ran.map((r) => r.id) }, text: `worker stopped; it ran ${ran.length} task(s).` };
+    },
+  },
+];
