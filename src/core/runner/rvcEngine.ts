@@ -421,8 +421,11 @@ export const rvcEngine: Engine = {
         const done = /Training is done/.test(logTail) || (/Training is done/.test(trainLog) && newerThan(path.join(logs, 'train.log'), startedAt));
         const weights = plan.expect.weights as string;
         if (isCudaOom(logTail)) {
-          const epochs = [...text.matchAll(/Train Epoch: (\d+)/g)].map((m) => Number(m[1]));
-          const epoch = epochs.length ? Math.max(...epochs) : 1;
+          // The epoch being trained: the last "Train Epoch" line, or the one after the last
+          // finished epoch (Train Epoch lines only come every log_interval steps).
+          const started = [...text.matchAll(/Train Epoch: (\d+)/g)].map((m) => Number(m[1]));
+          const finished = [...text.matchAll(/====> Epoch: (\d+)/g)].map((m) => Number(m[1]) + 1);
+          const epoch = Math.max(1, ...started, ...finished);
           return failure(`CUDA out of memory at epoch ${epoch} — lower the batch size (it is ${ctx.params.batch_size}) and run train_model again.`, logTail);
         }
         if (!done) return failure(`Training ended before its last epoch${exitNote(exit)} and RVC never said "Training is done"; no model was saved.`, logTail);

@@ -40,3 +40,100 @@ describe('runner: the full pipeline against the RVC install test double', () => 
     assert.ok(notable.some((m) => m.includes('====> Epoch: 4')));
   });
 });
+
+describe('runner: failures a user can act on', () => {
+  let bench: Bench;
+  beforeEach(() => {
+    bench = makeBench();
+  });
+  afterEach(() => bench.cleanup());
+
+  it('a training whose child dies of CUDA OOM while the launched process exits 0 is failed, with the epoch and the trace', async () => {
+    bench.createTraining('oom');
+    const tasks = await runAndWait(bench, 'oom', 'all', { batch_size: '64' });
+    const train = tasks.find((t) => t.stepType === 'train_model')!;
+    assert.equal(train.status, 'failed');
+    assert.equal(train.exitCode, 0, 'the launched train.py exited 0, as RVC does');
+    const [sentence, ...lines] = train.errorMsg!.split('\n');
+    assert.equal(sentence, 'CUDA out of memory at epoch 3 — lower the batch size (it is 64) and run train_model again.');
+    assert.ok(lines.some((l) => l.startsWith('torch.OutOfMemoryError: CUDA out of memory')), train.errorMsg!);
+    const index = tasks.find((t) => t.stepType === 'train_index')!;
+    assert.equal(index.status, 'cancelled');
+    assert.match(index.errorMsg!, /train_model before it in the chain failed/);
+    assert.equal(bench.trainings.require('oom').status, 'failed');
+
+    const retry = bench.runner.retry(train.id.slice(0, 8));
+    assert.equal(retry.retryOf, train.id);
+    assert.deepEqual(retry.snapshot, train.snapshot, 'a retry repeats the same snapshot');
+    const [again] = await bench.runner.waitFor([retry.id]);
+    assert.equal(again!.status, 'failed');
+  });
+
+  it('continuing a finished training with more epochs resumes from its latest checkpoint', async () => {
+    bench.createTraining('more');
+    await runAndWait(bench, 'more', 'all');
+    assert.equal(bench.trainings.require('more').status, 'finished');
+    const [task] = await runAndWait(bench, 'more', 'train_model', { total_epoch: '6' });
+    assert.equal(task!.status, 'success', task!.errorMsg ?? '');
+    const log = fs.readFileSync(task!.logPath!, 'utf8');
+    assert.match(log, /resumed at epoch 4/);
+    assert.doesNotMatch(log, /====> Epoch: 1 /);
+    assert.match(log, /====> Epoch: 6 /);
+    assert.equal(bench.trainings.require('more').status, 'finished');
+  });
+
+  it('a missing Python, a wrong RVC folder, an empty dataset and an unmet dependency fail at once with clear messages', async () => {
+    bench.createTraining('no-python');
+    bench.createTraining('wrong-root');
+    bench.createTraining('empty', { files: 0, extra: (dir) => fs.mkdirSync(path.join(dir, '.ipynb_checkpoints')) });
+    bench.createTraining('not-ready');
+    bench.createTraining('bystander');
+    const good = bench.settings;
+    const settingsFor: Record<string, Partial<typeof good>> = {
+      'no-python': { pythonPath: path.join(bench.dir, 'no', 'python') },
+      'wrong-root': { 'rvc.root': bench.dir },
+    };
+    // One runner per odd setting, all on the same store and queue.
+    const outcomes: Record<string, { status: string; error: string }> = {};
+    for (const [name, override] of Object.entries(settingsFor)) {
+      const { Runner } = await import('../../../src/core/runner/runner.ts');
+      const runner = new Runner(bench.store, { settings: () => ({ ...good, ...override }), only: new Set() });
+      const [task] = runner.enqueue(name, 'preprocess');
+      runner.start();
+      const [done] = await runner.waitFor([task!.id]);
+      runner.stop();
+      outcomes[name] = { status: done!.status, error: done!.errorMsg ?? '' };
+    }
+    const [empty] = await runAndWait(bench, 'empty', 'preprocess');
+    const [notReady] = await runAndWait(bench, 'not-ready', 'train_model');
+    const [bystander] = await runAndWait(bench, 'bystander', 'preprocess');
+    assert.equal(outcomes['no-python']!.status, 'failed');
+    assert.match(outcomes['no-python']!.error, /^The Python .*no\/python does not run \(.*ENOENT\); set rvcStudio\.pythonPath to the Python of your RVC install\.$/);
+    assert.equal(outcomes['wrong-root']!.status, 'failed');
+    assert.match(outcomes['wrong-root']!.error, /is not an RVC WebUI folder: infer\/modules\/train\/preprocess\.py is missing/);
+    assert.equal(empty!.status, 'failed');
+    assert.match(empty!.errorMsg!, /holds no audio files .*only \.ipynb_checkpoints; add the recordings to train on\.$/);
+    assert.equal(notReady!.status, 'failed');
+    assert.match(notReady!.errorMsg!, /^train_model needs the extracted features and f0: run "preprocess" for "not-ready" first$/);
+    assert.equal(bystander!.status, 'success', 'the failures disturbed nothing else');
+    assert.equal(bench.trainings.require('empty').status, 'draft');
+    assert.throws(() => bench.runner.enqueue('bystander', 'train_model', { set: { totl_epoch: '3' } }), /Unknown parameter "totl_epoch"/);
+    assert.throws(() => bench.runner.enqueue('bystander', 'train_model', { set: { batch_size: 'many' } }), /batch_size must be a whole number/);
+  });
+
+  it('a dataset with a .ipynb_checkpoints folder and names with spaces train fine', async () => {
+    bench.createTraining('alto demo 2', {
+      datasetName: 'my recordings',
+      extra: (dir) => {
+        fs.mkdirSync(path.join(dir, '.ipynb_checkpoints'));
+        fs.writeFileSync(path.join(dir, '.ipynb_checkpoints', 'alto_01-checkpoint.wav'), 'x');
+      },
+    });
+    const tasks = await runAndWait(bench, 'alto demo 2', 'all');
+    assert.deepEqual(tasks.map((t) => t.status), ['success', 'success', 'success', 'success', 'success'], tasks.map((t) => t.errorMsg).join('\n'));
+    const preprocessLog = fs.readFileSync(path.join(bench.workspace, 'logs', 'alto demo 2', 'preprocess.log'), 'utf8');
+    assert.doesNotMatch(preprocessLog, /Traceback|ipynb/);
+    const warnings = new TaskRepository(bench.store).logs(tasks[0]!.id).filter((l) => l.level === 'WARN');
+    assert.deepEqual(warnings.map((w) => w.message), ['skipped what is not audio in the dataset folder: .ipynb_checkpoints']);
+  });
+});
