@@ -1,0 +1,426 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ChartConfiguration, ChartDataset, Plugin, TooltipItem } from 'chart.js';
+import type { MarkersMessage, PanelSettings, XAxisMode } from '../../src/protocol/metricsPanel.ts';
+import { withAlpha, type ThemeColors } from '../shared/theme.ts';
+import { Chart } from './chartSetup.ts';
+import type { ChartSpec } from './chartGroups.ts';
+import { seriesKey, type Series, type SeriesStore } from './seriesStore.ts';
+import { X_AXIS_LABELS, formatX, stepRangeFor, xOf } from './xAxis.ts';
+
+export interface RunView {
+  trainingId: string;
+  name: string;
+  color: string;
+}
+
+export interface ChartCardProps {
+  spec: ChartSpec;
+  runs: RunView[];
+  compare: boolean;
+  store: SeriesStore;
+  settings: PanelSettings;
+  markers: Map<string, MarkersMessage>;
+  theme: ThemeColors;
+  onRequest: (tags: string[], stepRange: [number, number] | null, maxPoints: number) => void;
+  onReveal: (path: string) => void;
+  onExportPng: (spec: ChartSpec, base64: string) => void;
+}
+
+interface Point {
+  x: number;
+  y: number;
+  /** Index into the series, so tooltips can show the raw value, epoch and time of a smoothed point. */
+  i: number;
+}
+
+interface DatasetMeta {
+  key: string;
+  role: 'raw' | 'smoothed';
+  run: RunView;
+}
+
+type LineChart = Chart<'line', Point[]>;
+
+const DASHES: number[][] = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
+const MARKER_HIT_PX = 5;
+
+function yFor(value: number, logScale: boolean): number {
+  if (!Number.isFinite(value)) return NaN;
+  return logScale && value <= 0 ? NaN : value;
+}
+
+function pointsOf(series: Series, from: number, role: 'raw' | 'smoothed', mode: XAxisMode, logScale: boolean): Point[] {
+  const source = role === 'raw' ? series.values : series.smoothed;
+  const out: Point[] = [];
+  for (let i = from; i < series.steps.length; i++) out.push({ x: xOf(series, i, mode), y: yFor(source[i]!, logScale), i });
+  return out;
+}
+
+interface MarkerLine {
+  x: number;
+  color: string;
+  dash: number[];
+  label: string | null;
+  path: string | null;
+}
+
+/** Where a training's checkpoint/best-epoch markers sit on the current x axis. */
+function markerLines(props: ChartCardProps): MarkerLine[] {
+  const lines: MarkerLine[] = [];
+  const mode = props.settings.xAxis;
+  for (const run of props.runs) {
+    const m = props.markers.get(run.trainingId);
+    if (!m) continue;
+    const reference = props.spec.tags.map((tag) => props.store.get(run.trainingId, tag)).find((s) => s && s.steps.length > 0);
+    const place = (step: number | null, epoch: number | null): number => {
+      if (mode === 'step') return step ?? NaN;
+      if (mode === 'epoch') return epoch ?? NaN;
+      if (!reference || step === null) return NaN;
+      // Time axes: the time of the first logged point at or after the marker's step.
+      const i = reference.steps.findIndex((s) => s >= step);
+      return i < 0 ? NaN : xOf(reference, i, mode);
+    };
+    for (const c of m.checkpoints) {
+      if (c.kind === 'checkpoint_d' || c.kind === 'index') continue;
+      const x = place(c.step, c.epoch);
+      if (Number.isFinite(x)) lines.push({ x, color: withAlpha(run.color, 0.55), dash: c.kind === 'weights' ? [] : [3, 3], label: null, path: c.path });
+    }
+    if (m.bestEpoch) {
+      const x = place(m.bestEpoch.step, m.bestEpoch.epoch);
+      if (Number.isFinite(x)) lines.push({ x, color: props.theme.warning, dash: [], label: `best e${m.bestEpoch.epoch}`, path: null });
+    }
+  }
+  return lines;
+}
+
+export function ChartCard(props: ChartCardProps) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const cardRef = useRef<HTMLElement>(null);
+  const chartRef = useRef<LineChart | null>(null);
+  const metaRef = useRef<DatasetMeta[]>([]);
+  const propsRef = useRef(props);
+  propsRef.current = props;
+  const [zoom, setZoom] = useState<[number, number] | null>(null);
+  const zoomRef = useRef(zoom);
+  zoomRef.current = zoom;
+
+  /** Point and series counts in the DOM: integration tests and screen readers read them. */
+  const publishCounts = () => {
+    const card = cardRef.current;
+    if (!card) return;
+    let points = 0;
+    let series = 0;
+    for (const run of propsRef.current.runs) {
+      for (const tag of propsRef.current.spec.tags) {
+        const s = propsRef.current.store.get(run.trainingId, tag);
+        if (s) {
+          points += s.steps.length;
+          series++;
+        }
+      }
+    }
+    card.dataset['points'] = String(points);
+    card.dataset['series'] = String(series);
+  };
+
+  const buildDatasets = (): ChartDataset<'line', Point[]>[] => {
+    const p = propsRef.current;
+    const meta: DatasetMeta[] = [];
+    const datasets: ChartDataset<'line', Point[]>[] = [];
+    const wide = p.theme.highContrast ? 2.5 : 1.5;
+    p.spec.tags.forEach((tag, tagIndex) => {
+      p.runs.forEach((run, runIndex) => {
+        const series = p.store.get(run.trainingId, tag);
+        if (!series) return;
+        // One training: each tag its own colour. Compare: each run its colour, tags told apart by dash.
+        const color = p.compare ? run.color : p.theme.palette[tagIndex % p.theme.palette.length]!;
+        const dash = p.compare ? DASHES[tagIndex % DASHES.length]! : DASHES[runIndex % DASHES.length]!;
+        const label = p.compare ? `${run.name} · ${tag}` : tag;
+        if (p.settings.showRaw && p.settings.smoothing > 0) {
+          meta.push({ key: seriesKey(run.trainingId, tag), role: 'raw', run });
+          datasets.push({ label: `${label} (raw)`, data: pointsOf(series, 0, 'raw', p.settings.xAxis, p.settings.logScale), borderColor: withAlpha(color, 0.25), borderWidth: 1, borderDash: dash, pointRadius: 0, pointHitRadius: 0 });
+        }
+        meta.push({ key: seriesKey(run.trainingId, tag), role: 'smoothed', run });
+        datasets.push({ label, data: pointsOf(series, 0, 'smoothed', p.settings.xAxis, p.settings.logScale), borderColor: color, borderWidth: wide, borderDash: dash, pointRadius: 0, pointHoverRadius: 3 });
+      });
+    });
+    metaRef.current = meta;
+    return datasets;
+  };
+
+  /**
+   * Scale options are created once (in the config) and then changed leaf by leaf: replacing a
+   * whole object inside chart.options (a resolver proxy) nests proxies until chart.js overflows.
+   */
+  const applyOptions = (chart: LineChart) => {
+    const p = propsRef.current;
+    const z = zoomRef.current;
+    const x = chart.options.scales!['x']!;
+    const y = chart.options.scales!['y']!;
+    x.min = z?.[0];
+    x.max = z?.[1];
+    if (x.title) x.title.text = X_AXIS_LABELS[p.settings.xAxis];
+    y.type = p.settings.logScale ? 'logarithmic' : 'linear';
+    if (x.title) x.title.color = p.theme.muted;
+    for (const scale of [x, y]) {
+      if (scale.ticks) scale.ticks.color = p.theme.muted;
+      if (scale.grid) scale.grid.color = p.theme.grid;
+    }
+  };
+
+  const rebuild = (mode: 'default' | 'none') => {
+    const chart = chartRef.current;
+    if (!chart) return;
+    chart.data.datasets = buildDatasets();
+    applyOptions(chart);
+    chart.update(mode);
+    publishCounts();
+  };
+
+  // Create the chart once; later changes go through rebuild/append, never a new Chart.
+  useEffect(() => {
+    const canvas = canvasRef.current!;
+    let drag: { startX: number; currentX: number } | null = null;
+
+    const overlay: Plugin<'line'> = {
+      id: 'rvcOverlay',
+      beforeDraw(chart) {
+        // An opaque background so an exported PNG looks like the panel, not a transparent sheet.
+        const ctx = chart.ctx;
+        ctx.save();
+        ctx.fillStyle = propsRef.current.theme.background;
+        ctx.fillRect(0, 0, chart.width, chart.height);
+        ctx.restore();
+      },
+      afterDatasetsDraw(chart) {
+        const { ctx, chartArea, scales } = chart;
+        const x = scales['x']!;
+        ctx.save();
+        for (const line of markerLines(propsRef.current)) {
+          const px = x.getPixelForValue(line.x);
+          if (px < chartArea.left || px > chartArea.right) continue;
+          ctx.strokeStyle = line.color;
+          ctx.setLineDash(line.dash);
+          ctx.lineWidth = line.label ? 2 : 1;
+          ctx.beginPath();
+          ctx.moveTo(px, chartArea.top);
+          ctx.lineTo(px, chartArea.bottom);
+          ctx.stroke();
+          if (line.label) {
+            ctx.fillStyle = line.color;
+            ctx.font = '10px sans-serif';
+            ctx.fillText(line.label, Math.min(px + 3, chartArea.right - 40), chartArea.top + 10);
+          }
+        }
+        if (drag) {
+          ctx.fillStyle = withAlpha(propsRef.current.theme.foreground, 0.12);
+          const left = Math.min(drag.startX, drag.currentX);
+          ctx.fillRect(left, chartArea.top, Math.abs(drag.currentX - drag.startX), chartArea.bottom - chartArea.top);
+        }
+        ctx.restore();
+      },
+      afterEvent(chart, args) {
+        const event = args.event;
+        const ex = event.x ?? 0;
+        const area = chart.chartArea;
+        const inside = ex >= area.left && ex <= area.right;
+        if (event.type === 'mousedown' && inside) {
+          drag = { startX: ex, currentX: ex };
+        } else if (event.type === 'mousemove' && drag) {
+          drag.currentX = Math.min(Math.max(ex, area.left), area.right);
+          args.changed = true;
+        } else if (event.type === 'mouseup' && drag) {
+          const { startX, currentX } = drag;
+          drag = null;
+          args.changed = true;
+          if (Math.abs(currentX - startX) > 5) {
+            const scale = chart.scales['x']!;
+            const a = scale.getValueForPixel(Math.min(startX, currentX))!;
+            const b = scale.getValueForPixel(Math.max(startX, currentX))!;
+            // Not from inside chart.js's own event dispatch: updating there recurses in its option resolver.
+            setTimeout(() => zoomTo([a, b]), 0);
+          } else {
+            clickMarker(chart as unknown as LineChart, startX);
+          }
+        } else if (event.type === 'dblclick') {
+          setTimeout(() => zoomTo(null), 0);
+        }
+      },
+    };
+
+    const config: ChartConfiguration<'line', Point[]> = {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        parsing: false,
+        normalized: true,
+        responsive: true,
+        maintainAspectRatio: false,
+        spanGaps: false,
+        events: ['mousedown', 'mousemove', 'mouseup', 'mouseout', 'dblclick'],
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        scales: {
+          x: {
+            type: 'linear',
+            title: { display: true, text: X_AXIS_LABELS[propsRef.current.settings.xAxis] },
+            ticks: { maxRotation: 0, callback: (value) => formatX(Number(value), propsRef.current.settings.xAxis) },
+          },
+          y: { type: 'linear' },
+        },
+        plugins: {
+          tooltip: {
+            filter: (item) => metaRef.current[item.datasetIndex]?.role === 'smoothed',
+            callbacks: {
+              title: (items) => tooltipTitle(items),
+              label: (item) => tooltipLabel(item),
+            },
+          },
+        },
+      },
+      plugins: [overlay],
+    };
+    const chart = new Chart(canvas, config);
+    chartRef.current = chart;
+    rebuild('none');
+
+    const unsubscribe = propsRef.current.store.subscribe((change) => {
+      const keys = new Set(propsRef.current.runs.flatMap((run) => propsRef.current.spec.tags.map((tag) => seriesKey(run.trainingId, tag))));
+      if (change.kind === 'appended') {
+        if (!keys.has(change.key)) return;
+        appendPoints(change.key, change.from);
+      } else if (change.kind === 'replaced') {
+        if (change.keys.some((k) => keys.has(k))) rebuild('none');
+      } else {
+        rebuild('none');
+      }
+    });
+    return () => {
+      unsubscribe();
+      chart.destroy();
+      chartRef.current = null;
+    };
+  }, []);
+
+  /** Live data: push the new points into the existing datasets and redraw without animation. */
+  const appendPoints = (key: string, from: number) => {
+    const chart = chartRef.current;
+    if (!chart) return;
+    const p = propsRef.current;
+    const [trainingId, tag] = key.split('\u0000') as [string, string];
+    const series = p.store.get(trainingId, tag);
+    if (!series) return;
+    // A missing dataset (first points of a new series) needs the full build.
+    if (!metaRef.current.some((m) => m.key === key)) return rebuild('none');
+    metaRef.current.forEach((meta, index) => {
+      if (meta.key !== key) return;
+      const data = chart.data.datasets[index]!.data;
+      if (meta.role === 'smoothed' && data.length !== from) {
+        // The smoothing was recomputed from the start (the series stopped being constant).
+        chart.data.datasets[index]!.data = pointsOf(series, 0, 'smoothed', p.settings.xAxis, p.settings.logScale);
+      } else {
+        for (const point of pointsOf(series, from, meta.role, p.settings.xAxis, p.settings.logScale)) data.push(point);
+      }
+    });
+    chart.update('none');
+    publishCounts();
+  };
+
+  const tooltipTitle = (items: TooltipItem<'line'>[]): string => {
+    const item = items[0];
+    if (!item) return '';
+    const meta = metaRef.current[item.datasetIndex];
+    const point = item.raw as Point;
+    const series = meta && propsRef.current.store.get(meta.run.trainingId, propsRef.current.spec.tags.find((t) => seriesKey(meta.run.trainingId, t) === meta.key)!);
+    if (!series) return '';
+    const parts = [`step ${series.steps[point.i]}`];
+    const epoch = series.epochs[point.i];
+    if (epoch != null) parts.push(`epoch ${epoch}`);
+    const wall = series.wallTimesMs[point.i];
+    if (wall != null) parts.push(new Date(wall).toLocaleString());
+    return parts.join(' · ');
+  };
+
+  const tooltipLabel = (item: TooltipItem<'line'>): string => {
+    const meta = metaRef.current[item.datasetIndex];
+    const point = item.raw as Point;
+    if (!meta) return '';
+    const [trainingId, tag] = meta.key.split('\u0000') as [string, string];
+    const series = propsRef.current.store.get(trainingId, tag);
+    if (!series) return '';
+    const raw = series.values[point.i]!;
+    const smoothed = series.smoothed[point.i]!;
+    const label = item.dataset.label ?? tag;
+    return propsRef.current.settings.smoothing > 0 ? `${label}: ${fmt(smoothed)} (raw ${fmt(raw)})` : `${label}: ${fmt(raw)}`;
+  };
+
+  const clickMarker = (chart: LineChart, px: number) => {
+    const scale = chart.scales['x']!;
+    for (const line of markerLines(propsRef.current)) {
+      if (line.path && Math.abs(scale.getPixelForValue(line.x) - px) <= MARKER_HIT_PX) {
+        propsRef.current.onReveal(line.path);
+        return;
+      }
+    }
+  };
+
+  const zoomTo = (range: [number, number] | null) => {
+    const p = propsRef.current;
+    zoomRef.current = range;
+    setZoom(range);
+    const chart = chartRef.current;
+    const seriesHere = p.runs.flatMap((run) => p.spec.tags.map((tag) => p.store.get(run.trainingId, tag)).filter((s): s is Series => !!s));
+    const stepRange = range ? stepRangeFor(seriesHere, p.settings.xAxis, range[0], range[1]) : null;
+    const width = chart ? Math.round(chart.width * (window.devicePixelRatio || 1)) : 1000;
+    if (chart) {
+      applyOptions(chart);
+      chart.update('none');
+    }
+    // Zoomed in, the same pixels show a narrower range: ask the host for denser points there.
+    p.onRequest(p.spec.tags, stepRange, Math.min(Math.max(width, 200), 4000));
+  };
+
+  // Settings, runs, theme or markers changed: rebuild the datasets (not on live appends).
+  useEffect(() => {
+    rebuild('none');
+  }, [props.settings.xAxis, props.settings.logScale, props.settings.showRaw, props.settings.smoothing, props.runs, props.theme, props.spec.tags.join('\n')]);
+  useEffect(() => {
+    chartRef.current?.update('none');
+  }, [props.markers]);
+  useEffect(() => {
+    // A zoom is in x-axis units; they mean something else on another axis.
+    if (zoomRef.current) zoomTo(null);
+  }, [props.settings.xAxis]);
+
+  const exportPng = () => {
+    const chart = chartRef.current;
+    if (!chart) return;
+    const url = chart.toBase64Image('image/png');
+    props.onExportPng(props.spec, url.slice(url.indexOf(',') + 1));
+  };
+
+  return (
+    <section class="chart-card" ref={cardRef} data-chart-id={props.spec.id} data-title={props.spec.title}>
+      <header>
+        <h3 title={props.spec.tags.join(', ')}>{props.spec.title}</h3>
+        {zoom && (
+          <vscode-button secondary class="small" onClick={() => zoomTo(null)}>
+            Reset zoom
+          </vscode-button>
+        )}
+        <vscode-button secondary class="small" onClick={exportPng} title="Save this chart as PNG">
+          PNG
+        </vscode-button>
+      </header>
+      <div class="canvas-box">
+        <canvas ref={canvasRef} role="img" aria-label={`${props.spec.title} chart`} />
+      </div>
+    </section>
+  );
+}
+
+function fmt(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e5) ? value.toExponential(3) : value.toPrecision(5);
+}
