@@ -1,0 +1,126 @@
+// `npm run test:integration`: runs the in-host suites in a real VS Code (code-server) driven by
+// headless Chromium, then looks at the sidebar the way a person would (DOM labels + screenshots).
+// Prints "N passed, N failed" and exits non-zero when anything failed.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import { checkTools, launchBrowser, repoRoot, startCodeServer, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { sidebarChecks } from './sidebarChecks.mjs';
+
+const outDir = path.join(repoRoot, 'test-output/integration');
+const verbose = process.env.RVC_IT_VERBOSE === '1';
+const NOISE = /AgentHost|ChatModelSelection|AccountPolicy|open-vsx|ENOTFOUND|vsda|telemetry/;
+
+const missing = checkTools();
+if (missing.length > 0) {
+  console.error(`Cannot run the integration tests; missing: ${missing.join('; ')}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+function step(what, command, args) {
+  const result = spawnSync(command, args, { cwd: repoRoot, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`${what} failed (exit ${result.status})`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+fs.rmSync(outDir, { recursive: true, force: true });
+fs.mkdirSync(outDir, { recursive: true });
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+
+step('building the extension', process.execPath, ['esbuild.mjs']);
+step('building the in-host suites', process.execPath, ['test/integration/build.mjs']);
+const root = tempRoot('rvc-it-');
+step('preparing the test workspaces', process.execPath, ['test/integration/prepareWorkspaces.ts', root]);
+const prepared = JSON.parse(fs.readFileSync(path.join(root, 'prepared.json'), 'utf8'));
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const results = [];
+
+/** Opens the workbench on `folder` with the suite `phase` as extensionTestsPath and waits for it to exit. */
+async function runPhase(server, phase, folder, { timeoutMs = 180_000 } = {}) {
+  const profile = tempRoot('rvc-it-browser-');
+  const browser = await launchBrowser(profile);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const consoleLog = fs.createWriteStream(path.join(outDir, `${phase}-browser-console.log`));
+  page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+  let result;
+  let resolveExit;
+  const exited = new Promise((resolve) => (resolveExit = resolve));
+  await page.exposeFunction('codeAutomationLog', (type, args) => {
+    const line = format(...(args ?? []));
+    const match = /phase-result (\{.*\})/.exec(line);
+    if (match) result = JSON.parse(match[1]);
+    if (verbose || !NOISE.test(line)) console.log(`  [${phase}] ${line}`);
+  });
+  await page.exposeFunction('codeAutomationExit', (code, logs) => {
+    if (Array.isArray(logs)) {
+      for (const entry of logs) {
+        try {
+          fs.writeFileSync(path.join(outDir, `${phase}-${path.basename(entry.relativePath || 'log.txt')}`), entry.contents);
+        } catch {
+          // a log we cannot write is not worth failing the run for
+        }
+      }
+    }
+    resolveExit(code);
+  });
+  const url = workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot, extensionTestsPath: path.join(repoRoot, `out/test/${phase}.js`) });
+  console.log(`phase ${phase}: ${folder} (${elapsed()})`);
+  await page.goto(url);
+  const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), timeoutMs))]);
+  await browser.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+  if (!result) result = { phase, passed: 0, failed: 1, skipped: 0, note: `no result (exit ${code})` };
+  else if (code !== 0 && result.failed === 0) result = { ...result, failed: 1, note: `extension host exit ${code}` };
+  record(result);
+}
+
+function record(result) {
+  results.push(result);
+  totals.passed += result.passed;
+  totals.failed += result.failed;
+  totals.skipped += result.skipped ?? 0;
+  console.log(`phase ${result.phase}: ${result.passed} passed, ${result.failed} failed${result.note ? ` (${result.note})` : ''} (${elapsed()})`);
+}
+
+let exitCode = 0;
+const servers = [];
+try {
+  const trusted = await startCodeServer({ runDir: path.join(root, 'cs-trusted'), settings: prepared.userSettings ?? {} });
+  servers.push(trusted);
+  console.log(`code-server up at ${trusted.base} (${elapsed()})`);
+  for (const phase of prepared.trustedPhases) await runPhase(trusted, phase.name, phase.folder);
+  if (prepared.sidebar) {
+    record(await sidebarChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, expect: prepared.sidebar.expect }));
+  }
+  await trusted.stop();
+
+  if (prepared.untrustedPhases?.length) {
+    const untrusted = await startCodeServer({
+      runDir: path.join(root, 'cs-untrusted'),
+      trust: false,
+      settings: { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never', 'security.workspace.trust.emptyWindow': false },
+    });
+    servers.push(untrusted);
+    for (const phase of prepared.untrustedPhases) await runPhase(untrusted, phase.name, phase.folder);
+    await untrusted.stop();
+  }
+} catch (error) {
+  console.error('integration run failed:', error);
+  exitCode = 1;
+  totals.failed += 1;
+} finally {
+  await Promise.all(servers.map((s) => s.stop()));
+  if (prepared.cleanup) spawnSync(process.execPath, prepared.cleanup, { cwd: repoRoot, stdio: 'inherit' });
+  if (process.env.RVC_IT_KEEP !== '1') fs.rmSync(root, { recursive: true, force: true });
+}
+fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ totals, results, seconds: (Date.now() - t0) / 1000 }, null, 2));
+if (totals.failed > 0) exitCode = 1;
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(exitCode);

@@ -1,0 +1,9 @@
+import { activationTests } from './activation.test.ts';
+import { runMocha } from './runMocha.ts';
+
+/** Phase 1, a trusted workspace: activation, commands, views, running and cancelling with the RVC double. */
+export function run(): Promise<void> {
+  return runMocha('trusted', () => {
+    activationTests();
+  });
+}
