@@ -2,76 +2,23 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chooseDevice, probeDevice, supportsHalf } from '../../../src/core/runner/device.ts';
-import type { StepContext } from '../../../src/core/runner/engine.ts';
 import { resolveParams } from '../../../src/core/runner/params.ts';
 import { ProgressTracker, lastErrorLines } from '../../../src/core/runner/progress.ts';
 import { pythonFloatRepr } from '../../../src/core/runner/pythonJson.ts';
 import { buildFilelist, buildTrainConfig, configChoice, rvcEngine } from '../../../src/core/runner/rvcEngine.ts';
-import { STEP_TYPES, type StepType } from '../../../src/core/runner/steps.ts';
+import type { StepType } from '../../../src/core/runner/steps.ts';
 import { defaultSettings, type Settings } from '../../../src/core/settings.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository, type Training } from '../../../src/core/store/trainings.ts';
-import { makeDataset, makeRvcInstall, type RvcInstallDouble } from '../../doubles/rvcInstall/makeRvcInstall.ts';
+import { makeDataset, makeRvcInstall } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
+import { ourCommandLines, realCommandLines, REAL_DATASET, REAL_PYTHON, REAL_ROOT, REAL_RUN } from './webuiCommands.ts';
 
-const REAL_RUN = path.join(sharedFixtures, 'rvc-real-a');
-const REAL_ROOT = '/root/Retrieval-based-Voice-Conversion-WebUI';
-const REAL_PYTHON = '/opt/torch/.venv/bin/python3';
-const REAL_DATASET = '/root/datasets/alto-demo';
 
 function needFixtures(context: Mocha.Context): void {
   if (!fs.existsSync(REAL_RUN)) {
     console.warn(`SKIP: ../shared/fixtures not found — ${REAL_RUN} is needed to compare with a real RVC run`);
     context.skip();
-  }
-}
-
-/** The Popen lines of commands.txt, split as the shell splits them. */
-export function realCommandLines(): string[][] {
-  const text = fs.readFileSync(path.join(REAL_RUN, 'provenance', 'commands.txt'), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('Popen: '))
-    .map((l) => [...l.slice(7).matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!));
-}
-
-/** The argument lists our rvc engine builds for the real run's parameters (alto-demo, 40k v2, harvest, H100). */
-export function ourCommandLines(dir: string): { rvc: RvcInstallDouble; dataset: string; lines: Record<StepType, string[][]> } {
-  const rvc = makeRvcInstall(path.join(dir, 'rvc'), { cuda: true, gpus: [{ index: 0, name: 'NVIDIA H100 80GB HBM3', memGb: 80 }] });
-  const dataset = makeDataset(path.join(dir, 'alto-demo'), 12);
-  const workspace = path.join(dir, 'ws');
-  fs.mkdirSync(workspace, { recursive: true });
-  const store = Store.open(workspace);
-  try {
-    const training = new TrainingRepository(store).create({ name: 'alto-demo', datasetPath: dataset, f0Method: 'harvest', gpuId: '0' });
-    const settings: Settings = {
-      ...defaultSettings(),
-      'rvc.root': rvc.root,
-      pythonPath: rvc.python,
-      cpuProcesses: 11,
-      'train.batchSize': 4,
-      'train.totalEpoch': 4,
-      'train.saveEveryEpoch': 2,
-      'train.saveEveryWeights': true,
-    };
-    const device = chooseDevice('auto', () => probeDevice(rvc.python, rvc.root));
-    const lines = {} as Record<StepType, string[][]>;
-    for (const step of STEP_TYPES) {
-      const ctx: StepContext = {
-        store,
-        settings,
-        training: training as Training,
-        taskId: '00000000-0000-4000-8000-000000000000',
-        step,
-        params: resolveParams(settings, training),
-        logsDir: path.join(workspace, 'logs', 'alto-demo'),
-        device: () => device,
-      };
-      lines[step] = rvcEngine.plan(ctx).processes.map((p) => [p.command, ...p.args]);
-    }
-    return { rvc, dataset, lines };
-  } finally {
-    store.close();
   }
 }
 
