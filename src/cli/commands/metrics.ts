@@ -1,0 +1,80 @@
+import { bestEpochOf } from '../../core/metrics/bestEpoch.ts';
+import { ingestTrainingMetrics } from '../../core/metrics/metricsIngester.ts';
+import { metricTags, querySeries, tagSummaries, X_AXES, type XAxis } from '../../core/metrics/metricsQuery.ts';
+import { TrainingRepository, trainingLogsDir } from '../../core/store/trainings.ts';
+import { UserError } from '../../core/util/errors.ts';
+import type { CliCommand } from '../command.ts';
+
+function formatNumber(value: number | null): string {
+  if (value === null) return '-';
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 1000 || Math.abs(value) < 0.001 ? value.toPrecision(6) : value.toFixed(4);
+}
+
+export const METRICS_COMMANDS: CliCommand[] = [
+  {
+    path: ['metrics'],
+    usage: 'NAME [--tag T] [--x step|epoch|relative|wall] [--max-points N]',
+    summary: 'training curves: every tag (or one), as [x, value, wall_time_ms] points',
+    positionals: { min: 1, max: 1 },
+    options: { tag: { type: 'string' }, x: { type: 'string' }, 'max-points': { type: 'string' } },
+    run(ctx, { positionals, values }) {
+      const store = ctx.openStore();
+      const name = positionals[0]!;
+      const training = new TrainingRepository(store).require(name, { includeDeleted: true });
+      const x = (typeof values.x === 'string' ? values.x : 'step') as XAxis;
+      if (!X_AXES.includes(x)) throw new UserError(`--x "${String(values.x)}" is not one of ${X_AXES.join(', ')}.`, 'usage');
+      let maxPoints: number | undefined;
+      if (typeof values['max-points'] === 'string') {
+        maxPoints = Number(values['max-points']);
+        if (!Number.isSafeInteger(maxPoints) || maxPoints < 2) throw new UserError(`--max-points must be a whole number ≥ 2, not "${values['max-points']}".`, 'usage');
+      }
+      const allTags = metricTags(store, training.id);
+      let tags = allTags;
+      if (typeof values.tag === 'string') {
+        if (!allTags.includes(values.tag)) {
+          throw new UserError(
+            allTags.length
+              ? `"${name}" has no metric "${values.tag}"; its tags are: ${allTags.join(', ')}.`
+              : `"${name}" has no metrics yet; run "rvc-studio metrics ingest ${name}".`,
+            'no-tag',
+          );
+        }
+        tags = [values.tag];
+      }
+      const series: Record<string, [number | null, number, number | null][]> = {};
+      for (const tag of tags) {
+        const [result] = querySeries(store, { trainingIds: [training.id], tag, x, ...(maxPoints !== undefined ? { maxPoints } : {}) });
+        series[tag] = result!.points.map((p) => [p.x, p.value, p.wallTimeMs]);
+      }
+      const summaries = tagSummaries(store, training.id).filter((s) => tags.includes(s.tag));
+      const text: string[] = summaries.length ? [] : [`${name}: no metrics yet (run "rvc-studio metrics ingest ${name}")`];
+      const width = Math.max(0, ...summaries.map((s) => s.tag.length));
+      for (const s of summaries) {
+        text.push(`${s.tag.padEnd(width)}  ${String(s.count).padStart(6)} pts  last ${formatNumber(s.last)} @${s.lastStep}  min ${formatNumber(s.min)}${s.minStep !== null ? ` @${s.minStep}` : ''}`);
+      }
+      const analysis = bestEpochOf(store, training.id);
+      if (analysis?.best) {
+        text.push(
+          `best epoch: ${analysis.best.epoch} (smoothed ${analysis.tag} ${formatNumber(analysis.best.smoothed)})${analysis.bestModelPath ? ` → ${analysis.bestModelPath}` : ' (no small model saved at that epoch)'}`,
+        );
+      }
+      if (analysis?.overtraining) text.push(`warning: ${analysis.overtraining.message}`);
+      return { json: { training: name, series }, text };
+    },
+  },
+  {
+    path: ['metrics', 'ingest'],
+    usage: 'NAME',
+    summary: 'read new points from the training\'s events files, train.log, train_events.jsonl and task output',
+    positionals: { min: 1, max: 1 },
+    async run(ctx, { positionals }) {
+      const store = ctx.openStore();
+      const training = new TrainingRepository(store).require(positionals[0]!);
+      const report = await ingestTrainingMetrics(store, training.id, trainingLogsDir(store, training));
+      const text = report.sources.map((s) => `${s.kind.padEnd(9)} ${s.path}: +${s.newPoints} points${s.badRecords ? `, ${s.badRecords} bad records skipped` : ''}${s.state !== 'ok' ? ` (${s.state})` : ''}`);
+      text.push(`${report.newPoints} new points`);
+      return { json: { training: training.name, newPoints: report.newPoints, sources: report.sources }, text };
+    },
+  },
+];

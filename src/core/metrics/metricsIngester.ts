@@ -1,0 +1,282 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Statement } from 'better-sqlite3';
+import type { Store } from '../store/store.ts';
+import { nowMs } from '../util/time.ts';
+import { parseJsonlLines } from './jsonlReader.ts';
+import { SOURCE_RANK, type MetricPoint, type MetricSourceKind } from './metricPoint.ts';
+import { parseTfeventsRecords, recordLengthAt, type TfeventsState } from './tfeventsReader.ts';
+import { parseTrainLogLines, type TrainLogState } from './trainLogReader.ts';
+import { fillEpochs } from './epochs.ts';
+
+/**
+ * Turns metrics files into `metrics` rows, incrementally: each file's read position, size, mtime
+ * and reader state live in `metric_sources`, and advance in the same transaction as the points they
+ * produced, so a crash never loses or doubles a point. Reads stop at a record or line that is not
+ * complete yet and pick it up on the next call. Files are read in chunks, one transaction per
+ * chunk, yielding to the event loop in between so a host process stays responsive.
+ */
+
+export interface SourceReport {
+  path: string;
+  kind: MetricSourceKind;
+  /** Points inserted or replaced by this read (what `metricsAppended` carried). */
+  newPoints: number;
+  badRecords: number;
+  /** ok: read to the end; partial: a record or line is still being written; stuck: framing lost; missing: no file. */
+  state: 'ok' | 'partial' | 'stuck' | 'missing';
+}
+
+export interface IngestReport {
+  trainingId: string;
+  sources: SourceReport[];
+  newPoints: number;
+}
+
+export interface IngestOptions {
+  /** Bytes per read and per transaction (tests use small chunks to exercise resumption). */
+  chunkBytes?: number;
+}
+
+const DEFAULT_CHUNK = 8 * 1024 * 1024;
+const TFEVENTS_NAME = /^events\.out\.tfevents\./;
+const SOURCE_FILE_NAMES: Record<string, MetricSourceKind> = { 'train.log': 'train_log', 'train_events.jsonl': 'jsonl' };
+
+/** The metrics files RVC (and its wrappers) write in a logs/{name} folder, including eval/. */
+export function discoverMetricSources(logsDir: string): { path: string; kind: MetricSourceKind }[] {
+  const found: { path: string; kind: MetricSourceKind }[] = [];
+  for (const dir of [logsDir, path.join(logsDir, 'eval')]) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      if (TFEVENTS_NAME.test(entry.name)) found.push({ path: path.join(dir, entry.name), kind: 'tfevents' });
+      else if (dir === logsDir && SOURCE_FILE_NAMES[entry.name]) found.push({ path: path.join(dir, entry.name), kind: SOURCE_FILE_NAMES[entry.name]! });
+    }
+  }
+  return found.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * Reads everything new for one training: the files in its logs folder plus every file registered
+ * before (a task's captured stdout), then gives points without an epoch one (see epochs.ts).
+ */
+export async function ingestTrainingMetrics(store: Store, trainingId: string, logsDir: string, options: IngestOptions = {}): Promise<IngestReport> {
+  const sources = new Map<string, MetricSourceKind>();
+  for (const source of discoverMetricSources(logsDir)) sources.set(source.path, source.kind);
+  const registered = store.db.prepare('SELECT path, kind FROM metric_sources WHERE training_id = ? ORDER BY id').all(trainingId) as {
+    path: string;
+    kind: MetricSourceKind;
+  }[];
+  for (const row of registered) if (!sources.has(row.path)) sources.set(row.path, row.kind);
+  const reports: SourceReport[] = [];
+  // Events files first: a line source read afterwards then only fills steps the events lack.
+  const ordered = [...sources].sort(([, a], [, b]) => SOURCE_RANK[b] - SOURCE_RANK[a]);
+  for (const [file, kind] of ordered) reports.push(await ingestMetricFile(store, trainingId, file, kind, options));
+  fillEpochs(store, trainingId);
+  return { trainingId, sources: reports, newPoints: reports.reduce((sum, r) => sum + r.newPoints, 0) };
+}
+
+/**
+ * For the runner: ingest a training task's captured stdout+stderr
+ * (<workspace>/.rvc-studio/tasks/<taskId>.log), where RVC 20240604 prints its loss lines. Call it
+ * whenever the log grows; it reads only what is new.
+ */
+export async function ingestTaskStdout(store: Store, trainingId: string, logFile: string, options: IngestOptions = {}): Promise<SourceReport> {
+  const report = await ingestMetricFile(store, trainingId, logFile, 'stdout', options);
+  if (report.newPoints > 0) fillEpochs(store, trainingId);
+  return report;
+}
+
+interface SourceRow {
+  id: number;
+  byte_offset: number;
+  size: number;
+  state: string;
+}
+
+interface Statements {
+  source: Statement;
+  addSource: Statement;
+  saveSource: Statement;
+  seriesId: Statement;
+  addSeries: Statement;
+  upsert: Statement;
+  epochOnly: Statement;
+}
+
+const statementCache = new WeakMap<Store, Statements>();
+
+function statements(store: Store): Statements {
+  let s = statementCache.get(store);
+  if (!s) {
+    const db = store.db;
+    s = {
+      source: db.prepare('SELECT id, byte_offset, size, state FROM metric_sources WHERE training_id = ? AND path = ?'),
+      addSource: db.prepare('INSERT INTO metric_sources (training_id, path, kind) VALUES (?, ?, ?) ON CONFLICT (training_id, path) DO NOTHING'),
+      saveSource: db.prepare(
+        'UPDATE metric_sources SET byte_offset = ?, size = ?, mtime_ms = ?, state = ?, bad_records = bad_records + ?, updated_at = ? WHERE id = ?',
+      ),
+      seriesId: db.prepare('SELECT id FROM metric_series WHERE training_id = ? AND tag = ?').pluck(),
+      addSeries: db.prepare('INSERT INTO metric_series (training_id, tag) VALUES (?, ?) ON CONFLICT (training_id, tag) DO NOTHING'),
+      // The WHERE clause makes a lower-ranked source unable to overwrite the events file, and an
+      // identical re-read a no-op (changes = 0), which is how "new" points are told apart.
+      upsert: db.prepare(
+        `INSERT INTO metrics (series_id, step, value, wall_time_ms, epoch, source, source_rank) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (series_id, step) DO UPDATE SET
+           value = excluded.value,
+           wall_time_ms = coalesce(excluded.wall_time_ms, metrics.wall_time_ms),
+           epoch = coalesce(excluded.epoch, metrics.epoch),
+           source = excluded.source,
+           source_rank = excluded.source_rank
+         WHERE excluded.source_rank >= metrics.source_rank
+           AND (metrics.value IS NOT excluded.value OR metrics.source IS NOT excluded.source
+                OR metrics.wall_time_ms IS NOT coalesce(excluded.wall_time_ms, metrics.wall_time_ms)
+                OR metrics.epoch IS NOT coalesce(excluded.epoch, metrics.epoch))`,
+      ),
+      epochOnly: db.prepare('UPDATE metrics SET epoch = ? WHERE series_id = ? AND step = ? AND epoch IS NULL'),
+    };
+    statementCache.set(store, s);
+  }
+  return s;
+}
+
+export async function ingestMetricFile(
+  store: Store,
+  trainingId: string,
+  file: string,
+  kind: MetricSourceKind,
+  options: IngestOptions = {},
+): Promise<SourceReport> {
+  const st = statements(store);
+  const report: SourceReport = { path: file, kind, newPoints: 0, badRecords: 0, state: 'ok' };
+  st.addSource.run(trainingId, file, kind);
+  const row = st.source.get(trainingId, file) as SourceRow;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    report.state = 'missing';
+    return report;
+  }
+  let offset = row.byte_offset;
+  let state = JSON.parse(row.state) as Record<string, unknown>;
+  if (stat.size < offset) {
+    // Shorter than what was read: the file was replaced or rewritten, so read it again from the start.
+    offset = 0;
+    state = {};
+  }
+  if (kind === 'tfevents' && typeof state['badLengthAt'] === 'number' && state['badLengthAt'] === offset) {
+    report.state = 'stuck';
+    return report;
+  }
+  if (stat.size === offset) return report;
+
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
+  const seriesIds = new Map<string, number>();
+  const fd = fs.openSync(file, 'r');
+  try {
+    let want = chunkBytes;
+    while (offset < stat.size) {
+      const length = Math.min(want, stat.size - offset);
+      const buffer = Buffer.allocUnsafe(length);
+      const read = fs.readSync(fd, buffer, 0, length, offset);
+      const bytes = buffer.subarray(0, read);
+      let points: MetricPoint[];
+      let consumed: number;
+      let bad: { offset: number; reason: string }[] = [];
+      let stuck = false;
+      if (kind === 'tfevents') {
+        const chunk = parseTfeventsRecords(bytes, offset, state as TfeventsState);
+        ({ points, consumed, stuck } = chunk);
+        bad = chunk.badRecords;
+        if (stuck) state['badLengthAt'] = offset + consumed;
+        if (consumed === 0 && !stuck) {
+          const needed = recordLengthAt(bytes, 0);
+          if (needed !== undefined && needed > read && offset + needed <= stat.size) {
+            want = needed; // one record larger than a chunk (a big image): read it whole
+            continue;
+          }
+        }
+      } else {
+        const lastNewline = bytes.lastIndexOf(0x0a);
+        if (lastNewline < 0) {
+          if (read === want && offset + read < stat.size) {
+            want *= 2;
+            continue;
+          }
+          consumed = 0;
+          points = [];
+        } else {
+          consumed = lastNewline + 1;
+          const lines = bytes.toString('utf8', 0, lastNewline).split('\n');
+          if (kind === 'jsonl') {
+            const parsed = parseJsonlLines(lines);
+            points = parsed.points;
+            if (parsed.badLines > 0) bad = [{ offset, reason: `${parsed.badLines} unreadable line(s)` }];
+          } else {
+            points = parseTrainLogLines(lines, state as TrainLogState);
+          }
+        }
+      }
+      const fresh = writeBatch(store, st, trainingId, kind, points, seriesIds, () => {
+        st.saveSource.run(offset + consumed, stat.size, Math.round(stat.mtimeMs), JSON.stringify(state), bad.length, nowMs(), row.id);
+        for (const b of bad) {
+          const what = b.reason === 'data-crc' ? 'has a bad checksum and was skipped' : b.reason === 'length-crc' ? 'has a damaged length header; the rest of the file cannot be read' : `is unreadable (${b.reason}) and was skipped`;
+          store.log('WARN', 'trainer', `${file}: the record at byte ${b.offset} ${what}.`);
+        }
+      });
+      report.newPoints += fresh.length;
+      report.badRecords += bad.length;
+      if (fresh.length > 0) store.events.emit('metricsAppended', { trainingId, points: fresh });
+      offset += consumed;
+      want = chunkBytes;
+      if (stuck) {
+        report.state = 'stuck';
+        break;
+      }
+      if (consumed === 0) {
+        report.state = 'partial';
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return report;
+}
+
+/** Writes one chunk's points and the source's new position in one transaction; returns the points that changed. */
+function writeBatch(
+  store: Store,
+  st: Statements,
+  trainingId: string,
+  kind: MetricSourceKind,
+  points: MetricPoint[],
+  seriesIds: Map<string, number>,
+  saveSource: () => void,
+): MetricPoint[] {
+  const rank = SOURCE_RANK[kind];
+  return store.transaction(() => {
+    const fresh: MetricPoint[] = [];
+    for (const point of points) {
+      let seriesId = seriesIds.get(point.tag);
+      if (seriesId === undefined) {
+        st.addSeries.run(trainingId, point.tag);
+        seriesId = st.seriesId.get(trainingId, point.tag) as number;
+        seriesIds.set(point.tag, seriesId);
+      }
+      // SQLite stores a bound NaN as NULL, which is what the schema uses for NaN.
+      const changes = st.upsert.run(seriesId, point.step, point.value, point.wallTimeMs, point.epoch, kind, rank).changes;
+      if (changes > 0) fresh.push(point);
+      else if (point.epoch !== null) st.epochOnly.run(point.epoch, seriesId, point.step);
+    }
+    saveSource();
+    return fresh;
+  });
+}

@@ -1,0 +1,187 @@
+import type { Store } from '../store/store.ts';
+
+/**
+ * What the metrics panel, the tree views and the CLI read: tags, downsampled series, per-tag
+ * summaries. NaN is stored as NULL (SQLite's rendering of a bound NaN) and comes back as NaN here.
+ */
+
+export type XAxis = 'step' | 'epoch' | 'relative' | 'wall';
+export const X_AXES: readonly XAxis[] = ['step', 'epoch', 'relative', 'wall'];
+
+export interface SeriesPoint {
+  /** The x value for the requested axis; null where that axis has no value (no epoch, no wall time). */
+  x: number | null;
+  step: number;
+  value: number;
+  wallTimeMs: number | null;
+  epoch: number | null;
+}
+
+export interface SeriesResult {
+  trainingId: string;
+  tag: string;
+  points: SeriesPoint[];
+  /** Points stored in the requested range; more than `points.length` means it was downsampled. */
+  totalPoints: number;
+}
+
+export interface SeriesQuery {
+  trainingIds: string[];
+  tag: string;
+  x?: XAxis;
+  /** At most this many points per series (≥ 2: first and last); omitted = every point. */
+  maxPoints?: number;
+  /** Inclusive step range, e.g. the zoomed part of a chart. */
+  range?: [number, number];
+}
+
+export interface TagSummary {
+  tag: string;
+  count: number;
+  last: number;
+  lastStep: number;
+  /** Lowest finite value and its step; null when the series has no finite value. */
+  min: number | null;
+  minStep: number | null;
+}
+
+interface Row {
+  step: number;
+  value: number | null;
+  wall_time_ms: number | null;
+  epoch: number | null;
+}
+
+export function metricTags(store: Store, trainingId: string): string[] {
+  return store.db
+    .prepare(
+      `SELECT s.tag FROM metric_series s WHERE s.training_id = ? AND EXISTS (SELECT 1 FROM metrics m WHERE m.series_id = s.id) ORDER BY s.tag`,
+    )
+    .pluck()
+    .all(trainingId) as string[];
+}
+
+function seriesIdOf(store: Store, trainingId: string, tag: string): number | undefined {
+  return store.db.prepare('SELECT id FROM metric_series WHERE training_id = ? AND tag = ?').pluck().get(trainingId, tag) as number | undefined;
+}
+
+export function querySeries(store: Store, query: SeriesQuery): SeriesResult[] {
+  const x = query.x ?? 'step';
+  return query.trainingIds.map((trainingId) => {
+    const seriesId = seriesIdOf(store, trainingId, query.tag);
+    if (seriesId === undefined) return { trainingId, tag: query.tag, points: [], totalPoints: 0 };
+    const lo = query.range ? Math.ceil(query.range[0]) : Number.MIN_SAFE_INTEGER;
+    const hi = query.range ? Math.floor(query.range[1]) : Number.MAX_SAFE_INTEGER;
+    const { rows, total } = readDownsampled(store, seriesId, lo, hi, query.maxPoints);
+    const firstWall =
+      x === 'relative'
+        ? (store.db.prepare('SELECT wall_time_ms FROM metrics WHERE series_id = ? AND wall_time_ms IS NOT NULL ORDER BY step LIMIT 1').pluck().get(seriesId) as
+            | number
+            | undefined)
+        : undefined;
+    const points = rows.map((row) => toPoint(row, x, firstWall));
+    return { trainingId, tag: query.tag, points, totalPoints: total };
+  });
+}
+
+function toPoint(row: Row, x: XAxis, firstWall: number | undefined): SeriesPoint {
+  const wall = row.wall_time_ms;
+  let xValue: number | null;
+  switch (x) {
+    case 'step':
+      xValue = row.step;
+      break;
+    case 'epoch':
+      xValue = row.epoch;
+      break;
+    case 'wall':
+      xValue = wall;
+      break;
+    case 'relative':
+      xValue = wall === null || firstWall === undefined ? null : wall - firstWall;
+      break;
+    default: {
+      const never: never = x;
+      throw new Error(`unknown x axis ${String(never)}`);
+    }
+  }
+  return { x: xValue, step: row.step, value: row.value === null ? NaN : row.value, wallTimeMs: wall, epoch: row.epoch };
+}
+
+/**
+ * Min/max buckets over the step range: each of B = (maxPoints − 2) / 2 equal step intervals keeps
+ * its lowest and highest point, so a spike survives however far the chart is zoomed out (a plain
+ * stride or average would drop or flatten it). A bucket holding a NaN (RVC's fp16 overflow steps)
+ * keeps its first NaN in place of its minimum, so divergence stays visible. The first and last
+ * points are always kept. The bucketing runs inside SQLite, so a million-point series is reduced
+ * without materialising it in JavaScript.
+ */
+function readDownsampled(store: Store, seriesId: number, lo: number, hi: number, maxPoints: number | undefined): { rows: Row[]; total: number } {
+  const db = store.db;
+  const stats = db
+    .prepare('SELECT count(*) AS n, min(step) AS first, max(step) AS last FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?')
+    .get(seriesId, lo, hi) as { n: number; first: number | null; last: number | null };
+  const total = stats.n;
+  const all = (): Row[] =>
+    db.prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step').all(seriesId, lo, hi) as Row[];
+  if (total === 0) return { rows: [], total };
+  const limit = maxPoints === undefined ? Infinity : Math.max(2, Math.floor(maxPoints));
+  if (total <= limit) return { rows: all(), total };
+
+  const first = stats.first!;
+  const last = stats.last!;
+  const buckets = Math.floor((limit - 2) / 2);
+  const span = last - first + 1;
+  const bucketExpr = `CAST((step - @first) * @buckets / @span AS INTEGER)`; // parameters bind as REAL
+  const params = { id: seriesId, first, last, buckets, span };
+  const where = 'series_id = @id AND step BETWEEN @first AND @last';
+  // SQLite returns the other columns of the row that holds the min()/max() ("bare columns").
+  const mins = db.prepare(`SELECT ${bucketExpr} AS b, step, min(value) AS value, wall_time_ms, epoch FROM metrics WHERE ${where} AND value IS NOT NULL GROUP BY b`).all(params) as (Row & { b: number })[];
+  const maxs = db.prepare(`SELECT ${bucketExpr} AS b, step, max(value) AS value, wall_time_ms, epoch FROM metrics WHERE ${where} AND value IS NOT NULL GROUP BY b`).all(params) as (Row & { b: number })[];
+  const nans = db.prepare(`SELECT ${bucketExpr} AS b, min(step) AS step, value, wall_time_ms, epoch FROM metrics WHERE ${where} AND value IS NULL GROUP BY b`).all(params) as (Row & { b: number })[];
+  const byBucket = new Map<number, { min?: Row; max?: Row; nan?: Row }>();
+  const slot = (b: number): { min?: Row; max?: Row; nan?: Row } => {
+    let s = byBucket.get(b);
+    if (!s) byBucket.set(b, (s = {}));
+    return s;
+  };
+  for (const row of mins) slot(row.b).min = row;
+  for (const row of maxs) slot(row.b).max = row;
+  for (const row of nans) slot(row.b).nan = row;
+  const keep = new Map<number, Row>();
+  const firstRow = db.prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step = ?');
+  keep.set(first, firstRow.get(seriesId, first) as Row);
+  keep.set(last, firstRow.get(seriesId, last) as Row);
+  for (const s of buckets > 0 ? byBucket.values() : []) {
+    const picks = s.nan ? [s.nan, s.max] : [s.min, s.max];
+    for (const row of picks) if (row) keep.set(row.step, { step: row.step, value: row.value, wall_time_ms: row.wall_time_ms, epoch: row.epoch });
+  }
+  const rows = [...keep.values()].sort((a, b) => a.step - b.step);
+  return { rows, total };
+}
+
+/** Per tag: point count, last value and step, lowest finite value and its step. */
+export function tagSummaries(store: Store, trainingId: string): TagSummary[] {
+  const series = store.db.prepare('SELECT id, tag FROM metric_series WHERE training_id = ? ORDER BY tag').all(trainingId) as { id: number; tag: string }[];
+  const lastRow = store.db.prepare('SELECT step, value FROM metrics WHERE series_id = ? ORDER BY step DESC LIMIT 1');
+  const count = store.db.prepare('SELECT count(*) FROM metrics WHERE series_id = ?').pluck();
+  // ±Infinity are not minima a user wants reported; NaN is NULL and already ignored by min().
+  const minRow = store.db.prepare(
+    "SELECT step, min(value) AS value FROM metrics WHERE series_id = ? AND value IS NOT NULL AND value NOT IN (9e999, -9e999)",
+  );
+  const out: TagSummary[] = [];
+  for (const { id, tag } of series) {
+    const last = lastRow.get(id) as { step: number; value: number | null } | undefined;
+    if (!last) continue;
+    const min = minRow.get(id) as { step: number | null; value: number | null };
+    out.push({
+      tag,
+      count: count.get(id) as number,
+      last: last.value === null ? NaN : last.value,
+      lastStep: last.step,
+      min: min.value,
+      minStep: min.value === null ? null : min.step,
+    });
+  }
+  return out;
+}
