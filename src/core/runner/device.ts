@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Settings } from '../settings.ts';
 import { UserError } from '../util/errors.ts';
@@ -28,19 +28,46 @@ export function pythonScript(name: string): string {
   return path.join(packageRoot(), 'src', 'core', 'runner', 'python', name);
 }
 
-/** Runs python/probe_device.py with the user's Python; a UserError when that Python does not run. */
-export function probeDevice(python: string, cwd: string): ProbeResult {
-  const result = spawnSync(python, [pythonScript('probe_device.py')], { cwd, encoding: 'utf8', timeout: 60_000, windowsHide: true });
-  if (result.error || result.status !== 0) {
-    const why = result.error ? result.error.message : (result.stderr || result.stdout || `exit ${result.status}`).trim().split('\n').slice(-1)[0];
-    throw new UserError(`The Python ${python} does not run (${why}); set rvcStudio.pythonPath to the Python of your RVC install.`, 'bad-python');
-  }
-  const line = result.stdout.trim().split('\n').slice(-1)[0] ?? '';
+function pythonFailure(python: string, why: string): UserError {
+  return new UserError(`The Python ${python} does not run (${why}); set rvcStudio.pythonPath to the Python of your RVC install.`, 'bad-python');
+}
+
+function parseProbe(python: string, stdout: string): ProbeResult {
+  const line = stdout.trim().split('\n').slice(-1)[0] ?? '';
   try {
     return JSON.parse(line) as ProbeResult;
   } catch {
     throw new UserError(`The Python ${python} printed something unexpected when asked for its device: ${line.slice(0, 200)}`, 'bad-python');
   }
+}
+
+/** Runs python/probe_device.py with the user's Python; a UserError when that Python does not run. */
+export function probeDevice(python: string, cwd: string): ProbeResult {
+  const result = spawnSync(python, [pythonScript('probe_device.py')], { cwd, encoding: 'utf8', timeout: 60_000, windowsHide: true });
+  if (result.error || result.status !== 0) {
+    throw pythonFailure(python, result.error ? result.error.message : (result.stderr || result.stdout || `exit ${result.status}`).trim().split('\n').slice(-1)[0]!);
+  }
+  return parseProbe(python, result.stdout);
+}
+
+/**
+ * The same without blocking: importing torch takes seconds, and the runner may live in VS Code's
+ * extension host. `args` replaces the probe script, e.g. ["--version"] just to see Python start.
+ */
+export function runPythonAsync(python: string, cwd: string, args: string[] = [pythonScript('probe_device.py')]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(python, args, { cwd, encoding: 'utf8', timeout: 60_000, windowsHide: true }, (error, stdout, stderr) => {
+      if (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const why = typeof code === 'string' ? error.message : (stderr || stdout || error.message).trim().split('\n').slice(-1)[0]!;
+        reject(pythonFailure(python, why));
+      } else resolve(stdout);
+    });
+  });
+}
+
+export async function probeDeviceAsync(python: string, cwd: string): Promise<ProbeResult> {
+  return parseProbe(python, await runPythonAsync(python, cwd));
 }
 
 /** The GTX 16xx / P40 / P10 / 10x0 cards where RVC's config.py turns half precision off. */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Unsubscribe } from '../events.ts';
@@ -9,7 +8,7 @@ import type { Store } from '../store/store.ts';
 import { TrainingRepository, trainingLogsDir, type Training } from '../store/trainings.ts';
 import { errorMessage, isUserError, UserError } from '../util/errors.ts';
 import { commandEngine } from './commandEngine.ts';
-import { chooseDevice, probeDevice, type DeviceChoice } from './device.ts';
+import { chooseDevice, probeDeviceAsync, runPythonAsync, type DeviceChoice } from './device.ts';
 import type { Engine, StepContext } from './engine.ts';
 import { resolveParams, type RunParams } from './params.ts';
 import {
@@ -226,7 +225,7 @@ export class Runner {
         for (;;) {
           const claimed = this.tasks.claimNext(this.runnerId, this.options.only ? { cpuConcurrency, only: this.options.only } : { cpuConcurrency });
           if (!claimed) break;
-          this.launchClaimed(claimed);
+          void this.launchClaimed(claimed);
         }
       } catch (error) {
         this.reportInternal('scheduling', error);
@@ -261,19 +260,36 @@ export class Runner {
     };
   }
 
-  private deviceFor(settings: Settings, training: Training): DeviceChoice {
+  private deviceKey(settings: Settings, training: Training): { key: string; python: string; rvcRoot: string } {
     const rvcRoot = rvcRootOf(settings, training.rvcRoot);
     const python = pythonOf(settings, rvcRoot);
-    const key = `${settings.device}\0${python}`;
-    const cached = this.deviceCache.get(key);
-    if (cached) return cached;
-    if (settings.device === 'cpu' || settings.device === 'mps') checkPythonRuns(python, rvcRoot);
-    const choice = chooseDevice(settings.device, () => probeDevice(python, rvcRoot));
+    return { key: `${settings.device}\0${python}`, python, rvcRoot };
+  }
+
+  /** Asks the user's Python once (asynchronously: importing torch takes seconds) and remembers the answer. */
+  private async ensureDevice(settings: Settings, training: Training): Promise<void> {
+    const { key, python, rvcRoot } = this.deviceKey(settings, training);
+    if (this.deviceCache.has(key)) return;
+    let choice: DeviceChoice;
+    if (settings.device === 'cpu' || settings.device === 'mps') {
+      await runPythonAsync(python, rvcRoot, ['--version']);
+      choice = chooseDevice(settings.device, () => {
+        throw new Error('not probed');
+      });
+    } else {
+      const probe = await probeDeviceAsync(python, rvcRoot);
+      choice = chooseDevice(settings.device, () => probe);
+    }
     this.deviceCache.set(key, choice);
+  }
+
+  private deviceFor(settings: Settings, training: Training): DeviceChoice {
+    const choice = this.deviceCache.get(this.deviceKey(settings, training).key);
+    if (!choice) throw new Error('the device was not resolved before planning');
     return choice;
   }
 
-  private launchClaimed(task: Task): void {
+  private async launchClaimed(task: Task): Promise<void> {
     try {
       const training = this.trainings.get(task.trainingId);
       if (training.deletedAt !== null) throw new UserError(`The training "${training.name}" was deleted; restore it to run its steps.`, 'training-deleted');
@@ -281,14 +297,17 @@ export class Runner {
       if (unmet) throw new UserError(unmet, 'dependency');
       const ctx = this.context(task, training);
       const engine = this.engineOf(task);
+      if (!task.snapshot.plan && engine.name === 'rvc') await this.ensureDevice(ctx.settings, training);
+      if (!this.store.isOpen) return;
       const plan = task.snapshot.plan ?? engine.plan(ctx);
       engine.prepare(ctx, plan);
       const snapshot: TaskSnapshot = { ...task.snapshot, plan };
       const pid = launch(this.store, task.id, plan);
       const launched = this.tasks.markLaunched(task.id, pid, taskFiles(this.store, task.id).log, snapshot);
       this.applyTrainingState(launched, 'started', {});
-      this.attach(launched, pid);
+      if (this.running) this.attach(launched, pid);
     } catch (error) {
+      if (!this.store.isOpen) return;
       const message = isUserError(error) ? error.message : `internal error while starting the step: ${errorMessage(error)}`;
       if (!isUserError(error)) this.reportInternal(`launching ${task.id}`, error);
       if (this.tasks.finish(task.id, { status: 'failed', errorMsg: message })) {
@@ -490,14 +509,6 @@ function runnerAlive(claimedBy: string | null): boolean {
   if (host !== os.hostname()) return true; // another machine on a shared folder: not ours to judge
   if (pid === process.pid) return false; // a runner of this process that has stopped
   return processAlive(pid);
-}
-
-function checkPythonRuns(python: string, cwd: string): void {
-  const result = spawnSync(python, ['--version'], { cwd, encoding: 'utf8', timeout: 30_000, windowsHide: true });
-  if (result.error || result.status !== 0) {
-    const why = result.error ? result.error.message : `exit code ${result.status}`;
-    throw new UserError(`The Python ${python} does not run (${why}); set rvcStudio.pythonPath to the Python of your RVC install.`, 'bad-python');
-  }
 }
 
 export type { TaskLogEntry };
