@@ -1,0 +1,191 @@
+import * as path from 'node:path';
+import type { EventBus, MetricPointEvent, Unsubscribe } from '../../core/events.ts';
+import { errorMessage } from '../../core/util/errors.ts';
+import { isInside, resolveInsideReal } from '../../core/util/paths.ts';
+import {
+  parseFromWebview,
+  toWire,
+  type ExportMessage,
+  type FromWebview,
+  type PanelKind,
+  type PanelSettings,
+  type ToWebview,
+} from '../../protocol/metricsPanel.ts';
+import type { MetricsSource } from './metricsSource.ts';
+
+/** What the controller needs from its surroundings; the VS Code host and the tests both provide it. */
+export interface MetricsPanelEnv {
+  source: MetricsSource;
+  events: EventBus;
+  workspaceDir: string;
+  post(message: ToWebview): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Shows a file in the explorer; the path is already confined to the workspace. */
+  reveal(absolutePath: string): void | Promise<void>;
+  /** Asks where to save an export and writes it. */
+  saveExport(message: ExportMessage): void | Promise<void>;
+  settingsChanged(settings: PanelSettings): void;
+}
+
+/** Live points are sent in batches this far apart at most: well inside the 1 s budget, few messages. */
+export const APPEND_FLUSH_MS = 100;
+
+/**
+ * The host side of one metrics panel, free of VS Code: validates every webview message, answers
+ * queries from the MetricsSource and forwards live points. A rejected message is logged and
+ * answered with nothing (or a notice), never acted on.
+ */
+export class MetricsPanelController {
+  private readonly env: MetricsPanelEnv;
+  readonly kind: PanelKind;
+  readonly trainingIds: string[];
+  private settings: PanelSettings;
+  private readonly subscriptions: Unsubscribe[] = [];
+  private pending = new Map<string, MetricPointEvent[]>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Paths this panel has shown as markers: the only ones a reveal request may name. */
+  private readonly revealable = new Set<string>();
+  private knownTags = new Set<string>();
+  private disposed = false;
+  /** Until the webview said ready, nothing is listening; it loads everything when it starts. */
+  private started = false;
+
+  constructor(env: MetricsPanelEnv, kind: PanelKind, trainingIds: string[], settings: PanelSettings) {
+    this.env = env;
+    this.kind = kind;
+    this.trainingIds = [...new Set(trainingIds)];
+    this.settings = settings;
+    const mine = new Set(this.trainingIds);
+    this.subscriptions.push(
+      env.events.on('metricsAppended', ({ trainingId, points }) => {
+        if (mine.has(trainingId)) this.queueAppend(trainingId, points);
+      }),
+      env.events.on('artifactsChanged', ({ trainingId }) => {
+        if (mine.has(trainingId)) this.sendMarkers(trainingId);
+      }),
+      // Another process wrote to the store: what we show may be stale in any way.
+      env.events.on('externalChange', () => this.refresh()),
+    );
+  }
+
+  get currentSettings(): PanelSettings {
+    return this.settings;
+  }
+
+  /** Entry point for every message from the webview (untrusted). */
+  async handle(raw: unknown): Promise<void> {
+    const parsed = parseFromWebview(raw);
+    if (!parsed.ok) {
+      this.env.log('warn', `metrics panel: rejected a webview message: ${parsed.reason}`);
+      return;
+    }
+    try {
+      await this.dispatch(parsed.message);
+    } catch (error) {
+      this.env.log('error', `metrics panel: ${parsed.message.type} failed: ${errorMessage(error)}`);
+      this.env.post({ type: 'notice', level: 'error', text: errorMessage(error) });
+    }
+  }
+
+  private async dispatch(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.start();
+      case 'requestSeries': {
+        const series = message.tags.flatMap((tag) => this.env.source.series(this.trainingIds, tag, message.maxPoints, message.stepRange));
+        this.env.post({ type: 'series', requestId: message.requestId, series });
+        return;
+      }
+      case 'settingsChanged':
+        this.settings = message.settings;
+        this.env.settingsChanged(message.settings);
+        return;
+      case 'revealArtifact':
+        return this.reveal(message.path);
+      case 'export':
+        return this.env.saveExport(message);
+      default: {
+        const never: never = message;
+        throw new Error(`unhandled message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private start(): void {
+    this.started = true;
+    const runs = this.env.source.runs(this.trainingIds);
+    this.env.post({ type: 'init', kind: this.kind, runs, settings: this.settings });
+    this.sendTags();
+    for (const id of this.trainingIds) this.sendMarkers(id);
+  }
+
+  private sendTags(): void {
+    const tags = this.trainingIds.flatMap((trainingId) => this.env.source.tags(trainingId).map((tag) => ({ trainingId, tag })));
+    this.knownTags = new Set(tags.map((t) => `${t.trainingId}\u0000${t.tag}`));
+    this.env.post({ type: 'tags', tags });
+  }
+
+  private sendMarkers(trainingId: string): void {
+    const markers = this.env.source.markers(trainingId);
+    for (const c of markers.checkpoints) this.revealable.add(path.resolve(this.env.workspaceDir, c.path));
+    this.env.post({ type: 'markers', ...markers });
+  }
+
+  /** Re-sends everything; the webview re-requests the series it shows. */
+  refresh(): void {
+    if (this.disposed) return;
+    try {
+      this.sendTags();
+      for (const id of this.trainingIds) this.sendMarkers(id);
+    } catch (error) {
+      this.env.log('error', `metrics panel: refresh failed: ${errorMessage(error)}`);
+    }
+  }
+
+  private reveal(requested: string): Promise<void> | void {
+    const root = this.env.workspaceDir;
+    const absolute = path.resolve(root, requested);
+    if (!isInside(root, absolute)) {
+      this.env.log('warn', `metrics panel: refused to reveal ${requested}: it is outside the workspace ${root}`);
+      return;
+    }
+    if (!this.revealable.has(absolute)) {
+      this.env.log('warn', `metrics panel: refused to reveal ${requested}: not a model this panel shows`);
+      return;
+    }
+    // Also refuses a path that leaves the workspace through a symlink.
+    const confined = resolveInsideReal(root, path.relative(root, absolute));
+    return this.env.reveal(confined);
+  }
+
+  private queueAppend(trainingId: string, points: MetricPointEvent[]): void {
+    if (this.disposed || !this.started || points.length === 0) return;
+    const list = this.pending.get(trainingId) ?? [];
+    for (const p of points) list.push(p);
+    this.pending.set(trainingId, list);
+    this.flushTimer ??= setTimeout(() => this.flush(), APPEND_FLUSH_MS);
+  }
+
+  /** Sends the queued live points; a tag seen for the first time makes the tag list be re-sent. */
+  flush(): void {
+    this.flushTimer = undefined;
+    const pending = this.pending;
+    this.pending = new Map();
+    let newTag = false;
+    for (const [trainingId, points] of pending) {
+      newTag ||= points.some((p) => !this.knownTags.has(`${trainingId}\u0000${p.tag}`));
+      this.env.post({
+        type: 'append',
+        trainingId,
+        points: points.map((p) => ({ tag: p.tag, step: p.step, value: toWire(p.value), epoch: p.epoch, wallTimeMs: p.wallTimeMs })),
+      });
+    }
+    if (newTag) this.sendTags();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const s of this.subscriptions) s.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Store } from '../../core/store/store.ts';
+import { errorMessage } from '../../core/util/errors.ts';
+import {
+  DEFAULT_PANEL_SETTINGS,
+  parseSettings,
+  type ExportMessage,
+  type PanelKind,
+  type PanelSettings,
+  type PersistedPanelState,
+} from '../../protocol/metricsPanel.ts';
+import { MetricsPanelController } from './metricsPanelController.ts';
+import { storeMetricsSource } from './metricsSource.ts';
+import { renderWebviewHtml } from './webviewHtml.ts';
+
+export const METRICS_VIEW_TYPE = 'rvcStudio.metrics';
+export const METRICS_COMPARE_VIEW_TYPE = 'rvcStudio.metricsCompare';
+const SETTINGS_KEY = 'rvcStudio.metricsPanel.settings';
+
+export interface MetricsPanelDeps {
+  /** The open workspace store; panels are only opened once there is one. */
+  store(): Store;
+  log: vscode.LogOutputChannel;
+}
+
+export interface MetricsPanels extends vscode.Disposable {
+  /** Shows the panel of one training (one per training: a second call brings it forward). */
+  openMetricsPanel(trainingId: string): void;
+  /** Overlays several trainings in one panel; the same set reuses its panel. */
+  openComparePanel(trainingIds: string[]): void;
+}
+
+/**
+ * Registers the metrics webview panels: serializers so they come back after a window reload with
+ * their settings, and the functions the command table calls to open them.
+ */
+export function registerMetricsPanels(context: vscode.ExtensionContext, deps: MetricsPanelDeps): MetricsPanels {
+  const open = new Map<string, vscode.WebviewPanel>();
+  const disposables: vscode.Disposable[] = [];
+  const webviewRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webviews');
+  const lastSettings = (): PanelSettings => {
+    const stored = parseSettings(context.workspaceState.get(SETTINGS_KEY));
+    return typeof stored === 'string' ? { ...DEFAULT_PANEL_SETTINGS } : stored;
+  };
+  const keyOf = (kind: PanelKind, ids: string[]) => `${kind}:${[...ids].sort().join(',')}`;
+
+  const attach = (panel: vscode.WebviewPanel, kind: PanelKind, trainingIds: string[], settings: PanelSettings) => {
+    const key = keyOf(kind, trainingIds);
+    open.set(key, panel);
+    const store = deps.store();
+    panel.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [webviewRoot, vscode.Uri.joinPath(context.extensionUri, 'media')],
+    };
+    const controller = new MetricsPanelController(
+      {
+        source: storeMetricsSource(store),
+        events: store.events,
+        workspaceDir: store.workspaceDir,
+        post: (message) => void panel.webview.postMessage(message),
+        log: (level, message) => deps.log[level](message),
+        reveal: async (file) => {
+          await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(file));
+        },
+        saveExport: (message) => saveExport(message, store.workspaceDir),
+        settingsChanged: (next) => void context.workspaceState.update(SETTINGS_KEY, next),
+      },
+      kind,
+      trainingIds,
+      settings,
+    );
+    panel.webview.html = renderWebviewHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'metrics.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'metrics.css')).toString(),
+      title: panel.title,
+    });
+    const subscriptions = [
+      panel.webview.onDidReceiveMessage((message: unknown) => void controller.handle(message)),
+      panel.onDidDispose(() => {
+        controller.dispose();
+        subscriptions.forEach((s) => s.dispose());
+        if (open.get(key) === panel) open.delete(key);
+      }),
+    ];
+  };
+
+  const create = (kind: PanelKind, trainingIds: string[]) => {
+    const existing = open.get(keyOf(kind, trainingIds));
+    if (existing) return existing.reveal();
+    const source = storeMetricsSource(deps.store());
+    const names = source.runs(trainingIds).map((r) => r.name);
+    const title = kind === 'training' ? `Metrics: ${names[0]}` : `Compare: ${names.join(', ')}`;
+    const panel = vscode.window.createWebviewPanel(kind === 'training' ? METRICS_VIEW_TYPE : METRICS_COMPARE_VIEW_TYPE, title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [webviewRoot],
+    });
+    attach(panel, kind, trainingIds, lastSettings());
+  };
+
+  const serializer = (kind: PanelKind): vscode.WebviewPanelSerializer => ({
+    deserializeWebviewPanel: async (panel, state: unknown) => {
+      const restored = restoredState(state, kind);
+      if (!restored) {
+        deps.log.warn(`metrics panel: could not restore a ${kind} panel from its saved state; closing it`);
+        panel.dispose();
+        return;
+      }
+      try {
+        attach(panel, kind, restored.trainingIds, restored.settings);
+      } catch (error) {
+        deps.log.warn(`metrics panel: ${errorMessage(error)}`);
+        panel.dispose();
+      }
+    },
+  });
+  disposables.push(
+    vscode.window.registerWebviewPanelSerializer(METRICS_VIEW_TYPE, serializer('training')),
+    vscode.window.registerWebviewPanelSerializer(METRICS_COMPARE_VIEW_TYPE, serializer('compare')),
+  );
+
+  const panels: MetricsPanels = {
+    openMetricsPanel: (trainingId) => create('training', [trainingId]),
+    openComparePanel: (trainingIds) => create('compare', trainingIds),
+    dispose: () => {
+      for (const panel of open.values()) panel.dispose();
+      disposables.forEach((d) => d.dispose());
+    },
+  };
+  context.subscriptions.push(panels);
+  return panels;
+}
+
+/** The webview's saved state is untrusted too: checked before a panel is rebuilt from it. */
+function restoredState(state: unknown, kind: PanelKind): PersistedPanelState | undefined {
+  if (typeof state !== 'object' || state === null) return undefined;
+  const s = state as Record<string, unknown>;
+  const ids = s['trainingIds'];
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > 50 || !ids.every((id) => typeof id === 'string')) return undefined;
+  const settings = parseSettings(s['settings']);
+  return { kind, trainingIds: ids as string[], settings: typeof settings === 'string' ? { ...DEFAULT_PANEL_SETTINGS } : settings };
+}
+
+async function saveExport(message: ExportMessage, workspaceDir: string): Promise<void> {
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.file(path.join(workspaceDir, message.suggestedName)),
+    filters: message.format === 'csv' ? { CSV: ['csv'] } : { PNG: ['png'] },
+  });
+  if (!target) return;
+  const bytes = message.format === 'csv' ? Buffer.from(message.data, 'utf8') : Buffer.from(message.data, 'base64');
+  await vscode.workspace.fs.writeFile(target, bytes);
+  void vscode.window.showInformationMessage(`Saved ${path.basename(target.fsPath)}`);
+}
