@@ -182,6 +182,21 @@ function stageDataset(datasetDir: string, stagedDir: string, audio: string[]): v
   }
 }
 
+/**
+ * preprocess.log's per-file results: "{path}\t-> Success" or "{path}\t-> {traceback}", where the
+ * traceback runs over several lines; its last line says what went wrong.
+ */
+export function preprocessResults(log: string): { file: string; reason: string }[] {
+  const results: { file: string; lines: string[] }[] = [];
+  for (const line of log.split(/\r?\n/)) {
+    const at = line.indexOf('\t-> ');
+    if (at >= 0) results.push({ file: line.slice(0, at), lines: [line.slice(at + 4)] });
+    else if (line === 'end preprocess' || line === 'start preprocess') continue;
+    else if (results.length > 0 && line.trim()) results[results.length - 1]!.lines.push(line.trim());
+  }
+  return results.map((r) => ({ file: r.file, reason: r.lines[0] === 'Success' ? 'Success' : r.lines[r.lines.length - 1]! }));
+}
+
 function failure(sentence: string, logTail: string, warnings: string[] = []): Judgement {
   const lines = lastErrorLines(logTail);
   return { ok: false, error: lines.length ? `${sentence}\n${lines.join('\n')}` : sentence, warnings };
@@ -378,9 +393,9 @@ export const rvcEngine: Engine = {
     switch (ctx.step) {
       case 'preprocess': {
         const log = tailOf(path.join(logs, 'preprocess.log'), 1 << 20);
-        const results = log.split('\n').filter((l) => l.includes('\t-> '));
-        const failed = results.filter((l) => !l.endsWith('\t-> Success'));
-        const warnings = failed.map((l) => `not sliced: ${l.split('\t-> ')[0]} (${(l.split('\t-> ')[1] ?? '').split('\n')[0]!.slice(0, 200)})`);
+        const results = preprocessResults(log);
+        const failed = results.filter((r) => r.reason !== 'Success');
+        const warnings = failed.map((r) => `not sliced: ${r.file} (${r.reason.slice(0, 300)})`);
         const skipped = (plan.expect.skipped as string[] | undefined) ?? [];
         if (skipped.length) warnings.push(`skipped what is not audio in the dataset folder: ${skipped.join(', ')}`);
         const gt = countFiles(path.join(logs, '0_gt_wavs'), '.wav');

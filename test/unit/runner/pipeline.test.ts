@@ -136,4 +136,17 @@ describe('runner: failures a user can act on', () => {
     const warnings = new TaskRepository(bench.store).logs(tasks[0]!.id).filter((l) => l.level === 'WARN');
     assert.deepEqual(warnings.map((w) => w.message), ['skipped what is not audio in the dataset folder: .ipynb_checkpoints']);
   });
+  it('preprocess succeeds when some files fail, and lists them as warnings; when all fail it says so', async () => {
+    bench.createTraining('partly', { files: 2, extra: (dir) => fs.writeFileSync(path.join(dir, 'zz_broken.wav'), 'BROKEN') });
+    const [partly] = await runAndWait(bench, 'partly', 'preprocess');
+    assert.equal(partly!.status, 'success');
+    const warnings = new TaskRepository(bench.store).logs(partly!.id).filter((l) => l.level === 'WARN').map((l) => l.message);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^not sliced: .*zz_broken\.wav \(RuntimeError: Failed to load audio: ffmpeg error \(see stderr output for detail\)\)$/);
+    bench.createTraining('all-broken', { files: 0, extra: (dir) => fs.writeFileSync(path.join(dir, 'a.wav'), 'BROKEN') });
+    const [broken] = await runAndWait(bench, 'all-broken', 'preprocess');
+    assert.equal(broken!.status, 'failed');
+    assert.match(broken!.errorMsg!, /^preprocess could not read any of the 1 audio files \(is ffmpeg installed for RVC's Python\?\)\.\n/);
+    assert.match(broken!.errorMsg!, /RuntimeError: Failed to load audio/);
+  });
 });
