@@ -1,0 +1,153 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ingestMetricFile, ingestTaskStdout } from '../../../src/core/metrics/metricsIngester.ts';
+import { querySeries } from '../../../src/core/metrics/metricsQuery.ts';
+import { parseTfeventsRecords } from '../../../src/core/metrics/tfeventsReader.ts';
+import { parsePythonFloat, parseTrainLogLines, type TrainLogState } from '../../../src/core/metrics/trainLogReader.ts';
+import { Store } from '../../../src/core/store/store.ts';
+import { TrainingRepository } from '../../../src/core/store/trainings.ts';
+import { makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
+
+const runA = path.join(sharedFixtures, 'rvc-real-a');
+const runC = path.join(sharedFixtures, 'rvc-real-c-trainlog');
+const SHARED_TAGS = ['loss/d/total', 'loss/g/fm', 'loss/g/mel', 'loss/g/kl'];
+
+function skipWithoutFixtures(ctx: Mocha.Context): void {
+  if (!fs.existsSync(runA) || !fs.existsSync(runC)) {
+    console.warn(`SKIP: ../shared/fixtures not found at ${sharedFixtures} — the real RVC logs are needed`);
+    ctx.skip();
+  }
+}
+
+function eventsPoints(logsDir: string): Map<string, number> {
+  const file = fs.readdirSync(logsDir).find((f) => f.startsWith('events.out.tfevents.'))!;
+  const points = parseTfeventsRecords(fs.readFileSync(path.join(logsDir, file)), 0, {}).points;
+  return new Map(points.map((p) => [`${p.tag}@${p.step}`, p.value]));
+}
+
+describe('metrics: RVC training output lines (train.log and stdout)', () => {
+  it("rvc-real-c's train.log gives the same losses as its events file at the steps both have", function () {
+    skipWithoutFixtures(this);
+    const logsDir = path.join(runC, 'logs/trainlog-demo');
+    const lines = fs.readFileSync(path.join(logsDir, 'train.log'), 'utf8').split('\n');
+    const points = parseTrainLogLines(lines, {});
+    const events = eventsPoints(logsDir);
+    let compared = 0;
+    for (const p of points) {
+      const ev = events.get(`${p.tag}@${p.step}`);
+      if (SHARED_TAGS.includes(p.tag)) {
+        assert.ok(ev !== undefined, `events file lacks ${p.tag}@${p.step}`);
+        // The log prints {:.3f}; the events file has the float32 value.
+        assert.ok(Math.abs(p.value - ev) <= 0.0005 + 1e-6, `${p.tag}@${p.step}: log ${p.value} vs events ${ev}`);
+        compared++;
+      } else if (p.tag === 'learning_rate') {
+        assert.ok(Math.abs(p.value - ev!) <= Math.abs(ev!) * 1e-6, `lr@${p.step}`);
+      } else {
+        assert.equal(p.tag, 'loss/g/gen', 'loss_gen has no events twin and keeps its own tag');
+        assert.equal(events.has(`loss/g/gen@${p.step}`), false);
+      }
+    }
+    assert.ok(compared >= 4 * 10, `compared ${compared} values`);
+    // Every point has its epoch, from "Train Epoch: E" lines.
+    assert.ok(points.every((p) => p.epoch !== null && p.epoch >= 1));
+    assert.ok(points.every((p) => p.wallTimeMs !== null && Number.isFinite(p.wallTimeMs)));
+  });
+
+  it('reads the INFO:exp: stdout form of rvc-real-a (train.log empty there) with epochs matching the run', function () {
+    skipWithoutFixtures(this);
+    const lines = fs.readFileSync(path.join(runA, 'provenance/console.txt'), 'utf8').split('\n');
+    const points = parseTrainLogLines(lines, {});
+    const mel = points.filter((p) => p.tag === 'loss/d/total');
+    assert.deepEqual(mel.map((p) => p.step), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    // 5 steps per epoch: steps 0–4 in epoch 1, 5–9 in epoch 2, …
+    assert.deepEqual(mel.map((p) => p.epoch), [1, 1, 1, 2, 2, 3, 3, 3, 4, 4]);
+    assert.ok(points.every((p) => p.wallTimeMs === null));
+    const events = eventsPoints(path.join(runA, 'logs/alto-demo'));
+    for (const p of points.filter((q) => SHARED_TAGS.includes(q.tag))) {
+      assert.ok(Math.abs(p.value - events.get(`${p.tag}@${p.step}`)!) <= 0.0005 + 1e-6, `${p.tag}@${p.step}`);
+    }
+  });
+
+  it('parses Python float spellings, including nan and inf from a diverged run', () => {
+    assert.ok(Number.isNaN(parsePythonFloat('nan')));
+    assert.equal(parsePythonFloat('inf'), Infinity);
+    assert.equal(parsePythonFloat('-inf'), -Infinity);
+    assert.equal(parsePythonFloat('9.99750015625e-05'), 9.99750015625e-5);
+    assert.equal(parsePythonFloat('abc'), undefined);
+    const state: TrainLogState = {};
+    const points = parseTrainLogLines(
+      ['INFO:x:Train Epoch: 7 [0%]', 'INFO:x:[300, 0.0001]', 'INFO:x:loss_disc=nan, loss_gen=inf, loss_fm=1.000,loss_mel=75.000, loss_kl=9.000'],
+      state,
+    );
+    assert.equal(points.length, 6);
+    assert.ok(Number.isNaN(points.find((p) => p.tag === 'loss/d/total')!.value));
+    assert.equal(points.find((p) => p.tag === 'loss/g/gen')!.value, Infinity);
+    assert.deepEqual(state, { epoch: 7, step: 300 });
+  });
+
+  describe('ingestion', () => {
+    let dir: string;
+    let cleanup: () => void;
+    let store: Store;
+    let trainingId: string;
+    beforeEach(() => {
+      ({ dir, cleanup } = makeTempDir());
+      store = Store.open(dir);
+      trainingId = new TrainingRepository(store).create({ name: 'alto-demo' }).id;
+    });
+    afterEach(() => {
+      store.close();
+      cleanup();
+    });
+
+    it('keeps the events file value when the log came first, and the log cannot overwrite it later', async function () {
+      skipWithoutFixtures(this);
+      const stdout = path.join(dir, 'task.log');
+      fs.copyFileSync(path.join(runA, 'provenance/console.txt'), stdout);
+      const events = path.join(dir, 'events.out.tfevents.1795413187.vm.689.0');
+      fs.copyFileSync(path.join(runA, 'logs/alto-demo/events.out.tfevents.1795413187.vm.689.0'), events);
+      const fromLog = await ingestTaskStdout(store, trainingId, stdout);
+      assert.equal(fromLog.newPoints, 10 * 6);
+      const logged = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total' })[0]!.points[0]!.value;
+      assert.equal(logged, 9.472);
+      await ingestMetricFile(store, trainingId, events, 'tfevents');
+      const [d] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total' });
+      assert.equal(d!.points[0]!.value, eventsPoints(path.join(runA, 'logs/alto-demo')).get('loss/d/total@0'));
+      assert.deepEqual(d!.points.map((p) => p.epoch), [1, 1, 1, 2, 2, 3, 3, 3, 4, 4], 'the log’s epochs survive the replacement');
+      // Re-reading the whole log from the start changes nothing and emits nothing.
+      store.db.prepare('UPDATE metric_sources SET byte_offset = 0, state = ? WHERE path = ?').run('{}', stdout);
+      let emitted = 0;
+      store.events.on('metricsAppended', (e) => (emitted += e.points.length));
+      const again = await ingestTaskStdout(store, trainingId, stdout);
+      assert.deepEqual([again.newPoints, emitted], [0, 0]);
+      assert.equal(store.db.prepare("SELECT count(*) FROM metrics WHERE source = 'stdout'").pluck().get(), 10, 'only loss/g/gen comes from the log');
+    });
+
+    it('gives events-file points their epochs when the log is read after it', async function () {
+      skipWithoutFixtures(this);
+      const events = path.join(dir, 'events.out.tfevents.1795413187.vm.689.0');
+      fs.copyFileSync(path.join(runA, 'logs/alto-demo/events.out.tfevents.1795413187.vm.689.0'), events);
+      await ingestMetricFile(store, trainingId, events, 'tfevents');
+      assert.ok(querySeries(store, { trainingIds: [trainingId], tag: 'loss/g/total' })[0]!.points.every((p) => p.epoch === null));
+      const stdout = path.join(dir, 'task.log');
+      fs.copyFileSync(path.join(runA, 'provenance/console.txt'), stdout);
+      await ingestTaskStdout(store, trainingId, stdout);
+      const [d] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total', x: 'epoch' });
+      assert.deepEqual(d!.points.map((p) => p.x), [1, 1, 1, 2, 2, 3, 3, 3, 4, 4]);
+      assert.equal(d!.points[0]!.value, eventsPoints(path.join(runA, 'logs/alto-demo')).get('loss/d/total@0'));
+    });
+
+    it('leaves a partial last line for the next read', async () => {
+      const log = path.join(dir, 'train.log');
+      fs.writeFileSync(log, '2026-11-23 06:00:55,394\tx\tINFO\tTrain Epoch: 1 [0%]\n2026-11-23 06:00:55,395\tx\tINFO\t[0, 0.0001]\n2026-11-23 06:00:55,395\tx\tINFO\tloss_disc=9.5');
+      const first = await ingestMetricFile(store, trainingId, log, 'train_log');
+      assert.equal(first.newPoints, 1, 'only the learning rate line is complete');
+      fs.appendFileSync(log, '82, loss_gen=9.530, loss_fm=1.144,loss_mel=75.000, loss_kl=9.000\n');
+      const second = await ingestMetricFile(store, trainingId, log, 'train_log');
+      assert.equal(second.newPoints, 5);
+      const [d] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total' });
+      assert.deepEqual(d!.points.map((p) => [p.step, p.value, p.epoch]), [[0, 9.582, 1]]);
+    });
+  });
+});
