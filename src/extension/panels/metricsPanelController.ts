@@ -92,8 +92,14 @@ export class MetricsPanelController {
       case 'ready':
         return this.start();
       case 'requestSeries': {
-        const series = message.tags.flatMap((tag) => this.env.source.series(this.trainingIds, tag, message.maxPoints, message.stepRange));
-        this.env.post({ type: 'series', requestId: message.requestId, series });
+        // One message per tag, yielding between them: the first chart draws while later tags are
+        // still being queried, and the extension host never blocks for a whole 35-tag request.
+        for (const tag of message.tags) {
+          if (this.disposed) return;
+          const series = this.env.source.series(this.trainingIds, tag, message.maxPoints, message.stepRange);
+          this.env.post({ type: 'series', requestId: message.requestId, series });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         return;
       }
       case 'settingsChanged':

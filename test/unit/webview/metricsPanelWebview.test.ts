@@ -243,6 +243,27 @@ describe('metrics panel webview (headless Chromium)', function () {
     assert.equal(reset.stepRange, null);
   });
 
+  it('leaves charts scrolled out of view undrawn until they are shown, live points included', async () => {
+    const tags = ['loss/g/total', ...Array.from({ length: 9 }, (_, i) => `loss/g/${i}`)];
+    await start(syntheticSeries({ trainingId: TRAINING, points: 100, tags }), { settings: { expandedGroups: ['sub-g'] } });
+    const last = 'tag:loss/g/8';
+    assert.equal(await pointsOf(last), 100, 'counts are kept for every chart');
+    assert.equal((await canvasSummary(panel.page, last)).seriesPixels, 0, 'off screen: not drawn');
+    await panel.send({ type: 'append', trainingId: TRAINING, points: [{ tag: 'loss/g/8', step: 10_000, value: 1, epoch: 21, wallTimeMs: null }] });
+    assert.equal(await pointsOf(last), 101);
+    await panel.page.locator(`[data-chart-id="${last}"]`).scrollIntoViewIfNeeded();
+    await waitInPage(panel.page, `() => document.querySelector('[data-chart-id="${last}"] canvas').width > 0`);
+    const drawn = await (async () => {
+      for (let i = 0; i < 50; i++) {
+        const summary = await canvasSummary(panel.page, last);
+        if (summary.seriesPixels > 100) return summary;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return canvasSummary(panel.page, last);
+    })();
+    assert.ok(drawn.seriesPixels > 100, `drawn once visible (${drawn.seriesPixels} series pixels)`);
+  });
+
   it('overlays trainings in the compare panel with legend toggles', async () => {
     const a = syntheticSeries({ trainingId: TRAINING, points: 80, tags: ['loss/g/mel'] });
     const b = syntheticSeries({ trainingId: OTHER, points: 80, tags: ['loss/g/mel'], salt: 3 });
