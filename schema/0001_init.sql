@@ -147,6 +147,10 @@ CREATE TABLE metrics (
   PRIMARY KEY (series_id, step)
 ) WITHOUT ROWID;
 
+-- NaN points (fp16 overflow steps) are rare and must survive downsampling: the query finds them
+-- here instead of scanning every point of a long series.
+CREATE INDEX metrics_nan ON metrics (series_id, step) WHERE value IS NULL;
+
 -- Where each metrics file has been read up to, so re-reading resumes instead of starting over.
 CREATE TABLE metric_sources (
   id          INTEGER PRIMARY KEY,

@@ -113,8 +113,8 @@ function toPoint(row: Row, x: XAxis, firstWall: number | undefined): SeriesPoint
  * its lowest and highest point, so a spike survives however far the chart is zoomed out (a plain
  * stride or average would drop or flatten it). A bucket holding a NaN (RVC's fp16 overflow steps)
  * keeps its first NaN in place of its minimum, so divergence stays visible. The first and last
- * points are always kept. The bucketing runs inside SQLite, so a million-point series is reduced
- * without materialising it in JavaScript.
+ * points are always kept. Each bucket is one primary-key range scan inside SQLite (no sort, no row
+ * copied to JavaScript but the kept ones); NaN rows come from a partial index, as they are rare.
  */
 function readDownsampled(store: Store, seriesId: number, lo: number, hi: number, maxPoints: number | undefined): { rows: Row[]; total: number } {
   const db = store.db;
@@ -122,39 +122,40 @@ function readDownsampled(store: Store, seriesId: number, lo: number, hi: number,
     .prepare('SELECT count(*) AS n, min(step) AS first, max(step) AS last FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?')
     .get(seriesId, lo, hi) as { n: number; first: number | null; last: number | null };
   const total = stats.n;
-  const all = (): Row[] =>
-    db.prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step').all(seriesId, lo, hi) as Row[];
   if (total === 0) return { rows: [], total };
   const limit = maxPoints === undefined ? Infinity : Math.max(2, Math.floor(maxPoints));
-  if (total <= limit) return { rows: all(), total };
+  if (total <= limit) {
+    const rows = db.prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step').all(seriesId, lo, hi) as Row[];
+    return { rows, total };
+  }
 
   const first = stats.first!;
   const last = stats.last!;
   const buckets = Math.floor((limit - 2) / 2);
   const span = last - first + 1;
-  const bucketExpr = `CAST((step - @first) * @buckets / @span AS INTEGER)`; // parameters bind as REAL
-  const params = { id: seriesId, first, last, buckets, span };
-  const where = 'series_id = @id AND step BETWEEN @first AND @last';
-  // SQLite returns the other columns of the row that holds the min()/max() ("bare columns").
-  const mins = db.prepare(`SELECT ${bucketExpr} AS b, step, min(value) AS value, wall_time_ms, epoch FROM metrics WHERE ${where} AND value IS NOT NULL GROUP BY b`).all(params) as (Row & { b: number })[];
-  const maxs = db.prepare(`SELECT ${bucketExpr} AS b, step, max(value) AS value, wall_time_ms, epoch FROM metrics WHERE ${where} AND value IS NOT NULL GROUP BY b`).all(params) as (Row & { b: number })[];
-  const nans = db.prepare(`SELECT ${bucketExpr} AS b, min(step) AS step, value, wall_time_ms, epoch FROM metrics WHERE ${where} AND value IS NULL GROUP BY b`).all(params) as (Row & { b: number })[];
-  const byBucket = new Map<number, { min?: Row; max?: Row; nan?: Row }>();
-  const slot = (b: number): { min?: Row; max?: Row; nan?: Row } => {
-    let s = byBucket.get(b);
-    if (!s) byBucket.set(b, (s = {}));
-    return s;
-  };
-  for (const row of mins) slot(row.b).min = row;
-  for (const row of maxs) slot(row.b).max = row;
-  for (const row of nans) slot(row.b).nan = row;
+  const pointAt = db.prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step = ?');
   const keep = new Map<number, Row>();
-  const firstRow = db.prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step = ?');
-  keep.set(first, firstRow.get(seriesId, first) as Row);
-  keep.set(last, firstRow.get(seriesId, last) as Row);
-  for (const s of buckets > 0 ? byBucket.values() : []) {
-    const picks = s.nan ? [s.nan, s.max] : [s.min, s.max];
-    for (const row of picks) if (row) keep.set(row.step, { step: row.step, value: row.value, wall_time_ms: row.wall_time_ms, epoch: row.epoch });
+  keep.set(first, pointAt.get(seriesId, first) as Row);
+  keep.set(last, pointAt.get(seriesId, last) as Row);
+  if (buckets > 0) {
+    // SQLite returns the other columns of the row that holds the min()/max() ("bare columns").
+    const minOf = db.prepare('SELECT step, min(value) AS value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?');
+    const maxOf = db.prepare('SELECT step, max(value) AS value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?');
+    const nanRows = db
+      .prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND value IS NULL AND step BETWEEN ? AND ? ORDER BY step')
+      .all(seriesId, first, last) as Row[];
+    const bucketOf = (step: number): number => Math.floor(((step - first) * buckets) / span);
+    const firstNan = new Map<number, Row>();
+    for (const row of nanRows) if (!firstNan.has(bucketOf(row.step))) firstNan.set(bucketOf(row.step), row);
+    for (let b = 0; b < buckets; b++) {
+      // Steps whose bucket is b: first + [ceil(b·span/B), ceil((b+1)·span/B)).
+      const from = first + Math.ceil((b * span) / buckets);
+      const to = first + Math.ceil(((b + 1) * span) / buckets) - 1;
+      if (to < from) continue;
+      const max = maxOf.get(seriesId, from, to) as Row;
+      const other = firstNan.get(b) ?? (minOf.get(seriesId, from, to) as Row);
+      for (const row of [other, max]) if (row.step !== null && (row.value !== null || firstNan.get(b) === row)) keep.set(row.step, row);
+    }
   }
   const rows = [...keep.values()].sort((a, b) => a.step - b.step);
   return { rows, total };
