@@ -11,7 +11,7 @@ import { MetricsPanelController } from '../../src/extension/panels/metricsPanelC
 import { storeMetricsSource } from '../../src/extension/panels/metricsSource.ts';
 import { DEFAULT_PANEL_SETTINGS, toWire, type SeriesPayload, type ToWebview } from '../../src/protocol/metricsPanel.ts';
 import { repoRoot } from '../support/tempDir.ts';
-import { CHROMIUM, buildPanel, inPage, launchChromium, openPanelPage, waitInPage, type PanelPage } from '../webview/panelHarness.ts';
+import { CHROMIUM, buildPanel, inPage, launchChromium, panelHost, waitInPage, type PanelPage } from '../webview/panelHarness.ts';
 import { seedSeries } from '../webview/seedMetrics.ts';
 import { valueAt } from '../webview/syntheticRun.ts';
 import type { BenchResult } from './benchResult.ts';
@@ -98,6 +98,7 @@ export async function run(): Promise<BenchResult[]> {
     }
     console.log(`  seeded ${TAGS.length} × ${POINTS.toLocaleString('en')} points in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
     await buildPanel('metrics', dir);
+    const host = await panelHost(browser, dir, 'metrics');
 
     const rawRows = store.db.prepare(
       'SELECT m.step, m.value, m.epoch, m.wall_time_ms FROM metrics m JOIN metric_series s ON s.id = m.series_id WHERE s.training_id = ? AND s.tag = ? ORDER BY m.step',
@@ -115,7 +116,7 @@ export async function run(): Promise<BenchResult[]> {
      */
     const firstChart = async (tags: string[], downsample: boolean) => {
       const settings = { ...DEFAULT_PANEL_SETTINGS, expandedGroups: ALL_GROUPS };
-      const panel = await openPanelPage(browser, dir, 'metrics', { kind: 'training', trainingIds: [trainingId], settings });
+      const panel = await host.open({ kind: 'training', trainingIds: [trainingId], settings });
       await panel.waitForPosted('ready');
       const source = storeMetricsSource(store);
       const limited = { ...source, tags: () => tags, ...(downsample ? {} : { series: (_ids: string[], tag: string) => rawSeries(tag) }) };
@@ -195,14 +196,11 @@ export async function run(): Promise<BenchResult[]> {
       ratio: median(redraws) / perAppend,
     });
     full.controller.dispose();
-    await full.panel.page.close();
 
     const few = TAGS.slice(0, RAW_BASELINE_TAGS);
     const sampled = await firstChart(few, true);
-    await sampled.panel.page.close();
     sampled.controller.dispose();
     const raw = await firstChart(few, false);
-    await raw.panel.page.close();
     raw.controller.dispose();
     results.push({
       name: `all charts loaded, ${RAW_BASELINE_TAGS} tags × ${POINTS.toLocaleString('en')} points, downsampled to 1000/series`,

@@ -43,11 +43,23 @@ export interface PanelPage {
   state(): Promise<unknown>;
 }
 
-export async function openPanelPage(browser: Browser, bundleDir: string, panel: string, initialState: unknown = undefined): Promise<PanelPage> {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-  const errors: string[] = [];
+export const VIEWPORT = { width: 1000, height: 900 };
+
+/**
+ * One page that panels are loaded into again and again: navigating is much cheaper than opening a
+ * page, and each navigation starts a fresh JavaScript world with a fresh fake VS Code API.
+ */
+export interface PanelHost {
+  open(initialState?: unknown): Promise<PanelPage>;
+  close(): Promise<void>;
+}
+
+export async function panelHost(browser: Browser, bundleDir: string, panel: string): Promise<PanelHost> {
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  let errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.stack ?? error.message));
-  await page.addInitScript({ content: `(${FAKE_VSCODE_API})(${JSON.stringify(initialState ?? null)})` });
+  // The saved webview state travels in the URL hash, read before the bundle runs.
+  await page.addInitScript({ content: `(${FAKE_VSCODE_API})(JSON.parse(decodeURIComponent(location.hash.slice(1)) || 'null'))` });
   await page.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/index.html') {
@@ -58,8 +70,19 @@ export async function openPanelPage(browser: Browser, bundleDir: string, panel: 
     if (!fs.existsSync(file)) return route.fulfill({ status: 404, body: '' });
     return route.fulfill({ contentType: file.endsWith('.css') ? 'text/css' : 'text/javascript', body: fs.readFileSync(file) });
   });
-  await page.goto(`${ORIGIN}/index.html`);
+  let loads = 0;
+  return {
+    open: async (initialState) => {
+      errors = [];
+      // A new query string each time, so the hash change is a real navigation, not a same-page jump.
+      await page.goto(`${ORIGIN}/index.html?load=${++loads}#${encodeURIComponent(JSON.stringify(initialState ?? null))}`);
+      return panelPage(page, errors);
+    },
+    close: () => page.close(),
+  };
+}
 
+function panelPage(page: Page, errors: string[]): PanelPage {
   const posted = () => inPage<{ type: string; [key: string]: unknown }[]>(page, '() => window.__posted');
   return {
     page,

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { DEFAULT_PANEL_SETTINGS, fromWire, type SeriesPayload } from '../../../src/protocol/metricsPanel.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
-import { CHROMIUM, buildPanel, canvasSummary, inPage, launchChromium, openPanelPage, waitInPage, type PanelPage } from '../../webview/panelHarness.ts';
+import { CHROMIUM, buildPanel, canvasSummary, inPage, launchChromium, panelHost, waitInPage, type PanelHost, type PanelPage } from '../../webview/panelHarness.ts';
 import { RVC_TAGS, syntheticSeries, valueAt } from '../../webview/syntheticRun.ts';
 
 const TRAINING = '11111111-1111-4111-8111-111111111111';
@@ -14,7 +14,8 @@ const OTHER = '22222222-2222-4222-8222-222222222222';
 describe('metrics panel webview (headless Chromium)', function () {
   let browser: Browser | undefined;
   let temp: ReturnType<typeof makeTempDir>;
-  let panel: PanelPage;
+  let host: PanelHost;
+  let panel: PanelPage | undefined;
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
@@ -24,6 +25,7 @@ describe('metrics panel webview (headless Chromium)', function () {
     temp = makeTempDir('rvc-metrics-webview-');
     await buildPanel('metrics', temp.dir);
     browser = await launchChromium();
+    host = await panelHost(browser, temp.dir, 'metrics');
   });
 
   after(async () => {
@@ -35,26 +37,29 @@ describe('metrics panel webview (headless Chromium)', function () {
     if (panel) {
       assert.deepEqual(panel.errors, [], 'the page threw');
       assert.deepEqual(await panel.cspViolations(), [], 'the CSP blocked something');
-      await panel.page.close();
+      panel = undefined;
     }
   });
 
   /** Opens the panel and plays the host's side of the start-up handshake. */
+  /** The panel of the running test (set by start). */
+  const p = (): PanelPage => panel!;
+
   async function start(series: SeriesPayload[], options: { kind?: 'training' | 'compare'; runs?: { trainingId: string; name: string }[]; state?: unknown; settings?: object } = {}) {
-    panel = await openPanelPage(browser!, temp.dir, 'metrics', options.state);
-    await panel.waitForPosted('ready');
+    panel = await host.open(options.state);
+    await p().waitForPosted('ready');
     const runs = options.runs ?? [{ trainingId: TRAINING, name: 'alto-v2' }];
-    await panel.send({ type: 'init', kind: options.kind ?? 'training', runs, settings: { ...DEFAULT_PANEL_SETTINGS, ...options.settings } });
-    const before = (await panel.posted()).length;
-    await panel.send({ type: 'tags', tags: series.map((s) => ({ trainingId: s.trainingId, tag: s.tag })) });
-    const request = (await panel.waitForPosted('requestSeries', before)) as unknown as { requestId: number; tags: string[]; maxPoints: number };
-    await panel.send({ type: 'series', requestId: request.requestId, series: series.filter((s) => request.tags.includes(s.tag)) });
+    await p().send({ type: 'init', kind: options.kind ?? 'training', runs, settings: { ...DEFAULT_PANEL_SETTINGS, ...options.settings } });
+    const before = (await p().posted()).length;
+    await p().send({ type: 'tags', tags: series.map((s) => ({ trainingId: s.trainingId, tag: s.tag })) });
+    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { requestId: number; tags: string[]; maxPoints: number };
+    await p().send({ type: 'series', requestId: request.requestId, series: series.filter((s) => request.tags.includes(s.tag)) });
     return request;
   }
 
   const typeFilter = (text: string) =>
-    inPage(panel.page, `(text) => { const el = document.querySelector('vscode-textfield.filter'); el.value = text; el.dispatchEvent(new Event('input', { bubbles: true })); }`, text);
-  const pointsOf = (chartId: string) => panel.page.getAttribute(`[data-chart-id="${chartId}"]`, 'data-points').then(Number);
+    inPage(p().page, `(text) => { const el = document.querySelector('vscode-textfield.filter'); el.value = text; el.dispatchEvent(new Event('input', { bubbles: true })); }`, text);
+  const pointsOf = (chartId: string) => p().page.getAttribute(`[data-chart-id="${chartId}"]`, 'data-points').then(Number);
 
   it('draws grouped charts where the series are, with titles and point counts in the DOM', async () => {
     const request = await start(syntheticSeries({ trainingId: TRAINING, points: 200 }));
@@ -62,7 +67,7 @@ describe('metrics panel webview (headless Chromium)', function () {
     assert.deepEqual(request.tags.sort(), RVC_TAGS.filter((t) => !/\/\d+$/.test(t)).sort());
     assert.ok(request.maxPoints >= 200 && request.maxPoints <= 2000);
 
-    const titles = await panel.page.$$eval('.chart-card', (cards) => cards.map((c) => c.getAttribute('data-title')));
+    const titles = await p().page.$$eval('.chart-card', (cards) => cards.map((c) => c.getAttribute('data-title')));
     assert.deepEqual(titles, [
       'Generator total (loss/g/total)',
       'Discriminator total (loss/d/total)',
@@ -73,10 +78,10 @@ describe('metrics panel webview (headless Chromium)', function () {
       'Gradient norms',
     ]);
     assert.equal(await pointsOf('grad'), 400, 'two tags × 200 points');
-    const sections = await panel.page.$$eval('.section-toggle', (b) => b.map((x) => x.textContent));
+    const sections = await p().page.$$eval('.section-toggle', (b) => b.map((x) => x.textContent));
     assert.equal(sections.length, 3);
 
-    const canvas = await canvasSummary(panel.page, 'mel');
+    const canvas = await canvasSummary(p().page, 'mel');
     assert.ok(canvas.seriesPixels > 300, `expected a drawn curve, got ${canvas.seriesPixels} series pixels`);
     // The loss falls: the curve sits high on the left and low on the right (y grows downwards).
     const left = canvas.bands[1]!;
@@ -89,56 +94,56 @@ describe('metrics panel webview (headless Chromium)', function () {
 
   it('opens a collapsed group on click and requests only its tags', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 50 }));
-    const before = (await panel.posted()).length;
-    await panel.page.click('[data-section="sub-g"] .section-toggle');
-    const request = (await panel.waitForPosted('requestSeries', before)) as unknown as { tags: string[] };
+    const before = (await p().posted()).length;
+    await p().page.click('[data-section="sub-g"] .section-toggle');
+    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { tags: string[] };
     assert.deepEqual(request.tags, ['loss/g/0', 'loss/g/1']);
-    assert.equal(await panel.page.locator('[data-section="sub-g"] .chart-card').count(), 2);
-    const state = (await panel.state()) as { settings: { expandedGroups: string[] } };
+    assert.equal(await p().page.locator('[data-section="sub-g"] .chart-card').count(), 2);
+    const state = (await p().state()) as { settings: { expandedGroups: string[] } };
     assert.deepEqual(state.settings.expandedGroups, ['sub-g']);
   });
 
   it('smoothing changes what is drawn, and the setting is kept and sent to the host', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 300 }), { settings: { showRaw: false } });
-    const smoothed = await canvasSummary(panel.page, 'kl');
-    const before = (await panel.posted()).length;
-    await panel.page.locator('.smoothing input').fill('0');
-    const raw = await canvasSummary(panel.page, 'kl');
-    await panel.page.locator('.smoothing input').fill('0.95');
-    const heavy = await canvasSummary(panel.page, 'kl');
+    const smoothed = await canvasSummary(p().page, 'kl');
+    const before = (await p().posted()).length;
+    await p().page.locator('.smoothing input').fill('0');
+    const raw = await canvasSummary(p().page, 'kl');
+    await p().page.locator('.smoothing input').fill('0.95');
+    const heavy = await canvasSummary(p().page, 'kl');
     assert.notEqual(raw.hash, smoothed.hash);
     assert.notEqual(heavy.hash, smoothed.hash);
     // Noise makes the raw curve zig-zag: far more line pixels than the heavily smoothed one.
     assert.ok(raw.seriesPixels > heavy.seriesPixels * 1.5, `raw ${raw.seriesPixels} vs smoothed ${heavy.seriesPixels}`);
-    const sent = (await panel.posted()).slice(before).filter((m) => m.type === 'settingsChanged');
+    const sent = (await p().posted()).slice(before).filter((m) => m.type === 'settingsChanged');
     assert.equal((sent.at(-1)!['settings'] as { smoothing: number }).smoothing, 0.95);
-    assert.equal(((await panel.state()) as { settings: { smoothing: number } }).settings.smoothing, 0.95);
+    assert.equal(((await p().state()) as { settings: { smoothing: number } }).settings.smoothing, 0.95);
   });
 
   it('appends live points without rebuilding the chart', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 100 }));
     assert.equal(await pointsOf('mel'), 100);
-    await inPage(panel.page, `() => { document.querySelector('[data-chart-id="mel"]').__marker = 1; }`);
-    const before = await canvasSummary(panel.page, 'mel');
+    await inPage(p().page, `() => { document.querySelector('[data-chart-id="mel"]').__marker = 1; }`);
+    const before = await canvasSummary(p().page, 'mel');
     const points = [];
     for (let step = 5000; step < 7500; step += 50) points.push({ tag: 'loss/g/mel', step, value: valueAt('loss/g/mel', step) + 20, epoch: 11, wallTimeMs: null });
-    await panel.send({ type: 'append', trainingId: TRAINING, points });
+    await p().send({ type: 'append', trainingId: TRAINING, points });
     assert.equal(await pointsOf('mel'), 150);
     // Points already shown (same or older step) are not added twice.
-    await panel.send({ type: 'append', trainingId: TRAINING, points: points.slice(-3) });
+    await p().send({ type: 'append', trainingId: TRAINING, points: points.slice(-3) });
     assert.equal(await pointsOf('mel'), 150);
-    const after = await canvasSummary(panel.page, 'mel');
+    const after = await canvasSummary(p().page, 'mel');
     assert.notEqual(after.hash, before.hash);
     // The appended values jump up: the right edge of the curve now sits high.
     assert.ok(after.bands[9]!.meanY < before.bands[9]!.meanY, 'the new points are drawn on the right');
-    assert.equal(await inPage(panel.page, `() => document.querySelector('[data-chart-id="mel"]').__marker`), 1, 'the card was not re-created');
+    assert.equal(await inPage(p().page, `() => document.querySelector('[data-chart-id="mel"]').__marker`), 1, 'the card was not re-created');
   });
 
   it('exports a CSV equal to the data it was sent, non-finite values included', async () => {
     const series = syntheticSeries({ trainingId: TRAINING, points: 40 });
     await start(series);
-    await panel.page.click('.export-csv');
-    const message = (await panel.waitForPosted('export')) as unknown as { format: string; suggestedName: string; data: string };
+    await p().page.click('.export-csv');
+    const message = (await p().waitForPosted('export')) as unknown as { format: string; suggestedName: string; data: string };
     assert.equal(message.format, 'csv');
     assert.equal(message.suggestedName, 'alto-v2-metrics.csv');
     const [header, ...rows] = message.data.trimEnd().split('\n');
@@ -163,7 +168,7 @@ describe('metrics panel webview (headless Chromium)', function () {
 
   it('ignores malformed messages and keeps working', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 60 }));
-    const before = await canvasSummary(panel.page, 'mel');
+    const before = await canvasSummary(p().page, 'mel');
     for (const bad of [
       null,
       42,
@@ -178,68 +183,68 @@ describe('metrics panel webview (headless Chromium)', function () {
       { type: 'init', runs: 'x' },
       { type: '__proto__' },
     ]) {
-      await panel.send(bad);
+      await p().send(bad);
     }
     assert.equal(await pointsOf('mel'), 60);
-    assert.equal((await canvasSummary(panel.page, 'mel')).hash, before.hash, 'the drawing is unchanged');
-    await panel.send({ type: 'append', trainingId: TRAINING, points: [{ tag: 'loss/g/mel', step: 99_999, value: 3, epoch: 40, wallTimeMs: null }] });
+    assert.equal((await canvasSummary(p().page, 'mel')).hash, before.hash, 'the drawing is unchanged');
+    await p().send({ type: 'append', trainingId: TRAINING, points: [{ tag: 'loss/g/mel', step: 99_999, value: 3, epoch: 40, wallTimeMs: null }] });
     assert.equal(await pointsOf('mel'), 61, 'a valid message after the bad ones still works');
   });
 
   it('filters charts by a tag regex and survives an invalid pattern', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 30 }));
     await typeFilter('mel|kl');
-    await waitInPage(panel.page, '() => document.querySelectorAll(".chart-card").length === 2');
+    await waitInPage(p().page, '() => document.querySelectorAll(".chart-card").length === 2');
     await typeFilter('loss/(g');
-    await waitInPage(panel.page, '() => document.querySelectorAll(".chart-card").length === 7');
-    assert.equal(await inPage(panel.page, '() => document.querySelector("vscode-textfield.filter").invalid'), true);
+    await waitInPage(p().page, '() => document.querySelectorAll(".chart-card").length === 7');
+    assert.equal(await inPage(p().page, '() => document.querySelector("vscode-textfield.filter").invalid'), true);
   });
 
   it('shows checkpoint, best-epoch and overtraining markers and reveals a model on click', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 200 }), { settings: { xAxis: 'epoch' } });
-    const before = await canvasSummary(panel.page, 'g-total');
+    const before = await canvasSummary(p().page, 'g-total');
     const checkpoints = [];
     for (let epoch = 2; epoch <= 20; epoch += 2) {
       checkpoints.push({ trainingId: TRAINING, kind: 'weights', path: `assets/weights/alto-v2_e${epoch}.pth`, epoch, step: epoch * 500 });
     }
-    await panel.send({
+    await p().send({
       type: 'markers',
       trainingId: TRAINING,
       checkpoints,
       bestEpoch: { trainingId: TRAINING, epoch: 14, step: 7000, tag: 'loss/g/total', value: 4.2 },
       overtraining: 'loss/d/total has risen for 6 epochs since epoch 14: consider the epoch 14 model.',
     });
-    assert.match(await panel.page.locator('[data-overtraining]').innerText(), /risen for 6 epochs/);
-    assert.equal(await panel.page.getAttribute('[data-best-epoch]', 'data-best-epoch'), '14');
-    assert.notEqual((await canvasSummary(panel.page, 'g-total')).hash, before.hash, 'markers are drawn');
+    assert.match(await p().page.locator('[data-overtraining]').innerText(), /risen for 6 epochs/);
+    assert.equal(await p().page.getAttribute('[data-best-epoch]', 'data-best-epoch'), '14');
+    assert.notEqual((await canvasSummary(p().page, 'g-total')).hash, before.hash, 'markers are drawn');
 
     // Click each pixel column across the chart until a marker answers; the first hit is epoch 2.
-    const box = (await panel.page.locator('[data-chart-id="g-total"] canvas').boundingBox())!;
-    const start_ = (await panel.posted()).length;
+    const box = (await p().page.locator('[data-chart-id="g-total"] canvas').boundingBox())!;
+    const start_ = (await p().posted()).length;
     for (let x = box.x + 30; x < box.x + box.width; x += 3) {
-      await panel.page.mouse.click(x, box.y + box.height / 2);
-      if ((await panel.posted()).slice(start_).some((m) => m.type === 'revealArtifact')) break;
+      await p().page.mouse.click(x, box.y + box.height / 2);
+      if ((await p().posted()).slice(start_).some((m) => m.type === 'revealArtifact')) break;
     }
-    const reveal = (await panel.posted()).slice(start_).find((m) => m.type === 'revealArtifact');
+    const reveal = (await p().posted()).slice(start_).find((m) => m.type === 'revealArtifact');
     assert.equal(reveal?.['path'], 'assets/weights/alto-v2_e2.pth');
   });
 
   it('zooms on a drag, re-queries that step range, and resets on double click', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 200 }));
-    const box = (await panel.page.locator('[data-chart-id="mel"] canvas').boundingBox())!;
-    const before = (await panel.posted()).length;
+    const box = (await p().page.locator('[data-chart-id="mel"] canvas').boundingBox())!;
+    const before = (await p().posted()).length;
     const y = box.y + box.height / 2;
-    await panel.page.mouse.move(box.x + box.width * 0.4, y);
-    await panel.page.mouse.down();
-    await panel.page.mouse.move(box.x + box.width * 0.6, y, { steps: 4 });
-    await panel.page.mouse.up();
-    const request = (await panel.waitForPosted('requestSeries', before)) as unknown as { tags: string[]; stepRange: [number, number] };
+    await p().page.mouse.move(box.x + box.width * 0.4, y);
+    await p().page.mouse.down();
+    await p().page.mouse.move(box.x + box.width * 0.6, y, { steps: 4 });
+    await p().page.mouse.up();
+    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { tags: string[]; stepRange: [number, number] };
     assert.deepEqual(request.tags, ['loss/g/mel']);
     assert.ok(request.stepRange[0] > 2000 && request.stepRange[1] < 8000 && request.stepRange[0] < request.stepRange[1], JSON.stringify(request.stepRange));
-    assert.equal(await panel.page.locator('[data-chart-id="mel"] vscode-button', { hasText: 'Reset zoom' }).count(), 1);
-    const next = (await panel.posted()).length;
-    await panel.page.mouse.dblclick(box.x + box.width / 2, y);
-    const reset = (await panel.waitForPosted('requestSeries', next)) as unknown as { stepRange: null };
+    assert.equal(await p().page.locator('[data-chart-id="mel"] vscode-button', { hasText: 'Reset zoom' }).count(), 1);
+    const next = (await p().posted()).length;
+    await p().page.mouse.dblclick(box.x + box.width / 2, y);
+    const reset = (await p().waitForPosted('requestSeries', next)) as unknown as { stepRange: null };
     assert.equal(reset.stepRange, null);
   });
 
@@ -248,18 +253,18 @@ describe('metrics panel webview (headless Chromium)', function () {
     await start(syntheticSeries({ trainingId: TRAINING, points: 100, tags }), { settings: { expandedGroups: ['sub-g'] } });
     const last = 'tag:loss/g/8';
     assert.equal(await pointsOf(last), 100, 'counts are kept for every chart');
-    assert.equal((await canvasSummary(panel.page, last)).seriesPixels, 0, 'off screen: not drawn');
-    await panel.send({ type: 'append', trainingId: TRAINING, points: [{ tag: 'loss/g/8', step: 10_000, value: 1, epoch: 21, wallTimeMs: null }] });
+    assert.equal((await canvasSummary(p().page, last)).seriesPixels, 0, 'off screen: not drawn');
+    await p().send({ type: 'append', trainingId: TRAINING, points: [{ tag: 'loss/g/8', step: 10_000, value: 1, epoch: 21, wallTimeMs: null }] });
     assert.equal(await pointsOf(last), 101);
-    await panel.page.locator(`[data-chart-id="${last}"]`).scrollIntoViewIfNeeded();
-    await waitInPage(panel.page, `() => document.querySelector('[data-chart-id="${last}"] canvas').width > 0`);
+    await p().page.locator(`[data-chart-id="${last}"]`).scrollIntoViewIfNeeded();
+    await waitInPage(p().page, `() => document.querySelector('[data-chart-id="${last}"] canvas').width > 0`);
     const drawn = await (async () => {
       for (let i = 0; i < 50; i++) {
-        const summary = await canvasSummary(panel.page, last);
+        const summary = await canvasSummary(p().page, last);
         if (summary.seriesPixels > 100) return summary;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      return canvasSummary(panel.page, last);
+      return canvasSummary(p().page, last);
     })();
     assert.ok(drawn.seriesPixels > 100, `drawn once visible (${drawn.seriesPixels} series pixels)`);
   });
@@ -269,17 +274,17 @@ describe('metrics panel webview (headless Chromium)', function () {
     const b = syntheticSeries({ trainingId: OTHER, points: 80, tags: ['loss/g/mel'], salt: 3 });
     await start([...a, ...b], { kind: 'compare', runs: [{ trainingId: TRAINING, name: 'alto' }, { trainingId: OTHER, name: 'bass' }] });
     assert.equal(await pointsOf('mel'), 160);
-    await panel.page.click('.legend .run:nth-child(2)');
+    await p().page.click('.legend .run:nth-child(2)');
     // A click re-renders on preact's schedule, not synchronously.
-    await waitInPage(panel.page, `() => document.querySelector('[data-chart-id="mel"]').dataset.points === '80'`);
-    assert.equal(await panel.page.getAttribute('.legend .run:nth-child(2)', 'aria-pressed'), 'false');
-    assert.deepEqual(((await panel.state()) as { settings: { hiddenRuns: string[] } }).settings.hiddenRuns, [OTHER]);
+    await waitInPage(p().page, `() => document.querySelector('[data-chart-id="mel"]').dataset.points === '80'`);
+    assert.equal(await p().page.getAttribute('.legend .run:nth-child(2)', 'aria-pressed'), 'false');
+    assert.deepEqual(((await p().state()) as { settings: { hiddenRuns: string[] } }).settings.hiddenRuns, [OTHER]);
   });
 
   it('restores its settings from the saved webview state after a reload', async () => {
     const settings = { ...DEFAULT_PANEL_SETTINGS, smoothing: 0.83, logScale: true, tagFilter: 'mel' };
     await start(syntheticSeries({ trainingId: TRAINING, points: 30 }), { state: { kind: 'training', trainingIds: [TRAINING], settings }, settings });
-    assert.equal(await panel.page.locator('.smoothing input').inputValue(), '0.83');
-    assert.equal(await panel.page.locator('.chart-card').count(), 1);
+    assert.equal(await p().page.locator('.smoothing input').inputValue(), '0.83');
+    assert.equal(await p().page.locator('.chart-card').count(), 1);
   });
 });
