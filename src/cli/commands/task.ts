@@ -163,7 +163,9 @@ export const TASK_COMMANDS: CliCommand[] = [
       runner.start();
       await new Promise<void>((resolve) => {
         const watching: { dispose(): void }[] = [];
+        let stopped = false;
         const stop = (): void => {
+          stopped = true;
           for (const w of watching) w.dispose();
           resolve();
         };
@@ -172,7 +174,7 @@ export const TASK_COMMANDS: CliCommand[] = [
         const idle = (): boolean =>
           (store.db.prepare("SELECT count(*) AS n FROM training_tasks WHERE status IN ('queued', 'running')").get() as { n: number }).n === 0;
         const check = (): void => {
-          if (idle()) stop();
+          if (!stopped && idle()) stop();
         };
         // Our own tasks end through taskChanged, other workers' through externalChange.
         watching.push(store.events.on('taskChanged', () => setImmediate(check)), store.events.on('externalChange', check));

@@ -49,7 +49,14 @@ interface ActiveTask {
   pid: number | null;
   offset: number;
   tracker: ProgressTracker;
+  lastReadAt: number;
+  pendingRead: NodeJS.Timeout | undefined;
 }
+
+/** A chatty step (progress bars) must not turn into a commit per write: at most one read per task per this many ms. */
+const READ_INTERVAL_MS = 25;
+/** Read a log that jumped far ahead in pieces, so one read never holds a huge buffer. */
+const MAX_READ_BYTES = 4 << 20;
 
 /** Runner ids of the runners alive in this process (tests and the extension may run several). */
 const liveRunners = new Set<string>();
@@ -69,6 +76,8 @@ export class Runner {
   readonly trainings: TrainingRepository;
   private readonly options: Required<Omit<RunnerOptions, 'only'>> & { only?: Set<string> };
   private readonly active = new Map<string, ActiveTask>();
+  /** Claimed, not yet launched (the device probe is awaited in between): reattach must leave them alone. */
+  private readonly launching = new Set<string>();
   private readonly deviceCache = new Map<string, DeviceChoice>();
   private readonly disposables: Unsubscribe[] = [];
   private watcher: fs.FSWatcher | undefined;
@@ -177,7 +186,7 @@ export class Runner {
     this.watcher?.close();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
-    this.active.clear();
+    for (const id of [...this.active.keys()]) this.detach(id);
   }
 
   /** Resolves with the tasks once every one of them has ended. */
@@ -290,6 +299,7 @@ export class Runner {
   }
 
   private async launchClaimed(task: Task): Promise<void> {
+    this.launching.add(task.id);
     try {
       const training = this.trainings.get(task.trainingId);
       if (training.deletedAt !== null) throw new UserError(`The training "${training.name}" was deleted; restore it to run its steps.`, 'training-deleted');
@@ -314,6 +324,8 @@ export class Runner {
         this.tasks.addLog(task.id, 'ERROR', message);
         this.tasks.cancelRestOfChain(task, `cancelled: ${task.stepType} before it in the chain failed`);
       }
+    } finally {
+      this.launching.delete(task.id);
     }
   }
 
@@ -323,7 +335,7 @@ export class Runner {
       { totalEpoch: Number((task.snapshot.params as Record<string, unknown>).total_epoch) || 1, datasetFiles: (task.snapshot.plan?.expect.audio as string[] | undefined)?.length },
       { progress: task.progress, at: Date.now() },
     );
-    this.active.set(task.id, { task, pid, offset: task.logOffset, tracker });
+    this.active.set(task.id, { task, pid, offset: task.logOffset, tracker, lastReadAt: 0, pendingRead: undefined });
     this.readLog(task.id);
     if (readExitRecord(this.store, task.id)) this.finalise(task.id);
   }
@@ -332,14 +344,29 @@ export class Runner {
     if (!filename) return;
     const id = filename.slice(0, 36);
     if (!this.active.has(id)) return;
-    if (filename.endsWith('.log')) this.readLog(id);
+    if (filename.endsWith('.log')) this.readLogSoon(id);
     else if (filename.endsWith('.exit.json')) this.finalise(id);
   }
 
-  /** Reads what the task's log gained since the last read; only whole lines are consumed. */
+  /** Reads at once when the log was quiet, else once the interval since the last read has passed. */
+  private readLogSoon(id: string): void {
+    const entry = this.active.get(id);
+    if (!entry || entry.pendingRead) return;
+    const wait = entry.lastReadAt + READ_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.readLog(id);
+    else {
+      entry.pendingRead = setTimeout(() => {
+        entry.pendingRead = undefined;
+        this.readLog(id);
+      }, wait);
+    }
+  }
+
+  /** Reads what the task's log gained since the last read; only whole lines are consumed until the end. */
   private readLog(id: string, final = false): void {
     const entry = this.active.get(id);
     if (!entry || !this.store.isOpen) return;
+    entry.lastReadAt = Date.now();
     let fd: number;
     try {
       fd = fs.openSync(taskFiles(this.store, id).log, 'r');
@@ -347,23 +374,26 @@ export class Runner {
       return;
     }
     try {
-      const size = fs.fstatSync(fd).size;
-      if (size <= entry.offset) return;
-      const buffer = Buffer.alloc(size - entry.offset);
-      const read = fs.readSync(fd, buffer, 0, buffer.length, entry.offset);
-      let chunk = buffer.subarray(0, read);
-      if (!final) {
-        const lastNewline = Math.max(chunk.lastIndexOf(0x0a), chunk.lastIndexOf(0x0d));
-        if (lastNewline < 0) return;
-        chunk = chunk.subarray(0, lastNewline + 1);
+      for (;;) {
+        const size = fs.fstatSync(fd).size;
+        if (size <= entry.offset) return;
+        const buffer = Buffer.alloc(Math.min(size - entry.offset, MAX_READ_BYTES));
+        let chunk = buffer.subarray(0, fs.readSync(fd, buffer, 0, buffer.length, entry.offset));
+        const full = chunk.length === MAX_READ_BYTES;
+        if (!final && !full) {
+          const lastNewline = Math.max(chunk.lastIndexOf(0x0a), chunk.lastIndexOf(0x0d));
+          if (lastNewline < 0) return;
+          chunk = chunk.subarray(0, lastNewline + 1);
+        }
+        const lines = chunk.toString('utf8').split(/\r?\n|\r/);
+        if (lines[lines.length - 1] === '') lines.pop();
+        const update = entry.tracker.feed(lines);
+        entry.offset += chunk.length;
+        this.tasks.recordLog(id, { logOffset: entry.offset, progress: update.progress, etaMs: update.etaMs, lines: update.notable });
+        this.store.events.emit('taskLog', { taskId: id, lines });
+        if (update.progress !== undefined) this.store.events.emit('taskChanged', { taskId: id, trainingId: entry.task.trainingId });
+        if (!full) return;
       }
-      const lines = chunk.toString('utf8').split(/\r?\n|\r/);
-      if (lines[lines.length - 1] === '') lines.pop();
-      const update = entry.tracker.feed(lines);
-      entry.offset += chunk.length;
-      this.tasks.recordLog(id, { logOffset: entry.offset, progress: update.progress, etaMs: update.etaMs, lines: update.notable });
-      this.store.events.emit('taskLog', { taskId: id, lines });
-      if (update.progress !== undefined) this.store.events.emit('taskChanged', { taskId: id, trainingId: entry.task.trainingId });
     } catch (error) {
       this.reportInternal(`reading the log of ${id}`, error);
     } finally {
@@ -380,16 +410,16 @@ export class Runner {
     try {
       task = this.tasks.get(id);
     } catch {
-      this.active.delete(id);
+      this.detach(id);
       return;
     }
     if (isFinal(task.status)) {
-      this.active.delete(id);
+      this.detach(id);
       return;
     }
     if (!this.active.has(id)) this.attachQuietly(task);
     this.readLog(id, true);
-    this.active.delete(id);
+    this.detach(id);
     const exit = readExitRecord(this.store, id);
     const logTail = tailOf(taskFiles(this.store, id).log);
     let outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg: string | null; exit?: ExitRecord; warnings: string[]; resultModelPath?: string };
@@ -430,9 +460,15 @@ export class Runner {
     this.schedule();
   }
 
+  private detach(id: string): void {
+    const entry = this.active.get(id);
+    if (entry?.pendingRead) clearTimeout(entry.pendingRead);
+    this.active.delete(id);
+  }
+
   private attachQuietly(task: Task): void {
     const tracker = new ProgressTracker(task.stepType, { totalEpoch: 1 }, { progress: task.progress, at: Date.now() });
-    this.active.set(task.id, { task, pid: task.pid, offset: task.logOffset, tracker });
+    this.active.set(task.id, { task, pid: task.pid, offset: task.logOffset, tracker, lastReadAt: 0, pendingRead: undefined });
   }
 
   private applyTrainingState(task: Task, outcome: StepOutcome, facts: { resultModelPath?: string | undefined }): void {
@@ -460,7 +496,7 @@ export class Runner {
   /** Start-up: running tasks are re-attached if their launcher lives, finalised if it is gone. */
   reattach(): void {
     for (const task of this.tasks.running()) {
-      if (this.active.has(task.id)) continue;
+      if (this.active.has(task.id) || this.launching.has(task.id)) continue;
       if (task.claimedBy !== this.runnerId && runnerAlive(task.claimedBy)) continue;
       if (task.claimedBy !== this.runnerId && !this.tasks.adopt(task.id, task.claimedBy, this.runnerId)) continue;
       const pid = task.pid ?? readStartedRecord(this.store, task.id)?.launcherPid ?? null;

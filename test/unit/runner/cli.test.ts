@@ -49,7 +49,7 @@ describe('CLI: run, task and worker', function () {
     const cancelled = json('task', 'cancel', queued[3]!.id.slice(0, 8));
     assert.equal((cancelled.body.task as { status: string }).status, 'cancelled');
     const worker = json('worker', '--exit-when-idle');
-    assert.equal(worker.status, 0);
+    assert.equal(worker.status, 0, JSON.stringify(worker.body));
     assert.deepEqual((worker.body.claimed as string[]).sort(), queued.slice(0, 3).map((t) => t.id).sort());
 
     const shown = json('task', 'show', queued[2]!.id);
