@@ -26,6 +26,8 @@ export const SETTING_DEFAULTS = {
   cpuProcesses: 0,
   'queue.cpuConcurrency': 1,
   'command.templates': {} as Record<string, string[]>,
+  /** Longest input `infer` accepts, in seconds; bounds the converter's memory. */
+  'inference.maxSeconds': 600,
 };
 
 export type SettingKey = keyof typeof SETTING_DEFAULTS;

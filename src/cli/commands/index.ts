@@ -4,9 +4,11 @@ import { INIT_COMMANDS } from './init.ts';
 import { TRAINING_COMMANDS } from './training.ts';
 import { RUN_COMMANDS } from './run.ts';
 import { TASK_COMMANDS } from './task.ts';
+import { MODEL_COMMANDS } from './model.ts';
+import { INFER_COMMANDS } from './infer.ts';
 import { IMPORT_COMMANDS } from './import.ts';
 import { MODELS_COMMANDS } from './models.ts';
 import { METRICS_COMMANDS } from './metrics.ts';
 
 /** Every CLI command, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [...INIT_COMMANDS, ...TRAINING_COMMANDS, ...RUN_COMMANDS, ...TASK_COMMANDS, ...IMPORT_COMMANDS, ...MODELS_COMMANDS, ...METRICS_COMMANDS, ...DB_COMMANDS];
+export const COMMANDS: CliCommand[] = [...INIT_COMMANDS, ...TRAINING_COMMANDS, ...RUN_COMMANDS, ...TASK_COMMANDS, ...IMPORT_COMMANDS, ...MODELS_COMMANDS, ...METRICS_COMMANDS, ...MODEL_COMMANDS, ...INFER_COMMANDS, ...DB_COMMANDS];

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { ConvertParams, ConvertResult } from '../../protocol/inferenceWorker.ts';
+import type { Store } from '../store/store.ts';
+import { UserError } from '../util/errors.ts';
+
+export type InferenceStatus = 'queued' | 'running' | 'success' | 'failed' | 'cancelled';
+
+/** One inference_tasks row: a conversion, its every parameter, and how it ended. */
+export interface InferenceTask {
+  id: string;
+  modelId: string | null;
+  modelPath: string | null;
+  trainingId: string | null;
+  status: InferenceStatus;
+  inputAudioPath: string;
+  outputAudioPath: string | null;
+  params: ConvertParams;
+  createdAt: number;
+  finishedAt: number | null;
+  costMs: number | null;
+  errorMsg: string | null;
+}
+
+interface Row {
+  id: string;
+  model_id: string | null;
+  model_path: string | null;
+  training_id: string | null;
+  status: InferenceStatus;
+  input_audio_path: string;
+  output_audio_path: string | null;
+  params: string;
+  created_at: number;
+  finished_at: number | null;
+  cost_ms: number | null;
+  error_msg: string | null;
+}
+
+function fromRow(row: Row): InferenceTask {
+  return {
+    id: row.id,
+    modelId: row.model_id,
+    modelPath: row.model_path,
+    trainingId: row.training_id,
+    status: row.status,
+    inputAudioPath: row.input_audio_path,
+    outputAudioPath: row.output_audio_path,
+    params: JSON.parse(row.params) as ConvertParams,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+    costMs: row.cost_ms,
+    errorMsg: row.error_msg,
+  };
+}
+
+/** The inference history (inference_tasks): a row per run, for listing and re-running. */
+export class InferenceHistory {
+  private readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  start(params: ConvertParams, links: { modelId?: string | null; trainingId?: string | null } = {}): InferenceTask {
+    const id = randomUUID();
+    this.store.db
+      .prepare(
+        `INSERT INTO inference_tasks (id, model_id, model_path, training_id, status, input_audio_path, output_audio_path, params)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+      )
+      .run(id, links.modelId ?? null, params.modelPath, links.trainingId ?? null, params.inputPath, params.outputPath, JSON.stringify(params));
+    this.store.events.emit('inferenceChanged', { inferenceId: id });
+    return this.require(id);
+  }
+
+  finish(id: string, result: ConvertResult): void {
+    this.store.db
+      .prepare(`UPDATE inference_tasks SET status = 'success', output_audio_path = ?, cost_ms = ?, finished_at = ? WHERE id = ?`)
+      .run(result.outputPath, Math.round(result.costMs), Date.now(), id);
+    this.store.events.emit('inferenceChanged', { inferenceId: id });
+  }
+
+  fail(id: string, status: 'failed' | 'cancelled', message: string): void {
+    this.store.db.prepare(`UPDATE inference_tasks SET status = ?, error_msg = ?, finished_at = ? WHERE id = ?`).run(status, message, Date.now(), id);
+    this.store.events.emit('inferenceChanged', { inferenceId: id });
+  }
+
+  get(id: string): InferenceTask | null {
+    const row = this.store.db.prepare('SELECT * FROM inference_tasks WHERE id = ?').get(id) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  /** By full id or a unique prefix of at least 4 characters (what `infer history` prints). */
+  require(idOrPrefix: string): InferenceTask {
+    const exact = this.get(idOrPrefix);
+    if (exact) return exact;
+    if (idOrPrefix.length >= 4 && /^[0-9a-f-]+$/i.test(idOrPrefix)) {
+      const rows = this.store.db.prepare("SELECT * FROM inference_tasks WHERE id LIKE ? || '%' LIMIT 2").all(idOrPrefix.toLowerCase()) as Row[];
+      if (rows.length === 1) return fromRow(rows[0]!);
+      if (rows.length > 1) throw new UserError(`Inference id "${idOrPrefix}" is ambiguous; give more characters.`, 'ambiguous');
+    }
+    throw new UserError(`No inference run "${idOrPrefix}"; see \`rvc-studio infer history\`.`, 'not-found');
+  }
+
+  list(limit = 50): InferenceTask[] {
+    return (this.store.db.prepare('SELECT * FROM inference_tasks ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(fromRow);
+  }
+}

@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../util/errors.ts';
+
+/**
+ * A synthesizer's output rate is not recorded in the ONNX graph, so it comes from (first wins):
+ * the user (`--sr`), a sidecar `<model>.onnx.json` written next to the model ({"sampleRate": 40000}),
+ * or the training the model was exported from. Unknown → a clear error, never a guess.
+ */
+export const MODEL_SAMPLE_RATES = [32000, 40000, 48000] as const;
+
+export interface ModelSidecar {
+  sampleRate?: number;
+  version?: 'v1' | 'v2';
+  training?: string;
+}
+
+export function sidecarPath(modelPath: string): string {
+  return `${modelPath}.json`;
+}
+
+export function readSidecar(modelPath: string): ModelSidecar | null {
+  const file = sidecarPath(modelPath);
+  if (!fs.existsSync(file)) return null;
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!parsed || typeof parsed !== 'object') throw new Error('not an object');
+    return parsed as ModelSidecar;
+  } catch (error) {
+    throw new UserError(`${file} is not valid JSON (${(error as Error).message}); fix it or delete it.`, 'bad-sidecar');
+  }
+}
+
+export function writeSidecar(modelPath: string, sidecar: ModelSidecar): string {
+  const file = sidecarPath(modelPath);
+  fs.writeFileSync(file, JSON.stringify(sidecar, null, 2) + '\n');
+  return file;
+}
+
+export function parseModelSampleRate(value: string | number): number {
+  const text = String(value).trim().toLowerCase();
+  const rate = /^\d+k$/.test(text) ? Number(text.slice(0, -1)) * 1000 : Number(text);
+  if (!(MODEL_SAMPLE_RATES as readonly number[]).includes(rate)) throw new UserError(`Model sample rate "${value}" is not 32000, 40000 or 48000 (or 32k/40k/48k).`, 'usage');
+  return rate;
+}
+
+export interface SampleRateSources {
+  explicit?: string | number | null;
+  /** Looks up the training the model came from (by the model's base name); null if none. */
+  fromTraining?: (modelBaseName: string) => number | null;
+}
+
+export function resolveModelSampleRate(modelPath: string, sources: SampleRateSources = {}): { sampleRate: number; source: 'user' | 'sidecar' | 'training' } {
+  if (sources.explicit !== undefined && sources.explicit !== null && sources.explicit !== '') return { sampleRate: parseModelSampleRate(sources.explicit), source: 'user' };
+  const sidecar = readSidecar(modelPath);
+  if (sidecar?.sampleRate !== undefined) return { sampleRate: parseModelSampleRate(sidecar.sampleRate), source: 'sidecar' };
+  const base = path.basename(modelPath).replace(/\.onnx$/i, '');
+  const fromTraining = sources.fromTraining?.(base) ?? null;
+  if (fromTraining !== null) return { sampleRate: parseModelSampleRate(fromTraining), source: 'training' };
+  throw new UserError(
+    `The sample rate of ${path.basename(modelPath)} is unknown: pass --sr 32k|40k|48k, or write ${path.basename(sidecarPath(modelPath))} next to it with {"sampleRate": 40000}.`,
+    'unknown-sample-rate',
+  );
+}

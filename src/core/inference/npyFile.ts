@@ -1,0 +1,63 @@
+import * as fs from 'node:fs';
+import { UserError } from '../util/errors.ts';
+
+/** A float matrix read from NumPy's .npy format (what RVC writes for features and f0). */
+export interface NpyArray {
+  shape: number[];
+  /** Always widened/narrowed to float32, row-major. */
+  data: Float32Array;
+}
+
+const MAGIC = '\x93NUMPY';
+
+export function readNpy(file: string): NpyArray {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, 'not-found', { cause: error });
+  }
+  return parseNpy(bytes, file);
+}
+
+export function parseNpy(bytes: Uint8Array, name = 'array'): NpyArray {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== MAGIC) throw new UserError(`${name} is not a .npy file (no \\x93NUMPY magic).`, 'bad-npy');
+  const major = buf[6]!;
+  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const headerStart = major === 1 ? 10 : 12;
+  const header = buf.toString('latin1', headerStart, headerStart + headerLen);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*True/.test(header);
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || shapeText === undefined) throw new UserError(`${name}: unreadable .npy header ${JSON.stringify(header)}.`, 'bad-npy');
+  if (fortran) throw new UserError(`${name} is stored in Fortran order; save it with np.ascontiguousarray first.`, 'bad-npy');
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const offset = headerStart + headerLen;
+  const data = new Float32Array(count);
+  const readers: Record<string, [number, (at: number) => number]> = {
+    '<f4': [4, (at) => buf.readFloatLE(at)],
+    '<f8': [8, (at) => buf.readDoubleLE(at)],
+    '<f2': [2, (at) => halfToFloat(buf.readUInt16LE(at))],
+    '<i8': [8, (at) => Number(buf.readBigInt64LE(at))],
+    '<i4': [4, (at) => buf.readInt32LE(at)],
+    '<i2': [2, (at) => buf.readInt16LE(at)],
+    '|u1': [1, (at) => buf.readUInt8(at)],
+  };
+  const reader = readers[descr];
+  if (!reader) throw new UserError(`${name}: .npy dtype ${descr} is not supported (use float32).`, 'bad-npy');
+  const [size, read] = reader;
+  if (offset + count * size > buf.length) throw new UserError(`${name} is truncated: shape (${shape.join(', ')}) needs ${count * size} data bytes.`, 'bad-npy');
+  for (let i = 0; i < count; i++) data[i] = read(offset + i * size);
+  return { shape, data };
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
