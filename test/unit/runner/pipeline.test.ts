@@ -41,6 +41,29 @@ describe('runner: the full pipeline against the RVC install test double', () => 
   });
 });
 
+describe('runner: on a two-GPU CUDA machine (test double)', () => {
+  let bench: Bench;
+  beforeEach(() => {
+    bench = makeBench({ knobs: { cuda: true, gpus: [0, 1].map((index) => ({ index, name: 'NVIDIA RTX A6000', memGb: 48 })) } });
+  });
+  afterEach(() => bench.cleanup());
+
+  it('runs rmvpe_gpu and feature extraction as one process per GPU entry and trains on -g 0-1', async () => {
+    const created = bench.createTraining('duo', { files: 3 });
+    bench.trainings.update(created.id, { f0Method: 'rmvpe_gpu', gpuId: '0-1' });
+    const tasks = await runAndWait(bench, 'duo', 'all');
+    assert.deepEqual(tasks.map((t) => t.status), ['success', 'success', 'success', 'success', 'success'], tasks.map((t) => t.errorMsg).join('\n'));
+    assert.deepEqual(tasks.map((t) => t.gpuId), [null, '0-1', '0-1', '0-1', null]);
+    assert.equal(tasks[1]!.snapshot.plan!.processes.length, 4, 'gpus_rmvpe 0-1-0-1: four rmvpe processes');
+    assert.equal(tasks[2]!.snapshot.plan!.processes.length, 2);
+    assert.deepEqual(tasks[2]!.snapshot.plan!.device, { device: 'cuda:0', isHalf: true, source: 'probe' });
+    const train = tasks[3]!.snapshot.plan!.processes[0]!.args;
+    assert.equal(train[train.indexOf('-g') + 1], '0-1');
+    const config = fs.readFileSync(path.join(bench.workspace, 'logs', 'duo', 'config.json'), 'utf8');
+    assert.match(config, /"fp16_run": true/);
+  });
+});
+
 describe('runner: failures a user can act on', () => {
   let bench: Bench;
   beforeEach(() => {
