@@ -1,7 +1,7 @@
 import type * as vscode from 'vscode';
-import { activateExtension, deactivateExtension } from './extension/activate.ts';
+import { activateExtension, deactivateExtension, type RvcStudioApi } from './extension/activate.ts';
 
-export function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): Promise<RvcStudioApi> {
   return activateExtension(context);
 }
 

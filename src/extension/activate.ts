@@ -1,16 +1,58 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/util/errors.ts';
+import { syncArtifactsOnTaskEnd } from './artifactSync.ts';
+import { registerCommands } from './commands/index.ts';
+import { Ctx, UNTRUSTED_MESSAGE } from './ctx.ts';
+import { registerMetricsPanels } from './panels/metricsPanels.ts';
+import { TaskStatusBar } from './statusBar.ts';
+import { TaskMonitor } from './taskMonitor.ts';
+import { notifyTaskEnds } from './taskNotifications.ts';
+import { TaskTerminals } from './taskTerminals.ts';
 
-let log: vscode.LogOutputChannel | undefined;
+/** What activate() returns: the parts tests (and other extensions) may look at. */
+export interface RvcStudioApi {
+  ctx: Ctx;
+  monitor: TaskMonitor;
+  statusBar: TaskStatusBar;
+  terminals: TaskTerminals;
+  activationMs: number;
+}
+
+let current: Ctx | undefined;
 
 /**
  * VS Code does not tell the user when an extension fails to activate, so we report it ourselves.
  */
-export async function activateExtension(context: vscode.ExtensionContext): Promise<void> {
-  log = vscode.window.createOutputChannel('RVC Studio', { log: true });
+export async function activateExtension(context: vscode.ExtensionContext): Promise<RvcStudioApi> {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('RVC Studio', { log: true });
   context.subscriptions.push(log);
   try {
-    log.info(`RVC Studio ${String(context.extension.packageJSON.version)} activating`);
+    const ctx = new Ctx(context, log);
+    current = ctx;
+    context.subscriptions.push(ctx);
+    ctx.metricsPanels = ctx.register(
+      registerMetricsPanels(context, {
+        store: () => {
+          const folder = ctx.metricsFolder ?? ctx.stores.open()[0];
+          if (!folder?.store) throw new Error('no RVC Studio store is open');
+          return folder.store;
+        },
+        log,
+      }),
+    );
+    registerCommands(ctx);
+    const monitor = ctx.register(new TaskMonitor(ctx.stores));
+    const terminals = ctx.register(new TaskTerminals(monitor));
+    const statusBar = ctx.register(new TaskStatusBar(monitor));
+    ctx.register(syncArtifactsOnTaskEnd(ctx, monitor));
+    ctx.register(notifyTaskEnds(ctx, monitor));
+    monitor.look();
+    if (!ctx.trusted) log.info(UNTRUSTED_MESSAGE);
+    const activationMs = performance.now() - started;
+    log.info(`RVC Studio ${String(context.extension.packageJSON.version)} active in ${activationMs.toFixed(0)} ms: ${ctx.stores.all().length} folder(s), ${ctx.stores.open().length} store(s)${ctx.trusted ? '' : ', untrusted (read-only)'}`);
+    for (const folder of ctx.stores.all()) if (folder.error) log.warn(`${folder.name}: ${folder.error}`);
+    return { ctx, monitor, statusBar, terminals, activationMs };
   } catch (error) {
     log.error(errorMessage(error));
     void vscode.window.showErrorMessage(`RVC Studio failed to start: ${errorMessage(error)}`);
@@ -19,5 +61,6 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
 }
 
 export async function deactivateExtension(): Promise<void> {
-  log = undefined;
+  current?.dispose();
+  current = undefined;
 }

@@ -64,7 +64,7 @@ export async function startCodeServer({ runDir, trust = true, settings = {}, smo
   for (;;) {
     if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}; see ${path.join(runDir, 'code-server.log')}`);
     try {
-      const response = await fetch(`${base}/healthz`);
+      const response = await globalThis.fetch(`${base}/healthz`);
       if (response.ok) break;
     } catch {
       // not listening yet
@@ -92,7 +92,8 @@ export function workbenchUrl(base, folder, { extensionDevelopmentPath, extension
   const payload = [];
   if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(extensionDevelopmentPath)]);
   if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
-  return `${base}/?folder=${encodeURIComponent(folder)}` + (payload.length > 0 ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : '');
+  const target = folder.endsWith('.code-workspace') ? `workspace=${encodeURIComponent(folder)}` : `folder=${encodeURIComponent(folder)}`;
+  return `${base}/?${target}` + (payload.length > 0 ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : '');
 }
 
 export async function launchBrowser(profileDir) {

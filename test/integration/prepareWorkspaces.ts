@@ -1,9 +1,11 @@
 // Builds the folders the integration phases open (run with Node 24 before code-server starts):
-// an RVC install TEST DOUBLE, a dataset, and workspaces whose settings point at them.
+// an RVC install TEST DOUBLE, a dataset, a copy of the real-RVC fixture, and workspaces whose
+// settings point at them. Writes prepared.json for runInCodeServer.mjs and the in-host suites.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeDataset, makeRvcInstall } from '../doubles/rvcInstall/makeRvcInstall.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const root = path.resolve(process.argv[2] ?? '');
@@ -15,11 +17,73 @@ function cli(workspace: string, ...args: string[]): string {
   return result.stdout;
 }
 
+function writeSettings(workspace: string, settings: Record<string, unknown>): void {
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(workspace, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
+}
+
+const rvc = makeRvcInstall(path.join(root, 'rvc-double'), { epochMs: 30 });
+const dataset = makeDataset(path.join(root, 'dataset-alto'), 4);
+const quickRun = {
+  'rvcStudio.device': 'cpu',
+  'rvcStudio.train.totalEpoch': 2,
+  'rvcStudio.train.saveEveryEpoch': 1,
+  'rvcStudio.cpuProcesses': 1,
+};
+
+const fixture = path.resolve(repoRoot, '../shared/fixtures/rvc-real-a');
+let fixtureCopy: string | null = null;
+if (fs.existsSync(fixture)) {
+  fixtureCopy = path.join(root, 'rvc-real-a');
+  fs.cpSync(fixture, fixtureCopy, { recursive: true });
+} else {
+  console.warn(`SKIP (fixture import tests): ${fixture} not found — the import and fixture-view checks are skipped.`);
+}
+
+// Trusted: the runner's RVC double configured through the user's settings (rvc.root and pythonPath
+// are machine-overridable: the Configure command writes them there too).
 const trusted = path.join(root, 'ws-trusted');
 fs.mkdirSync(trusted, { recursive: true });
 cli(trusted, 'init');
+writeSettings(trusted, quickRun);
+
+// Untrusted: a store with one training, and a settings file that tries to point RVC at a program.
+const untrusted = path.join(root, 'ws-untrusted');
+fs.mkdirSync(untrusted, { recursive: true });
+cli(untrusted, 'training', 'create', 'untrusted-voice', '--dataset', dataset);
+writeSettings(untrusted, { 'rvcStudio.rvc.root': rvc.root, 'rvcStudio.pythonPath': rvc.python, ...quickRun });
+
+// Multi-root: two folders, each with its own store.
+const multiA = path.join(root, 'multi-a');
+const multiB = path.join(root, 'multi-b');
+fs.mkdirSync(multiA);
+fs.mkdirSync(multiB);
+cli(multiA, 'training', 'create', 'voice-a', '--dataset', dataset);
+cli(multiB, 'training', 'create', 'voice-b', '--dataset', dataset);
+const multiWorkspace = path.join(root, 'multi.code-workspace');
+fs.writeFileSync(multiWorkspace, JSON.stringify({ folders: [{ path: multiA }, { path: multiB }] }, null, 2));
+
+const context = { root, rvcRoot: rvc.root, python: rvc.python, dataset, fixtureCopy, trusted, untrusted, multiA, multiB };
+fs.writeFileSync(path.join(root, 'context.json'), JSON.stringify(context, null, 2));
 
 const prepared = {
-  trustedPhases: [{ name: 'phaseTrusted', folder: trusted }],
+  userSettings: { 'rvcStudio.rvc.root': rvc.root, 'rvcStudio.pythonPath': rvc.python },
+  trustedPhases: [
+    { name: 'phaseTrusted', folder: trusted },
+    // Opening the same folder again is a window reload: the task left running must come back.
+    { name: 'phaseReload', folder: trusted },
+    { name: 'phaseMultiRoot', folder: multiWorkspace },
+  ],
+  sidebar: {
+    folder: trusted,
+    expect: {
+      Trainings: fixtureCopy ? ['alto-demo', 'demo-double'] : ['demo-double'],
+      Tasks: ['demo-double · train_model'],
+      Models: fixtureCopy ? ['alto-demo', 'demo-double'] : ['demo-double'],
+    },
+  },
+  untrustedPhases: [{ name: 'phaseUntrusted', folder: untrusted }],
+  // Stops the slow task the reload phase left running, so nothing outlives the run.
+  cleanup: [path.join(repoRoot, 'test/integration/stopTasks.ts'), trusted],
 };
 fs.writeFileSync(path.join(root, 'prepared.json'), JSON.stringify(prepared, null, 2));

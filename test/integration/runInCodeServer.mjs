@@ -10,7 +10,7 @@ import { sidebarChecks } from './sidebarChecks.mjs';
 
 const outDir = path.join(repoRoot, 'test-output/integration');
 const verbose = process.env.RVC_IT_VERBOSE === '1';
-const NOISE = /AgentHost|ChatModelSelection|AccountPolicy|open-vsx|ENOTFOUND|vsda|telemetry/;
+const NOISE = /AgentHost|ChatModelSelection|AccountPolicy|open-vsx|ENOTFOUND|vsda|telemetry|Canceled: Canceled|authentication provider|Resolving connection token|Resolved connection token|Creating a socket|reconnection-grace-time|builtin extensions cache|Service Worker/;
 
 const missing = checkTools();
 if (missing.length > 0) {
@@ -41,6 +41,7 @@ const prepared = JSON.parse(fs.readFileSync(path.join(root, 'prepared.json'), 'u
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const results = [];
+const metrics = {};
 
 /** Opens the workbench on `folder` with the suite `phase` as extensionTestsPath and waits for it to exit. */
 async function runPhase(server, phase, folder, { timeoutMs = 180_000 } = {}) {
@@ -56,6 +57,8 @@ async function runPhase(server, phase, folder, { timeoutMs = 180_000 } = {}) {
     const line = format(...(args ?? []));
     const match = /phase-result (\{.*\})/.exec(line);
     if (match) result = JSON.parse(match[1]);
+    const measured = /^metric (\S+) (\S+) (\S+)$/.exec(line);
+    if (measured) metrics[measured[1]] = `${measured[2]} ${measured[3]}`;
     if (verbose || !NOISE.test(line)) console.log(`  [${phase}] ${line}`);
   });
   await page.exposeFunction('codeAutomationExit', (code, logs) => {
@@ -120,7 +123,7 @@ try {
   if (prepared.cleanup) spawnSync(process.execPath, prepared.cleanup, { cwd: repoRoot, stdio: 'inherit' });
   if (process.env.RVC_IT_KEEP !== '1') fs.rmSync(root, { recursive: true, force: true });
 }
-fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ totals, results, seconds: (Date.now() - t0) / 1000 }, null, 2));
+fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ totals, results, metrics, seconds: (Date.now() - t0) / 1000 }, null, 2));
 if (totals.failed > 0) exitCode = 1;
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(exitCode);

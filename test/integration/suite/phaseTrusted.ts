@@ -1,9 +1,7 @@
-import { activationTests } from './activation.test.ts';
 import { runMocha } from './runMocha.ts';
+import { trustedTests } from './trusted.test.ts';
 
 /** Phase 1, a trusted workspace: activation, commands, views, running and cancelling with the RVC double. */
 export function run(): Promise<void> {
-  return runMocha('trusted', () => {
-    activationTests();
-  });
+  return runMocha('trusted', trustedTests);
 }

@@ -1,0 +1,71 @@
+import * as vscode from 'vscode';
+import { syncTrainingArtifacts } from '../artifactSync.ts';
+import type { Ctx } from '../ctx.ts';
+import { COMMAND_PREFIX, COMMANDS, type CommandName } from './commandIds.ts';
+import { installCommands } from './installCommands.ts';
+import { modelCommands } from './modelCommands.ts';
+import { pickTraining } from './pickers.ts';
+import { taskCommands } from './taskCommands.ts';
+import { trainingCommands } from './trainingCommands.ts';
+
+export type Cmd = (...args: unknown[]) => unknown;
+export type CommandFactory = (ctx: Ctx) => Cmd;
+
+/** Re-reads the model files of every training (they may have changed outside RVC Studio), then redraws. */
+function refresh(ctx: Ctx): Cmd {
+  return () => {
+    for (const folder of ctx.stores.open()) {
+      for (const training of folder.trainings!.list()) {
+        try {
+          syncTrainingArtifacts(folder, training);
+        } catch (error) {
+          ctx.log.warn(`refresh ${training.name}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+    ctx.stores.fire(undefined);
+  };
+}
+
+function showLog(ctx: Ctx): Cmd {
+  return () => ctx.log.show();
+}
+
+function showMetrics(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    const target = await pickTraining(ctx, arg, 'Show the metrics of which training?');
+    if (!target) return undefined;
+    ctx.openMetrics(target.folder, target.training.id);
+    return target.training.id;
+  };
+}
+
+/** The one command table: every id in package.json's contributes.commands has exactly one entry. */
+export function createCommands(): Record<CommandName, CommandFactory> {
+  return {
+    ...trainingCommands,
+    ...taskCommands,
+    ...installCommands,
+    ...modelCommands,
+    refresh,
+    showLog,
+    showMetrics,
+  };
+}
+
+/** Registers the table in one loop; a handler's failure is reported here, once, the same way. */
+export function registerCommands(ctx: Ctx): void {
+  for (const [name, factory] of Object.entries(createCommands()) as [CommandName, CommandFactory][]) {
+    const handler = factory(ctx);
+    ctx.register(
+      vscode.commands.registerCommand(COMMAND_PREFIX + name, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (error) {
+          ctx.reportError(COMMANDS[name].title, error);
+          return undefined;
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,153 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { importRvc, type ImportReport } from '../../core/import/rvcImporter.ts';
+import { checkStore, type CheckReport } from '../../core/store/check.ts';
+import { UserError } from '../../core/util/errors.ts';
+import type { Ctx } from '../ctx.ts';
+import type { FolderStore } from '../folderStore.ts';
+import { asObject, folderFor } from './pickers.ts';
+
+const RVC_MARKERS = ['infer/modules/train/train.py', 'infer-web.py'];
+
+export function checkRvcRoot(dir: string): void {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${dir} is not a folder.`);
+  if (!RVC_MARKERS.some((marker) => fs.existsSync(path.join(dir, marker)))) {
+    throw new UserError(`${dir} does not look like an RVC WebUI install (no infer/modules/train/train.py); pick the folder you cloned RVC into.`);
+  }
+}
+
+/**
+ * The Python extension's selected interpreter for the folder, through its public API; undefined
+ * when that extension is not installed or has no selection.
+ */
+async function pythonExtensionInterpreter(folder: FolderStore): Promise<string | undefined> {
+  const extension = vscode.extensions.getExtension('ms-python.python');
+  if (!extension) return undefined;
+  try {
+    const api = (extension.isActive ? extension.exports : await extension.activate()) as {
+      environments?: { getActiveEnvironmentPath?: (resource?: vscode.Uri) => { path?: string } | undefined };
+    };
+    const env = api?.environments?.getActiveEnvironmentPath?.(folder.folder.uri);
+    return typeof env?.path === 'string' && env.path !== '' ? env.path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pythonCandidates(rvcRoot: string): string[] {
+  const names = ['.venv/bin/python', 'venv/bin/python', 'runtime/python.exe', '.venv/Scripts/python.exe'];
+  return names.map((n) => path.join(rvcRoot, n)).filter((p) => fs.existsSync(p));
+}
+
+/** Configure RVC Install: the RVC folder, then its Python (the Python extension's choice offered first). */
+function configureRvcInstall(ctx: Ctx) {
+  return async (arg?: unknown): Promise<{ rvcRoot: string; pythonPath: string } | undefined> => {
+    const args = asObject(arg);
+    const folder = await folderFor(ctx, args);
+    if (!folder) return undefined;
+    let rvcRoot = typeof args.rvcRoot === 'string' ? args.rvcRoot : undefined;
+    if (rvcRoot === undefined) {
+      const current = folder.config.rvcRoot;
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Configure RVC Install (1/2): the RVC WebUI folder',
+        canSelectFolders: true,
+        canSelectFiles: false,
+        ...(current ? { defaultUri: vscode.Uri.file(current) } : {}),
+        openLabel: 'Use this RVC Install',
+      });
+      if (!picked?.[0]) return undefined;
+      rvcRoot = picked[0].fsPath;
+    }
+    rvcRoot = path.resolve(rvcRoot);
+    checkRvcRoot(rvcRoot);
+
+    let pythonPath = typeof args.pythonPath === 'string' ? args.pythonPath : undefined;
+    if (pythonPath === undefined) {
+      const fromExtension = await pythonExtensionInterpreter(folder);
+      const items: (vscode.QuickPickItem & { value?: string })[] = [];
+      if (fromExtension) items.push({ label: fromExtension, description: 'selected in the Python extension', value: fromExtension });
+      for (const candidate of pythonCandidates(rvcRoot)) items.push({ label: candidate, description: 'inside the RVC install', value: candidate });
+      if (folder.config.pythonPath) items.push({ label: folder.config.pythonPath, description: 'current setting', value: folder.config.pythonPath });
+      items.push({ label: 'python3', description: 'the python3 on PATH', value: '' });
+      items.push({ label: '$(folder-opened) Browse…', description: 'pick the interpreter file' });
+      const picked = await vscode.window.showQuickPick(items, { title: 'Configure RVC Install (2/2): Python for RVC', ignoreFocusOut: true });
+      if (!picked) return undefined;
+      if (picked.value === undefined) {
+        const file = await vscode.window.showOpenDialog({ title: 'Python interpreter for RVC', canSelectFiles: true, canSelectMany: false });
+        if (!file?.[0]) return undefined;
+        pythonPath = file[0].fsPath;
+      } else {
+        pythonPath = picked.value;
+      }
+    }
+    if (pythonPath !== '' && !fs.existsSync(pythonPath)) throw new UserError(`The Python interpreter ${pythonPath} does not exist.`);
+    // Both keys are machine-overridable and restricted: written to the user's settings so a
+    // workspace's own settings file never has to (and, untrusted, cannot) name a program to run.
+    await folder.config.update('rvc.root', rvcRoot);
+    await folder.config.update('pythonPath', pythonPath);
+    ctx.log.info(`RVC install set to ${rvcRoot} with Python ${pythonPath || 'python3 on PATH'}`);
+    void vscode.window.showInformationMessage(`RVC Studio will run RVC from ${rvcRoot} with ${pythonPath || 'python3'}.`);
+    return { rvcRoot, pythonPath };
+  };
+}
+
+function importRvcInstall(ctx: Ctx) {
+  return async (arg?: unknown): Promise<ImportReport | undefined> => {
+    if (!ctx.requireTrust()) return undefined;
+    const args = asObject(arg);
+    const folder = await folderFor(ctx, args);
+    if (!folder) return undefined;
+    let root = typeof args.root === 'string' ? args.root : undefined;
+    if (root === undefined) {
+      const current = folder.config.rvcRoot;
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Import RVC Install: the RVC folder (or its logs folder, or one experiment)',
+        canSelectFolders: true,
+        canSelectFiles: false,
+        ...(current ? { defaultUri: vscode.Uri.file(current) } : {}),
+        openLabel: 'Import',
+      });
+      if (!picked?.[0]) return undefined;
+      root = picked[0].fsPath;
+    }
+    const store = folder.require();
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${root}…` }, () => importRvc(store, root));
+    const created = report.trainings.filter((t) => t.action === 'created').length;
+    const updated = report.trainings.filter((t) => t.action === 'updated').length;
+    ctx.log.info(`import ${root}: ${created} created, ${updated} updated, ${report.skipped.length} skipped`);
+    for (const skip of report.skipped) ctx.log.warn(`import skipped ${skip.name}: ${skip.reason}`);
+    ctx.stores.fire(folder);
+    const summary = `Imported ${report.trainings.length} training${report.trainings.length === 1 ? '' : 's'} from ${root} (${created} new, ${updated} updated${report.skipped.length ? `, ${report.skipped.length} skipped — see the log` : ''}).`;
+    void vscode.window.showInformationMessage(summary);
+    return report;
+  };
+}
+
+function checkDatabase(ctx: Ctx) {
+  return async (arg?: unknown): Promise<CheckReport | undefined> => {
+    const args = asObject(arg);
+    const folder = await folderFor(ctx, args, { needStore: true });
+    if (!folder?.store) return undefined;
+    const repair = args.repair === true;
+    if (repair && !ctx.requireTrust()) return undefined;
+    const report = await checkStore(folder.store, { repair });
+    for (const finding of report.findings) ctx.log.warn(`db check ${folder.name}: [${finding.kind}] ${finding.message}${finding.repaired ? ` — repaired: ${finding.repaired}` : ''}`);
+    if (report.ok) {
+      ctx.log.info(`db check ${folder.name}: ok`);
+      void vscode.window.showInformationMessage(`The RVC Studio database of ${folder.name} is healthy.`);
+    } else {
+      const actions = report.unrepaired > 0 && !repair && ctx.trusted ? ['Repair', 'Show Log'] : ['Show Log'];
+      void vscode.window
+        .showWarningMessage(`Database check of ${folder.name}: ${report.findings.length} finding(s), ${report.repaired} repaired, ${report.unrepaired} left.`, ...actions)
+        .then((choice) => {
+          if (choice === 'Show Log') ctx.log.show();
+          if (choice === 'Repair') void vscode.commands.executeCommand('rvcStudio.checkDatabase', { folder: folder.dir, repair: true });
+        });
+    }
+    ctx.stores.fire(folder);
+    return report;
+  };
+}
+
+export const installCommands = { configureRvcInstall, importRvcInstall, checkDatabase };

@@ -1,0 +1,96 @@
+import * as vscode from 'vscode';
+import { errorMessage, isUserError } from '../core/util/errors.ts';
+import type { FolderStore } from './folderStore.ts';
+import { FolderStores } from './folderStores.ts';
+import type { MetricsPanels } from './panels/metricsPanels.ts';
+import { ModelsView } from './views/modelsView.ts';
+import { TasksView } from './views/tasksView.ts';
+import { TrainingsView } from './views/trainingsView.ts';
+
+export const VIEW_IDS = { trainings: 'rvcStudio.trainings', tasks: 'rvcStudio.tasks', models: 'rvcStudio.models' } as const;
+
+export const UNTRUSTED_MESSAGE =
+  'This workspace is not trusted, so RVC Studio shows its trainings read-only and launches nothing. Trust the workspace (Manage Workspace Trust) to create trainings or run steps.';
+
+/**
+ * Everything the extension's parts share: the log channel, the per-folder stores and the views.
+ * It owns their disposables, so deactivation (or a test) tears all of it down in one place.
+ */
+export class Ctx implements vscode.Disposable {
+  readonly extension: vscode.ExtensionContext;
+  readonly log: vscode.LogOutputChannel;
+  readonly stores: FolderStores;
+  readonly trainingsView: TrainingsView;
+  readonly tasksView: TasksView;
+  readonly modelsView: ModelsView;
+  readonly trees: { trainings: vscode.TreeView<unknown>; tasks: vscode.TreeView<unknown>; models: vscode.TreeView<unknown> };
+  private readonly disposables: vscode.Disposable[] = [];
+  metricsPanels: MetricsPanels | undefined;
+  /** The metrics panels read one store; in a multi-root workspace it is the folder last shown. */
+  metricsFolder: FolderStore | undefined;
+
+  constructor(extension: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
+    this.extension = extension;
+    this.log = log;
+    this.stores = this.register(new FolderStores());
+    this.trainingsView = this.register(new TrainingsView(this.stores));
+    this.tasksView = this.register(new TasksView(this.stores));
+    this.modelsView = this.register(new ModelsView(this.stores));
+    this.trees = {
+      trainings: this.register(vscode.window.createTreeView(VIEW_IDS.trainings, { treeDataProvider: this.trainingsView, showCollapseAll: true })),
+      tasks: this.register(vscode.window.createTreeView(VIEW_IDS.tasks, { treeDataProvider: this.tasksView })),
+      models: this.register(vscode.window.createTreeView(VIEW_IDS.models, { treeDataProvider: this.modelsView, showCollapseAll: true })),
+    };
+    this.updateContext();
+    this.register(this.stores.onDidChange(() => this.updateContext()));
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.updateContext()));
+  }
+
+  register<T extends vscode.Disposable>(disposable: T): T {
+    this.disposables.push(disposable);
+    return disposable;
+  }
+
+  get trusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
+  /** Commands that write or launch call this first. */
+  requireTrust(): boolean {
+    if (this.trusted) return true;
+    void vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
+    return false;
+  }
+
+  /** Reports a command's failure: a UserError's one line as is, anything else with a pointer to the log. */
+  reportError(what: string, error: unknown): void {
+    if (isUserError(error)) {
+      this.log.warn(`${what}: ${error.message}`);
+      void vscode.window.showErrorMessage(error.message);
+      return;
+    }
+    this.log.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    void vscode.window.showErrorMessage(`RVC Studio: ${what} failed: ${errorMessage(error)}`, 'Show Log').then((choice) => {
+      if (choice) this.log.show();
+    });
+  }
+
+  openMetrics(folder: FolderStore, trainingId: string): void {
+    if (!this.metricsPanels) throw new Error('the metrics panels are not registered');
+    this.metricsFolder = folder;
+    this.metricsPanels.openMetricsPanel(trainingId);
+  }
+
+  private updateContext(): void {
+    const hasTrainings = this.stores.open().some((f) => (f.trainings?.list().length ?? 0) > 0);
+    void vscode.commands.executeCommand('setContext', 'rvcStudio:trusted', this.trusted);
+    void vscode.commands.executeCommand('setContext', 'rvcStudio:hasTrainings', hasTrainings);
+    void vscode.commands.executeCommand('setContext', 'rvcStudio:multiRoot', this.stores.isMultiRoot);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0).reverse()) d.dispose();
+  }
+}

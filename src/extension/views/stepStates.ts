@@ -1,0 +1,83 @@
+import { STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
+import type { Task } from '../../core/runner/taskRepository.ts';
+import type { Training } from '../../core/store/trainings.ts';
+
+export type StepState = 'done' | 'running' | 'queued' | 'failed' | 'cancelled' | 'notRun' | 'skipped';
+
+export interface StepRow {
+  step: StepType;
+  state: StepState;
+  /** The newest task of this step, when there is one. */
+  task: Task | undefined;
+  /** "running 43% · ETA 12m", "failed: …", "done", "not run". */
+  detail: string;
+}
+
+export const STEP_LABELS: Record<StepType, string> = {
+  preprocess: 'Preprocess',
+  extract_f0: 'Extract pitch (f0)',
+  extract_feature: 'Extract features',
+  train_model: 'Train model',
+  train_index: 'Train index',
+};
+
+export function formatEta(ms: number | null | undefined): string | undefined {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return undefined;
+  if (ms < 60_000) return '<1m';
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes}m`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '?';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function progressText(task: Pick<Task, 'progress' | 'etaMs'>): string {
+  const parts: string[] = [];
+  if (task.progress !== null) parts.push(`${Math.floor(task.progress)}%`);
+  const eta = formatEta(task.etaMs);
+  if (eta) parts.push(`ETA ${eta}`);
+  return parts.join(' · ');
+}
+
+/**
+ * The five steps of a training with their state: a live task (running, queued) wins; otherwise the
+ * training's own flags say what is done (an imported training has no tasks at all), and the newest
+ * ended task tells failed or cancelled.
+ */
+export function stepRows(training: Training, tasks: readonly Task[], hasIndex: boolean): StepRow[] {
+  const newest = new Map<StepType, Task>();
+  for (const task of tasks) {
+    const seen = newest.get(task.stepType);
+    if (!seen || task.createdAt > seen.createdAt) newest.set(task.stepType, task);
+  }
+  const doneByState: Record<StepType, boolean> = {
+    preprocess: training.hasPreprocessed,
+    extract_f0: training.hasExtracted && training.ifF0,
+    extract_feature: training.hasExtracted,
+    train_model: training.status === 'finished' || training.resultModelPath !== null,
+    train_index: hasIndex,
+  };
+  return STEP_TYPES.map((step) => {
+    const task = newest.get(step);
+    if (step === 'extract_f0' && !training.ifF0) return { step, state: 'skipped', task, detail: 'not needed (no pitch guidance)' };
+    if (task?.status === 'running') {
+      const progress = progressText(task);
+      return { step, state: 'running', task, detail: progress ? `running ${progress}` : 'running' };
+    }
+    if (task?.status === 'queued') return { step, state: 'queued', task, detail: 'queued' };
+    if (task?.status === 'failed') return { step, state: 'failed', task, detail: `failed${task.errorMsg ? `: ${task.errorMsg}` : ''}` };
+    if (doneByState[step] || task?.status === 'success') return { step, state: 'done', task, detail: 'done' };
+    if (task?.status === 'cancelled') return { step, state: 'cancelled', task, detail: 'cancelled' };
+    return { step, state: 'notRun', task, detail: 'not run' };
+  });
+}

@@ -1,0 +1,30 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { api, rows } from './host.ts';
+
+export function multiRootTests(): void {
+  describe('multi-root workspace', () => {
+    it('opens one store per folder and shows the folders in the views', async () => {
+      const { ctx } = await api();
+      assert.equal(vscode.workspace.workspaceFolders?.length, 2);
+      assert.equal(ctx.stores.open().length, 2);
+      const folders = await rows(ctx.trainingsView);
+      assert.deepEqual(folders.map((f) => f.label), ['multi-a', 'multi-b']);
+      const a = await rows(ctx.trainingsView, folders[0]!.node);
+      const b = await rows(ctx.trainingsView, folders[1]!.node);
+      assert.deepEqual(a.map((r) => r.label), ['voice-a']);
+      assert.deepEqual(b.map((r) => r.label), ['voice-b']);
+      const taskFolders = await rows(ctx.tasksView);
+      assert.deepEqual(taskFolders.map((f) => f.label), ['multi-a', 'multi-b']);
+    });
+
+    it('a command with a folder argument works on that folder\'s store only', async () => {
+      const { ctx } = await api();
+      const [a, b] = ctx.stores.open();
+      const report = await vscode.commands.executeCommand('rvcStudio.checkDatabase', { folder: b!.dir });
+      assert.ok(report);
+      assert.equal(a!.trainings!.findByName('voice-b'), undefined);
+      assert.ok(b!.trainings!.findByName('voice-b'));
+    });
+  });
+}
