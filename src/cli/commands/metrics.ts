@@ -1,5 +1,6 @@
 import { bestEpochOf } from '../../core/metrics/bestEpoch.ts';
 import { ingestTrainingMetrics } from '../../core/metrics/metricsIngester.ts';
+import { watchTrainingMetrics } from '../../core/metrics/metricsWatcher.ts';
 import { metricTags, querySeries, tagSummaries, X_AXES, type XAxis } from '../../core/metrics/metricsQuery.ts';
 import { TrainingRepository, trainingLogsDir } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
@@ -65,16 +66,33 @@ export const METRICS_COMMANDS: CliCommand[] = [
   },
   {
     path: ['metrics', 'ingest'],
-    usage: 'NAME',
-    summary: 'read new points from the training\'s events files, train.log, train_events.jsonl and task output',
+    usage: 'NAME [--watch]',
+    summary: 'read new points from the training\'s events files, train.log, train_events.jsonl and task output; --watch keeps reading until Ctrl-C',
     positionals: { min: 1, max: 1 },
-    async run(ctx, { positionals }) {
+    options: { watch: { type: 'boolean' } },
+    async run(ctx, { positionals, values }) {
       const store = ctx.openStore();
       const training = new TrainingRepository(store).require(positionals[0]!);
-      const report = await ingestTrainingMetrics(store, training.id, trainingLogsDir(store, training));
+      const logsDir = trainingLogsDir(store, training);
+      const report = await ingestTrainingMetrics(store, training.id, logsDir);
+      let newPoints = report.newPoints;
+      if (values.watch === true && !ctx.signal.aborted) {
+        ctx.info(`${report.newPoints} points read; watching ${logsDir} (Ctrl-C to stop)`);
+        const watcher = watchTrainingMetrics(store, training.id, logsDir, [], {
+          onIngest: (round) => {
+            newPoints += round.newPoints;
+            if (round.newPoints > 0) ctx.info(`+${round.newPoints} points`);
+          },
+        });
+        // The watcher's handles do not keep a process alive (a VS Code host must be free to exit); here we must.
+        const keepAlive = setInterval(() => undefined, 1 << 30);
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        clearInterval(keepAlive);
+        watcher.dispose();
+      }
       const text = report.sources.map((s) => `${s.kind.padEnd(9)} ${s.path}: +${s.newPoints} points${s.badRecords ? `, ${s.badRecords} bad records skipped` : ''}${s.state !== 'ok' ? ` (${s.state})` : ''}`);
-      text.push(`${report.newPoints} new points`);
-      return { json: { training: training.name, newPoints: report.newPoints, sources: report.sources }, text };
+      text.push(`${newPoints} new points`);
+      return { json: { training: training.name, newPoints, sources: report.sources }, text };
     },
   },
 ];

@@ -101,6 +101,7 @@ interface SourceRow {
 
 interface Statements {
   source: Statement;
+  offsetOf: Statement;
   addSource: Statement;
   saveSource: Statement;
   seriesId: Statement;
@@ -117,6 +118,7 @@ function statements(store: Store): Statements {
     const db = store.db;
     s = {
       source: db.prepare('SELECT id, byte_offset, size, state FROM metric_sources WHERE training_id = ? AND path = ?'),
+      offsetOf: db.prepare('SELECT byte_offset FROM metric_sources WHERE id = ?').pluck(),
       addSource: db.prepare('INSERT INTO metric_sources (training_id, path, kind) VALUES (?, ?, ?) ON CONFLICT (training_id, path) DO NOTHING'),
       saveSource: db.prepare(
         'UPDATE metric_sources SET byte_offset = ?, size = ?, mtime_ms = ?, state = ?, bad_records = bad_records + ?, updated_at = ? WHERE id = ?',
@@ -164,6 +166,8 @@ export async function ingestMetricFile(
     return report;
   }
   let offset = row.byte_offset;
+  // What the row says now; if another process moves it while we read, it is ahead of us and we stop.
+  let storedOffset = row.byte_offset;
   let state = JSON.parse(row.state) as Record<string, unknown>;
   if (stat.size < offset) {
     // Shorter than what was read: the file was replaced or rewritten, so read it again from the start.
@@ -188,12 +192,21 @@ export async function ingestMetricFile(
       const bytes = buffer.subarray(0, read);
       let points: MetricPoint[];
       let consumed: number;
-      let bad: { offset: number; reason: string }[] = [];
+      let bad: string[] = [];
       let stuck = false;
       if (kind === 'tfevents') {
         const chunk = parseTfeventsRecords(bytes, offset, state as TfeventsState);
         ({ points, consumed, stuck } = chunk);
-        bad = chunk.badRecords;
+        bad = chunk.badRecords.map(
+          (b) =>
+            `${file}: the record at byte ${b.offset} ${
+              b.reason === 'data-crc'
+                ? 'has a bad checksum and was skipped'
+                : b.reason === 'length-crc'
+                  ? 'has a damaged length header; the rest of the file cannot be read'
+                  : 'is not a readable event and was skipped'
+            }.`,
+        );
         if (stuck) state['badLengthAt'] = offset + consumed;
         if (consumed === 0 && !stuck) {
           const needed = recordLengthAt(bytes, 0);
@@ -217,19 +230,20 @@ export async function ingestMetricFile(
           if (kind === 'jsonl') {
             const parsed = parseJsonlLines(lines);
             points = parsed.points;
-            if (parsed.badLines > 0) bad = [{ offset, reason: `${parsed.badLines} unreadable line(s)` }];
+            if (parsed.badLines > 0) bad = [`${file}: ${parsed.badLines} line(s) after byte ${offset} are not train_events records and were skipped.`];
           } else {
             points = parseTrainLogLines(lines, state as TrainLogState);
           }
         }
       }
       const fresh = writeBatch(store, st, trainingId, kind, points, seriesIds, () => {
+        if ((st.offsetOf.get(row.id) as number) !== storedOffset) return false;
         st.saveSource.run(offset + consumed, stat.size, Math.round(stat.mtimeMs), JSON.stringify(state), bad.length, nowMs(), row.id);
-        for (const b of bad) {
-          const what = b.reason === 'data-crc' ? 'has a bad checksum and was skipped' : b.reason === 'length-crc' ? 'has a damaged length header; the rest of the file cannot be read' : `is unreadable (${b.reason}) and was skipped`;
-          store.log('WARN', 'trainer', `${file}: the record at byte ${b.offset} ${what}.`);
-        }
+        for (const message of bad) store.log('WARN', 'trainer', message);
+        return true;
       });
+      if (fresh === undefined) break; // another process is reading this file and got further
+      storedOffset = offset + consumed;
       report.newPoints += fresh.length;
       report.badRecords += bad.length;
       if (fresh.length > 0) store.events.emit('metricsAppended', { trainingId, points: fresh });
@@ -251,7 +265,10 @@ export async function ingestMetricFile(
   return report;
 }
 
-/** Writes one chunk's points and the source's new position in one transaction; returns the points that changed. */
+/**
+ * Writes one chunk's points and the source's new position in one transaction; returns the points
+ * that changed, or undefined (nothing written) when another process moved the position first.
+ */
 function writeBatch(
   store: Store,
   st: Statements,
@@ -259,10 +276,12 @@ function writeBatch(
   kind: MetricSourceKind,
   points: MetricPoint[],
   seriesIds: Map<string, number>,
-  saveSource: () => void,
-): MetricPoint[] {
+  saveSource: () => boolean,
+): MetricPoint[] | undefined {
   const rank = SOURCE_RANK[kind];
   return store.transaction(() => {
+    // Claim the range first: the IMMEDIATE transaction holds the write lock, so the check holds.
+    if (!saveSource()) return undefined;
     const fresh: MetricPoint[] = [];
     for (const point of points) {
       let seriesId = seriesIds.get(point.tag);
@@ -276,7 +295,6 @@ function writeBatch(
       if (changes > 0) fresh.push(point);
       else if (point.epoch !== null) st.epochOnly.run(point.epoch, seriesId, point.step);
     }
-    saveSource();
     return fresh;
   });
 }

@@ -171,6 +171,24 @@ describe('metrics: TensorBoard events reader', () => {
     assert.equal(warnings().length, 0);
   });
 
+  it('two readers of the same file (two windows, or a window and the CLI) store and report each point once', async function () {
+    skipWithoutFixtures(this);
+    const file = path.join(dir, 'events.out.tfevents.shared');
+    fs.copyFileSync(path.join(runA, eventsRel), file);
+    const other = Store.open(dir);
+    try {
+      const reports = await Promise.all([
+        ingestMetricFile(store, trainingId, file, 'tfevents', { chunkBytes: 4096 }),
+        ingestMetricFile(other, trainingId, file, 'tfevents', { chunkBytes: 4096 }),
+      ]);
+      assert.equal(reports[0].newPoints + reports[1].newPoints, 350);
+      assert.equal(store.db.prepare('SELECT count(*) FROM metrics').pluck().get(), 350);
+      assert.equal(store.db.prepare('SELECT byte_offset FROM metric_sources WHERE path = ?').pluck().get(file), fs.statSync(file).size);
+    } finally {
+      other.close();
+    }
+  });
+
   it('reads a zero-length file as nothing yet, without error, and its points once written', async () => {
     const file = path.join(dir, 'events.out.tfevents.empty');
     fs.writeFileSync(file, '');
