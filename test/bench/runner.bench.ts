@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Runner } from '../../src/core/runner/runner.ts';
 import { defaultSettings, type Settings } from '../../src/core/settings.ts';
 import { Store } from '../../src/core/store/store.ts';
@@ -23,6 +24,17 @@ async function bareSpawnMs(): Promise<number> {
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise((resolve) => child.on('exit', resolve));
   return Number(out.trim()) - started;
+}
+
+/** ms from spawning the launcher script until the step it starts runs its first line. */
+async function launcherOnlyMs(script: string, dir: string, i: number): Promise<number> {
+  const base = path.join(dir, `launch-${path.basename(script)}-${i}`);
+  const spec = { taskId: 'bench', cwd: dir, processes: [{ command: process.execPath, args: ['-e', 'console.log("started at " + Date.now())'] }], logPath: `${base}.log`, exitPath: `${base}.exit.json`, startedPath: `${base}.started.json` };
+  fs.writeFileSync(`${base}.spec.json`, JSON.stringify(spec));
+  const started = Date.now();
+  spawn(process.execPath, [script, `${base}.spec.json`], { detached: true, stdio: 'ignore' }).unref();
+  while (!fs.existsSync(spec.exitPath)) await new Promise((resolve) => setTimeout(resolve, 5));
+  return Number(/started at (\d+)/.exec(fs.readFileSync(spec.logPath, 'utf8'))![1]) - started;
 }
 
 /** ms from fs.appendFileSync to the fs.watch callback for that file's folder. */
@@ -67,6 +79,16 @@ export async function run(): Promise<BenchResult[]> {
     const bareMs = median(bare);
     results.push({ name: 'task start: enqueue → step code running (claim, launcher, child)', value: startMs, unit: 'ms', baseline: { name: 'bare spawn of node -e', value: bareMs }, ratio: bareMs / startMs });
     results.push({ name: 'task start overhead over a bare spawn', value: startMs - bareMs, unit: 'ms' });
+    const bundled = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/workers/launcherWorker.js');
+    const source = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/core/runner/launcherWorker.ts');
+    const viaSource: number[] = [];
+    for (let i = 0; i < RUNS; i++) viaSource.push(await launcherOnlyMs(source, dir, i));
+    results.push({ name: 'launcher (src .ts, as under tests) → step code running', value: median(viaSource), unit: 'ms', baseline: { name: 'bare spawn of node -e', value: bareMs }, ratio: bareMs / median(viaSource) });
+    if (fs.existsSync(bundled)) {
+      const viaBundle: number[] = [];
+      for (let i = 0; i < RUNS; i++) viaBundle.push(await launcherOnlyMs(bundled, dir, i));
+      results.push({ name: 'launcher (dist bundle, as in VS Code) → step code running', value: median(viaBundle), unit: 'ms', baseline: { name: 'bare spawn of node -e', value: bareMs }, ratio: bareMs / median(viaBundle) });
+    } else console.log('(no dist/workers/launcherWorker.js: run "node esbuild.mjs" to time the bundled launcher too)');
 
     const latencies: number[] = [];
     const t = trainings.create({ name: 'ticker' });
