@@ -190,8 +190,8 @@ export function App({ api }: AppProps) {
             ))}
           </vscode-single-select>
         </label>
-        <vscode-checkbox label="Log scale" checked={settings.logScale} onChange={(e: Event) => patch({ logScale: (e.target as HTMLInputElement).checked })} />
-        <vscode-checkbox label="Show raw" checked={settings.showRaw} onChange={(e: Event) => patch({ showRaw: (e.target as HTMLInputElement).checked })} />
+        <vscode-checkbox class="log-scale" label="Log scale" checked={settings.logScale} onChange={(e: Event) => patch({ logScale: (e.target as HTMLInputElement).checked })} />
+        <vscode-checkbox class="show-raw" label="Show raw" checked={settings.showRaw} onChange={(e: Event) => patch({ showRaw: (e.target as HTMLInputElement).checked })} />
         <vscode-button class="export-csv" secondary onClick={exportCsv}>
           Export CSV
         </vscode-button>

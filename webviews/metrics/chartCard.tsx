@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ChartConfiguration, ChartDataset, Plugin, TooltipItem } from 'chart.js';
+import type { ChartConfiguration, ChartDataset, Plugin, TooltipItem, TooltipModel } from 'chart.js';
 import type { MarkersMessage, PanelSettings, XAxisMode } from '../../src/protocol/metricsPanel.ts';
 import { withAlpha, type ThemeColors } from '../shared/theme.ts';
 import { Chart } from './chartSetup.ts';
@@ -281,6 +281,9 @@ export function ChartCard(props: ChartCardProps) {
         },
         plugins: {
           tooltip: {
+            // An HTML tooltip: themed with CSS variables, readable by screen readers and tests.
+            enabled: false,
+            external: ({ tooltip }) => showTooltip(tooltip),
             filter: (item) => metaRef.current[item.datasetIndex]?.role === 'smoothed',
             callbacks: {
               title: (items) => tooltipTitle(items),
@@ -375,6 +378,34 @@ export function ChartCard(props: ChartCardProps) {
     return propsRef.current.settings.smoothing > 0 ? `${label}: ${fmt(smoothed)} (raw ${fmt(raw)})` : `${label}: ${fmt(raw)}`;
   };
 
+  const tooltipRef = useRef<HTMLDivElement>(null);
+  const showTooltip = (tooltip: TooltipModel<'line'>) => {
+    const box = tooltipRef.current;
+    if (!box) return;
+    if (tooltip.opacity === 0 || tooltip.dataPoints.length === 0) {
+      box.hidden = true;
+      return;
+    }
+    box.replaceChildren();
+    const title = document.createElement('div');
+    title.className = 'tooltip-title';
+    title.textContent = tooltip.title.join(' ');
+    box.append(title);
+    tooltip.body.forEach((body, i) => {
+      const line = document.createElement('div');
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = String(tooltip.labelColors[i]?.borderColor ?? 'transparent');
+      line.append(swatch, body.lines.join(' '));
+      box.append(line);
+    });
+    box.hidden = false;
+    const parentWidth = box.parentElement?.clientWidth ?? 0;
+    const left = tooltip.caretX + 12 + box.offsetWidth > parentWidth ? tooltip.caretX - 12 - box.offsetWidth : tooltip.caretX + 12;
+    box.style.left = `${Math.max(0, left)}px`;
+    box.style.top = `${Math.max(0, tooltip.caretY - box.offsetHeight / 2)}px`;
+  };
+
   const clickMarker = (chart: LineChart, px: number) => {
     const scale = chart.scales['x']!;
     for (const line of markerLines(propsRef.current)) {
@@ -436,6 +467,7 @@ export function ChartCard(props: ChartCardProps) {
       </header>
       <div class="canvas-box">
         <canvas ref={canvasRef} role="img" aria-label={`${props.spec.title} chart`} />
+        <div class="chart-tooltip" ref={tooltipRef} role="tooltip" hidden />
       </div>
     </section>
   );

@@ -139,6 +139,57 @@ describe('metrics panel webview (headless Chromium)', function () {
     assert.equal(await inPage(p().page, `() => document.querySelector('[data-chart-id="mel"]').__marker`), 1, 'the card was not re-created');
   });
 
+  it('shows a tooltip with step, epoch, time, smoothed and raw value', async () => {
+    await start(syntheticSeries({ trainingId: TRAINING, points: 100 }));
+    const box = (await p().page.locator('[data-chart-id="mel"] canvas').boundingBox())!;
+    await p().page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    const tooltip = p().page.locator('[data-chart-id="mel"] .chart-tooltip');
+    await waitInPage(p().page, `() => !document.querySelector('[data-chart-id="mel"] .chart-tooltip').hidden`);
+    const text = await tooltip.innerText();
+    assert.match(text, /^step \d+ · epoch \d+ · .*2026/m);
+    assert.match(text, /loss\/g\/mel: [\d.]+ \(raw [\d.]+\)/);
+    await p().page.mouse.move(box.x + box.width * 0.5, box.y + box.height + 200);
+    await waitInPage(p().page, `() => document.querySelector('[data-chart-id="mel"] .chart-tooltip').hidden`);
+  });
+
+  it('switches the x axis and the log scale, keeping both in the saved state', async () => {
+    await start(syntheticSeries({ trainingId: TRAINING, points: 150 }));
+    const hashes = [(await canvasSummary(p().page, 'mel')).hash];
+    for (const mode of ['epoch', 'relative', 'wall']) {
+      await inPage(p().page, `(mode) => { const el = document.querySelector('vscode-single-select'); el.value = mode; el.dispatchEvent(new Event('change', { bubbles: true })); }`, mode);
+      await waitInPage(p().page, `() => window.__state().settings.xAxis === ${JSON.stringify(mode)}`);
+      await p().send({ type: 'notice', level: 'info', text: `x axis ${mode}` });
+      hashes.push((await canvasSummary(p().page, 'mel')).hash);
+    }
+    await p().page.click('vscode-checkbox.log-scale');
+    await waitInPage(p().page, `() => window.__state().settings.logScale === true`);
+    await p().send({ type: 'notice', level: 'info', text: 'log' });
+    hashes.push((await canvasSummary(p().page, 'mel')).hash);
+    assert.equal(new Set(hashes).size, hashes.length, 'every axis setting draws differently');
+    assert.ok((await canvasSummary(p().page, 'mel')).seriesPixels > 300, 'still drawn on a log scale');
+  });
+
+  it('takes its colours from the VS Code theme and follows a theme change', async () => {
+    await start(syntheticSeries({ trainingId: TRAINING, points: 100 }));
+    const redPixels = () =>
+      inPage<number>(
+        p().page,
+        `() => {
+          const c = document.querySelector('[data-chart-id="mel"] canvas');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] < 60 && d[i + 2] < 60) n++;
+          return n;
+        }`,
+      );
+    assert.equal(await redPixels(), 0);
+    // What VS Code does on a theme switch: new variable values and a new class on <body>.
+    await inPage(p().page, `() => { document.body.style.setProperty('--vscode-charts-blue', '#ff0000'); document.body.classList.add('vscode-light'); }`);
+    await p().send({ type: 'notice', level: 'info', text: 'theme changed' });
+    assert.ok((await redPixels()) > 300, 'the series is drawn in the new theme colour');
+    assert.equal((await canvasSummary(p().page, 'mel')).seriesPixels, 0, 'and no longer in the old one');
+  });
+
   it('exports a CSV equal to the data it was sent, non-finite values included', async () => {
     const series = syntheticSeries({ trainingId: TRAINING, points: 40 });
     await start(series);
