@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Store } from '../../core/store/store.ts';
-import { errorMessage } from '../../core/util/errors.ts';
+import { errorMessage, isUserError } from '../../core/util/errors.ts';
 import {
   DEFAULT_PANEL_SETTINGS,
   parseSettings,
@@ -17,6 +17,8 @@ import { renderWebviewHtml } from './webviewHtml.ts';
 export const METRICS_VIEW_TYPE = 'rvcStudio.metrics';
 export const METRICS_COMPARE_VIEW_TYPE = 'rvcStudio.metricsCompare';
 const SETTINGS_KEY = 'rvcStudio.metricsPanel.settings';
+const RESTORE_ATTEMPTS = 40;
+const RESTORE_RETRY_MS = 250;
 
 export interface MetricsPanelDeps {
   /** The open workspace store; panels are only opened once there is one. */
@@ -47,15 +49,18 @@ export function registerMetricsPanels(context: vscode.ExtensionContext, deps: Me
 
   const attach = (panel: vscode.WebviewPanel, kind: PanelKind, trainingIds: string[], settings: PanelSettings) => {
     const key = keyOf(kind, trainingIds);
-    open.set(key, panel);
     const store = deps.store();
+    const source = storeMetricsSource(store);
+    // Refuses a training that no longer exists (UserError) before the panel is wired up.
+    source.runs(trainingIds);
+    open.set(key, panel);
     panel.webview.options = {
       enableScripts: true,
       localResourceRoots: [webviewRoot, vscode.Uri.joinPath(context.extensionUri, 'media')],
     };
     const controller = new MetricsPanelController(
       {
-        source: storeMetricsSource(store),
+        source,
         events: store.events,
         workspaceDir: store.workspaceDir,
         post: (message) => void panel.webview.postMessage(message),
@@ -107,11 +112,19 @@ export function registerMetricsPanels(context: vscode.ExtensionContext, deps: Me
         panel.dispose();
         return;
       }
-      try {
-        attach(panel, kind, restored.trainingIds, restored.settings);
-      } catch (error) {
-        deps.log.warn(`metrics panel: ${errorMessage(error)}`);
-        panel.dispose();
+      // After a window reload the panel can come back before the workspace store is open.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          attach(panel, kind, restored.trainingIds, restored.settings);
+          return;
+        } catch (error) {
+          if (attempt >= RESTORE_ATTEMPTS || isUserError(error)) {
+            deps.log.warn(`metrics panel: could not restore ${restored.trainingIds.join(', ')}: ${errorMessage(error)}`);
+            panel.dispose();
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, RESTORE_RETRY_MS));
+        }
       }
     },
   });
@@ -128,7 +141,7 @@ export function registerMetricsPanels(context: vscode.ExtensionContext, deps: Me
       disposables.forEach((d) => d.dispose());
     },
   };
-  context.subscriptions.push(panels);
+  // The caller owns the returned object (it disposes the panels and serializers).
   return panels;
 }
 
