@@ -110,7 +110,8 @@ export function bestEpochOf(store: Store, trainingId: string, options: AnalysisO
       .all(trainingId, tag) as EpochValue[];
     if (rows.length === 0) continue;
     const models = store.db
-      .prepare("SELECT epoch, path FROM artifacts WHERE training_id = ? AND kind = 'weights' AND epoch IS NOT NULL AND deleted_at IS NULL")
+      // The {name}_e{E}_s{S}.pth of an epoch before the final {name}.pth of the same epoch: its name says which it is.
+      .prepare("SELECT epoch, path FROM artifacts WHERE training_id = ? AND kind = 'weights' AND epoch IS NOT NULL AND deleted_at IS NULL ORDER BY step IS NULL, path")
       .all(trainingId) as { epoch: number; path: string }[];
     const analysis = analyzeEpochs(
       tag,

@@ -6,6 +6,7 @@ import { UserError } from '../util/errors.ts';
 import { isInside } from '../util/paths.ts';
 import { nowMs } from '../util/time.ts';
 import type { ArtifactKind, FoundArtifact } from './artifactScanner.ts';
+import { checkpointEpoch } from './torchCheckpoint.ts';
 
 /**
  * The models registry: one `artifacts` row per checkpoint, small model, ONNX file and index of a
@@ -60,6 +61,11 @@ function fromRow(row: ArtifactRow): Artifact {
   };
 }
 
+/** A checkpoint's or small model's epoch from inside the file, when its name does not say. */
+function epochFromFile(file: FoundArtifact): number | null {
+  return file.kind === 'onnx' || file.kind === 'index' ? null : checkpointEpoch(file.path);
+}
+
 export interface SyncResult {
   added: string[];
   /** Registered files that are gone from disk (flagged with deleted_at, kept as history). */
@@ -100,12 +106,15 @@ export function syncArtifacts(store: Store, trainingId: string, found: FoundArti
       const row = existing.get(file.path);
       existing.delete(file.path);
       if (!row) {
-        if (insert.run(trainingId, file.kind, file.path, file.size, file.mtimeMs, file.epoch, file.step).changes > 0) result.added.push(file.path);
+        const epoch = file.epoch ?? epochFromFile(file);
+        if (insert.run(trainingId, file.kind, file.path, file.size, file.mtimeMs, epoch, file.step).changes > 0) result.added.push(file.path);
         continue;
       }
       if (row.deleted_at !== null) result.returned.push(file.path);
-      if (row.deleted_at !== null || row.size !== file.size || row.mtime_ms !== file.mtimeMs || (file.epoch !== null && row.epoch === null)) {
-        update.run(file.size, file.mtimeMs, file.epoch, file.step, file.size, file.mtimeMs, row.id);
+      const changed = row.size !== file.size || row.mtime_ms !== file.mtimeMs;
+      if (row.deleted_at !== null || changed || (file.epoch !== null && row.epoch === null)) {
+        const epoch = file.epoch ?? (changed ? epochFromFile(file) : null);
+        update.run(file.size, file.mtimeMs, epoch, file.step, file.size, file.mtimeMs, row.id);
       }
     }
     const flag = store.db.prepare('UPDATE artifacts SET deleted_at = ? WHERE id = ?');
