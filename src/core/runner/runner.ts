@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Unsubscribe } from '../events.ts';
 import type { Settings } from '../settings.ts';
 import { processAlive } from '../store/check.ts';
 import type { Store } from '../store/store.ts';
 import { TrainingRepository, trainingLogsDir, type Training } from '../store/trainings.ts';
 import { errorMessage, isUserError, UserError } from '../util/errors.ts';
+import { isInside, resolveInside } from '../util/paths.ts';
 import { commandEngine } from './commandEngine.ts';
 import { chooseDevice, probeDeviceAsync, runPythonAsync, type DeviceChoice } from './device.ts';
 import type { Engine, StepContext } from './engine.ts';
@@ -158,6 +160,12 @@ export class Runner {
     const current = this.tasks.get(task.id);
     const pid = current.pid ?? readStartedRecord(this.store, task.id)?.launcherPid ?? null;
     if (pid !== null) await terminateGroup(pid, this.options.cancelGraceMs);
+    // The runner that owns the task (another window, a worker) records the end itself, with the
+    // last log lines; step in only if it does not within a few seconds.
+    if (current.claimedBy !== this.runnerId && runnerAlive(current.claimedBy)) {
+      const deadline = Date.now() + 3000;
+      while (!isFinal(this.tasks.get(task.id).status) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     this.finalise(task.id);
     return this.tasks.get(task.id);
   }
@@ -312,8 +320,17 @@ export class Runner {
       const plan = task.snapshot.plan ?? engine.plan(ctx);
       engine.prepare(ctx, plan);
       const snapshot: TaskSnapshot = { ...task.snapshot, plan };
+      const before = this.tasks.get(task.id);
+      if (before.cancelRequested || isFinal(before.status)) {
+        this.tasks.finish(task.id, { status: 'cancelled', errorMsg: 'cancelled by the user' });
+        return;
+      }
       const pid = launch(this.store, task.id, plan);
       const launched = this.tasks.markLaunched(task.id, pid, taskFiles(this.store, task.id).log, snapshot);
+      if (launched.cancelRequested) {
+        // Cancelled while we were starting it: the canceller saw no process to stop, so we do.
+        void terminateGroup(pid, this.options.cancelGraceMs);
+      }
       this.applyTrainingState(launched, 'started', {});
       if (this.running) this.attach(launched, pid);
     } catch (error) {
@@ -442,6 +459,7 @@ export class Runner {
         outcome = { status: 'failed', errorMsg: `could not check the step's outputs: ${errorMessage(error)}`, exit, warnings: [] };
       }
     }
+    this.removeStaging(task);
     const won = this.tasks.finish(id, {
       status: outcome.status,
       errorMsg: outcome.errorMsg,
@@ -458,6 +476,14 @@ export class Runner {
       this.tasks.cancelRestOfChain(finished, `cancelled: ${finished.stepType} before it in the chain ${outcome.status === 'cancelled' ? 'was cancelled' : 'failed'}`);
     }
     this.schedule();
+  }
+
+  /** The folder of links preprocess read instead of a dataset with hidden folders is not needed afterwards. */
+  private removeStaging(task: Task): void {
+    const staged = task.snapshot.plan?.expect.staged;
+    if (typeof staged !== 'string') return;
+    const stagingRoot = resolveInside(this.store.storeDir, 'staging');
+    if (isInside(stagingRoot, staged) && path.resolve(staged) !== stagingRoot) fs.rmSync(staged, { recursive: true, force: true });
   }
 
   private detach(id: string): void {

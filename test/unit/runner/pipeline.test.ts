@@ -158,6 +158,7 @@ describe('runner: failures a user can act on', () => {
     assert.doesNotMatch(preprocessLog, /Traceback|ipynb/);
     const warnings = new TaskRepository(bench.store).logs(tasks[0]!.id).filter((l) => l.level === 'WARN');
     assert.deepEqual(warnings.map((w) => w.message), ['skipped what is not audio in the dataset folder: .ipynb_checkpoints']);
+    assert.deepEqual(fs.readdirSync(path.join(bench.store.storeDir, 'staging')), [], 'the folder of links is removed afterwards');
   });
   it('preprocess succeeds when some files fail, and lists them as warnings; when all fail it says so', async () => {
     bench.createTraining('partly', { files: 2, extra: (dir) => fs.writeFileSync(path.join(dir, 'zz_broken.wav'), 'BROKEN') });
