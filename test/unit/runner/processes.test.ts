@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../../../src/core/store/store.ts';
@@ -120,6 +120,28 @@ describe('runner: processes, cancel and restarts', function () {
       assert.deepEqual(other.db.prepare("SELECT count(*) AS n FROM training_tasks WHERE status = 'running'").get(), { n: 0 });
     } finally {
       other.close();
+    }
+  });
+  it('"task cancel" from another process stops a task a worker owns; the worker records it', async () => {
+    bench = makeBench({ knobs: { epochMs: 60_000 } });
+    writeWorkspaceSettings(bench);
+    bench.createTraining('remote');
+    const tasks = bench.runner.enqueue('remote', 'all');
+    const worker = startWorker(bench);
+    try {
+      await until(() => trainPids(bench, 'remote').length === 2, 15_000, 'training to start');
+      const train = taskOf(bench, tasks, 'train_model');
+      const pids = [train.pid!, ...trainPids(bench, 'remote')];
+      const cancel = spawnSync(process.execPath, [cliEntry, '--workspace', bench.workspace, '--json', 'task', 'cancel', train.id.slice(0, 8)], { encoding: 'utf8' });
+      assert.equal(cancel.status, 0, cancel.stderr);
+      assert.equal((JSON.parse(cancel.stdout) as { task: { status: string } }).task.status, 'cancelled');
+      assert.deepEqual(pids.filter(processExists), []);
+      const after = taskOf(bench, tasks, 'train_model');
+      assert.equal(after.claimedBy !== null && after.claimedBy.split(':')[1], String(worker.pid), 'still the worker\'s task');
+      assert.equal(taskOf(bench, tasks, 'train_index').status, 'cancelled');
+    } finally {
+      worker.kill('SIGTERM');
+      await new Promise((resolve) => worker.once('exit', resolve));
     }
   });
 });
