@@ -31,7 +31,7 @@ function defaultMaxPoints(): number {
 }
 
 export function App({ api }: AppProps) {
-  const persisted = api.getState();
+  const [persisted] = useState(() => api.getState());
   const [kind, setKind] = useState<PanelKind>(persisted?.kind ?? 'training');
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [settings, setSettings] = useState<PanelSettings>(persisted?.settings ?? DEFAULT_PANEL_SETTINGS);
@@ -95,7 +95,7 @@ export function App({ api }: AppProps) {
         updateSettings({ ...DEFAULT_PANEL_SETTINGS, ...message.settings }, message.kind, message.runs, false);
         return;
       case 'tags':
-        loaded.current.clear();
+        // Only tags not loaded yet are requested (by the effect above); loaded ones stay live.
         setTags(message.tags);
         return;
       case 'series':

@@ -3,8 +3,10 @@ import type { EventBus, MetricPointEvent, Unsubscribe } from '../../core/events.
 import { errorMessage } from '../../core/util/errors.ts';
 import { isInside, resolveInsideReal } from '../../core/util/paths.ts';
 import {
+  MAX_POINTS_PER_SERIES,
   parseFromWebview,
   toWire,
+  type AppendMessage,
   type ExportMessage,
   type FromWebview,
   type PanelKind,
@@ -29,6 +31,11 @@ export interface MetricsPanelEnv {
 
 /** Live points are sent in batches this far apart at most: well inside the 1 s budget, few messages. */
 export const APPEND_FLUSH_MS = 100;
+/** Another process's commits arrive as bursts of externalChange; one catch-up per burst. */
+export const EXTERNAL_CATCH_UP_MS = 150;
+/** Best epoch and overtraining scan a whole series; re-checked at most this often on external writes. */
+const MARKERS_REFRESH_MS = 2000;
+const key = (trainingId: string, tag: string): string => `${trainingId}\u0000${tag}`;
 
 /**
  * The host side of one metrics panel, free of VS Code: validates every webview message, answers
@@ -46,6 +53,10 @@ export class MetricsPanelController {
   /** Paths this panel has shown as markers: the only ones a reveal request may name. */
   private readonly revealable = new Set<string>();
   private knownTags = new Set<string>();
+  /** The last step the webview holds per series: where a catch-up after an external write starts. */
+  private readonly lastStep = new Map<string, number>();
+  private catchUpTimer: ReturnType<typeof setTimeout> | undefined;
+  private markersSentAt = 0;
   private disposed = false;
   /** Until the webview said ready, nothing is listening; it loads everything when it starts. */
   private started = false;
@@ -63,8 +74,11 @@ export class MetricsPanelController {
       env.events.on('artifactsChanged', ({ trainingId }) => {
         if (mine.has(trainingId)) this.sendMarkers(trainingId);
       }),
-      // Another process wrote to the store: what we show may be stale in any way.
-      env.events.on('externalChange', () => this.refresh()),
+      // Another process (a CLI metrics watcher, a second window) wrote to the store: no
+      // metricsAppended reaches us, so fetch what is new past the points already shown.
+      env.events.on('externalChange', () => {
+        if (this.started && !this.disposed) this.catchUpTimer ??= setTimeout(() => this.catchUp(), EXTERNAL_CATCH_UP_MS);
+      }),
     );
   }
 
@@ -97,6 +111,7 @@ export class MetricsPanelController {
         for (const tag of message.tags) {
           if (this.disposed) return;
           const series = this.env.source.series(this.trainingIds, tag, message.maxPoints, message.stepRange);
+          for (const s of series) this.noteLastStep(s.trainingId, s.tag, s.steps.at(-1));
           this.env.post({ type: 'series', requestId: message.requestId, series });
           await new Promise((resolve) => setImmediate(resolve));
         }
@@ -125,27 +140,48 @@ export class MetricsPanelController {
     for (const id of this.trainingIds) this.sendMarkers(id);
   }
 
-  private sendTags(): void {
+  private sendTags(onlyIfChanged = false): void {
     const tags = this.trainingIds.flatMap((trainingId) => this.env.source.tags(trainingId).map((tag) => ({ trainingId, tag })));
-    this.knownTags = new Set(tags.map((t) => `${t.trainingId}\u0000${t.tag}`));
+    const keys = new Set(tags.map((t) => key(t.trainingId, t.tag)));
+    if (onlyIfChanged && keys.size === this.knownTags.size && [...keys].every((k) => this.knownTags.has(k))) return;
+    this.knownTags = keys;
     this.env.post({ type: 'tags', tags });
   }
 
+  private noteLastStep(trainingId: string, tag: string, step: number | undefined): void {
+    if (step === undefined) return;
+    const k = key(trainingId, tag);
+    if (!(step <= (this.lastStep.get(k) ?? -Infinity))) this.lastStep.set(k, step);
+  }
+
+  /** After an external write: new points of the series the webview holds, new tags, fresh markers. */
+  catchUp(): void {
+    this.catchUpTimer = undefined;
+    if (this.disposed) return;
+    try {
+      const byTraining = new Map<string, AppendMessage['points']>();
+      for (const [k, last] of this.lastStep) {
+        const [trainingId, tag] = k.split('\u0000') as [string, string];
+        for (const s of this.env.source.series([trainingId], tag, MAX_POINTS_PER_SERIES, [last + 1, Number.MAX_SAFE_INTEGER])) {
+          const points = byTraining.get(trainingId) ?? [];
+          s.steps.forEach((step, i) => points.push({ tag, step, value: s.values[i]!, epoch: s.epochs[i] ?? null, wallTimeMs: s.wallTimesMs[i] ?? null }));
+          byTraining.set(trainingId, points);
+          this.noteLastStep(trainingId, tag, s.steps.at(-1));
+        }
+      }
+      for (const [trainingId, points] of byTraining) if (points.length > 0) this.env.post({ type: 'append', trainingId, points });
+      this.sendTags(true);
+      if (Date.now() - this.markersSentAt >= MARKERS_REFRESH_MS) for (const id of this.trainingIds) this.sendMarkers(id);
+    } catch (error) {
+      this.env.log('error', `metrics panel: catching up with the store failed: ${errorMessage(error)}`);
+    }
+  }
+
   private sendMarkers(trainingId: string): void {
+    this.markersSentAt = Date.now();
     const markers = this.env.source.markers(trainingId);
     for (const c of markers.checkpoints) this.revealable.add(path.resolve(this.env.workspaceDir, c.path));
     this.env.post({ type: 'markers', ...markers });
-  }
-
-  /** Re-sends everything; the webview re-requests the series it shows. */
-  refresh(): void {
-    if (this.disposed) return;
-    try {
-      this.sendTags();
-      for (const id of this.trainingIds) this.sendMarkers(id);
-    } catch (error) {
-      this.env.log('error', `metrics panel: refresh failed: ${errorMessage(error)}`);
-    }
   }
 
   private reveal(requested: string): Promise<void> | void {
@@ -179,7 +215,8 @@ export class MetricsPanelController {
     this.pending = new Map();
     let newTag = false;
     for (const [trainingId, points] of pending) {
-      newTag ||= points.some((p) => !this.knownTags.has(`${trainingId}\u0000${p.tag}`));
+      newTag ||= points.some((p) => !this.knownTags.has(key(trainingId, p.tag)));
+      for (const p of points) this.noteLastStep(trainingId, p.tag, p.step);
       this.env.post({
         type: 'append',
         trainingId,
@@ -192,6 +229,7 @@ export class MetricsPanelController {
   dispose(): void {
     this.disposed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     for (const s of this.subscriptions) s.dispose();
   }
 }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
-import { APPEND_FLUSH_MS, MetricsPanelController } from '../../../src/extension/panels/metricsPanelController.ts';
+import { APPEND_FLUSH_MS, EXTERNAL_CATCH_UP_MS, MetricsPanelController } from '../../../src/extension/panels/metricsPanelController.ts';
 import { storeMetricsSource } from '../../../src/extension/panels/metricsSource.ts';
 import { DEFAULT_PANEL_SETTINGS, type ExportMessage, type SeriesMessage, type ToWebview } from '../../../src/protocol/metricsPanel.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
@@ -160,6 +160,31 @@ describe('metrics panel host (controller over a real store)', () => {
     controller.flush();
     assert.deepEqual(posted.map((m) => m.type), ['append', 'tags']);
     assert.ok((posted[1] as Extract<ToWebview, { type: 'tags' }>).tags.some((t) => t.tag === 'loss/g/mel'));
+  });
+
+  it('catches up after another process writes: only the new points, new tags once', async () => {
+    await controller.handle({ type: 'ready' });
+    await controller.handle({ type: 'requestSeries', requestId: 1, tags: ['loss/d/total'], maxPoints: 1000, stepRange: null });
+    posted.length = 0;
+    // Another process's writes: no metricsAppended here, only externalChange.
+    seedSeries(store, trainingId, 'loss/d/total', [3000, 3010, 3020].map((step) => ({ step, value: step === 3010 ? NaN : 1, epoch: 4, wallTimeMs: null })));
+    seedSeries(store, trainingId, 'loss/g/kl', [{ step: 3000, value: 2, epoch: 4, wallTimeMs: null }]);
+    store.events.emit('externalChange', {});
+    store.events.emit('externalChange', {});
+    await new Promise((resolve) => setTimeout(resolve, EXTERNAL_CATCH_UP_MS + 60));
+    assert.deepEqual(posted.map((m) => m.type), ['append', 'tags'], 'one catch-up for the burst; markers are not re-sent so soon');
+    assert.deepEqual(posted[0], {
+      type: 'append',
+      trainingId,
+      points: [
+        { tag: 'loss/d/total', step: 3000, value: 1, epoch: 4, wallTimeMs: null },
+        { tag: 'loss/d/total', step: 3010, value: 'NaN', epoch: 4, wallTimeMs: null },
+        { tag: 'loss/d/total', step: 3020, value: 1, epoch: 4, wallTimeMs: null },
+      ],
+    });
+    posted.length = 0;
+    controller.catchUp();
+    assert.deepEqual(posted, [], 'nothing new: nothing sent');
   });
 
   it('passes a valid export to the host and reports a failing query as a notice', async () => {
