@@ -39,6 +39,9 @@ const root = tempRoot('rvc-it-');
 step('preparing the test workspaces', process.execPath, ['test/integration/prepareWorkspaces.ts', root]);
 const prepared = JSON.parse(fs.readFileSync(path.join(root, 'prepared.json'), 'utf8'));
 
+// RVC_IT_PHASES=phaseMultiRoot,sidebar runs only those (for working on one phase).
+const only = process.env.RVC_IT_PHASES ? new Set(process.env.RVC_IT_PHASES.split(',')) : undefined;
+const wanted = (name) => !only || only.has(name);
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const results = [];
 const metrics = {};
@@ -98,20 +101,20 @@ try {
   const trusted = await startCodeServer({ runDir: path.join(root, 'cs-trusted'), settings: prepared.userSettings ?? {} });
   servers.push(trusted);
   console.log(`code-server up at ${trusted.base} (${elapsed()})`);
-  for (const phase of prepared.trustedPhases) await runPhase(trusted, phase.name, phase.folder);
-  if (prepared.sidebar) {
+  for (const phase of prepared.trustedPhases.filter((p) => wanted(p.name))) await runPhase(trusted, phase.name, phase.folder);
+  if (prepared.sidebar && wanted('sidebar')) {
     record(await sidebarChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, expect: prepared.sidebar.expect }));
   }
   await trusted.stop();
 
-  if (prepared.untrustedPhases?.length) {
+  if (prepared.untrustedPhases?.some((p) => wanted(p.name))) {
     const untrusted = await startCodeServer({
       runDir: path.join(root, 'cs-untrusted'),
       trust: false,
       settings: { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never', 'security.workspace.trust.emptyWindow': false },
     });
     servers.push(untrusted);
-    for (const phase of prepared.untrustedPhases) await runPhase(untrusted, phase.name, phase.folder);
+    for (const phase of prepared.untrustedPhases.filter((p) => wanted(p.name))) await runPhase(untrusted, phase.name, phase.folder);
     await untrusted.stop();
   }
 } catch (error) {

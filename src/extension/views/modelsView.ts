@@ -30,8 +30,8 @@ export class ModelsView extends TreeProvider {
     const { folder, training } = node;
     return listArtifacts(folder.store!, training.id)
       .sort((a, b) => {
-        const finalA = a.kind === 'weights' && a.epoch === null ? -1 : 0;
-        const finalB = b.kind === 'weights' && b.epoch === null ? -1 : 0;
+        const finalA = path.basename(a.path) === `${training.name}.pth` ? -1 : 0;
+        const finalB = path.basename(b.path) === `${training.name}.pth` ? -1 : 0;
         return KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || finalA - finalB || (b.step ?? b.epoch ?? 0) - (a.step ?? a.epoch ?? 0);
       })
       .map((artifact): ViewNode => ({ kind: 'artifact', folder, training, artifact }));

@@ -1,13 +1,16 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, rows } from './host.ts';
+import { api, rows, until } from './host.ts';
 
 export function multiRootTests(): void {
   describe('multi-root workspace', () => {
     it('opens one store per folder and shows the folders in the views', async () => {
       const { ctx } = await api();
       assert.equal(vscode.workspace.workspaceFolders?.length, 2);
-      assert.equal(ctx.stores.open().length, 2);
+      const describe = (): string => ctx.stores.all().map((f) => `${f.name}: ${f.error ?? (f.store ? 'open' : 'no store')}`).join('; ');
+      await until('both stores to open', () => ctx.stores.open().length === 2, 10_000).catch((error: Error) => {
+        throw new Error(`${error.message} (${describe()})`);
+      });
       const folders = await rows(ctx.trainingsView);
       assert.deepEqual(folders.map((f) => f.label), ['multi-a', 'multi-b']);
       const a = await rows(ctx.trainingsView, folders[0]!.node);
