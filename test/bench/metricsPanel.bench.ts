@@ -5,13 +5,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { watchTrainingMetrics } from '../../src/core/metrics/metricsWatcher.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { TrainingRepository } from '../../src/core/store/trainings.ts';
 import { MetricsPanelController } from '../../src/extension/panels/metricsPanelController.ts';
 import { storeMetricsSource } from '../../src/extension/panels/metricsSource.ts';
 import { DEFAULT_PANEL_SETTINGS, toWire, type SeriesPayload, type ToWebview } from '../../src/protocol/metricsPanel.ts';
 import { repoRoot } from '../support/tempDir.ts';
-import { CHROMIUM, buildPanel, inPage, launchChromium, panelHost, waitInPage, type PanelPage } from '../webview/panelHarness.ts';
+import { CHROMIUM, buildPanel, inPage, launchChromium, panelHost, waitInPage, type PanelHost, type PanelPage } from '../webview/panelHarness.ts';
 import { seedSeries } from '../webview/seedMetrics.ts';
 import { valueAt } from '../webview/syntheticRun.ts';
 import type { BenchResult } from './benchResult.ts';
@@ -77,6 +78,73 @@ async function bundleSizes(): Promise<BenchResult> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const LIVE_LINES = 30;
+const LIVE_INTERVAL_MS = 1000;
+
+/**
+ * Line printed → point on screen: a trainer appends train_events.jsonl lines, the metrics watcher
+ * ingests them, the controller forwards metricsAppended, the webview appends and redraws. The
+ * budget is 1 s; TensorBoard's writer alone buffers for up to flush_secs = 120 s.
+ */
+async function liveLatency(store: Store, dir: string, host: PanelHost): Promise<BenchResult> {
+  const trainingId = new TrainingRepository(store).create({ name: 'live' }).id;
+  const logsDir = path.join(dir, 'logs', 'live');
+  fs.mkdirSync(logsDir, { recursive: true });
+  const file = path.join(logsDir, 'train_events.jsonl');
+  const line = (step: number) =>
+    JSON.stringify({ ts: Date.now(), step, epoch: 1 + Math.floor(step / 100), metrics: Object.fromEntries(TAGS.map((tag) => [tag, valueAt(tag, step)])) }) + '\n';
+  fs.writeFileSync(file, line(0));
+  const watcher = watchTrainingMetrics(store, trainingId, logsDir);
+  await watcher.flush();
+  const settings = { ...DEFAULT_PANEL_SETTINGS, expandedGroups: ALL_GROUPS };
+  const panel = await host.open({ kind: 'training', trainingIds: [trainingId], settings });
+  await panel.waitForPosted('ready');
+  const written = new Map<number, number>();
+  const latencies: number[] = [];
+  let delivered: Promise<unknown> = Promise.resolve();
+  const controller = new MetricsPanelController(
+    {
+      source: storeMetricsSource(store),
+      events: store.events,
+      workspaceDir: dir,
+      post: (m) => {
+        delivered = delivered.then(async () => {
+          await applyMs(panel, m);
+          if (m.type !== 'append') return;
+          const now = performance.now();
+          for (const step of new Set(m.points.map((p) => p.step))) if (written.has(step)) latencies.push(now - written.get(step)!);
+        });
+      },
+      log: () => {},
+      reveal: () => {},
+      saveExport: () => {},
+      settingsChanged: () => {},
+    },
+    'training',
+    [trainingId],
+    settings,
+  );
+  await controller.handle({ type: 'ready' });
+  const request = (await panel.waitForPosted('requestSeries')) as unknown as { requestId: number; tags: string[]; maxPoints: number };
+  await controller.handle({ ...request, stepRange: null });
+  await delivered;
+  for (let k = 1; k <= LIVE_LINES; k++) {
+    written.set(k * 10, performance.now());
+    fs.appendFileSync(file, line(k * 10));
+    await new Promise((resolve) => setTimeout(resolve, LIVE_INTERVAL_MS));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await delivered;
+  watcher.dispose();
+  controller.dispose();
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    name: `line written to train_events.jsonl → point drawn (${TAGS.length} tags, 1 line/s; ${latencies.length}/${LIVE_LINES} lines seen; max ${sorted.at(-1)?.toFixed(0) ?? '-'} ms; budget 1000 ms)`,
+    value: latencies.length > 0 ? median(latencies) : NaN,
+    unit: 'ms',
+  };
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -196,6 +264,8 @@ export async function run(): Promise<BenchResult[]> {
       ratio: median(redraws) / perAppend,
     });
     full.controller.dispose();
+
+    results.push(await liveLatency(store, dir, host));
 
     const few = TAGS.slice(0, RAW_BASELINE_TAGS);
     const sampled = await firstChart(few, true);
