@@ -14,7 +14,8 @@ interface Run {
 }
 
 function cli(workspace: string, ...args: string[]): Run {
-  const result = spawnSync(process.execPath, [cliEntry, '--workspace', workspace, ...args], { encoding: 'utf8' });
+  // spawnSync blocks mocha's own timeout, so the child gets one: a stalled run fails instead of hanging the suite.
+  const result = spawnSync(process.execPath, [cliEntry, '--workspace', workspace, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -23,7 +24,8 @@ function json<T>(run: Run): T {
   return JSON.parse(run.stdout) as T;
 }
 
-describe('rvc-studio CLI: import, models, metrics', () => {
+describe('rvc-studio CLI: import, models, metrics', function () {
+  this.timeout(300_000);
   let dir: string;
   let cleanup: () => void;
   let ws: string;
