@@ -189,7 +189,9 @@ export class VoiceConverter {
       mark = now;
     };
     const progress = (stage: ConvertStage, done = 1, total = 1): void => hooks.onProgress?.({ stage, done, total });
-    const checkCancel = (): void => {
+    // Yields to the event loop first, so a cancel message posted meanwhile has been received.
+    const checkCancel = async (): Promise<void> => {
+      await new Promise((resolve) => setImmediate(resolve));
       if (hooks.isCancelled?.()) throw new ConversionCancelled('cancelled');
     };
     checkParams(params);
@@ -230,7 +232,7 @@ export class VoiceConverter {
     const inputSeconds = decoded.samples.length / decoded.sampleRate;
     lap('decode');
     progress('decode');
-    checkCancel();
+    await checkCancel();
 
     // resample to 16 kHz, peak-normalise to 0.95 as vc_single does, 48 Hz high-pass
     let audio = resample(decoded.samples, decoded.sampleRate, SR);
@@ -242,7 +244,7 @@ export class VoiceConverter {
     audio = rvcHighPass(audio);
     lap('resample');
     progress('resample');
-    checkCancel();
+    await checkCancel();
 
     const tPad = SR * X_PAD;
     const tgtSr = params.modelSampleRate;
@@ -259,7 +261,7 @@ export class VoiceConverter {
     for (let i = 0; i < pLen; i++) coarse[i] = BigInt(coarsePitch(f0[i]!));
     lap('f0');
     progress('f0');
-    checkCancel();
+    await checkCancel();
 
     const hop = tgtSr / 100;
     const normal = normalSource(params.seed);
@@ -317,7 +319,7 @@ export class VoiceConverter {
       s = t;
       last = t;
       progress('synthesis', pieces.length, total);
-      checkCancel();
+      await checkCancel();
     }
     const tailFrom = last ?? 0;
     pieces.push(await convertChunk(tailFrom, padded.length, tailFrom / WINDOW, pLen));
