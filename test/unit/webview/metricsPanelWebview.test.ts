@@ -217,6 +217,18 @@ describe('metrics panel webview (headless Chromium)', function () {
     assert.ok(rows.some((r) => r.endsWith(',NaN')) && rows.some((r) => r.endsWith(',Infinity')));
   });
 
+  it('exports a chart as a PNG of what is drawn', async () => {
+    await start(syntheticSeries({ trainingId: TRAINING, points: 60 }));
+    await p().page.click('[data-chart-id="mel"] vscode-button:has-text("PNG")');
+    const message = (await p().waitForPosted('export')) as unknown as { format: string; suggestedName: string; data: string };
+    assert.equal(message.format, 'png');
+    assert.equal(message.suggestedName, 'alto-v2-Mel_loss_g_mel_.png');
+    const png = Buffer.from(message.data, 'base64');
+    assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
+    const canvas = await canvasSummary(p().page, 'mel');
+    assert.equal(png.readUInt32BE(16), canvas.width, 'the image is the chart canvas');
+  });
+
   it('ignores malformed messages and keeps working', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 60 }));
     const before = await canvasSummary(p().page, 'mel');
