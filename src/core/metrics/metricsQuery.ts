@@ -118,28 +118,32 @@ function toPoint(row: Row, x: XAxis, firstWall: number | undefined): SeriesPoint
  */
 function readDownsampled(store: Store, seriesId: number, lo: number, hi: number, maxPoints: number | undefined): { rows: Row[]; total: number } {
   const db = store.db;
-  const stats = db
-    .prepare('SELECT count(*) AS n, min(step) AS first, max(step) AS last FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?')
-    .get(seriesId, lo, hi) as { n: number; first: number | null; last: number | null };
-  const total = stats.n;
-  if (total === 0) return { rows: [], total };
   const limit = maxPoints === undefined ? Infinity : Math.max(2, Math.floor(maxPoints));
-  if (total <= limit) {
+  // Counting stops at limit + 1: a long series is counted by the bucket scans below instead.
+  const upTo = db
+    .prepare('SELECT count(*) FROM (SELECT 1 FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ? LIMIT ?)')
+    .pluck()
+    .get(seriesId, lo, hi, Number.isFinite(limit) ? limit + 1 : -1) as number;
+  if (upTo <= limit) {
     const rows = db.prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step').all(seriesId, lo, hi) as Row[];
-    return { rows, total };
+    return { rows, total: rows.length };
   }
 
-  const first = stats.first!;
-  const last = stats.last!;
+  const first = db.prepare('SELECT min(step) FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?').pluck().get(seriesId, lo, hi) as number;
+  const last = db.prepare('SELECT max(step) FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?').pluck().get(seriesId, lo, hi) as number;
   const buckets = Math.floor((limit - 2) / 2);
   const span = last - first + 1;
   const pointAt = db.prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step = ?');
   const keep = new Map<number, Row>();
   keep.set(first, pointAt.get(seriesId, first) as Row);
   keep.set(last, pointAt.get(seriesId, last) as Row);
-  if (buckets > 0) {
-    // SQLite returns the other columns of the row that holds the min()/max() ("bare columns").
-    const minOf = db.prepare('SELECT step, min(value) AS value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?');
+  let total = 0;
+  if (buckets === 0) {
+    total = db.prepare('SELECT count(*) FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?').pluck().get(seriesId, first, last) as number;
+  } else {
+    // SQLite returns the other columns of the row that holds the min()/max() ("bare columns"); the
+    // bucket's row count rides along on the same scan.
+    const minOf = db.prepare('SELECT step, min(value) AS value, wall_time_ms, epoch, count(*) AS n FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?');
     const maxOf = db.prepare('SELECT step, max(value) AS value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?');
     const nanRows = db
       .prepare('SELECT step, value, wall_time_ms, epoch FROM metrics WHERE series_id = ? AND value IS NULL AND step BETWEEN ? AND ? ORDER BY step')
@@ -152,9 +156,14 @@ function readDownsampled(store: Store, seriesId: number, lo: number, hi: number,
       const from = first + Math.ceil((b * span) / buckets);
       const to = first + Math.ceil(((b + 1) * span) / buckets) - 1;
       if (to < from) continue;
+      const min = minOf.get(seriesId, from, to) as Row & { n: number };
+      total += min.n;
+      if (min.n === 0) continue;
       const max = maxOf.get(seriesId, from, to) as Row;
-      const other = firstNan.get(b) ?? (minOf.get(seriesId, from, to) as Row);
-      for (const row of [other, max]) if (row.step !== null && (row.value !== null || firstNan.get(b) === row)) keep.set(row.step, row);
+      const other = firstNan.get(b) ?? min;
+      for (const row of [other, max]) {
+        if (row.step !== null && (row.value !== null || firstNan.get(b) === row)) keep.set(row.step, { step: row.step, value: row.value, wall_time_ms: row.wall_time_ms, epoch: row.epoch });
+      }
     }
   }
   const rows = [...keep.values()].sort((a, b) => a.step - b.step);
