@@ -1,4 +1,5 @@
 /**
+ * (Not named *Worker.ts: the build bundles every such file as a worker entry.)
  * The contract between the inference host (src/core/inference/inferenceEngine.ts, used by the CLI
  * and the extension) and its worker thread (src/core/inference/inferenceWorker.ts). Plain data only:
  * a panel can reuse ConvertParams/ConvertResult for its own messages.

@@ -19,8 +19,8 @@ const CHILD = `
 import { VoiceConverter } from ${JSON.stringify(path.join(repoRoot, 'src/core/inference/voiceConverter.ts'))};
 import { openSession, onnxRuntime } from ${JSON.stringify(path.join(repoRoot, 'src/core/inference/onnxRuntime.ts'))};
 import { floatToInt16, writeWav16 } from ${JSON.stringify(path.join(repoRoot, 'src/core/inference/wavFile.ts'))};
-import { CONVERT_DEFAULTS } from ${JSON.stringify(path.join(repoRoot, 'src/protocol/inferenceWorker.ts'))};
-const [dir, fixtures, seconds, threads] = process.argv.slice(1);
+import { CONVERT_DEFAULTS } from ${JSON.stringify(path.join(repoRoot, 'src/protocol/inferenceWorkerProtocol.ts'))};
+const [dir, fixtures, seconds, threads] = process.argv.slice(2);
 const rate = 44100, n = Number(seconds) * rate, x = new Float32Array(n);
 let phase = 0;
 for (let i = 0; i < n; i++) { const t = i / rate; phase += 2 * Math.PI * (150 + 40 * Math.sin(2 * Math.PI * 0.7 * t)) / rate;

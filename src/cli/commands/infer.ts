@@ -7,7 +7,7 @@ import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts'
 import { storePathOf } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
-import { CONVERT_DEFAULTS, F0_ESTIMATORS, type ConvertParams, type ConvertResult, type F0Estimator } from '../../protocol/inferenceWorker.ts';
+import { CONVERT_DEFAULTS, F0_ESTIMATORS, type ConvertParams, type ConvertResult, type F0Estimator } from '../../protocol/inferenceWorkerProtocol.ts';
 import type { CliArgs, CliCommand, CliContext, CliResult } from '../command.ts';
 
 function num(value: unknown, what: string, fallback: number): number {

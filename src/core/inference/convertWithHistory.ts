@@ -1,4 +1,4 @@
-import type { ConvertParams, ConvertProgress, ConvertResult } from '../../protocol/inferenceWorker.ts';
+import type { ConvertParams, ConvertProgress, ConvertResult } from '../../protocol/inferenceWorkerProtocol.ts';
 import { errorMessage } from '../util/errors.ts';
 import { ConvertCancelledError, type InferenceEngine } from './inferenceEngine.ts';
 import type { InferenceHistory, InferenceTask } from './inferenceHistory.ts';

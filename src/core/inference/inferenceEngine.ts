@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ConvertParams, ConvertProgress, ConvertResult, FromWorkerMessage, ToWorkerMessage } from '../../protocol/inferenceWorker.ts';
+import type { ConvertParams, ConvertProgress, ConvertResult, FromWorkerMessage, ToWorkerMessage } from '../../protocol/inferenceWorkerProtocol.ts';
 import { UserError } from '../util/errors.ts';
 import { packageRoot } from '../util/packageRoot.ts';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConvertParams, ConvertResult } from '../../protocol/inferenceWorker.ts';
+import type { ConvertParams, ConvertResult } from '../../protocol/inferenceWorkerProtocol.ts';
 import type { Store } from '../store/store.ts';
 import { UserError } from '../util/errors.ts';
 

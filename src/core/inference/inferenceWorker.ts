@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import type { FromWorkerMessage, ToWorkerMessage } from '../../protocol/inferenceWorker.ts';
+import type { FromWorkerMessage, ToWorkerMessage } from '../../protocol/inferenceWorkerProtocol.ts';
 import { errorMessage, isUserError } from '../util/errors.ts';
 import { ConversionCancelled, VoiceConverter } from './voiceConverter.ts';
 

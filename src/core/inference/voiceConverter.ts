@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ConvertParams, ConvertProgress, ConvertResult, ConvertStage } from '../../protocol/inferenceWorker.ts';
+import type { ConvertParams, ConvertProgress, ConvertResult, ConvertStage } from '../../protocol/inferenceWorkerProtocol.ts';
 import { UserError } from '../util/errors.ts';
 import { loadAudio } from './audioInput.ts';
 import { readIvfFlatIndex, searchIvfFlat, type IvfFlatIndex } from './faissIndex.ts';

@@ -6,7 +6,7 @@ import { ConvertCancelledError, InferenceEngine, inferenceWorkerPath } from '../
 import { resolveModelSampleRate, writeSidecar } from '../../../src/core/inference/modelSampleRate.ts';
 import { floatToInt16, readWav, writeWav16 } from '../../../src/core/inference/wavFile.ts';
 import { UserError } from '../../../src/core/util/errors.ts';
-import { CONVERT_DEFAULTS, type ConvertParams } from '../../../src/protocol/inferenceWorker.ts';
+import { CONVERT_DEFAULTS, type ConvertParams } from '../../../src/protocol/inferenceWorkerProtocol.ts';
 import { cliEntry, makeTempDir } from '../../support/tempDir.ts';
 import { fx, requireFixtures } from './fixtures.ts';
 
