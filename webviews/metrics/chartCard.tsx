@@ -175,8 +175,7 @@ export function ChartCard(props: ChartCardProps) {
 
   const rebuild = (mode: 'default' | 'none') => {
     const chart = chartRef.current;
-    if (!chart) return;
-    if (!visibleRef.current) {
+    if (!chart || !visibleRef.current) {
       staleRef.current = true;
       publishCounts();
       return;
@@ -188,7 +187,8 @@ export function ChartCard(props: ChartCardProps) {
     publishCounts();
   };
 
-  // Create the chart once; later changes go through rebuild/append, never a new Chart.
+  // The chart is created once, when the card first comes into view (35 charts cost a lot to set up
+  // and most start below the fold); later changes go through rebuild/append, never a new Chart.
   useEffect(() => {
     const canvas = canvasRef.current!;
     let drag: { startX: number; currentX: number } | null = null;
@@ -230,33 +230,6 @@ export function ChartCard(props: ChartCardProps) {
         }
         ctx.restore();
       },
-      afterEvent(chart, args) {
-        const event = args.event;
-        const ex = event.x ?? 0;
-        const area = chart.chartArea;
-        const inside = ex >= area.left && ex <= area.right;
-        if (event.type === 'mousedown' && inside) {
-          drag = { startX: ex, currentX: ex };
-        } else if (event.type === 'mousemove' && drag) {
-          drag.currentX = Math.min(Math.max(ex, area.left), area.right);
-          args.changed = true;
-        } else if (event.type === 'mouseup' && drag) {
-          const { startX, currentX } = drag;
-          drag = null;
-          args.changed = true;
-          if (Math.abs(currentX - startX) > 5) {
-            const scale = chart.scales['x']!;
-            const a = scale.getValueForPixel(Math.min(startX, currentX))!;
-            const b = scale.getValueForPixel(Math.max(startX, currentX))!;
-            // Not from inside chart.js's own event dispatch: updating there recurses in its option resolver.
-            setTimeout(() => zoomTo([a, b]), 0);
-          } else {
-            clickMarker(chart as unknown as LineChart, startX);
-          }
-        } else if (event.type === 'dblclick') {
-          setTimeout(() => zoomTo(null), 0);
-        }
-      },
     };
 
     const config: ChartConfiguration<'line', Point[]> = {
@@ -269,7 +242,9 @@ export function ChartCard(props: ChartCardProps) {
         responsive: true,
         maintainAspectRatio: false,
         spanGaps: false,
-        events: ['mousedown', 'mousemove', 'mouseup', 'mouseout', 'dblclick'],
+        // Hover only: chart.js delivers at most one event per frame, so a quick click's
+        // mousedown and mouseup can merge; drag, click and double-click are plain DOM listeners below.
+        events: ['mousemove', 'mouseout'],
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales: {
           x: {
@@ -294,17 +269,58 @@ export function ChartCard(props: ChartCardProps) {
       },
       plugins: [overlay],
     };
-    const chart = new Chart(canvas, config);
-    chartRef.current = chart;
-    rebuild('none');
     const observer = new IntersectionObserver(
       (entries) => {
         visibleRef.current = entries.some((e) => e.isIntersecting);
-        if (visibleRef.current && staleRef.current) rebuild('none');
+        if (!visibleRef.current) return;
+        if (!chartRef.current) {
+          chartRef.current = new Chart(canvas, config);
+          rebuild('none');
+        } else if (staleRef.current) {
+          rebuild('none');
+        }
       },
       { rootMargin: '200px 0px' },
     );
     observer.observe(cardRef.current!);
+    publishCounts();
+
+    const xIn = (event: MouseEvent, chart: LineChart) => {
+      const rect = canvas.getBoundingClientRect();
+      const area = chart.chartArea;
+      return { x: Math.min(Math.max(event.clientX - rect.left, area.left), area.right), inside: event.clientX - rect.left >= area.left && event.clientX - rect.left <= area.right };
+    };
+    const onDown = (event: MouseEvent) => {
+      const chart = chartRef.current;
+      if (!chart || event.button !== 0) return;
+      const { x, inside } = xIn(event, chart);
+      if (inside) drag = { startX: x, currentX: x };
+    };
+    const onMove = (event: MouseEvent) => {
+      const chart = chartRef.current;
+      if (!chart || !drag) return;
+      drag.currentX = xIn(event, chart).x;
+      chart.render();
+    };
+    const onUp = () => {
+      const chart = chartRef.current;
+      if (!chart || !drag) return;
+      const { startX, currentX } = drag;
+      drag = null;
+      chart.render();
+      if (Math.abs(currentX - startX) > 5) {
+        const scale = chart.scales['x']!;
+        zoomTo([scale.getValueForPixel(Math.min(startX, currentX))!, scale.getValueForPixel(Math.max(startX, currentX))!]);
+      } else {
+        clickMarker(chart, startX);
+      }
+    };
+    const onDoubleClick = () => zoomTo(null);
+    canvas.addEventListener('mousedown', onDown);
+    canvas.addEventListener('dblclick', onDoubleClick);
+    // On the window, so a drag released outside the chart still ends.
+    window.addEventListener('mousemove', onMove);
+    window.addEventListener('mouseup', onUp);
 
     const unsubscribe = propsRef.current.store.subscribe((change) => {
       const keys = new Set(propsRef.current.runs.flatMap((run) => propsRef.current.spec.tags.map((tag) => seriesKey(run.trainingId, tag))));
@@ -319,8 +335,12 @@ export function ChartCard(props: ChartCardProps) {
     });
     return () => {
       observer.disconnect();
+      canvas.removeEventListener('mousedown', onDown);
+      canvas.removeEventListener('dblclick', onDoubleClick);
+      window.removeEventListener('mousemove', onMove);
+      window.removeEventListener('mouseup', onUp);
       unsubscribe();
-      chart.destroy();
+      chartRef.current?.destroy();
       chartRef.current = null;
     };
   }, []);
@@ -328,8 +348,7 @@ export function ChartCard(props: ChartCardProps) {
   /** Live data: push the new points into the existing datasets and redraw without animation. */
   const appendPoints = (key: string, from: number) => {
     const chart = chartRef.current;
-    if (!chart) return;
-    if (!visibleRef.current || staleRef.current) return rebuild('none');
+    if (!chart || !visibleRef.current || staleRef.current) return rebuild('none');
     const p = propsRef.current;
     const [trainingId, tag] = key.split('\u0000') as [string, string];
     const series = p.store.get(trainingId, tag);
