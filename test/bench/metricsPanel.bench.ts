@@ -34,11 +34,20 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Delivers a message and returns how long the webview's handler took, charts drawn included. */
+/**
+ * Delivers a message and returns the webview's CPU time for it: the handler, plus the redraws it
+ * scheduled for the next frame (the time from that frame's start to a callback queued after them),
+ * without the idle wait for the frame.
+ */
 async function applyMs(panel: PanelPage, message: ToWebview): Promise<number> {
   return inPage<number>(
     panel.page,
-    `(m) => { const t = performance.now(); window.dispatchEvent(new MessageEvent('message', { data: m })); return performance.now() - t; }`,
+    `(m) => new Promise((resolve) => {
+      const t = performance.now();
+      window.dispatchEvent(new MessageEvent('message', { data: m }));
+      const handler = performance.now() - t;
+      requestAnimationFrame((frameStart) => resolve(handler + Math.max(0, performance.now() - frameStart)));
+    })`,
     message,
   );
 }

@@ -340,6 +340,7 @@ export function ChartCard(props: ChartCardProps) {
       window.removeEventListener('mousemove', onMove);
       window.removeEventListener('mouseup', onUp);
       unsubscribe();
+      if (frameRef.current) cancelAnimationFrame(frameRef.current);
       chartRef.current?.destroy();
       chartRef.current = null;
     };
@@ -365,8 +366,18 @@ export function ChartCard(props: ChartCardProps) {
         for (const point of pointsOf(series, from, meta.role, p.settings.xAxis, p.settings.logScale)) data.push(point);
       }
     });
-    chart.update('none');
+    scheduleUpdate();
     publishCounts();
+  };
+
+  // One redraw per frame however many series of this chart got points (an append carries every tag).
+  const frameRef = useRef(0);
+  const scheduleUpdate = () => {
+    if (frameRef.current) return;
+    frameRef.current = requestAnimationFrame(() => {
+      frameRef.current = 0;
+      chartRef.current?.update('none');
+    });
   };
 
   const tooltipTitle = (items: TooltipItem<'line'>[]): string => {
