@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Unsubscribe } from '../events.ts';
 import type { Settings } from '../settings.ts';
+import { ingestTaskStdout } from '../metrics/metricsIngester.ts';
 import { processAlive } from '../store/check.ts';
 import type { Store } from '../store/store.ts';
 import { TrainingRepository, trainingLogsDir, type Training } from '../store/trainings.ts';
@@ -78,6 +79,8 @@ export class Runner {
   readonly trainings: TrainingRepository;
   private readonly options: Required<Omit<RunnerOptions, 'only'>> & { only?: Set<string> };
   private readonly active = new Map<string, ActiveTask>();
+  /** Per training task, the stdout ingestion in flight: reads of one file must not overlap. */
+  private readonly stdoutIngestion = new Map<string, Promise<void>>();
   /** Claimed, not yet launched (the device probe is awaited in between): reattach must leave them alone. */
   private readonly launching = new Set<string>();
   private readonly deviceCache = new Map<string, DeviceChoice>();
@@ -409,6 +412,7 @@ export class Runner {
         this.tasks.recordLog(id, { logOffset: entry.offset, progress: update.progress, etaMs: update.etaMs, lines: update.notable });
         this.store.events.emit('taskLog', { taskId: id, lines });
         if (update.progress !== undefined) this.store.events.emit('taskChanged', { taskId: id, trainingId: entry.task.trainingId });
+        if (entry.task.stepType === 'train_model') this.ingestTrainingStdout(entry.task);
         if (!full) return;
       }
     } catch (error) {
@@ -416,6 +420,23 @@ export class Runner {
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /**
+   * RVC 20240604 prints its losses only to stdout (train.log stays empty) and TensorBoard flushes every
+   * 120 s, so the captured log is where live curve points come from.
+   */
+  private ingestTrainingStdout(task: Task): void {
+    const previous = this.stdoutIngestion.get(task.id) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        if (this.store.isOpen) await ingestTaskStdout(this.store, task.trainingId, taskFiles(this.store, task.id).log);
+      })
+      .catch((error: unknown) => this.reportInternal(`reading losses from the log of ${task.id}`, error))
+      .finally(() => {
+        if (this.stdoutIngestion.get(task.id) === next) this.stdoutIngestion.delete(task.id);
+      });
+    this.stdoutIngestion.set(task.id, next);
   }
 
   /**

@@ -38,6 +38,11 @@ describe('runner: the full pipeline against the RVC install test double', () => 
     const notable = new TaskRepository(bench.store).logs(train.id).map((l) => l.message);
     assert.ok(notable.some((m) => m.includes('Training is done')));
     assert.ok(notable.some((m) => m.includes('====> Epoch: 4')));
+    // The losses RVC prints to stdout become curve points while the step runs (train.log stays empty).
+    const points = bench.store.db
+      .prepare("SELECT count(*) AS n FROM metrics m JOIN metric_series s ON s.id = m.series_id WHERE s.training_id = ? AND m.source = 'stdout'")
+      .get(training.id) as { n: number };
+    assert.ok(points.n > 0, 'no metric points were read from the training stdout');
   });
 });
 
