@@ -6,7 +6,9 @@ export function multiRootTests(): void {
   describe('multi-root workspace', () => {
     it('opens one store per folder and shows the folders in the views', async () => {
       const { ctx } = await api();
-      assert.equal(vscode.workspace.workspaceFolders?.length, 2);
+      // The workbench may start the tests before it has read the .code-workspace file; the folders
+      // then arrive through onDidChangeWorkspaceFolders, which the stores follow.
+      await until('the two workspace folders', () => vscode.workspace.workspaceFolders?.length === 2, 15_000);
       const describe = (): string => ctx.stores.all().map((f) => `${f.name}: ${f.error ?? (f.store ? 'open' : 'no store')}`).join('; ');
       await until('both stores to open', () => ctx.stores.open().length === 2, 10_000).catch((error: Error) => {
         throw new Error(`${error.message} (${describe()})`);

@@ -109,6 +109,8 @@ export function trustedTests(): void {
     it('Run Full Pipeline runs every step; views, models and notifications follow the events', async () => {
       const { ctx, monitor } = await api();
       await vscode.commands.executeCommand('rvcStudio.tasks.focus');
+      // VS Code asks a tree for rows only while it is visible: measure on a shown Tasks view.
+      await until('the Tasks view to show', () => ctx.trees.tasks.visible, 15_000);
       const latencies: number[] = [];
       const folder = ctx.stores.open()[0]!;
       let changedAt: number | undefined;
