@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { DEFAULT_PANEL_SETTINGS, fromWire, type SeriesPayload } from '../../../src/protocol/metricsPanel.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 import { CHROMIUM, buildPanel, canvasSummary, inPage, launchChromium, panelHost, waitInPage, type PanelHost, type PanelPage } from '../../webview/panelHarness.ts';
+import { readMetricsPanel } from '../../webview/metricsPanelDom.ts';
 import { RVC_TAGS, syntheticSeries, valueAt } from '../../webview/syntheticRun.ts';
 
 const TRAINING = '11111111-1111-4111-8111-111111111111';
@@ -90,6 +91,16 @@ describe('metrics panel webview (headless Chromium)', function () {
     assert.ok(left.meanY < right.meanY - canvas.height * 0.2, `left ${left.meanY} should be well above right ${right.meanY}`);
     // Nothing of the series colour in the y-axis gutter.
     assert.equal(canvas.bands[0]!.count < canvas.bands[5]!.count, true);
+  });
+
+  it('exposes chart titles and point counts for the in-host test to read', async () => {
+    await start(syntheticSeries({ trainingId: TRAINING, points: 40 }));
+    await p().send({ type: 'markers', trainingId: TRAINING, checkpoints: [], bestEpoch: { trainingId: TRAINING, epoch: 3, step: 1500, tag: 'loss/g/total', value: 1 }, overtraining: 'stop soon' });
+    const dom = await readMetricsPanel(p().page, 5000);
+    assert.equal(dom.charts.length, 7);
+    assert.deepEqual(dom.charts.find((c) => c.id === 'grad'), { id: 'grad', title: 'Gradient norms', points: 80, series: 2 });
+    assert.equal(dom.bestEpoch, 3);
+    assert.equal(dom.overtraining, 'stop soon');
   });
 
   it('opens a collapsed group on click and requests only its tags', async () => {
