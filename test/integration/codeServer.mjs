@@ -49,7 +49,7 @@ export async function startCodeServer({ runDir, trust = true, settings = {}, smo
   fs.mkdirSync(path.join(dirs.ud, 'User'), { recursive: true });
   fs.writeFileSync(
     path.join(dirs.ud, 'User/settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'extensions.autoCheckUpdates': false, 'workbench.tips.enabled': false, ...settings }, null, 2),
+    JSON.stringify({ 'workbench.startupEditor': 'none', 'extensions.autoCheckUpdates': false, 'workbench.tips.enabled': false, 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true, ...settings }, null, 2),
   );
   const args = [codeServerEntry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--disable-telemetry', '--disable-update-check'];
   if (trust) args.push('--disable-workspace-trust');

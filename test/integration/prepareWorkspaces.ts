@@ -81,6 +81,12 @@ const prepared = {
       Tasks: ['demo-double · train_model'],
       Models: fixtureCopy ? ['alto-demo', 'demo-double'] : ['demo-double'],
     },
+    expand: fixtureCopy
+      ? {
+          Trainings: { row: 'alto-demo', children: ['Preprocess', 'Train model', 'Train index', 'Metrics'] },
+          Models: { row: 'alto-demo', children: ['alto-demo.pth', 'G_20.pth', 'added_IVF37_Flat_nprobe_1_alto-demo_v2.index'] },
+        }
+      : { Trainings: { row: 'demo-double', children: ['Preprocess', 'Train model', 'Train index'] } },
   },
   untrustedPhases: [{ name: 'phaseUntrusted', folder: untrusted }],
   // Stops the slow task the reload phase left running, so nothing outlives the run.

@@ -103,7 +103,7 @@ try {
   console.log(`code-server up at ${trusted.base} (${elapsed()})`);
   for (const phase of prepared.trustedPhases.filter((p) => wanted(p.name))) await runPhase(trusted, phase.name, phase.folder);
   if (prepared.sidebar && wanted('sidebar')) {
-    record(await sidebarChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, expect: prepared.sidebar.expect }));
+    record(await sidebarChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, expect: prepared.sidebar.expect, expand: prepared.sidebar.expand }));
   }
   await trusted.stop();
 

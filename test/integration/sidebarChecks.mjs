@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { launchBrowser, repoRoot, tempRoot, workbenchUrl } from './codeServer.mjs';
 
 /**
- * expect: { [viewTitle]: string[] } — labels that must appear as rows of that view. Returns a phase
+ * expect: { [viewTitle]: string[] } — labels that must appear as rows of that view; expand:
+ * { [viewTitle]: { row, children } } — a row to open and the child labels it must show. Returns a phase
  * result ({ phase: 'sidebar', passed, failed }) with one test per view.
  */
-export async function sidebarChecks({ server, folder, outDir, expect }) {
+export async function sidebarChecks({ server, folder, outDir, expect, expand }) {
   const profile = tempRoot('rvc-it-browser-');
   const browser = await launchBrowser(profile);
   const page = browser.pages()[0] ?? (await browser.newPage());
@@ -28,6 +29,13 @@ export async function sidebarChecks({ server, folder, outDir, expect }) {
         if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
         for (const label of labels) {
           await pane.locator('.monaco-list-row', { hasText: label }).first().waitFor({ timeout: 30_000 });
+        }
+        // Open one row to show (and check) its children: a training's steps, a training's model files.
+        const open = expand?.[title];
+        if (open) {
+          const row = pane.locator('.monaco-list-row', { hasText: open.row }).first();
+          if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
+          for (const child of open.children) await pane.locator('.monaco-list-row', { hasText: child }).first().waitFor({ timeout: 30_000 });
         }
         const rows = await pane.locator('.monaco-list-row').allInnerTexts();
         fs.writeFileSync(path.join(outDir, `${name}.txt`), rows.join('\n') + '\n');
