@@ -72,8 +72,10 @@ const prepared = {
     { name: 'phaseTrusted', folder: trusted },
     // Opening the same folder again is a window reload: the task left running must come back.
     { name: 'phaseReload', folder: trusted },
-    { name: 'phaseMultiRoot', folder: multiWorkspace },
   ],
+  // Each on a fresh code-server profile: a workspace file opened in a profile that last showed a
+  // single folder sometimes came up empty.
+  isolatedPhases: [{ name: 'phaseMultiRoot', folder: multiWorkspace }],
   sidebar: {
     folder: trusted,
     expect: {

@@ -107,6 +107,13 @@ try {
   }
   await trusted.stop();
 
+  for (const phase of (prepared.isolatedPhases ?? []).filter((p) => wanted(p.name))) {
+    const isolated = await startCodeServer({ runDir: path.join(root, `cs-${phase.name}`), settings: prepared.userSettings ?? {} });
+    servers.push(isolated);
+    await runPhase(isolated, phase.name, phase.folder);
+    await isolated.stop();
+  }
+
   if (prepared.untrustedPhases?.some((p) => wanted(p.name))) {
     const untrusted = await startCodeServer({
       runDir: path.join(root, 'cs-untrusted'),
