@@ -83,6 +83,12 @@ export class Ctx implements vscode.Disposable {
     this.metricsPanels.openMetricsPanel(trainingId);
   }
 
+  openMetricsComparison(folder: FolderStore, trainingIds: string[]): void {
+    if (!this.metricsPanels) throw new Error('the metrics panels are not registered');
+    this.metricsFolder = folder;
+    this.metricsPanels.openComparePanel(trainingIds);
+  }
+
   private updateContext(): void {
     const hasTrainings = this.stores.open().some((f) => (f.trainings?.list().length ?? 0) > 0);
     void vscode.commands.executeCommand('setContext', 'rvcStudio:trusted', this.trusted);

@@ -8,6 +8,7 @@ import { SOURCE_RANK, type MetricPoint, type MetricSourceKind } from './metricPo
 import { parseTfeventsRecords, recordLengthAt, type TfeventsState } from './tfeventsReader.ts';
 import { parseTrainLogLines, type TrainLogState } from './trainLogReader.ts';
 import { fillEpochs } from './epochs.ts';
+import { recordedMtimeMs } from '../util/fileStamp.ts';
 
 /**
  * Turns metrics files into `metrics` rows, incrementally: each file's read position, size, mtime
@@ -238,7 +239,7 @@ export async function ingestMetricFile(
       }
       const fresh = writeBatch(store, st, trainingId, kind, points, seriesIds, () => {
         if ((st.offsetOf.get(row.id) as number) !== storedOffset) return false;
-        st.saveSource.run(offset + consumed, stat.size, Math.round(stat.mtimeMs), JSON.stringify(state), bad.length, nowMs(), row.id);
+        st.saveSource.run(offset + consumed, stat.size, recordedMtimeMs(stat), JSON.stringify(state), bad.length, nowMs(), row.id);
         for (const message of bad) store.log('WARN', 'trainer', message);
         return true;
       });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { recordedMtimeMs } from '../util/fileStamp.ts';
 
 export const ARTIFACT_KINDS = ['checkpoint_g', 'checkpoint_d', 'weights', 'onnx', 'index'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
@@ -49,7 +50,7 @@ export function scanArtifacts(logsDir: string, rvcRoot: string | null, name: str
   const found: FoundArtifact[] = [];
   const add = (kind: ArtifactKind, file: string, epoch: number | null, step: number | null): void => {
     const stat = statFile(file);
-    if (stat) found.push({ kind, path: file, size: stat.size, mtimeMs: Math.round(stat.mtimeMs), epoch, step });
+    if (stat) found.push({ kind, path: file, size: stat.size, mtimeMs: recordedMtimeMs(stat), epoch, step });
   };
   const onnxName = new RegExp(`^${escapeRegExp(name)}(\\.[^/\\\\]+)?\\.onnx$`);
   for (const entry of listFiles(logsDir)) {

@@ -7,6 +7,7 @@ import { isInside } from '../util/paths.ts';
 import { nowMs } from '../util/time.ts';
 import type { ArtifactKind, FoundArtifact } from './artifactScanner.ts';
 import { checkpointEpoch } from './torchCheckpoint.ts';
+import { recordedMtimeMs } from '../util/fileStamp.ts';
 
 /**
  * The models registry: one `artifacts` row per checkpoint, small model, ONNX file and index of a
@@ -147,7 +148,7 @@ export async function refreshHashes(store: Store, trainingId: string): Promise<n
       changed = true;
       continue;
     }
-    const mtimeMs = Math.round(stat.mtimeMs);
+    const mtimeMs = recordedMtimeMs(stat);
     if (artifact.sha256 && artifact.size === stat.size && artifact.mtimeMs === mtimeMs) continue;
     const sha = await sha256File(artifact.path);
     save.run(sha, stat.size, mtimeMs, artifact.id);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Store } from './store.ts';
 import { trainingLogsDir, TrainingRepository } from './trainings.ts';
+import { recordedMtimeMs } from '../util/fileStamp.ts';
 
 export type FindingKind =
   | 'integrity'
@@ -133,7 +134,7 @@ export async function checkStore(store: Store, { repair = false } = {}): Promise
       findings.push(finding);
       continue;
     }
-    const mtime = Math.floor(stat.mtimeMs);
+    const mtime = recordedMtimeMs(stat);
     if (artifact.size === stat.size && artifact.mtime_ms === mtime) continue;
     const finding: Finding = {
       kind: 'artifact-changed',

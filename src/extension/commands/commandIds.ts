@@ -22,6 +22,7 @@ export const COMMANDS = {
   pruneCheckpoints: { title: 'Prune Checkpoints…', icon: 'clear-all' },
   showModels: { title: 'Show Models', icon: 'package' },
   showMetrics: { title: 'Show Metrics', icon: 'graph-line' },
+  compareMetrics: { title: 'Compare Metrics…', icon: 'graph' },
   showLog: { title: 'Show Extension Log', icon: 'output' },
 } as const satisfies Record<string, { title: string; icon: string }>;
 

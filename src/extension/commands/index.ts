@@ -4,7 +4,7 @@ import type { Ctx } from '../ctx.ts';
 import { COMMAND_PREFIX, COMMANDS, type CommandName } from './commandIds.ts';
 import { installCommands } from './installCommands.ts';
 import { modelCommands } from './modelCommands.ts';
-import { pickTraining } from './pickers.ts';
+import { asObject, folderFor, pickTraining } from './pickers.ts';
 import { taskCommands } from './taskCommands.ts';
 import { trainingCommands } from './trainingCommands.ts';
 
@@ -40,6 +40,27 @@ function showMetrics(ctx: Ctx): Cmd {
   };
 }
 
+/** Overlays the curves of several trainings of one folder; compare needs at least two. */
+function compareMetrics(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    const folder = await folderFor(ctx, asObject(arg), { needStore: true });
+    if (!folder?.trainings) return undefined;
+    const trainings = folder.trainings.list();
+    if (trainings.length < 2) {
+      void vscode.window.showInformationMessage('Comparing needs at least two trainings in this folder.');
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      trainings.map((t) => ({ label: t.name, description: `${t.status} · ${t.targetSr / 1000}k ${t.modelVersion}`, id: t.id })),
+      { canPickMany: true, placeHolder: 'Compare the curves of which trainings?' },
+    );
+    if (!picked || picked.length === 0) return undefined;
+    const ids = picked.map((p) => p.id);
+    ctx.openMetricsComparison(folder, ids);
+    return ids;
+  };
+}
+
 /** The one command table: every id in package.json's contributes.commands has exactly one entry. */
 export function createCommands(): Record<CommandName, CommandFactory> {
   return {
@@ -50,6 +71,7 @@ export function createCommands(): Record<CommandName, CommandFactory> {
     refresh,
     showLog,
     showMetrics,
+    compareMetrics,
   };
 }
 

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importRvc } from '../../../src/core/import/rvcImporter.ts';
+import { checkStore } from '../../../src/core/store/check.ts';
 import { parseJsonWithNonFinite } from '../../../src/core/metrics/jsonlReader.ts';
 import { querySeries } from '../../../src/core/metrics/metricsQuery.ts';
 import { listArtifacts } from '../../../src/core/models/modelRegistry.ts';
@@ -35,6 +36,12 @@ describe('import: RVC installs and logs folders', () => {
   afterEach(() => {
     store?.close();
     cleanup?.();
+  });
+
+  it('leaves a store that db check finds clean: the same mtime rounding on both sides', async () => {
+    await importRvc(store, rvc);
+    const report = await checkStore(store);
+    assert.deepEqual(report.findings, []);
   });
 
   it('imports rvc-real-a as one finished training with its checkpoints, small models, index and metrics', async () => {

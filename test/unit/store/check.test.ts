@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkStore, sha256File } from '../../../src/core/store/check.ts';
 import { Store } from '../../../src/core/store/store.ts';
+import { recordedMtimeMs } from '../../../src/core/util/fileStamp.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
@@ -38,7 +39,7 @@ describe('db check', () => {
     const stat = fs.statSync(kept);
     store.db
       .prepare("INSERT INTO artifacts (training_id, kind, path, size, mtime_ms, sha256) VALUES (?, 'checkpoint_g', ?, ?, ?, ?)")
-      .run(training.id, kept, stat.size, Math.floor(stat.mtimeMs), await sha256File(kept));
+      .run(training.id, kept, stat.size, recordedMtimeMs(stat), await sha256File(kept));
     store.db.prepare("INSERT INTO artifacts (training_id, kind, path, size) VALUES (?, 'checkpoint_d', ?, 1)").run(training.id, path.join(logsDir, 'D_10.pth'));
     fs.writeFileSync(kept, 'checkpoint v2, longer');
 

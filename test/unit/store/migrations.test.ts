@@ -174,7 +174,7 @@ describe('store migrations', () => {
     for (let i = 4096; i < Math.min(bytes.length, 4096 * 6); i++) bytes[i] = (i * 7919) & 0xff;
     fs.writeFileSync(file, bytes);
     const before = sha(file);
-    let message = '';
+    let message: string;
     try {
       const reopened = Store.open(dir);
       // Some damage only shows under a full check; that is what db check is for.
