@@ -54,9 +54,9 @@ export function helpText(): string {
     '',
     'Commands:',
   ];
-  const width = Math.max(...COMMANDS.map((c) => (c.path.join(' ') + ' ' + c.usage).length));
+  // Usages vary from one word to a whole line (infer), so each summary goes on its own line.
   for (const command of COMMANDS) {
-    lines.push(`  ${(command.path.join(' ') + ' ' + command.usage).padEnd(width)}  ${command.summary}`);
+    lines.push(`  ${[...command.path, command.usage].join(' ').trimEnd()}`, `      ${command.summary}`);
   }
   lines.push('', 'Exit codes: 0 ok, 1 user error, 2 internal error.');
   return lines.join('\n') + '\n';
