@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { F0Method, ModelVersion, SampleRate, TrainingStatus } from '../store/trainings.ts';
+import { readFileTail } from '../util/fileTail.ts';
 
 /** What an RVC experiment folder says about itself, read from the files RVC left in it. */
 export interface ExperimentInfo {
@@ -41,23 +42,6 @@ function readText(file: string, maxBytes = 1 << 20): string {
   }
 }
 
-/** The tail of a file, where RVC writes "Training is done". */
-function readTail(file: string, bytes = 64 * 1024): string {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      const length = Math.min(bytes, size);
-      const buffer = Buffer.alloc(length);
-      fs.readSync(fd, buffer, 0, length, size - length);
-      return buffer.toString('utf8');
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
-}
 
 /**
  * Sample rate from config.json (`data.sampling_rate`), else from the hyper-parameter dump on
@@ -107,7 +91,7 @@ export function readExperimentInfo(logsDir: string, rvcRoot: string | null, name
   const hasExtracted = (has768 || has256) && (!ifF0 || hasF0);
   const finalModel = rvcRoot ? path.join(rvcRoot, 'assets', 'weights', `${name}.pth`) : null;
   const resultModelPath = finalModel && fs.existsSync(finalModel) ? finalModel : null;
-  const done = /Training is done/.test(readTail(path.join(logsDir, 'train.log')));
+  const done = /Training is done/.test(readFileTail(path.join(logsDir, 'train.log')));
   const status: TrainingStatus = resultModelPath || done ? 'finished' : hasExtracted ? 'ready' : 'draft';
   return { targetSr, modelVersion, ifF0, f0Method, datasetPath, hasPreprocessed, hasExtracted, status, resultModelPath };
 }

@@ -25,7 +25,8 @@ import {
   type ExitRecord,
 } from './processes.ts';
 import { lastErrorLines, ProgressTracker } from './progress.ts';
-import { pythonOf, rvcEngine, rvcRootOf, tailOf } from './rvcEngine.ts';
+import { pythonOf, rvcEngine, rvcRootOf } from './rvcEngine.ts';
+import { readFileTail } from '../util/fileTail.ts';
 import { isFinal, remainingSteps, unmetDependency, usesGpu, type StepType } from './steps.ts';
 import { TaskRepository, type Task, type TaskLogEntry, type TaskSnapshot } from './taskRepository.ts';
 import { extractionComplete, trainingPatchFor, type StepOutcome } from './trainingState.ts';
@@ -459,7 +460,7 @@ export class Runner {
     this.readLog(id, true);
     this.detach(id);
     const exit = readExitRecord(this.store, id);
-    const logTail = tailOf(taskFiles(this.store, id).log);
+    const logTail = readFileTail(taskFiles(this.store, id).log);
     let outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg: string | null; exit?: ExitRecord; warnings: string[]; resultModelPath?: string };
     if (task.cancelRequested) {
       outcome = { status: 'cancelled', errorMsg: 'cancelled by the user', exit, warnings: [] };

@@ -10,6 +10,7 @@ import { isCudaOom, lastErrorLines } from './progress.ts';
 import { dumpPythonJson, parsePythonJson } from './pythonJson.ts';
 import type { ExitRecord } from './processes.ts';
 import type { TaskPlan } from './taskRepository.ts';
+import { readFileTail } from '../util/fileTail.ts';
 
 /** Scripts of RVC WebUI branch 20240604, relative to its root (its working directory). */
 export const RVC_SCRIPTS = {
@@ -213,25 +214,6 @@ function newerThan(file: string, since: number): boolean {
   return stat !== undefined && stat.mtimeMs >= since - 2000;
 }
 
-function tailOf(file: string, bytes = 65536): string {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      const length = Math.min(size, bytes);
-      const buffer = Buffer.alloc(length);
-      fs.readSync(fd, buffer, 0, length, size - length);
-      return buffer.toString('utf8');
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
-}
-
-export { tailOf };
-
 export const rvcEngine: Engine = {
   name: 'rvc',
 
@@ -392,7 +374,7 @@ export const rvcEngine: Engine = {
     if (exit.error) return failure(`The step could not start: ${exit.error}. Check rvcStudio.pythonPath.`, logTail);
     switch (ctx.step) {
       case 'preprocess': {
-        const log = tailOf(path.join(logs, 'preprocess.log'), 1 << 20);
+        const log = readFileTail(path.join(logs, 'preprocess.log'), 1 << 20);
         const results = preprocessResults(log);
         const failed = results.filter((r) => r.reason !== 'Success');
         const warnings = failed.map((r) => `not sliced: ${r.file} (${r.reason.slice(0, 300)})`);
@@ -431,7 +413,7 @@ export const rvcEngine: Engine = {
         return { ok: true, warnings: [] };
       }
       case 'train_model': {
-        const trainLog = tailOf(path.join(logs, 'train.log'));
+        const trainLog = readFileTail(path.join(logs, 'train.log'));
         const text = `${trainLog}\n${logTail}`;
         const done = /Training is done/.test(logTail) || (/Training is done/.test(trainLog) && newerThan(path.join(logs, 'train.log'), startedAt));
         const weights = plan.expect.weights as string;
