@@ -205,7 +205,7 @@ function openConnection(dbPath: string, storeDir: string, { readonly, busyTimeou
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('foreign_keys = ON');
     if (!readonly) {
-      db.pragma('journal_mode = WAL');
+      retryWhileBusy(() => db.pragma('journal_mode = WAL'), busyTimeoutMs);
       db.pragma('synchronous = NORMAL');
     }
     // Touch the schema so a damaged file fails here, with a message, rather than on first use.
@@ -218,6 +218,28 @@ function openConnection(dbPath: string, storeDir: string, { readonly, busyTimeou
     throw new CorruptDatabaseError(dbPath, errorMessage(error), newestBackupPath(storeDir));
   }
   return db;
+}
+
+/**
+ * Switching a new file to WAL needs an exclusive lock. When two processes create the store at the
+ * same moment, SQLite answers one of them SQLITE_BUSY at once, without calling the busy handler (to
+ * avoid a deadlock between two readers both wanting to write), so waiting is up to us.
+ */
+function retryWhileBusy<T>(work: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return work();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      sleepSync(Math.min(5 * 2 ** attempt, 100));
+    }
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
 }
 
 function readUserVersion(db: Database, dbPath: string, storeDir: string): number {
