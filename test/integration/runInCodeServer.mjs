@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { checkTools, launchBrowser, repoRoot, startCodeServer, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { metricsPanelChecks } from './metricsPanelChecks.mjs';
 import { sidebarChecks } from './sidebarChecks.mjs';
 
 const outDir = path.join(repoRoot, 'test-output/integration');
@@ -104,6 +105,14 @@ try {
   for (const phase of prepared.trustedPhases.filter((p) => wanted(p.name))) await runPhase(trusted, phase.name, phase.folder);
   if (prepared.sidebar && wanted('sidebar')) {
     record(await sidebarChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, expect: prepared.sidebar.expect, expand: prepared.sidebar.expand }));
+  }
+  if (prepared.sidebar && wanted('metricsPanel')) {
+    // The imported copy of rvc-real-a is training "alto-demo" in the sidebar's folder (null: fixtures absent, skipped loudly).
+    const { fixtureCopy } = JSON.parse(fs.readFileSync(path.join(root, 'context.json'), 'utf8'));
+    if (!wanted('phaseTrusted')) console.warn('metricsPanel: phaseTrusted is not selected, and it is what imports alto-demo; expect the check to fail.');
+    const checked = await metricsPanelChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, training: 'alto-demo', fixtureDir: fixtureCopy });
+    if (checked.firstChartMs !== undefined) metrics.metricsPanelFirstChart = `${checked.firstChartMs} ms`;
+    record(checked);
   }
   await trusted.stop();
 
