@@ -53,7 +53,11 @@ function compare(found, expected) {
   return problems;
 }
 
-/** Returns a phase result ({ phase: 'metricsPanel', passed, failed, skipped }) plus the measured latency. */
+/**
+ * Returns a phase result ({ phase: 'metricsPanel', passed, failed, skipped }) plus the measured
+ * click-to-charts latencies: firstChartMs (the first webview this browser profile shows, so VS Code's
+ * webview bootstrap is in it) and reopenChartMs (the same panel closed and opened again).
+ */
 export async function metricsPanelChecks({ server, folder, outDir, training, fixtureDir }) {
   const result = { phase: 'metricsPanel', passed: 0, failed: 0, skipped: 0, failures: [] };
   if (!fixtureDir || !fs.existsSync(path.join(fixtureDir, 'provenance/tensorboard.json'))) {
@@ -117,6 +121,21 @@ export async function metricsPanelChecks({ server, folder, outDir, training, fix
         if (problems.length === 0 || Date.now() > deadline) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      if (problems.length > 0) throw new Error(problems.join('; '));
+    });
+    await check('comes back with its charts when closed and opened again', async () => {
+      const tab = page.locator('.tabs-container .tab', { hasText: `Metrics: ${training}` }).first();
+      await tab.hover();
+      await tab.locator('.tab-actions .action-label').first().click();
+      await tab.waitFor({ state: 'detached', timeout: 10_000 });
+      const row = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Trainings' }) }).locator('.monaco-list-row', { hasText: training }).first();
+      await row.hover();
+      const clicked = Date.now();
+      await row.locator('.action-label[aria-label="Show Metrics"]').first().click();
+      const again = await readMetricsPanel(page, 30_000);
+      result.reopenChartMs = Date.now() - clicked;
+      console.log(`${TAG} reopened: first chart ${result.reopenChartMs} ms after the click`);
+      const problems = compare(again.charts, main);
       if (problems.length > 0) throw new Error(problems.join('; '));
     });
   } catch {
