@@ -29,6 +29,8 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
     `style-src ${cspSource}`,
     `img-src ${cspSource} data:`,
     `font-src ${cspSource}`,
+    // The inference panel plays input and output audio served from the same resource origin.
+    `media-src ${cspSource}`,
   ].join('; ');
 }
 
