@@ -3,6 +3,7 @@ import { errorMessage } from '../core/util/errors.ts';
 import { syncArtifactsOnTaskEnd } from './artifactSync.ts';
 import { registerCommands } from './commands/index.ts';
 import { Ctx, UNTRUSTED_MESSAGE } from './ctx.ts';
+import { registerInferencePanel } from './panels/inferencePanels.ts';
 import { registerMetricsPanels } from './panels/metricsPanels.ts';
 import { TaskStatusBar } from './statusBar.ts';
 import { TaskMonitor } from './taskMonitor.ts';
@@ -37,6 +38,17 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
           const folder = ctx.metricsFolder ?? ctx.stores.open()[0];
           if (!folder?.store) throw new Error('no RVC Studio store is open');
           return folder.store;
+        },
+        log,
+      }),
+    );
+    ctx.inferencePanel = ctx.register(
+      registerInferencePanel(context, {
+        target: () => {
+          const folder = ctx.inferenceFolder ?? ctx.stores.open()[0];
+          if (!folder?.store) throw new Error('no RVC Studio store is open');
+          const settings = folder.config.settings();
+          return { store: folder.store, rvcRoot: settings['rvc.root'], maxSeconds: settings['inference.maxSeconds'] };
         },
         log,
       }),

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { errorMessage, isUserError } from '../core/util/errors.ts';
 import type { FolderStore } from './folderStore.ts';
 import { FolderStores } from './folderStores.ts';
+import type { InferencePanel } from './panels/inferencePanels.ts';
 import type { MetricsPanels } from './panels/metricsPanels.ts';
 import { ModelsView } from './views/modelsView.ts';
 import { TasksView } from './views/tasksView.ts';
@@ -28,6 +29,9 @@ export class Ctx implements vscode.Disposable {
   metricsPanels: MetricsPanels | undefined;
   /** The metrics panels read one store; in a multi-root workspace it is the folder last shown. */
   metricsFolder: FolderStore | undefined;
+  inferencePanel: InferencePanel | undefined;
+  /** The folder whose store records the inference panel's conversions. */
+  inferenceFolder: FolderStore | undefined;
 
   constructor(extension: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
     this.extension = extension;
@@ -87,6 +91,12 @@ export class Ctx implements vscode.Disposable {
     if (!this.metricsPanels) throw new Error('the metrics panels are not registered');
     this.metricsFolder = folder;
     this.metricsPanels.openComparePanel(trainingIds);
+  }
+
+  openInference(folder: FolderStore, modelPath?: string): void {
+    if (!this.inferencePanel) throw new Error('the inference panel is not registered');
+    this.inferenceFolder = folder;
+    this.inferencePanel.openInferencePanel(modelPath);
   }
 
   private updateContext(): void {

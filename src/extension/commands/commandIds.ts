@@ -23,6 +23,8 @@ export const COMMANDS = {
   showModels: { title: 'Show Models', icon: 'package' },
   showMetrics: { title: 'Show Metrics', icon: 'graph-line' },
   compareMetrics: { title: 'Compare Metrics…', icon: 'graph' },
+  openInference: { title: 'Open Inference Panel', icon: 'unmute' },
+  convertWithModel: { title: 'Convert with this Model', icon: 'play-circle' },
   showLog: { title: 'Show Extension Log', icon: 'output' },
 } as const satisfies Record<string, { title: string; icon: string }>;
 

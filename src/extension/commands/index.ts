@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import { syncTrainingArtifacts } from '../artifactSync.ts';
+import { UserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';
 import { COMMAND_PREFIX, COMMANDS, type CommandName } from './commandIds.ts';
 import { installCommands } from './installCommands.ts';
 import { modelCommands } from './modelCommands.ts';
-import { asObject, folderFor, pickTraining } from './pickers.ts';
+import { asNode, asObject, folderFor, pickTraining } from './pickers.ts';
 import { taskCommands } from './taskCommands.ts';
 import { trainingCommands } from './trainingCommands.ts';
 
@@ -61,6 +62,25 @@ function compareMetrics(ctx: Ctx): Cmd {
   };
 }
 
+function openInference(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    const folder = await folderFor(ctx, asObject(arg), { needStore: true });
+    if (!folder?.store) return undefined;
+    ctx.openInference(folder);
+    return true;
+  };
+}
+
+/** From an ONNX row of the Models view: the panel opens with that model (and its index) chosen. */
+function convertWithModel(ctx: Ctx): Cmd {
+  return (arg?: unknown) => {
+    const node = asNode(arg);
+    if (node?.kind !== 'artifact' || node.artifact.kind !== 'onnx') throw new UserError('Pick an ONNX model in the Models view first.');
+    ctx.openInference(node.folder, node.artifact.path);
+    return node.artifact.path;
+  };
+}
+
 /** The one command table: every id in package.json's contributes.commands has exactly one entry. */
 export function createCommands(): Record<CommandName, CommandFactory> {
   return {
@@ -72,6 +92,8 @@ export function createCommands(): Record<CommandName, CommandFactory> {
     showLog,
     showMetrics,
     compareMetrics,
+    openInference,
+    convertWithModel,
   };
 }
 

@@ -1,0 +1,134 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
+import { listArtifacts } from '../../core/models/modelRegistry.ts';
+import type { Store } from '../../core/store/store.ts';
+import { TrainingRepository } from '../../core/store/trainings.ts';
+import type { BrowseField, ModelOption, Presets } from '../../protocol/inferencePanel.ts';
+import { InferencePanelController } from './inferencePanelController.ts';
+import { renderWebviewHtml } from './webviewHtml.ts';
+
+export const INFERENCE_VIEW_TYPE = 'rvcStudio.inference';
+const PRESETS_KEY = 'rvcStudio.inferencePanel.presets';
+
+export interface InferencePanelDeps {
+  /** The store conversions are recorded in, and where the RVC install lives (may be ''). */
+  target(): { store: Store; rvcRoot: string; maxSeconds: number };
+  log: vscode.LogOutputChannel;
+}
+
+export interface InferencePanel extends vscode.Disposable {
+  /** Shows the one inference panel, preselecting a model when given. */
+  openInferencePanel(modelPath?: string): void;
+}
+
+/** ONNX models of every training, each with its training's added_*.index (the one RVC's UI suggests). */
+export function registryModels(store: Store): ModelOption[] {
+  const options: ModelOption[] = [];
+  for (const training of new TrainingRepository(store).list()) {
+    const artifacts = listArtifacts(store, training.id);
+    const index = artifacts.find((a) => a.kind === 'index' && path.basename(a.path).startsWith('added_'))?.path ?? null;
+    for (const a of artifacts) {
+      if (a.kind === 'onnx') options.push({ path: a.path, label: `${training.name} / ${path.basename(a.path)}`, trainingId: training.id, suggestedIndex: index });
+    }
+  }
+  return options;
+}
+
+const FILTERS: Record<Exclude<BrowseField, 'folder'>, Record<string, string[]>> = {
+  model: { 'ONNX model': ['onnx'] },
+  index: { 'Faiss index': ['index'] },
+  contentVec: { 'ContentVec ONNX': ['onnx'] },
+  rmvpe: { 'RMVPE ONNX': ['onnx'] },
+  input: { Audio: ['wav', 'flac', 'mp3', 'ogg', 'm4a'] },
+};
+
+/**
+ * Registers the inference panel: a serializer (so it comes back after a reload, and so
+ * onWebviewPanel activation works) and the function the commands call to open it.
+ */
+export function registerInferencePanel(context: vscode.ExtensionContext, deps: InferencePanelDeps): InferencePanel {
+  const webviewRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webviews');
+  let current: { panel: vscode.WebviewPanel; controller: InferencePanelController } | undefined;
+
+  const attach = (panel: vscode.WebviewPanel, initialModel?: string) => {
+    const { store, rvcRoot, maxSeconds } = deps.target();
+    const extraRoots = rvcRoot ? [rvcRoot] : [];
+    panel.webview.options = {
+      enableScripts: true,
+      // Audio players read the input and output files straight from these folders.
+      localResourceRoots: [webviewRoot, vscode.Uri.file(store.workspaceDir), ...extraRoots.map((r) => vscode.Uri.file(r))],
+    };
+    const engine = new InferenceEngine();
+    const controller = new InferencePanelController({
+      store,
+      engine,
+      extraRoots,
+      contentVecPath: '',
+      maxSeconds,
+      models: () => registryModels(store),
+      post: (message) => void panel.webview.postMessage(message),
+      log: (level, message) => deps.log[level](message),
+      toWebviewUri: (file) => panel.webview.asWebviewUri(vscode.Uri.file(file)).toString(),
+      browse: async (field) => {
+        const picked = await vscode.window.showOpenDialog({
+          defaultUri: vscode.Uri.file(store.workspaceDir),
+          canSelectFiles: field !== 'folder',
+          canSelectFolders: field === 'folder',
+          canSelectMany: false,
+          ...(field === 'folder' ? {} : { filters: FILTERS[field] }),
+        });
+        return picked?.[0]?.fsPath;
+      },
+      presets: () => context.workspaceState.get<Presets>(PRESETS_KEY) ?? {},
+      savePresets: async (presets) => {
+        await context.workspaceState.update(PRESETS_KEY, presets);
+      },
+      ...(initialModel ? { initialModel } : {}),
+    });
+    panel.webview.html = renderWebviewHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'inference.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'inference.css')).toString(),
+      title: panel.title,
+    });
+    const subscriptions = [
+      panel.webview.onDidReceiveMessage((message: unknown) => void controller.handle(message)),
+      panel.onDidDispose(() => {
+        controller.dispose();
+        // Cancels a running conversion and ends the worker once it is idle, never mid session.run.
+        void engine.dispose();
+        subscriptions.forEach((s) => s.dispose());
+        if (current?.panel === panel) current = undefined;
+      }),
+    ];
+    current = { panel, controller };
+  };
+
+  const serializer = vscode.window.registerWebviewPanelSerializer(INFERENCE_VIEW_TYPE, {
+    deserializeWebviewPanel: async (panel) => {
+      try {
+        attach(panel);
+      } catch (error) {
+        deps.log.warn(`inference panel: could not restore: ${error instanceof Error ? error.message : String(error)}`);
+        panel.dispose();
+      }
+    },
+  });
+
+  return {
+    openInferencePanel: (modelPath) => {
+      if (current) {
+        current.panel.reveal();
+        if (modelPath) void current.panel.webview.postMessage({ type: 'picked', field: 'model', path: modelPath });
+        return;
+      }
+      const panel = vscode.window.createWebviewPanel(INFERENCE_VIEW_TYPE, 'RVC Inference', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: true });
+      attach(panel, modelPath);
+    },
+    dispose: () => {
+      current?.panel.dispose();
+      serializer.dispose();
+    },
+  };
+}
