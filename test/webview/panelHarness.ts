@@ -149,6 +149,11 @@ export interface CanvasSummary {
   bands: { count: number; meanY: number }[];
 }
 
+/** Resolves after the page has painted twice: live appends redraw in the next animation frame, not at once. */
+export function afterPaint(page: Page): Promise<void> {
+  return inPage(page, `() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(undefined))))`);
+}
+
 /** Reads a chart card's canvas in the page and summarises it (shipping raw pixels out is slow). */
 export function canvasSummary(page: Page, chartId: string): Promise<CanvasSummary> {
   return inPage(

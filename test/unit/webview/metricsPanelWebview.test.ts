@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { DEFAULT_PANEL_SETTINGS, fromWire, type SeriesPayload } from '../../../src/protocol/metricsPanel.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
-import { CHROMIUM, buildPanel, canvasSummary, inPage, launchChromium, panelHost, waitInPage, type PanelHost, type PanelPage } from '../../webview/panelHarness.ts';
+import { CHROMIUM, afterPaint, buildPanel, canvasSummary, inPage, launchChromium, panelHost, waitInPage, type PanelHost, type PanelPage } from '../../webview/panelHarness.ts';
 import { readMetricsPanel } from '../../webview/metricsPanelDom.ts';
 import { RVC_TAGS, syntheticSeries, valueAt } from '../../webview/syntheticRun.ts';
 
@@ -143,10 +143,13 @@ describe('metrics panel webview (headless Chromium)', function () {
     // Points already shown (same or older step) are not added twice.
     await p().send({ type: 'append', trainingId: TRAINING, points: points.slice(-3) });
     assert.equal(await pointsOf('mel'), 150);
+    await afterPaint(p().page);
     const after = await canvasSummary(p().page, 'mel');
     assert.notEqual(after.hash, before.hash);
-    // The appended values jump up: the right edge of the curve now sits high.
-    assert.ok(after.bands[9]!.meanY < before.bands[9]!.meanY, 'the new points are drawn on the right');
+    // The appended values jump up: the right end of the curve now sits high. The x axis grows to
+    // a round step past the data, so the curve's end is the last band with series pixels.
+    const rightEnd = (bands: typeof after.bands) => bands.findLast((band) => band.count > 0)!;
+    assert.ok(rightEnd(after.bands).meanY < rightEnd(before.bands).meanY, 'the new points are drawn on the right');
     assert.equal(await inPage(p().page, `() => document.querySelector('[data-chart-id="mel"]').__marker`), 1, 'the card was not re-created');
   });
 
