@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeWav16 } from '../../src/core/inference/wavFile.ts';
 import { makeDataset, makeRvcInstall } from '../doubles/rvcInstall/makeRvcInstall.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,6 +47,28 @@ const trusted = path.join(root, 'ws-trusted');
 fs.mkdirSync(trusted, { recursive: true });
 cli(trusted, 'init');
 writeSettings(trusted, quickRun);
+
+// The inference panel check converts a file in the trusted workspace with the imported alto-demo
+// ONNX model: the panel only reads ContentVec and input audio from inside the workspace, so the
+// ContentVec stand-in the model was fixtured with is copied in, next to a 3 s input written here.
+let inference: { folder: string; training: string; model: string; contentVec: string; input: string; inputSeconds: number; modelSampleRate: number } | null = null;
+if (fixtureCopy) {
+  const contentVec = path.join(trusted, 'models', 'vec-768-layer-12.standin.onnx');
+  fs.mkdirSync(path.dirname(contentVec), { recursive: true });
+  fs.copyFileSync(path.join(fixtureCopy, 'onnx/aux/vec-768-layer-12.standin.onnx'), contentVec);
+  const input = path.join(trusted, 'audio', 'tone-3s.wav');
+  fs.mkdirSync(path.dirname(input), { recursive: true });
+  const rate = 44100;
+  const seconds = 3;
+  const samples = new Int16Array(rate * seconds);
+  // A gliding, slowly pulsing tone: voiced throughout, so the pitch tracker has something to follow.
+  for (let i = 0; i < samples.length; i++) {
+    const t = i / rate;
+    samples[i] = Math.round(9000 * Math.sin(2 * Math.PI * (196 + 40 * t) * t) * (0.8 + 0.2 * Math.sin(2 * Math.PI * 3 * t)));
+  }
+  writeWav16(input, samples, rate);
+  inference = { folder: trusted, training: 'alto-demo', model: path.join(fixtureCopy, 'onnx/alto-demo.onnx'), contentVec, input, inputSeconds: seconds, modelSampleRate: 40000 };
+}
 
 // Untrusted: a store with one training, and a settings file that tries to point RVC at a program.
 const untrusted = path.join(root, 'ws-untrusted');
@@ -90,6 +113,8 @@ const prepared = {
         }
       : { Trainings: { row: 'demo-double', children: ['Preprocess', 'Train model', 'Train index'] } },
   },
+  // null: fixtures absent, the inference panel check is skipped loudly.
+  inference,
   untrustedPhases: [{ name: 'phaseUntrusted', folder: untrusted }],
   // Stops the slow task the reload phase left running, so nothing outlives the run.
   cleanup: [path.join(repoRoot, 'test/integration/stopTasks.ts'), trusted],

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { checkTools, launchBrowser, repoRoot, startCodeServer, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { inferencePanelChecks } from './inferencePanelChecks.mjs';
 import { metricsPanelChecks } from './metricsPanelChecks.mjs';
 import { sidebarChecks } from './sidebarChecks.mjs';
 
@@ -114,6 +115,13 @@ try {
     // Cold: the first webview of a fresh browser profile (VS Code's webview bootstrap included); warm: reopened.
     if (checked.firstChartMs !== undefined) metrics.metricsPanelFirstChart = `${checked.firstChartMs} ms`;
     if (checked.reopenChartMs !== undefined) metrics.metricsPanelReopenFirstChart = `${checked.reopenChartMs} ms`;
+    record(checked);
+  }
+  if (wanted('inferencePanel')) {
+    if (prepared.inference && !wanted('phaseTrusted')) console.warn('inferencePanel: phaseTrusted is not selected, and it is what imports alto-demo (the model); expect the check to fail.');
+    const checked = await inferencePanelChecks({ server: trusted, outDir, inference: prepared.inference });
+    // One conversion of a 3 s input, measured from the Convert click to the rendered result.
+    if (checked.clickToResultMs !== undefined) metrics.inferencePanelClickToResult = `${checked.clickToResultMs} ms`;
     record(checked);
   }
   await trusted.stop();

@@ -5,6 +5,7 @@ import type { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/inference/inferenceHistory.ts';
 import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
 import type { Store } from '../../core/store/store.ts';
+import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage } from '../../core/util/errors.ts';
 import { isInside, resolveInsideReal } from '../../core/util/paths.ts';
 import type { ConvertParams } from '../../protocol/inferenceWorkerProtocol.ts';
@@ -124,13 +125,22 @@ export class InferencePanelController {
   }
 
   private sendInit(): void {
-    const defaults = { ...PANEL_DEFAULTS, contentVecPath: this.env.contentVecPath };
+    const defaults = { ...PANEL_DEFAULTS, contentVecPath: this.env.contentVecPath || this.lastContentVec() };
     const models = this.env.models();
     if (this.env.initialModel) {
       defaults.modelPath = this.env.initialModel;
       defaults.indexPath = models.find((m) => m.path === this.env.initialModel)?.suggestedIndex ?? null;
     }
     this.post({ type: 'init', models, defaults, presets: this.env.presets(), history: this.historyRows() });
+  }
+
+  /**
+   * The ContentVec of the newest finished conversion, so a reopened panel (whose own state went with
+   * the closed one) does not ask for the same file again; '' when none is left on disk.
+   */
+  private lastContentVec(): string {
+    const file = this.history.list(HISTORY_ROWS).find((t) => t.status === 'success')?.params.contentVecPath;
+    return file && fs.existsSync(file) ? file : '';
   }
 
   private historyRows(): HistoryRow[] {
@@ -203,24 +213,40 @@ export class InferencePanelController {
     this.post({ type: 'batchDone', converted, failed });
   }
 
-  /** Webview paths may name the workspace, or for models the extra roots; links out are refused. */
-  private confine(file: string, allowExtra: boolean): string {
+  /**
+   * Webview paths may name the workspace, or for models the extra roots; links out are refused.
+   * The registry's own models and suggested indexes are allowed wherever they are: an imported
+   * training's RVC install need not be the configured one, and the panel lists them itself.
+   */
+  private confine(file: string, allowExtra: boolean, registered: ReadonlySet<string> = new Set()): string {
     const workspace = this.env.store.workspaceDir;
     const absolute = path.resolve(workspace, file);
+    if (registered.has(absolute)) return absolute;
     const roots = allowExtra ? [workspace, ...this.env.extraRoots] : [workspace];
     const root = roots.find((r) => isInside(r, absolute));
     if (!root) throw new Error(`${file} is outside the workspace${allowExtra && this.env.extraRoots.length ? ' and the RVC root' : ''}; pick a file inside it.`);
     return resolveInsideReal(root, path.relative(root, absolute));
   }
 
+  /** Absolute paths of the registry's models and their suggested indexes. */
+  private registeredFiles(): Set<string> {
+    const files = new Set<string>();
+    for (const m of this.env.models()) {
+      files.add(path.resolve(m.path));
+      if (m.suggestedIndex) files.add(path.resolve(m.suggestedIndex));
+    }
+    return files;
+  }
+
   private confined(params: ConvertParams): ConvertParams {
+    const registered = this.registeredFiles();
     return {
       ...params,
-      modelPath: this.confine(params.modelPath, true),
+      modelPath: this.confine(params.modelPath, true, registered),
       inputPath: this.confine(params.inputPath, false),
       outputPath: this.confine(params.outputPath, false),
       contentVecPath: this.confine(params.contentVecPath, true),
-      indexPath: params.indexPath ? this.confine(params.indexPath, true) : null,
+      indexPath: params.indexPath ? this.confine(params.indexPath, true, registered) : null,
       rmvpePath: params.rmvpePath ? this.confine(params.rmvpePath, true) : null,
     };
   }
@@ -231,9 +257,29 @@ export class InferencePanelController {
     return path.join(this.env.store.workspaceDir, 'outputs', 'inference', name);
   }
 
+  /**
+   * "From sidecar / training": a registry model's own training, else the training named like the
+   * model (as the CLI does), gives the rate when no sidecar does.
+   */
+  private trainingSampleRate(modelPath: string, modelBaseName: string): number | null {
+    const trainings = new TrainingRepository(this.env.store);
+    const trainingId = this.env.models().find((m) => path.resolve(m.path) === modelPath)?.trainingId;
+    if (trainingId) {
+      try {
+        return trainings.get(trainingId).targetSr;
+      } catch {
+        // The training was purged since the list was sent; fall back to the name.
+      }
+    }
+    return trainings.findByName(modelBaseName)?.targetSr ?? null;
+  }
+
   private toConvertParams(panel: PanelConvertParams): ConvertParams {
-    const modelPath = this.confine(panel.modelPath, true);
-    const { sampleRate } = resolveModelSampleRate(modelPath, { explicit: panel.modelSampleRate || null });
+    const modelPath = this.confine(panel.modelPath, true, this.registeredFiles());
+    const { sampleRate } = resolveModelSampleRate(modelPath, {
+      explicit: panel.modelSampleRate || null,
+      fromTraining: (base) => this.trainingSampleRate(modelPath, base),
+    });
     return this.confined({
       modelPath,
       inputPath: panel.inputPath,

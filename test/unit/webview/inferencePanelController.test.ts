@@ -5,6 +5,7 @@ import { InferenceEngine } from '../../../src/core/inference/inferenceEngine.ts'
 import { InferenceHistory } from '../../../src/core/inference/inferenceHistory.ts';
 import { readWav, writeWav16 } from '../../../src/core/inference/wavFile.ts';
 import { Store } from '../../../src/core/store/store.ts';
+import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { InferencePanelController } from '../../../src/extension/panels/inferencePanelController.ts';
 import { PANEL_DEFAULTS, type Presets, type ToInferenceWebview } from '../../../src/protocol/inferencePanel.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
@@ -118,6 +119,50 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     const error = posted.find((m) => m.type === 'error');
     assert.ok(error && error.type === 'error' && /outside the workspace/.test(error.message));
     assert.equal(new InferenceHistory(store).list().length, 0, 'nothing ran');
+  });
+
+  it('converts with a registry model from an RVC install other than the configured one, at its training\'s rate, and offers its ContentVec next time', async () => {
+    // As after "Import RVC Install…" of a second install: the Models view lists its ONNX and index.
+    const training = new TrainingRepository(store).create({ name: 'imported-alto', targetSr: 40000, rvcRoot: path.dirname(fx.onnxDir) });
+    const contentVec = path.join(tmp.dir, 'vec.onnx');
+    fs.copyFileSync(fx.contentVec, contentVec);
+    writeTone(path.join(tmp.dir, 'in.wav'), 1);
+    const registry = new InferencePanelController({
+      store,
+      engine,
+      extraRoots: [],
+      contentVecPath: '',
+      maxSeconds: 60,
+      models: () => [{ path: fx.model, label: 'imported-alto / alto-demo.onnx', trainingId: training.id, suggestedIndex: fx.index }],
+      post: (m) => posted.push(m),
+      log: (_level, m) => logs.push(m),
+      toWebviewUri: (p) => `https://webview.test/${encodeURIComponent(p)}`,
+      browse: async () => undefined,
+      presets: () => ({}),
+      savePresets: () => undefined,
+    });
+    const initContentVec = () => posted.filter((m) => m.type === 'init').map((m) => m.type === 'init' && m.defaults.contentVecPath);
+    try {
+      await registry.handle({ type: 'ready' });
+      assert.deepEqual(initContentVec(), ['']);
+      await registry.handle({ type: 'convert', params: params({ contentVecPath: contentVec, indexPath: fx.index, modelSampleRate: 0 }) });
+      assert.deepEqual(posted.filter((m) => m.type === 'error'), []);
+      const result = posted.find((m) => m.type === 'result');
+      assert.ok(result && result.type === 'result');
+      assert.equal(result.result.sampleRate, 40000);
+      assert.equal(readWav(result.result.outputPath).sampleRate, 40000);
+      // A panel opened afresh (no webview state) starts with the ContentVec that last worked.
+      await registry.handle({ type: 'ready' });
+      assert.deepEqual(initContentVec(), ['', contentVec]);
+
+      // Only the listed files: the model beside it is still outside what the panel may read.
+      posted = [];
+      await registry.handle({ type: 'convert', params: params({ modelPath: fx.modelNoNoise, contentVecPath: contentVec, modelSampleRate: 40000 }) });
+      const error = posted.find((m) => m.type === 'error');
+      assert.ok(error && error.type === 'error' && /outside the workspace/.test(error.message), JSON.stringify(error));
+    } finally {
+      registry.dispose();
+    }
   });
 
   it('saves and deletes presets', async () => {

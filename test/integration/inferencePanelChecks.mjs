@@ -1,0 +1,215 @@
+// Converts a file with the inference panel the way a person would: "RVC Studio: Open Inference
+// Panel" from the command palette, the imported alto-demo ONNX model picked from the panel's model
+// list, ContentVec and input typed into its path fields, Convert clicked. Then checks what the
+// person would see and what landed on disk: the output WAV, the history row, the output player;
+// then Re-run from the history, and the panel reopened from the Models view's ONNX row.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { launchBrowser, repoRoot, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { readWav } from '../../src/core/inference/wavFile.ts';
+
+const TAG = '  [inferencePanel]';
+
+/** Waits for the frame that holds the inference panel (VS Code nests webviews in iframes). */
+async function findPanelFrame(page, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      try {
+        if (await frame.evaluate(`document.querySelector('#convert') !== null && document.querySelector('#history') !== null`)) return frame;
+      } catch {
+        // A frame navigating or detached; try again on the next round.
+      }
+    }
+    if (Date.now() > deadline) throw new Error('no inference panel found in any frame');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Polls `expression` in `frame` until it returns something truthy; returns that value. */
+async function until(frame, expression, what, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await frame.evaluate(expression);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const READ_HISTORY = `[...document.querySelectorAll('#history tr[data-task-id]')].map((tr) => ({
+  id: tr.dataset.taskId, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent.trim()),
+}))`;
+
+/**
+ * Returns a phase result ({ phase: 'inferencePanel', passed, failed, skipped }) plus the measured
+ * click-to-result time (Convert clicked → the result section with its output player rendered).
+ */
+export async function inferencePanelChecks({ server, outDir, inference }) {
+  const result = { phase: 'inferencePanel', passed: 0, failed: 0, skipped: 0, failures: [] };
+  if (!inference) {
+    console.warn(`${TAG} SKIP: ../shared/fixtures/rvc-real-a not found — the inference panel check needs its ONNX model and ContentVec stand-in.`);
+    result.skipped = 1;
+    return result;
+  }
+  const profile = tempRoot('rvc-it-browser-');
+  const browser = await launchBrowser(profile);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const check = async (name, fn) => {
+    try {
+      await fn();
+      result.passed += 1;
+      console.log(`${TAG} ✔ ${name}`);
+    } catch (error) {
+      await page.screenshot({ path: path.join(outDir, 'inference-panel-failed.png') }).catch(() => undefined);
+      result.failed += 1;
+      result.failures.push(name);
+      console.log(`${TAG} ✘ ${name} — ${error.message.split('\n')[0]}`);
+      throw error;
+    }
+  };
+  try {
+    await page.goto(workbenchUrl(server.base, inference.folder, { extensionDevelopmentPath: repoRoot }));
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // The extension activates on its views; wait for its container so the command is registered.
+    await page.locator('.activitybar [aria-label^="RVC Studio"]').first().waitFor({ timeout: 60_000 });
+    let frame;
+    let historyBefore;
+    await check('opens from the command palette with the registry models listed', async () => {
+      await page.keyboard.press('F1');
+      const box = page.locator('.quick-input-widget input').first();
+      await box.waitFor({ timeout: 15_000 });
+      await box.fill('>RVC Studio: Open Inference Panel');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Inference Panel' }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      frame = await findPanelFrame(page, 30_000);
+      const model = JSON.stringify(inference.model);
+      await until(frame, `[...document.querySelectorAll('#model option')].some((o) => o.value === ${model})`, `${inference.model} in the model list`, 15_000);
+      historyBefore = await frame.evaluate(READ_HISTORY);
+    });
+    let clicked;
+    await check('takes the model from its list (with the training\'s index suggested) and the other files from its path fields', async () => {
+      await frame.selectOption('#model', inference.model);
+      const index = await until(frame, `document.querySelector('#index').value`, 'the suggested index', 5_000);
+      if (!/added_.*\.index$/.test(index)) throw new Error(`suggested index is "${index}", not the training's added_*.index`);
+      await frame.fill('#contentVec', inference.contentVec);
+      await frame.fill('#input', inference.input);
+      // Left at "from sidecar / training": the model's rate must come from the imported training.
+      const sr = await frame.evaluate(`document.querySelector('#sr').value`);
+      if (sr !== '0') throw new Error(`model sample rate starts at ${sr}, not "from sidecar / training"`);
+      await until(frame, `!document.querySelector('#convert').disabled`, 'Convert to be enabled', 5_000);
+      clicked = Date.now();
+      await frame.click('#convert');
+    });
+    let shown;
+    await check('converts and shows the result with input and output players', async () => {
+      shown = await until(
+        frame,
+        `(() => {
+          const error = document.querySelector('#error');
+          if (error) return { error: error.textContent };
+          const out = document.querySelector('#result #output-audio');
+          return out && out.getAttribute('src') ? { text: document.querySelector('#result p').textContent, src: out.getAttribute('src'), inputSrc: document.querySelector('#input-audio')?.getAttribute('src') ?? '' } : null;
+        })()`,
+        'the conversion result',
+        180_000,
+      );
+      if (shown.error) throw new Error(`the panel shows an error: ${shown.error}`);
+      result.clickToResultMs = Date.now() - clicked;
+      console.log(`${TAG} result ${result.clickToResultMs} ms after clicking Convert`);
+      if (!shown.inputSrc) throw new Error('the input player has no source');
+    });
+    let outputFile;
+    await check('wrote the output WAV at the model rate with the input\'s length', async () => {
+      const name = /^(.+\.wav): /.exec(shown.text)?.[1];
+      if (!name) throw new Error(`result line "${shown.text}" names no output file`);
+      outputFile = path.join(inference.folder, 'outputs', 'inference', name);
+      if (!fs.existsSync(outputFile)) throw new Error(`${outputFile} does not exist`);
+      const wav = readWav(outputFile);
+      const seconds = wav.samples.length / wav.sampleRate;
+      result.outputSeconds = seconds;
+      console.log(`${TAG} ${name}: ${wav.sampleRate} Hz, ${seconds.toFixed(3)} s, ${wav.channels} channel(s)`);
+      if (wav.sampleRate !== inference.modelSampleRate) throw new Error(`output rate ${wav.sampleRate}, want ${inference.modelSampleRate}`);
+      if (Math.abs(seconds - inference.inputSeconds) > 0.1) throw new Error(`output lasts ${seconds.toFixed(3)} s for a ${inference.inputSeconds} s input`);
+      let peak = 0;
+      for (const s of wav.samples) peak = Math.max(peak, Math.abs(s));
+      if (!(peak > 0.001)) throw new Error(`the output is silent (peak ${peak})`);
+    });
+    await check('lists the run first in the history, finished, with its output', async () => {
+      const before = new Set(historyBefore.map((r) => r.id));
+      const rows = await until(frame, `(() => { const rows = ${READ_HISTORY}; return rows.some((r) => !${JSON.stringify([...before])}.includes(r.id)) ? rows : null; })()`, 'a new history row', 15_000);
+      const [first] = rows;
+      if (before.has(first.id)) throw new Error('the new run is not the first history row');
+      // Cells: time, status, model, input, cost, output.
+      const [, status, model, input, cost, output] = first.cells;
+      if (status !== 'success') throw new Error(`status "${status}", want success`);
+      if (model !== path.basename(inference.model) || input !== path.basename(inference.input)) throw new Error(`row shows ${model} / ${input}`);
+      if (output !== path.basename(outputFile)) throw new Error(`row's output "${output}", want ${path.basename(outputFile)}`);
+      if (!/^\d+ ms$/.test(cost)) throw new Error(`row's cost "${cost}"`);
+      if (rows.length !== historyBefore.length + 1) throw new Error(`${rows.length} history rows after one conversion, had ${historyBefore.length}`);
+    });
+    await check('the output player loads the converted file from the workspace', async () => {
+      const loaded = await until(
+        frame,
+        `(() => { const a = document.querySelector('#output-audio'); return a.error ? { error: a.error.code } : a.readyState >= 1 ? { duration: a.duration } : null; })()`,
+        'the output player to load its source',
+        15_000,
+      );
+      if (loaded.error) throw new Error(`the output player could not load ${shown.src} (MediaError ${loaded.error})`);
+      if (Math.abs(loaded.duration - result.outputSeconds) > 0.05) throw new Error(`the player reports ${loaded.duration} s, the file lasts ${result.outputSeconds} s`);
+      await page.screenshot({ path: path.join(outDir, 'inference-panel.png') });
+    });
+    await check('Re-run on the history row converts again and adds a second finished run', async () => {
+      const before = await frame.evaluate(READ_HISTORY);
+      await frame.click(`#history tr[data-task-id="${before[0].id}"] .rerun`);
+      const rows = await until(frame, `(() => { const rows = ${READ_HISTORY}; return rows.length > ${before.length} && rows[0].cells[1] !== 'running' ? rows : null; })()`, 'the re-run in the history', 120_000);
+      const error = await frame.evaluate(`document.querySelector('#error')?.textContent ?? null`);
+      if (error) throw new Error(`the panel shows an error: ${error}`);
+      if (rows[0].cells[1] !== 'success') throw new Error(`the re-run's status is "${rows[0].cells[1]}"`);
+      const output = path.join(inference.folder, 'outputs', 'inference', rows[0].cells[5]);
+      if (!fs.existsSync(output) || output === outputFile) throw new Error(`the re-run's output ${output} is missing or overwrote the first`);
+    });
+    await check('Convert with this Model on the Models view\'s ONNX row opens the panel again with that model, its index, the last ContentVec and the history', async () => {
+      const tab = page.locator('.tabs-container .tab', { hasText: 'RVC Inference' }).first();
+      await tab.hover();
+      await tab.locator('.tab-actions .action-label').first().click();
+      await tab.waitFor({ state: 'detached', timeout: 10_000 });
+      await page.locator('.activitybar [aria-label^="RVC Studio"]').first().click();
+      const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
+      await pane.waitFor({ timeout: 30_000 });
+      const header = pane.locator('.pane-header').first();
+      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+      const training = pane.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${inference.training}$`) }) }).first();
+      await training.waitFor({ timeout: 30_000 });
+      if ((await training.getAttribute('aria-expanded')) === 'false') await training.click();
+      const row = pane.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${path.basename(inference.model).replace(/\./g, '\\.')}$`) }) }).first();
+      await row.waitFor({ timeout: 30_000 });
+      // Inline actions show on hover, as they do for a person pointing at the row.
+      await row.hover();
+      await row.locator('.action-label[aria-label="Convert with this Model"]').first().click();
+      frame = await findPanelFrame(page, 30_000);
+      const chosen = await until(
+        frame,
+        `(() => { const m = document.querySelector('#model').value; return m ? { model: m, index: document.querySelector('#index').value, contentVec: document.querySelector('#contentVec').value } : null; })()`,
+        'the preselected model',
+        15_000,
+      );
+      if (chosen.model !== inference.model) throw new Error(`the panel chose ${chosen.model}`);
+      if (!/added_.*\.index$/.test(chosen.index)) throw new Error(`the panel suggested index "${chosen.index}"`);
+      if (chosen.contentVec !== inference.contentVec) throw new Error(`the reopened panel offers ContentVec "${chosen.contentVec}", not the one the last run used`);
+      const rows = await until(frame, `(() => { const rows = ${READ_HISTORY}; return rows.length > 0 ? rows : null; })()`, 'the history', 15_000);
+      if (rows.length !== historyBefore.length + 2) throw new Error(`the reopened panel lists ${rows.length} runs, want ${historyBefore.length + 2}`);
+      await page.screenshot({ path: path.join(outDir, 'inference-panel-from-models.png') });
+    });
+  } catch (error) {
+    // A failed check is already counted and reported by check(); the checks after it cannot run.
+    if (result.passed + result.failed === 0) {
+      result.failed = 1;
+      console.log(`${TAG} ✘ could not open the workbench — ${error.message.split('\n')[0]}`);
+    }
+  } finally {
+    await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  return result;
+}
