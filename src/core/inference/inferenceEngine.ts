@@ -30,18 +30,28 @@ interface Pending {
  * One worker, started on first use and kept (models stay loaded); `dispose()` cancels what runs and
  * terminates the thread only once it is idle, never mid session.run.
  */
+export interface InferenceEngineOptions {
+  /** How long the worker keeps its models loaded after the last conversion (default 60 s). */
+  releaseIdleMs?: number;
+}
+
 export class InferenceEngine {
+  private readonly options: InferenceEngineOptions;
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: (() => void) | null = null;
 
+  constructor(options: InferenceEngineOptions = {}) {
+    this.options = options;
+  }
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const script = inferenceWorkerPath();
     if (!fs.existsSync(script)) throw new Error(`inference worker ${script} is missing; run the build`);
-    const worker = new Worker(script);
+    const worker = new Worker(script, { workerData: { releaseIdleMs: this.options.releaseIdleMs } });
     worker.on('message', (message: FromWorkerMessage) => this.receive(message));
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => {

@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWorkerMessage, ToWorkerMessage } from '../../protocol/inferenceWorkerProtocol.ts';
 import { errorMessage, isUserError } from '../util/errors.ts';
 import { ConversionCancelled, VoiceConverter } from './voiceConverter.ts';
@@ -9,11 +9,26 @@ import { ConversionCancelled, VoiceConverter } from './voiceConverter.ts';
  * between chunks — terminating a thread inside session.run aborts the whole process.
  */
 const port = parentPort;
+// Long enough that a panel converting file after file, or a batch, loads each model once; short
+// enough that an idle editor does not hold a synthesizer's arena (over a gigabyte at full width).
+const DEFAULT_RELEASE_IDLE_MS = 60_000;
+const releaseIdleMs = (workerData as { releaseIdleMs?: number } | null)?.releaseIdleMs ?? DEFAULT_RELEASE_IDLE_MS;
+
 if (port) {
   const converter = new VoiceConverter();
   const cancelled = new Set<number>();
   let queue = Promise.resolve();
+  let pending = 0;
+  let releaseTimer: NodeJS.Timeout | undefined;
   const post = (message: FromWorkerMessage): void => port.postMessage(message);
+  // Released through the queue, so never while a conversion (and its session.run) is in flight.
+  const releaseWhenIdle = (): void => {
+    clearTimeout(releaseTimer);
+    releaseTimer = setTimeout(() => {
+      if (pending === 0) queue = queue.then(() => converter.dispose());
+    }, releaseIdleMs);
+    releaseTimer.unref();
+  };
 
   port.on('message', (message: ToWorkerMessage) => {
     switch (message.type) {
@@ -22,6 +37,8 @@ if (port) {
         break;
       case 'convert': {
         const { id, params } = message;
+        pending++;
+        clearTimeout(releaseTimer);
         queue = queue.then(async () => {
           try {
             if (cancelled.has(id)) throw new ConversionCancelled('cancelled');
@@ -35,6 +52,7 @@ if (port) {
             else post({ type: 'failed', id, message: errorMessage(error), code: isUserError(error) ? error.code : 'bug', userError: isUserError(error) });
           } finally {
             cancelled.delete(id);
+            if (--pending === 0) releaseWhenIdle();
           }
         });
         break;

@@ -122,6 +122,24 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
     }
   });
 
+  it('releases its models when idle and loads them again for the next conversion, same result', async () => {
+    const engine = new InferenceEngine({ releaseIdleMs: 10 });
+    try {
+      const input = path.join(tmp.dir, 'idle-in.wav');
+      writeVoiceWav(input, 2, 16000);
+      const first = await engine.convert(params({ inputPath: input, outputPath: path.join(tmp.dir, 'idle-1.wav'), seed: 7 }));
+      await new Promise((resolve) => setTimeout(resolve, 300)); // past the idle release
+      const second = await engine.convert(params({ inputPath: input, outputPath: path.join(tmp.dir, 'idle-2.wav'), seed: 7 }));
+      const [a, b] = [readWav(first.outputPath).samples, readWav(second.outputPath).samples];
+      assert.equal(a.length, b.length);
+      let differing = 0;
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differing++;
+      assert.equal(differing, 0);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('cancel is cooperative: the conversion stops between stages and the worker stays usable', async () => {
     const engine = new InferenceEngine();
     try {
