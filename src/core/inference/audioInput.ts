@@ -5,7 +5,9 @@ import { isWav, parseWavLayout, readWav, type DecodedAudio, type ReadWavOptions 
 
 /**
  * Loads any audio file as mono float samples: WAV in TypeScript, anything else through `ffmpeg` on
- * PATH (argument array, no shell), which writes 32-bit float mono WAV to stdout at its own rate.
+ * PATH (argument array, no shell), which writes 32-bit float WAV to stdout at the file's own rate
+ * and channel count. The channels are averaged here, as the WAV reader does: ffmpeg's own `-ac 1`
+ * sums stereo at 1/√2 each, so a FLAC would come out 3 dB louder than the same audio as WAV.
  */
 export function loadAudio(file: string, options: ReadWavOptions & { ffmpeg?: string } = {}): DecodedAudio {
   let stat: fs.Stats;
@@ -29,7 +31,7 @@ export function loadAudio(file: string, options: ReadWavOptions & { ffmpeg?: str
 
 function decodeWithFfmpeg(file: string, options: ReadWavOptions & { ffmpeg?: string }): DecodedAudio {
   const ffmpeg = options.ffmpeg ?? 'ffmpeg';
-  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-vn', '-ac', '1', '-f', 'wav', '-acodec', 'pcm_f32le', 'pipe:1'];
+  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-vn', '-f', 'wav', '-acodec', 'pcm_f32le', 'pipe:1'];
   if (options.maxSeconds !== undefined) args.splice(args.indexOf('-vn'), 0, '-t', String(options.maxSeconds + 1));
   const result = spawnSync(ffmpeg, args, { maxBuffer: 4 * 1024 * 1024 * 1024, encoding: 'buffer' });
   if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -49,9 +51,15 @@ function decodeWithFfmpeg(file: string, options: ReadWavOptions & { ffmpeg?: str
 
 function readWavBuffer(buf: Buffer, name: string): DecodedAudio {
   const layout = parseWavLayout(buf, name);
-  const frames = Math.floor((buf.length - layout.dataOffset) / 4);
+  const channels = layout.channels;
+  const frames = Math.floor((buf.length - layout.dataOffset) / (4 * channels));
   const samples = new Float32Array(frames);
-  for (let i = 0; i < frames; i++) samples[i] = buf.readFloatLE(layout.dataOffset + i * 4);
+  for (let f = 0; f < frames; f++) {
+    const base = layout.dataOffset + f * channels * 4;
+    let sum = 0;
+    for (let ch = 0; ch < channels; ch++) sum += buf.readFloatLE(base + ch * 4);
+    samples[f] = sum / channels;
+  }
   if (frames === 0) throw new UserError(`${name} holds no samples (zero-length audio).`, 'empty-audio');
-  return { samples, sampleRate: layout.sampleRate, channels: 1, bitsPerSample: 32, format: 'float' };
+  return { samples, sampleRate: layout.sampleRate, channels, bitsPerSample: 32, format: 'float' };
 }

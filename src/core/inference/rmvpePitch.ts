@@ -131,7 +131,39 @@ export function decodeSalience(salience: Float32Array, frames: number, threshold
   return f0;
 }
 
-export async function rmvpePitch(session: OrtSession, audio16k: Float32Array, frames: number): Promise<Float32Array> {
+interface TensorMeta {
+  name: string;
+  isTensor: boolean;
+  type?: string;
+  shape?: (number | string)[];
+}
+
+/**
+ * Checks the signature RVC's rmvpe.onnx has (one float32 log-mel [1,128,T] in, salience [1,T,360]
+ * out), so a wrong file given as RMVPE fails with a line naming the mismatch before any audio work,
+ * not with an onnxruntime dimension error cut mid-sentence.
+ */
+export function checkRmvpe(name: string, session: OrtSession): void {
+  const inputs = session.inputMetadata as readonly TensorMeta[];
+  const outputs = session.outputMetadata as readonly TensorMeta[];
+  const shape = (meta: TensorMeta): string => `[${(meta.shape ?? []).join(',')}]`;
+  const problems: string[] = [];
+  const input = inputs[0];
+  if (inputs.length !== 1 || !input) problems.push(`it takes ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}), not one`);
+  else if (!input.isTensor || input.type !== 'float32') problems.push(`input "${input.name}" is ${input.type ?? 'not a tensor'}, not float32`);
+  else if (input.shape && (input.shape.length !== 3 || (typeof input.shape[1] === 'number' && input.shape[1] !== N_MELS))) {
+    problems.push(`input "${input.name}" is ${shape(input)}, not a [1,128,T] log-mel`);
+  }
+  const output = outputs[0];
+  if (!output) problems.push('it has no output');
+  else if (output.shape && (output.shape.length !== 3 || (typeof output.shape[2] === 'number' && output.shape[2] !== 360))) {
+    problems.push(`output "${output.name}" is ${shape(output)}, not [1,T,360] salience`);
+  }
+  if (problems.length > 0) throw new UserError(`${name} is not an RMVPE pitch model (${problems.join('; ')}); use RVC's rmvpe.onnx.`, 'bad-rmvpe');
+}
+
+export async function rmvpePitch(session: OrtSession, audio16k: Float32Array, frames: number, name = 'The model given as RMVPE'): Promise<Float32Array> {
+  checkRmvpe(name, session);
   const ort = onnxRuntime();
   const { mel, frames: melFrames } = rmvpeLogMel(audio16k);
   const paddedFrames = 32 * (Math.floor((melFrames - 1) / 32) + 1);
@@ -141,11 +173,14 @@ export async function rmvpePitch(session: OrtSession, audio16k: Float32Array, fr
   try {
     out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input, [1, N_MELS, paddedFrames]) });
   } catch (error) {
-    throw new UserError(`The RMVPE model did not accept a [1,128,T] mel input: ${(error as Error).message.split('\n')[0]}`, 'bad-rmvpe');
+    throw new UserError(`${name} did not accept a [1,128,T] mel input: ${(error as Error).message.split('\n')[0]}`, 'bad-rmvpe');
   }
   const hidden = out[session.outputNames[0]!]!;
-  if (hidden.dims.length !== 3 || hidden.dims[2] !== 360) throw new UserError(`The RMVPE model returned shape [${hidden.dims.join(',')}], not [1,T,360].`, 'bad-rmvpe');
-  const decoded = decodeSalience(hidden.data as Float32Array, Math.min(melFrames, hidden.dims[1]!));
+  // A model that drops frames would otherwise leave the tail silently unvoiced.
+  if (hidden.type !== 'float32' || hidden.dims.length !== 3 || hidden.dims[2] !== 360 || hidden.dims[1]! < melFrames) {
+    throw new UserError(`${name} returned ${hidden.type} [${hidden.dims.join(',')}] for ${paddedFrames} mel frames, not float32 [1,${paddedFrames},360].`, 'bad-rmvpe');
+  }
+  const decoded = decodeSalience(hidden.data as Float32Array, melFrames);
   const f0 = new Float32Array(frames);
   f0.set(decoded.subarray(0, Math.min(frames, decoded.length)));
   return f0;

@@ -9,7 +9,7 @@ import { checkSynthesizer, describeSession, requireFile } from './onnxModel.ts';
 import { onnxRuntime, openSession, type OrtSession } from './onnxRuntime.ts';
 import { applyFilterRadius, coarsePitch, transpose } from './pitch.ts';
 import { resample } from './resampler.ts';
-import { rmvpePitch } from './rmvpePitch.ts';
+import { checkRmvpe, rmvpePitch } from './rmvpePitch.ts';
 import { mixRms } from './rmsMix.ts';
 import { wavHeader16 } from './wavFile.ts';
 import { yinPitch } from './yinPitch.ts';
@@ -215,6 +215,7 @@ export class VoiceConverter {
     if (params.f0Method === 'rmvpe') {
       requireFile(params.rmvpePath!, 'RMVPE');
       rmvpe = await this.session('rmvpe', params.rmvpePath!, params.threads);
+      checkRmvpe(path.basename(params.rmvpePath!), rmvpe);
     }
     let index: CachedIndex | null = null;
     if (params.indexPath && params.indexRate > 0) {
@@ -255,7 +256,7 @@ export class VoiceConverter {
     const pLen = Math.floor(padded.length / WINDOW);
 
     // f0 over the whole padded input (cheap: 100 values a second), then RVC's transforms
-    let f0 = rmvpe ? await rmvpePitch(rmvpe, padded, pLen) : yinPitch(padded, pLen);
+    let f0 = rmvpe ? await rmvpePitch(rmvpe, padded, pLen, path.basename(params.rmvpePath!)) : yinPitch(padded, pLen);
     f0 = applyFilterRadius(transpose(f0, params.transpose), params.filterRadius);
     const coarse = new BigInt64Array(pLen);
     for (let i = 0; i < pLen; i++) coarse[i] = BigInt(coarsePitch(f0[i]!));

@@ -3,8 +3,10 @@ import { UserError } from '../util/errors.ts';
 
 /**
  * WAV read/write. Decodes PCM 8/16/24/32-bit integer and 32-bit float (also inside
- * WAVE_FORMAT_EXTENSIBLE), any channel count (mixed down to mono, as RVC's loader does) and any
- * rate. The header is read first so an over-long file is refused before its data is loaded.
+ * WAVE_FORMAT_EXTENSIBLE), any channel count and any rate. Channels are averaged to mono as librosa
+ * does in RVC's ONNX path (RVC WebUI's ffmpeg `-ac 1` sums them at 1/√2, a level its peak
+ * normalisation mostly evens out). The header is read first so an over-long file is refused
+ * before its data is loaded.
  */
 export interface DecodedAudio {
   /** Mono samples in [-1, 1]. */
