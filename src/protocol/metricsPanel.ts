@@ -102,6 +102,8 @@ export interface TagsMessage {
 export interface SeriesMessage {
   type: 'series';
   requestId: number | null;
+  /** The requested tags this message answers, those without points included: the panel stops waiting for them. */
+  tags: string[];
   series: SeriesPayload[];
 }
 /** Live points that arrived since the last message; appended, never re-sent. */
@@ -345,7 +347,8 @@ export function parseToWebview(raw: unknown): ToWebview | null {
     case 'series': {
       if (!Array.isArray(raw['series'])) return null;
       const series = (raw['series'] as unknown[]).map(parseSeriesPayload).filter((s): s is SeriesPayload => s !== null);
-      return { type: 'series', requestId: Number.isSafeInteger(raw['requestId']) ? (raw['requestId'] as number) : null, series };
+      const answered = Array.isArray(raw['tags']) ? (raw['tags'] as unknown[]).filter(isStr) : series.map((s) => s.tag);
+      return { type: 'series', requestId: Number.isSafeInteger(raw['requestId']) ? (raw['requestId'] as number) : null, tags: answered, series };
     }
     case 'append': {
       if (!isStr(raw['trainingId']) || !Array.isArray(raw['points'])) return null;

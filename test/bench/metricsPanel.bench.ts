@@ -262,7 +262,7 @@ export async function run(): Promise<BenchResult[]> {
     await resender.handle({ type: 'requestSeries', requestId: 1, tags: TAGS, maxPoints: 1000, stepRange: null });
     resender.dispose();
     const redraws: number[] = [];
-    const everything: ToWebview = { type: 'series', requestId: 1, series: outbox.flatMap((m) => (m.type === 'series' ? m.series : [])) };
+    const everything: ToWebview = { type: 'series', requestId: 1, tags: outbox.flatMap((m) => (m.type === 'series' ? m.tags : [])), series: outbox.flatMap((m) => (m.type === 'series' ? m.series : [])) };
     for (let k = 0; k < 10; k++) redraws.push(await applyMs(full.panel, everything));
     const perAppend = median(appendTimes);
     results.push({

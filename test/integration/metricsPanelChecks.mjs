@@ -55,8 +55,8 @@ function compare(found, expected) {
 
 /**
  * Returns a phase result ({ phase: 'metricsPanel', passed, failed, skipped }) plus the measured
- * click-to-charts latencies: firstChartMs (the first webview this browser profile shows, so VS Code's
- * webview bootstrap is in it) and reopenChartMs (the same panel closed and opened again).
+ * click-to-charts latencies, until every requested tag is drawn: chartsMs (the first webview this browser
+ * profile shows, so VS Code's webview bootstrap is in it) and reopenChartsMs (the same panel closed and opened again).
  */
 export async function metricsPanelChecks({ server, folder, outDir, training, fixtureDir }) {
   const result = { phase: 'metricsPanel', passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -103,8 +103,8 @@ export async function metricsPanelChecks({ server, folder, outDir, training, fix
       const clicked = Date.now();
       await action.click();
       panel = await readMetricsPanel(page, 30_000);
-      result.firstChartMs = Date.now() - clicked;
-      console.log(`${TAG} first chart ${result.firstChartMs} ms after the click`);
+      result.chartsMs = Date.now() - clicked;
+      console.log(`${TAG} all charts loaded ${result.chartsMs} ms after the click`);
       await page.screenshot({ path: path.join(outDir, 'metrics-panel.png') });
     });
     await check('shows the totals, mel, KL, FM, learning-rate and gradient-norm charts with every point of the fixture', async () => {
@@ -133,8 +133,8 @@ export async function metricsPanelChecks({ server, folder, outDir, training, fix
       const clicked = Date.now();
       await row.locator('.action-label[aria-label="Show Metrics"]').first().click();
       const again = await readMetricsPanel(page, 30_000);
-      result.reopenChartMs = Date.now() - clicked;
-      console.log(`${TAG} reopened: first chart ${result.reopenChartMs} ms after the click`);
+      result.reopenChartsMs = Date.now() - clicked;
+      console.log(`${TAG} reopened: all charts loaded ${result.reopenChartsMs} ms after the click`);
       const problems = compare(again.charts, main);
       if (problems.length > 0) throw new Error(problems.join('; '));
     });

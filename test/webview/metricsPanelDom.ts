@@ -18,6 +18,7 @@ export interface MetricsPanelDom {
 }
 
 const READ = `() => ({
+  loading: document.querySelector('.panel[data-loading]') !== null,
   charts: [...document.querySelectorAll('.chart-card')].map((c) => ({
     id: c.dataset.chartId, title: c.dataset.title, points: Number(c.dataset.points ?? 0), series: Number(c.dataset.series ?? 0),
   })),
@@ -25,14 +26,17 @@ const READ = `() => ({
   bestEpoch: document.querySelector('[data-best-epoch]') ? Number(document.querySelector('[data-best-epoch]').dataset.bestEpoch) : null,
 })`;
 
-/** Waits until some frame shows a metrics panel whose charts all have points, and reads it. */
+/**
+ * Waits until some frame shows a metrics panel that has every requested tag answered (the host sends
+ * them one by one) and whose charts all have points, and reads it.
+ */
 export async function readMetricsPanel(page: Page, timeoutMs = 15_000): Promise<MetricsPanelDom> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {
       try {
-        const found = (await frame.evaluate(`(${READ})()`)) as Omit<MetricsPanelDom, 'frame'>;
-        if (found.charts.length > 0 && found.charts.every((c) => c.points > 0)) return { frame, ...found };
+        const { loading, ...found } = (await frame.evaluate(`(${READ})()`)) as Omit<MetricsPanelDom, 'frame'> & { loading: boolean };
+        if (!loading && found.charts.length > 0 && found.charts.every((c) => c.points > 0)) return { frame, ...found };
       } catch {
         // A frame navigating or detached; try again on the next round.
       }

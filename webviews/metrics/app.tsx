@@ -41,6 +41,9 @@ export function App({ api }: AppProps) {
   const [theme, setTheme] = useState<ThemeColors>(() => readTheme());
   const store = useMemo(() => new SeriesStore(settings.smoothing), []);
   const loaded = useRef(new Set<string>());
+  // Tags asked for and not answered yet: the host answers tag by tag, so charts fill in over time.
+  const pending = useRef(new Set<string>());
+  const [pendingCount, setPendingCount] = useState(0);
   const requestId = useRef(0);
   const maxPoints = useRef(defaultMaxPoints());
   const settingsRef = useRef(settings);
@@ -50,6 +53,8 @@ export function App({ api }: AppProps) {
 
   const request = (wanted: string[], stepRange: [number, number] | null = null, points = maxPoints.current) => {
     if (wanted.length === 0) return;
+    wanted.forEach((t) => pending.current.add(t));
+    setPendingCount(pending.current.size);
     api.postMessage({ type: 'requestSeries', requestId: ++requestId.current, tags: wanted, maxPoints: points, stepRange });
   };
 
@@ -100,6 +105,8 @@ export function App({ api }: AppProps) {
         return;
       case 'series':
         store.replace(message.series);
+        message.tags.forEach((t) => pending.current.delete(t));
+        setPendingCount(pending.current.size);
         return;
       case 'append': {
         const touched = store.append(message);
@@ -114,6 +121,11 @@ export function App({ api }: AppProps) {
         setMarkers((old) => new Map(old).set(message.trainingId, message));
         return;
       case 'notice':
+        // A failed query is reported once as a notice; waiting on its tags would show "Loading" forever.
+        if (message.level === 'error') {
+          pending.current.clear();
+          setPendingCount(0);
+        }
         setNotice({ level: message.level, text: message.text });
         return;
       default: {
@@ -157,7 +169,7 @@ export function App({ api }: AppProps) {
   const bests = [...markers.values()].filter((m) => m.bestEpoch);
 
   return (
-    <div class="panel" data-kind={kind}>
+    <div class="panel" data-kind={kind} data-loading={pendingCount > 0 ? pendingCount : undefined} aria-busy={pendingCount > 0}>
       <div class="toolbar" role="toolbar">
         <vscode-textfield
           class="filter"
@@ -232,6 +244,11 @@ export function App({ api }: AppProps) {
           {runs.length > 1 ? `${runName(m.trainingId)}: ` : ''}best epoch {m.bestEpoch!.epoch} ({m.bestEpoch!.tag} = {m.bestEpoch!.value.toPrecision(4)})
         </div>
       ))}
+      {pendingCount > 0 && (
+        <p class="loading" role="status">
+          Loading {pendingCount} {pendingCount === 1 ? 'tag' : 'tags'}…
+        </p>
+      )}
       {tags.length === 0 && <p class="empty">No metrics yet. Points appear here as soon as the trainer logs them.</p>}
       {tags.length > 0 && visibleSections.length === 0 && <p class="empty">No tag matches the filter.</p>}
       {visibleSections.map((section) => {

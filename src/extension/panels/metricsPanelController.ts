@@ -112,7 +112,7 @@ export class MetricsPanelController {
           if (this.disposed) return;
           const series = this.env.source.series(this.trainingIds, tag, message.maxPoints, message.stepRange);
           for (const s of series) this.noteLastStep(s.trainingId, s.tag, s.steps.at(-1));
-          this.env.post({ type: 'series', requestId: message.requestId, series });
+          this.env.post({ type: 'series', requestId: message.requestId, tags: [tag], series });
           await new Promise((resolve) => setImmediate(resolve));
         }
         return;

@@ -76,9 +76,10 @@ describe('metrics panel host (controller over a real store)', () => {
   it('sends series downsampled to the asked size, with non-finite values spelled out', async () => {
     await controller.handle({ type: 'requestSeries', requestId: 7, tags: ['loss/g/total', 'loss/d/total'], maxPoints: 500, stepRange: null });
     // One message per tag, in the order asked, so the first chart can draw before the rest arrive.
-    assert.deepEqual(posted.map((m) => [m.type, (m as SeriesMessage).requestId, (m as SeriesMessage).series.map((s) => s.tag)]), [
-      ['series', 7, ['loss/g/total']],
-      ['series', 7, ['loss/d/total']],
+    // Each names the tag it answers, so the panel knows when it has everything it asked for.
+    assert.deepEqual(posted.map((m) => [m.type, (m as SeriesMessage).requestId, (m as SeriesMessage).tags, (m as SeriesMessage).series.map((s) => s.tag)]), [
+      ['series', 7, ['loss/g/total'], ['loss/g/total']],
+      ['series', 7, ['loss/d/total'], ['loss/d/total']],
     ]);
     const reply = { series: posted.flatMap((m) => (m as SeriesMessage).series) };
     const total = reply.series.find((s) => s.tag === 'loss/g/total')!;

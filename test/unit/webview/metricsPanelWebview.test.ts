@@ -54,7 +54,7 @@ describe('metrics panel webview (headless Chromium)', function () {
     const before = (await p().posted()).length;
     await p().send({ type: 'tags', tags: series.map((s) => ({ trainingId: s.trainingId, tag: s.tag })) });
     const request = (await p().waitForPosted('requestSeries', before)) as unknown as { requestId: number; tags: string[]; maxPoints: number };
-    await p().send({ type: 'series', requestId: request.requestId, series: series.filter((s) => request.tags.includes(s.tag)) });
+    await p().send({ type: 'series', requestId: request.requestId, tags: request.tags, series: series.filter((s) => request.tags.includes(s.tag)) });
     return request;
   }
 
@@ -101,6 +101,27 @@ describe('metrics panel webview (headless Chromium)', function () {
     assert.deepEqual(dom.charts.find((c) => c.id === 'grad'), { id: 'grad', title: 'Gradient norms', points: 80, series: 2 });
     assert.equal(dom.bestEpoch, 3);
     assert.equal(dom.overtraining, 'stop soon');
+  });
+
+  it('says it is loading until every requested tag is answered, one message per tag as the host sends them', async () => {
+    const series = syntheticSeries({ trainingId: TRAINING, points: 30 });
+    panel = await host.open();
+    await p().waitForPosted('ready');
+    await p().send({ type: 'init', kind: 'training', runs: [{ trainingId: TRAINING, name: 'alto-v2' }], settings: DEFAULT_PANEL_SETTINGS });
+    const before = (await p().posted()).length;
+    await p().send({ type: 'tags', tags: series.map((s) => ({ trainingId: s.trainingId, tag: s.tag })) });
+    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { requestId: number; tags: string[] };
+    const [first, ...rest] = request.tags;
+    await p().send({ type: 'series', requestId: request.requestId, tags: [first!], series: series.filter((s) => s.tag === first) });
+    await waitInPage(p().page, `() => document.querySelector('.panel')?.dataset.loading === '${rest.length}'`);
+    assert.equal(await p().page.textContent('.loading'), `Loading ${rest.length} tags…`);
+    await assert.rejects(readMetricsPanel(p().page, 300), /no metrics panel/, 'a half-loaded panel is not read as done');
+    // One gradient-norm tag has no points for this training: its empty answer still ends the wait.
+    const empty = rest.filter((t) => t.startsWith('grad_norm')).at(-1)!;
+    for (const tag of rest) await p().send({ type: 'series', requestId: request.requestId, tags: [tag], series: tag === empty ? [] : series.filter((s) => s.tag === tag) });
+    const dom = await readMetricsPanel(p().page, 5000);
+    assert.equal(await p().page.locator('.loading').count(), 0);
+    assert.deepEqual(dom.charts.find((c) => c.id === 'grad'), { id: 'grad', title: 'Gradient norms', points: 30, series: 1 });
   });
 
   it('opens a collapsed group on click and requests only its tags', async () => {
