@@ -5,36 +5,113 @@ import type { FolderStores } from '../folderStores.ts';
 import type { ViewNode } from './nodes.ts';
 
 /**
- * Shared plumbing of the three trees: refresh on the stores' change event (no polling), folder rows
- * when the workspace has several folders, and a timestamp of the last root render so tests and the
- * closing note can measure event → view latency.
+ * What a row shows, comparable as a string. A command's arguments are rows themselves, so left out;
+ * a MarkdownString keeps its text in a private field that JSON does not see.
+ */
+function snapshot(item: vscode.TreeItem): string {
+  return JSON.stringify(item, (key, value: unknown) => (key === 'arguments' ? undefined : value instanceof vscode.MarkdownString ? value.value : value));
+}
+
+/**
+ * Shared plumbing of the three trees: updates on the stores' change event (no polling), folder rows
+ * when the workspace has several folders, and a timestamp of each render after a change so tests and
+ * the closing note can measure event → view latency.
+ *
+ * A store change refreshes only the rows whose content changed, re-firing the very objects VS Code
+ * holds. A whole-tree refresh makes the extension host forget every row until the workbench asks for
+ * them again, and an inline action clicked in that window (any row, while a training reports progress
+ * every second) reaches its command with no row at all.
  */
 export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>, vscode.Disposable {
   protected readonly stores: FolderStores;
-  private readonly changed = new vscode.EventEmitter<ViewNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<ViewNode | ViewNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly rendered = new vscode.EventEmitter<number>();
-  /** Fires with Date.now() each time VS Code has asked for the root rows after a refresh. */
+  /** Fires with Date.now() the first time VS Code asks for rows or items after a change. */
   readonly onDidRender = this.rendered.event;
   private readonly subscription: vscode.Disposable;
+  /** The rows VS Code asked for, by parent (undefined: the root), as the objects it was given. */
+  private readonly shown = new Map<ViewNode | undefined, ViewNode[]>();
+  /** What each of those rows looked like when VS Code last asked for its item. */
+  private readonly held = new WeakMap<ViewNode, string>();
+  private renderPending = false;
   abstract readonly view: 'trainings' | 'tasks' | 'models';
 
   constructor(stores: FolderStores) {
     this.stores = stores;
-    this.subscription = stores.onDidChange(() => this.refresh());
+    this.subscription = stores.onDidChange(() => this.update());
   }
 
+  /** Re-reads the whole tree (the Refresh button, folders added or removed). */
   refresh(): void {
+    this.renderPending = true;
+    this.shown.clear();
     this.changed.fire(undefined);
   }
 
+  /** Refreshes the rows whose item changed, or the whole tree when the root rows changed. */
+  update(): void {
+    const changed = this.changedRows();
+    if (changed === 'all') return this.refresh();
+    if (changed.length === 0) return;
+    this.renderPending = true;
+    this.changed.fire(changed);
+  }
+
+  private changedRows(): ViewNode[] | 'all' {
+    const changed = new Set<ViewNode>();
+    for (const [parent, rows] of this.shown) {
+      const fresh = this.rowsFor(parent);
+      if (fresh.length !== rows.length || fresh.some((row, i) => this.idOf(row) !== this.idOf(rows[i]!))) {
+        // Rows came or went: the parent re-reads its children (the root: the whole tree).
+        if (!parent) return 'all';
+        changed.add(parent);
+        continue;
+      }
+      rows.forEach((row, i) => {
+        // Same row, new content: keep the object VS Code knows, so its handle stays valid.
+        for (const key of Object.keys(row)) delete (row as Record<string, unknown>)[key];
+        Object.assign(row, fresh[i]);
+        if (this.held.has(row) && this.held.get(row) !== snapshot(this.treeItemFor(row))) changed.add(row);
+      });
+    }
+    return [...changed];
+  }
+
+  private idOf(node: ViewNode): string {
+    const item = this.treeItemFor(node);
+    return item.id ?? JSON.stringify(item.label);
+  }
+
+  /** VS Code's entry point: also remembers what it was given. */
   getChildren(node?: ViewNode): ViewNode[] {
+    const rows = this.rowsFor(node);
+    if (!node) this.shown.clear();
+    this.shown.set(node, rows);
+    this.noteRender();
+    return rows;
+  }
+
+  /** VS Code's entry point: also remembers what the row looked like. */
+  getTreeItem(node: ViewNode): vscode.TreeItem {
+    const item = this.treeItemFor(node);
+    this.held.set(node, snapshot(item));
+    this.noteRender();
+    return item;
+  }
+
+  private noteRender(): void {
+    if (!this.renderPending) return;
+    this.renderPending = false;
+    this.rendered.fire(Date.now());
+  }
+
+  /** The rows under a parent (undefined: the root), read now; for VS Code, the diff and tests. */
+  rowsFor(node?: ViewNode): ViewNode[] {
     try {
       if (node) return this.childrenOf(node);
       const folders = this.stores.all();
-      const rows = this.stores.isMultiRoot ? folders.map((folder): ViewNode => ({ kind: 'folder', view: this.view, folder })) : folders.flatMap((f) => this.folderRows(f));
-      this.rendered.fire(Date.now());
-      return rows;
+      return this.stores.isMultiRoot ? folders.map((folder): ViewNode => ({ kind: 'folder', view: this.view, folder })) : folders.flatMap((f) => this.folderRows(f));
     } catch (error) {
       return [{ kind: 'info', id: `error:${this.view}`, label: errorMessage(error), icon: 'error' }];
     }
@@ -56,7 +133,8 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
   protected abstract moreChildren(node: ViewNode): ViewNode[];
   protected abstract itemOf(node: ViewNode): vscode.TreeItem;
 
-  getTreeItem(node: ViewNode): vscode.TreeItem {
+  /** The item a row shows, read now. */
+  treeItemFor(node: ViewNode): vscode.TreeItem {
     if (node.kind === 'folder') {
       const item = new vscode.TreeItem(node.folder.name, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `${this.view}:folder:${node.folder.dir}`;

@@ -42,12 +42,15 @@ export async function until<T>(what: string, check: () => T | undefined | false 
   }
 }
 
-/** The label and description a tree row shows, as VS Code would render them. */
-export async function rows(provider: vscode.TreeDataProvider<ViewNode>, parent?: ViewNode): Promise<{ node: ViewNode; label: string; description: string; contextValue: string }[]> {
-  const children = (await provider.getChildren(parent)) ?? [];
+/**
+ * The label and description a tree row shows, as VS Code would render them; read without touching
+ * what the provider knows VS Code holds.
+ */
+export async function rows(provider: { rowsFor(parent?: ViewNode): ViewNode[]; treeItemFor(node: ViewNode): vscode.TreeItem }, parent?: ViewNode): Promise<{ node: ViewNode; label: string; description: string; contextValue: string }[]> {
+  const children = provider.rowsFor(parent);
   return Promise.all(
     children.map(async (node) => {
-      const item = await provider.getTreeItem(node);
+      const item = provider.treeItemFor(node);
       const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
       return { node, label, description: typeof item.description === 'string' ? item.description : '', contextValue: item.contextValue ?? '' };
     }),

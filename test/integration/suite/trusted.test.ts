@@ -92,6 +92,36 @@ export function trustedTests(): void {
       assert.deepEqual(steps.slice(0, 5).map((s) => s.contextValue), ['step.notRun', 'step.notRun', 'step.notRun', 'step.notRun', 'step.notRun']);
     });
 
+    it('a change to one training refreshes that row alone, as the object VS Code holds (so its inline actions keep their row)', async () => {
+      const { ctx } = await api();
+      const view = ctx.trainingsView;
+      const folder = ctx.stores.open()[0]!;
+      // Play the workbench's part: ask for the rows and their items, as it does to show the view.
+      const held = view.getChildren();
+      held.forEach((node) => view.getTreeItem(node));
+      const double = held.find((n) => n.kind === 'training' && n.training.name === DOUBLE);
+      assert.ok(double?.kind === 'training', 'demo-double is a row');
+      const fired: unknown[] = [];
+      const sub = view.onDidChangeTreeData((e) => fired.push(e));
+      try {
+        folder.trainings!.update(double.training.id, { notes: 'not shown in the row' });
+        folder.trainings!.update(double.training.id, { gpuId: '1' });
+        await until('the Trainings view to refresh', () => fired.length > 0);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      } finally {
+        sub.dispose();
+        folder.trainings!.update(double.training.id, { gpuId: 'cpu', notes: '' });
+        // Hand the view back to the workbench's own rows.
+        view.refresh();
+      }
+      assert.equal(fired.length, 1, `one refresh, got ${fired.length}`);
+      const refreshed = fired[0] as unknown[];
+      assert.ok(Array.isArray(refreshed), 'a row refresh, not the whole tree');
+      assert.equal(refreshed.length, 1);
+      assert.equal(refreshed[0], double, 'the same object VS Code was given');
+      assert.equal(double.training.gpuId, '1', 'with the new content');
+    });
+
     it('Configure RVC Install checks the folder and writes RVC root and Python to the user settings', async () => {
       const context = prepared();
       const { ctx } = await api();
