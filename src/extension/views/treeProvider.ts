@@ -51,7 +51,13 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
 
   /** Refreshes the rows whose item changed, or the whole tree when the root rows changed. */
   update(): void {
-    const changed = this.changedRows();
+    let changed: ViewNode[] | 'all';
+    try {
+      changed = this.changedRows();
+    } catch {
+      // A row that cannot be read now (a store closing) is for the workbench's own re-read to show.
+      changed = 'all';
+    }
     if (changed === 'all') return this.refresh();
     if (changed.length === 0) return;
     this.renderPending = true;
