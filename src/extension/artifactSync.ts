@@ -7,11 +7,11 @@ import type { FolderStore } from './folderStore.ts';
 import type { TaskMonitor } from './taskMonitor.ts';
 
 /** Re-reads which model files a training has on disk into the artifacts table (emits artifactsChanged). */
-export function syncTrainingArtifacts(folder: FolderStore, training: Training, rvcRoot?: string): number {
+export async function syncTrainingArtifacts(folder: FolderStore, training: Training, rvcRoot?: string): Promise<number> {
   const store = folder.store;
   if (!store || folder.readonly) return 0;
   const root = rvcRoot || training.rvcRoot || folder.config.rvcRoot || null;
-  const result = syncArtifacts(store, training.id, scanArtifacts(trainingLogsDir(store, training), root, training.name));
+  const result = await syncArtifacts(store, training.id, scanArtifacts(trainingLogsDir(store, training), root, training.name));
   return result.added.length + result.missing.length + result.returned.length;
 }
 
@@ -20,10 +20,10 @@ export function syncTrainingArtifacts(folder: FolderStore, training: Training, r
  * Models view re-reads the training's files when any of its tasks ends.
  */
 export function syncArtifactsOnTaskEnd(ctx: Ctx, monitor: TaskMonitor): vscode.Disposable {
-  return monitor.onDidEnd(({ folder, task }) => {
+  return monitor.onDidEnd(async ({ folder, task }) => {
     try {
       const training = folder.trainings!.get(task.trainingId);
-      syncTrainingArtifacts(folder, training, task.snapshot.plan?.cwd);
+      await syncTrainingArtifacts(folder, training, task.snapshot.plan?.cwd);
     } catch (error) {
       ctx.log.warn(`could not re-read the model files after ${task.stepType}: ${error instanceof Error ? error.message : String(error)}`);
     }

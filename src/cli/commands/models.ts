@@ -24,8 +24,8 @@ function rvcRootOf(ctx: CliContext, training: Training): string | null {
   return setting ? path.resolve(ctx.workspaceDir, setting) : null;
 }
 
-function rescan(ctx: CliContext, store: Store, training: Training): void {
-  syncArtifacts(store, training.id, scanArtifacts(trainingLogsDir(store, training), rvcRootOf(ctx, training), training.name));
+async function rescan(ctx: CliContext, store: Store, training: Training): Promise<void> {
+  await syncArtifacts(store, training.id, scanArtifacts(trainingLogsDir(store, training), rvcRootOf(ctx, training), training.name));
 }
 
 export const MODELS_COMMANDS: CliCommand[] = [
@@ -37,7 +37,7 @@ export const MODELS_COMMANDS: CliCommand[] = [
     async run(ctx, { positionals }) {
       const store = ctx.openStore();
       const training = new TrainingRepository(store).require(positionals[0]!);
-      rescan(ctx, store, training);
+      await rescan(ctx, store, training);
       await refreshHashes(store, training.id);
       const artifacts = listArtifacts(store, training.id, { includeDeleted: true });
       const usage = diskUsage(store, training.id);
@@ -64,12 +64,12 @@ export const MODELS_COMMANDS: CliCommand[] = [
     summary: 'delete old G/D checkpoints except the newest N (default 1) and pinned ones; a dry run unless --yes',
     positionals: { min: 1, max: 1 },
     options: { keep: { type: 'string' }, yes: { type: 'boolean' } },
-    run(ctx, { positionals, values }) {
+    async run(ctx, { positionals, values }) {
       const store = ctx.openStore();
       const training = new TrainingRepository(store).require(positionals[0]!);
       const keep = typeof values.keep === 'string' ? Number(values.keep) : 1;
       if (!Number.isSafeInteger(keep) || keep < 0) throw new UserError(`--keep must be a whole number ≥ 0, not "${String(values.keep)}".`, 'usage');
-      rescan(ctx, store, training);
+      await rescan(ctx, store, training);
       let plan = planPrune(store, training.id, keep);
       if (values.yes === true) plan = executePrune(store, training.id, trainingLogsDir(store, training), plan);
       const text = plan.remove.map((r) => `${plan.deleted ? 'deleted' : 'would delete'}  ${r.path}  ${formatBytes(r.bytes)}`);

@@ -119,7 +119,7 @@ export async function importRvc(store: Store, rootInput: string, options: Import
       training = repo.create({ name, ...info, logsDir, rvcRoot: layout.rvcRoot });
       action = 'created';
     }
-    const artifacts = syncArtifacts(store, training.id, scanArtifacts(logsDir, layout.rvcRoot, name));
+    const artifacts = await syncArtifacts(store, training.id, scanArtifacts(logsDir, layout.rvcRoot, name));
     const metrics: IngestReport = await ingestTrainingMetrics(store, training.id, logsDir);
     const total = store.db.prepare('SELECT count(*) FROM artifacts WHERE training_id = ? AND deleted_at IS NULL').pluck().get(training.id) as number;
     report.trainings.push({

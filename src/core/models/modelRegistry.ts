@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sha256File } from '../store/check.ts';
+import { sha256File } from '../util/fileHash.ts';
 import type { Store } from '../store/store.ts';
 import { UserError } from '../util/errors.ts';
 import { isInside } from '../util/paths.ts';
@@ -62,9 +62,21 @@ function fromRow(row: ArtifactRow): Artifact {
   };
 }
 
-/** A checkpoint's or small model's epoch from inside the file, when its name does not say. */
-function epochFromFile(file: FoundArtifact): number | null {
-  return file.kind === 'onnx' || file.kind === 'index' ? null : checkpointEpoch(file.path);
+/**
+ * The epochs to read from inside files whose names do not say: new ones and changed ones. Read
+ * before the sync's transaction, since reading a checkpoint is asynchronous.
+ */
+async function epochsFromFiles(store: Store, trainingId: string, found: FoundArtifact[]): Promise<Map<string, number | null>> {
+  const rows = store.db.prepare('SELECT path, size, mtime_ms FROM artifacts WHERE training_id = ?').all(trainingId) as ArtifactRow[];
+  const known = new Map(rows.map((row) => [row.path, row]));
+  const epochs = new Map<string, number | null>();
+  for (const file of found) {
+    if (file.epoch !== null || file.kind === 'onnx' || file.kind === 'index') continue;
+    const row = known.get(file.path);
+    if (row && row.size === file.size && row.mtime_ms === file.mtimeMs) continue;
+    epochs.set(file.path, await checkpointEpoch(file.path));
+  }
+  return epochs;
 }
 
 export interface SyncResult {
@@ -90,7 +102,9 @@ export function listArtifacts(store: Store, trainingId: string, { includeDeleted
  * their size/mtime updated (and their stale hash cleared), registered files no longer on disk are
  * flagged missing. Emits artifactsChanged when anything changed.
  */
-export function syncArtifacts(store: Store, trainingId: string, found: FoundArtifact[]): SyncResult {
+export async function syncArtifacts(store: Store, trainingId: string, found: FoundArtifact[]): Promise<SyncResult> {
+  const epochs = await epochsFromFiles(store, trainingId, found);
+  const epochFromFile = (file: FoundArtifact): number | null => epochs.get(file.path) ?? null;
   const result: SyncResult = { added: [], missing: [], returned: [] };
   store.transaction(() => {
     const existing = new Map(

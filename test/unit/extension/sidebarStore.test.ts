@@ -48,14 +48,14 @@ describe('sidebar queries and model-file deletion (real SQLite store)', () => {
     assert.deepEqual(metricsSummary(store, training.id), { series: 2, points: 3, lastStep: 4, lastEpoch: 2 });
   });
 
-  it('deleteArtifactFile removes a file inside the training folder, keeps the row as history, and tells the views', () => {
+  it('deleteArtifactFile removes a file inside the training folder, keeps the row as history, and tells the views', async () => {
     const logs = trainingLogsDir(store, training);
     fs.mkdirSync(logs, { recursive: true });
     const file = path.join(logs, 'G_10.pth');
     fs.writeFileSync(file, 'checkpoint');
     const index = path.join(logs, 'added_IVF1_Flat_nprobe_1_alto_v2.index');
     fs.writeFileSync(index, 'index');
-    syncArtifacts(store, training.id, [
+    await syncArtifacts(store, training.id, [
       { kind: 'checkpoint_g', path: file, size: 10, mtimeMs: 1, epoch: null, step: 10 },
       { kind: 'index', path: index, size: 5, mtimeMs: 1, epoch: null, step: null },
     ]);
@@ -70,21 +70,21 @@ describe('sidebar queries and model-file deletion (real SQLite store)', () => {
     assert.throws(() => deleteArtifactFile(store, id), /no longer listed/);
   });
 
-  it('deleteArtifactFile refuses a row whose path lies outside the training\'s folders, and deletes nothing', () => {
+  it('deleteArtifactFile refuses a row whose path lies outside the training\'s folders, and deletes nothing', async () => {
     const outside = path.join(dir, 'precious.pth');
     fs.writeFileSync(outside, 'keep me');
-    syncArtifacts(store, training.id, [{ kind: 'weights', path: outside, size: 7, mtimeMs: 1, epoch: null, step: null }]);
+    await syncArtifacts(store, training.id, [{ kind: 'weights', path: outside, size: 7, mtimeMs: 1, epoch: null, step: null }]);
     const id = (store.db.prepare('SELECT id FROM artifacts WHERE path = ?').get(outside) as { id: number }).id;
     assert.throws(() => deleteArtifactFile(store, id), /Refusing to delete/);
     assert.equal(fs.readFileSync(outside, 'utf8'), 'keep me');
   });
 
-  it('deleteArtifactFile refuses a pinned file', () => {
+  it('deleteArtifactFile refuses a pinned file', async () => {
     const logs = trainingLogsDir(store, training);
     fs.mkdirSync(logs, { recursive: true });
     const file = path.join(logs, 'D_10.pth');
     fs.writeFileSync(file, 'x');
-    syncArtifacts(store, training.id, [{ kind: 'checkpoint_d', path: file, size: 1, mtimeMs: 1, epoch: null, step: 10 }]);
+    await syncArtifacts(store, training.id, [{ kind: 'checkpoint_d', path: file, size: 1, mtimeMs: 1, epoch: null, step: 10 }]);
     store.db.prepare('UPDATE artifacts SET pinned = 1 WHERE path = ?').run(file);
     const id = (store.db.prepare('SELECT id FROM artifacts WHERE path = ?').get(file) as { id: number }).id;
     assert.throws(() => deleteArtifactFile(store, id), /pinned/);

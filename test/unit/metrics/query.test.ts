@@ -146,7 +146,7 @@ describe('metrics: best epoch and overtraining (synthetic curves)', () => {
       await ingestSynthetic(store, id, dir, 'u', rows);
       const weights = [10, 20, 30].map((e) => ({ kind: 'weights' as const, path: path.join(dir, `u_e${e}_s${e * 10}.pth`), size: 1, mtimeMs: 1, epoch: e, step: e * 10 }));
       for (const w of weights) fs.writeFileSync(w.path, 'x');
-      syncArtifacts(store, id, weights);
+      await syncArtifacts(store, id, weights);
       const result = bestEpochOf(store, id)!;
       assert.equal(result.tag, 'loss/g/total');
       assert.equal(result.best!.epoch, 20);

@@ -71,7 +71,7 @@ describe('models registry: hashes, disk usage, duplicates, prune', () => {
     assert.equal(await refreshHashes(store, training.id), 0, 'cached by path + size + mtime');
     const g10 = path.join(rvc, 'logs/alto-demo/G_10.pth');
     fs.appendFileSync(g10, 'x');
-    syncArtifacts(store, training.id, scanArtifacts(path.join(rvc, 'logs/alto-demo'), rvc, 'alto-demo'));
+    await syncArtifacts(store, training.id, scanArtifacts(path.join(rvc, 'logs/alto-demo'), rvc, 'alto-demo'));
     assert.equal(listArtifacts(store, training.id).find((a) => a.path === g10)!.sha256, null, 'a changed file loses its stale hash');
     assert.equal(await refreshHashes(store, training.id), 1);
   });
@@ -85,20 +85,20 @@ describe('models registry: hashes, disk usage, duplicates, prune', () => {
     assert.deepEqual(diskUsageByTraining(store), [{ trainingId: training.id, name: 'alto-demo', bytes: usage.totalBytes }]);
 
     fs.copyFileSync(path.join(rvc, 'assets/weights/alto-demo_e4_s20.pth'), path.join(rvc, 'assets/weights/alto-demo_e9_s45.pth'));
-    syncArtifacts(store, training.id, scanArtifacts(path.join(rvc, 'logs/alto-demo'), rvc, 'alto-demo'));
+    await syncArtifacts(store, training.id, scanArtifacts(path.join(rvc, 'logs/alto-demo'), rvc, 'alto-demo'));
     await refreshHashes(store, training.id);
     const dupes = duplicateArtifacts(store);
     assert.equal(dupes.length, 1);
     assert.deepEqual(dupes[0]!.paths.map((p) => path.basename(p)), ['alto-demo_e4_s20.pth', 'alto-demo_e9_s45.pth']);
   });
 
-  it('prune: a dry run lists bytes freed and deletes nothing; --yes deletes all but the newest N and pinned ones', () => {
+  it('prune: a dry run lists bytes freed and deletes nothing; --yes deletes all but the newest N and pinned ones', async () => {
     const logs = path.join(rvc, 'logs/alto-demo');
     for (const step of [30, 40]) {
       fs.copyFileSync(path.join(logs, 'G_20.pth'), path.join(logs, `G_${step}.pth`));
       fs.copyFileSync(path.join(logs, 'D_20.pth'), path.join(logs, `D_${step}.pth`));
     }
-    syncArtifacts(store, training.id, scanArtifacts(logs, rvc, 'alto-demo'));
+    await syncArtifacts(store, training.id, scanArtifacts(logs, rvc, 'alto-demo'));
     setPinned(store, training.id, path.join(logs, 'G_10.pth'), true);
 
     const plan = planPrune(store, training.id, 1);
@@ -116,22 +116,22 @@ describe('models registry: hashes, disk usage, duplicates, prune', () => {
     assert.throws(() => planPrune(store, training.id, -1), /--keep/);
   });
 
-  it('refuses to delete a registered path outside the training’s logs folder', () => {
+  it('refuses to delete a registered path outside the training’s logs folder', async () => {
     const outside = path.join(dir, 'G_5.pth');
     fs.writeFileSync(outside, 'keep me');
-    syncArtifacts(store, training.id, [{ kind: 'checkpoint_g', path: outside, size: 7, mtimeMs: 1, epoch: null, step: 5 }]);
+    await syncArtifacts(store, training.id, [{ kind: 'checkpoint_g', path: outside, size: 7, mtimeMs: 1, epoch: null, step: 5 }]);
     const plan = planPrune(store, training.id, 2);
     assert.ok(plan.remove.some((r) => r.path === outside));
     assert.throws(() => executePrune(store, training.id, path.join(rvc, 'logs/alto-demo'), plan), /not inside the training's logs folder/);
     assert.ok(fs.existsSync(outside));
   });
 
-  it('treats G_2333333 ("save latest only") as the newest checkpoint, without a step', () => {
+  it('treats G_2333333 ("save latest only") as the newest checkpoint, without a step', async () => {
     const logs = path.join(rvc, 'logs/alto-demo');
     fs.copyFileSync(path.join(logs, 'G_20.pth'), path.join(logs, 'G_2333333.pth'));
     const found = scanArtifacts(logs, rvc, 'alto-demo').find((a) => a.path.endsWith('G_2333333.pth'))!;
     assert.equal(found.step, null);
-    syncArtifacts(store, training.id, scanArtifacts(logs, rvc, 'alto-demo'));
+    await syncArtifacts(store, training.id, scanArtifacts(logs, rvc, 'alto-demo'));
     const plan = planPrune(store, training.id, 1);
     assert.deepEqual(plan.remove.filter((r) => r.kind === 'checkpoint_g').map((r) => path.basename(r.path)), ['G_10.pth', 'G_20.pth']);
   });
