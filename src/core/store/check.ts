@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Store } from './store.ts';
 import { trainingLogsDir, TrainingRepository } from './trainings.ts';
+import { checkExports } from '../models/exportCache.ts';
+import { sha256File } from '../util/fileHash.ts';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
 
 export type FindingKind =
@@ -10,7 +11,9 @@ export type FindingKind =
   | 'task-process-gone'
   | 'logs-folder-missing'
   | 'artifact-missing'
-  | 'artifact-changed';
+  | 'artifact-changed'
+  | 'export-orphaned'
+  | 'export-stale';
 
 export interface Finding {
   kind: FindingKind;
@@ -34,12 +37,6 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**
@@ -148,6 +145,8 @@ export async function checkStore(store: Store, { repair = false } = {}): Promise
     }
     findings.push(finding);
   }
+
+  findings.push(...(await checkExports(store.workspaceDir, { repair })));
 
   const repaired = findings.filter((f) => f.repaired !== undefined).length;
   return { ok: findings.length === repaired, findings, repaired, unrepaired: findings.length - repaired };

@@ -1,0 +1,137 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sha256File } from '../util/fileHash.ts';
+import type { Finding } from '../store/check.ts';
+import { UserError } from '../util/errors.ts';
+import { EXPORTER_VERSION, exportRvcModel, type ExportOptions, type ExportSidecar } from './onnx/rvcExporter.ts';
+import { openRvcModel } from './rvcCheckpoint.ts';
+
+/**
+ * Exports of `.pth` models live in the workspace as `.rvc-studio/models/{sha256 of the source}.onnx`
+ * with a sidecar, so converting with a `.pth` exports it once, a changed source (new hash) exports
+ * again, and an exporter upgrade rebuilds. Keyed by content, not path: a model copied or renamed
+ * is not exported twice.
+ */
+
+export function exportsDir(workspaceRoot: string): string {
+  return path.join(workspaceRoot, '.rvc-studio', 'models');
+}
+
+export function isPthModel(file: string): boolean {
+  return /\.pth$/i.test(file);
+}
+
+export interface CachedExport {
+  file: string;
+  bytes: number;
+  sidecar: ExportSidecar;
+}
+
+export interface EnsureResult extends CachedExport {
+  /** False when this call wrote the export. */
+  cached: boolean;
+  ms: number;
+}
+
+function readCachedSidecar(onnx: string): ExportSidecar | null {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(`${onnx}.json`, 'utf8')) as ExportSidecar;
+    return parsed?.exporter?.name === 'rvc-studio' ? parsed : null;
+  } catch {
+    return null; // no sidecar or an unreadable one: treated as not exported
+  }
+}
+
+/** Every export in a cache folder (`exportsDir(workspace)`), for the Models view's disk use and `db check`. */
+export function listExports(cacheDir: string): CachedExport[] {
+  const dir = cacheDir;
+  if (!fs.existsSync(dir)) return [];
+  const found: CachedExport[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    if (!/^[0-9a-f]{64}\.onnx$/.test(name)) continue;
+    const file = path.join(dir, name);
+    const sidecar = readCachedSidecar(file);
+    if (sidecar) found.push({ file, bytes: fs.statSync(file).size, sidecar });
+  }
+  return found;
+}
+
+/** The ONNX to run for `source`: exported on first use (or after the source or exporter changed). */
+export async function ensureExported(
+  cacheDir: string,
+  source: string,
+  options: ExportOptions & { configJson?: string } = {},
+): Promise<EnsureResult> {
+  const started = performance.now();
+  if (!fs.existsSync(source)) throw new UserError(`Model file ${source} does not exist.`, 'not-found');
+  const sha256 = await sha256File(source);
+  const file = path.join(cacheDir, `${sha256}.onnx`);
+  const existing = fs.existsSync(file) ? readCachedSidecar(file) : null;
+  if (existing && existing.exporter.version === EXPORTER_VERSION && existing.source.sha256 === sha256 && !existing.noiseFree) {
+    return { file, bytes: fs.statSync(file).size, sidecar: existing, cached: true, ms: performance.now() - started };
+  }
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const model = await openRvcModel(source, options.configJson ? { configJson: options.configJson } : {});
+  try {
+    const result = await exportRvcModel(model, file, {
+      noiseFree: false,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    removeStaleExports(cacheDir, path.resolve(source), sha256);
+    return { file, bytes: result.bytes, sidecar: result.sidecar, cached: false, ms: performance.now() - started };
+  } finally {
+    await model.close();
+  }
+}
+
+/** An older export of the same source path (its content has changed since) is no longer reachable. */
+function removeStaleExports(cacheDir: string, sourcePath: string, currentSha: string): void {
+  for (const entry of listExports(cacheDir)) {
+    if (entry.sidecar.source.path !== sourcePath || entry.sidecar.source.sha256 === currentSha) continue;
+    fs.rmSync(entry.file, { force: true });
+    fs.rmSync(`${entry.file}.json`, { force: true });
+  }
+}
+
+/**
+ * `db check`: an export whose source `.pth` is gone, or whose source has changed since (another
+ * hash), or made by an older exporter, is never used again; --repair deletes it (it is rebuilt on
+ * the next conversion with the model), as it does leftovers of an interrupted export.
+ */
+export async function checkExports(workspaceRoot: string, { repair }: { repair: boolean }): Promise<Finding[]> {
+  const dir = exportsDir(workspaceRoot);
+  if (!fs.existsSync(dir)) return [];
+  const findings: Finding[] = [];
+  const remove = (file: string): void => {
+    fs.rmSync(file, { force: true });
+    fs.rmSync(`${file}.json`, { force: true });
+  };
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.partial'))) {
+    findings.push({
+      kind: 'export-stale',
+      message: `${path.join(dir, name)} is left from an interrupted export`,
+      ...(repair ? { repaired: 'deleted' } : {}),
+    });
+    if (repair) fs.rmSync(path.join(dir, name), { force: true });
+  }
+  for (const entry of listExports(dir)) {
+    const source = entry.sidecar.source;
+    let problem: Finding | null = null;
+    if (!fs.existsSync(source.path))
+      problem = { kind: 'export-orphaned', message: `${entry.file} is the export of ${source.path}, which is gone` };
+    else if (entry.sidecar.exporter.version !== EXPORTER_VERSION)
+      problem = {
+        kind: 'export-stale',
+        message: `${entry.file} was made by exporter version ${entry.sidecar.exporter.version} (now ${EXPORTER_VERSION})`,
+      };
+    else if (fs.statSync(source.path).size !== source.bytes || (await sha256File(source.path)) !== source.sha256)
+      problem = { kind: 'export-stale', message: `${entry.file} was exported from an earlier version of ${source.path}` };
+    if (!problem) continue;
+    if (repair) {
+      remove(entry.file);
+      problem.repaired = 'deleted (it is exported again when the model is next used)';
+    }
+    findings.push(problem);
+  }
+  return findings;
+}
