@@ -11,10 +11,13 @@ export type F0Estimator = (typeof F0_ESTIMATORS)[number];
 
 /** Everything one conversion needs; the same object is stored in inference_tasks.params for re-runs. */
 export interface ConvertParams {
+  /** An RVC synthesizer `.onnx`, or a `.pth` (small model or G checkpoint) exported on first use. */
   modelPath: string;
+  /** Where `.pth` exports are cached: the workspace's `.rvc-studio/models`; null = beside the output. */
+  exportDir: string | null;
   inputPath: string;
   outputPath: string;
-  /** The synthesizer's output rate (from its sidecar, training or the user), resolved by the host. */
+  /** The synthesizer's output rate (the user, its sidecar, its graph or its training), resolved by the host; 0 for a `.pth`: the model's own. */
   modelSampleRate: number;
   contentVecPath: string;
   f0Method: F0Estimator;
@@ -52,14 +55,15 @@ export const CONVERT_DEFAULTS = {
   threads: 0,
   rmvpePath: null as string | null,
   indexPath: null as string | null,
+  exportDir: null as string | null,
 };
 
-export const CONVERT_STAGES = ['load', 'decode', 'resample', 'features', 'f0', 'index', 'synthesis', 'post'] as const;
+export const CONVERT_STAGES = ['export', 'load', 'decode', 'resample', 'features', 'f0', 'index', 'synthesis', 'post'] as const;
 export type ConvertStage = (typeof CONVERT_STAGES)[number];
 
 export interface ConvertProgress {
   stage: ConvertStage;
-  /** Chunks done / total during synthesis; 0/1 → 1/1 for the other stages. */
+  /** Chunks done / total during synthesis, weights read / total while exporting a `.pth`; 0/1 → 1/1 for the other stages. */
   done: number;
   total: number;
 }

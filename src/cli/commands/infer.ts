@@ -4,6 +4,7 @@ import { convertWithHistory, rerunParams } from '../../core/inference/convertWit
 import { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/inference/inferenceHistory.ts';
 import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
+import { exportsDir } from '../../core/models/exportCache.ts';
 import { storePathOf } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
@@ -31,14 +32,14 @@ function trainingLookup(ctx: CliContext): ((name: string) => number | null) | un
   return (name) => new TrainingRepository(ctx.openStore()).findByName(name)?.targetSr ?? null;
 }
 
-async function runConversion(ctx: CliContext, params: ConvertParams): Promise<CliResult> {
+async function runConversion(ctx: CliContext, requested: ConvertParams): Promise<CliResult> {
   const engine = new InferenceEngine();
   let lastStage = '';
   try {
-    const { result, task } = await convertWithHistory(engine, historyOf(ctx), params, {
+    const { result, task, params } = await convertWithHistory(engine, historyOf(ctx), requested, {
       signal: ctx.signal,
       onProgress: (p) => {
-        const line = p.stage === 'synthesis' ? `synthesis ${p.done}/${p.total}` : p.stage;
+        const line = p.stage === 'synthesis' ? `synthesis ${p.done}/${p.total}` : p.stage === 'export' ? `export ${Math.floor((p.done / p.total) * 10) * 10}%` : p.stage;
         if (line !== lastStage) ctx.info(line);
         lastStage = line;
       },
@@ -61,7 +62,7 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
   const model = str(values.model);
   const input = str(values.input);
   const output = str(values.output);
-  if (!model || !input || !output) throw new UserError('infer needs --model M.onnx --input in.wav --output out.wav (and --contentvec F).', 'usage');
+  if (!model || !input || !output) throw new UserError('infer needs --model M.onnx|M.pth --input in.wav --output out.wav (and --contentvec F).', 'usage');
   const contentVec = str(values.contentvec);
   if (!contentVec) throw new UserError('infer needs --contentvec path/to/vec-768-layer-12.onnx (vec-256-layer-9.onnx for v1 models).', 'contentvec-missing');
   const f0Method = (str(values['f0-method']) ?? (str(values.rmvpe) ? 'rmvpe' : CONVERT_DEFAULTS.f0Method)) as F0Estimator;
@@ -74,6 +75,7 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
   const seed = str(values.seed);
   return {
     modelPath,
+    exportDir: exportsDir(ctx.workspaceDir),
     inputPath: path.resolve(input),
     outputPath: path.resolve(output),
     modelSampleRate: sampleRate,
@@ -100,8 +102,8 @@ export const INFER_COMMANDS: CliCommand[] = [
   {
     path: ['infer'],
     usage:
-      '--model M.onnx --input in.wav --output out.wav --contentvec F [--rmvpe F] [--f0-method yin|rmvpe] [--transpose N] [--index F] [--index-rate R] [--filter-radius N] [--rms-mix-rate R] [--protect P] [--resample-sr N] [--sid N] [--sr 32k|40k|48k] [--seed N] [--threads N]',
-    summary: 'convert a voice with an RVC ONNX model (in a worker thread); recorded in the history when the workspace has a store',
+      '--model M.onnx|M.pth --input in.wav --output out.wav --contentvec F [--rmvpe F] [--f0-method yin|rmvpe] [--transpose N] [--index F] [--index-rate R] [--filter-radius N] [--rms-mix-rate R] [--protect P] [--resample-sr N] [--sid N] [--sr 32k|40k|48k] [--seed N] [--threads N]',
+    summary: 'convert a voice with an RVC model: .onnx, or a .pth small model / G checkpoint (exported to .rvc-studio/models on first use); in a worker thread; recorded in the history when the workspace has a store',
     options: {
       model: s,
       input: s,

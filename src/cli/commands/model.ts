@@ -2,8 +2,11 @@ import * as path from 'node:path';
 import { readIvfFlatIndex, searchIvfFlat } from '../../core/inference/faissIndex.ts';
 import { readNpy } from '../../core/inference/npyFile.ts';
 import { inspectModel, runModelWithManifest } from '../../core/inference/onnxModel.ts';
+import { isPthModel } from '../../core/models/exportCache.ts';
+import { exportRvcModel } from '../../core/models/onnx/rvcExporter.ts';
+import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
 import { UserError } from '../../core/util/errors.ts';
-import type { CliCommand } from '../command.ts';
+import type { CliArgs, CliCommand, CliContext, CliResult } from '../command.ts';
 
 function positiveInt(value: unknown, what: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -12,13 +15,82 @@ function positiveInt(value: unknown, what: string, fallback: number): number {
   return n;
 }
 
+async function inspectPth(file: string): Promise<CliResult> {
+  const model = await openRvcModel(file);
+  try {
+    const json = {
+      file: path.resolve(file),
+      bytes: model.bytes,
+      sha256: model.sha256,
+      kind: model.kind,
+      version: model.version,
+      f0: model.f0,
+      sample_rate: model.sampleRate,
+      feature_size: model.featureSize,
+      speakers: model.speakers,
+      epoch: model.epoch,
+      step: model.step,
+      info: model.info,
+      parameters: model.parameterCount,
+      tensors: model.tensorNames().length,
+      config: model.config,
+      extra: model.extra,
+    };
+    const c = model.config;
+    return {
+      json,
+      text: [
+        `${json.file}  (${json.bytes} bytes)  sha256 ${json.sha256}`,
+        `RVC ${model.version} ${model.f0 ? 'pitch' : 'no-pitch'} model, ${model.sampleRate} Hz, ${model.kind === 'small' ? 'small model' : 'G checkpoint'}${model.epoch !== null ? `, epoch ${model.epoch}` : ''}${model.info ? ` (${model.info})` : ''}`,
+        `${json.parameters} parameters in ${json.tensors} tensors; ${model.speakers} speakers; features ${model.featureSize}-d`,
+        `widths: hidden ${c.hidden_channels}, filter ${c.filter_channels}, inter ${c.inter_channels}, gin ${c.gin_channels}, upsample ${c.upsample_initial_channel}; upsample rates ${c.upsample_rates.join('×')}`,
+        ...Object.entries(model.extra).map(([k, v]) => `${k}: ${String(v)}`),
+      ],
+    };
+  } finally {
+    await model.close();
+  }
+}
+
+async function exportCommand(ctx: CliContext, { positionals, values }: CliArgs): Promise<CliResult> {
+  const source = path.resolve(positionals[0]!);
+  const out = typeof values.out === 'string' ? path.resolve(values.out) : source.replace(/\.pth$/i, '') + (values['noise-free'] ? '.nonoise.onnx' : '.onnx');
+  const model = await openRvcModel(source);
+  let shown = -1;
+  try {
+    const result = await exportRvcModel(model, out, {
+      noiseFree: values['noise-free'] === true,
+      onProgress: (done, total) => {
+        const percent = Math.floor((done / total) * 10) * 10;
+        if (percent !== shown) ctx.info(`export ${percent}% (${done}/${total} weights)`);
+        shown = percent;
+      },
+    });
+    return {
+      json: { file: result.file, bytes: result.bytes, ms: Math.round(result.ms), nodes: result.nodes, sidecar: `${result.file}.json`, ...result.sidecar },
+      text: `wrote ${result.file}  (${result.bytes} bytes, ${result.nodes} nodes, ${Math.round(result.ms)} ms; ${result.sidecar.sampleRate} Hz ${result.sidecar.version}${result.sidecar.f0 ? '' : ' no-pitch'}${result.sidecar.noiseFree ? ', noise-free' : ''})`,
+    };
+  } finally {
+    await model.close();
+  }
+}
+
 export const MODEL_COMMANDS: CliCommand[] = [
+  {
+    path: ['model', 'export'],
+    usage: 'FILE.pth [--out F.onnx] [--noise-free]',
+    summary: "turn an RVC .pth (small model or G_*.pth checkpoint) into an ONNX synthesizer with RVC's inputs, no Python; --noise-free zeroes the NSF source noise (for comparisons)",
+    positionals: { min: 1, max: 1 },
+    options: { out: { type: 'string' }, 'noise-free': { type: 'boolean' } },
+    run: exportCommand,
+  },
   {
     path: ['model', 'inspect'],
     usage: 'FILE',
-    summary: "an ONNX model's inputs, outputs, dims, kind and feature size",
+    summary: "an ONNX model's inputs, outputs, dims, kind and feature size; for a .pth: its config, metadata, parameters and sha256",
     positionals: { min: 1, max: 1 },
     async run(_ctx, { positionals }) {
+      if (isPthModel(positionals[0]!)) return inspectPth(path.resolve(positionals[0]!));
       const d = await inspectModel(path.resolve(positionals[0]!));
       const dims = (shape: (number | string)[]): string => `[${shape.join(', ')}]`;
       return {

@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { decodeModel } from '../models/onnx/onnxProto.ts';
 import { UserError } from '../util/errors.ts';
 
 /**
- * A synthesizer's output rate is not recorded in the ONNX graph, so it comes from (first wins):
- * the user (`--sr`), a sidecar `<model>.onnx.json` written next to the model ({"sampleRate": 40000}),
- * or the training the model was exported from. Unknown → a clear error, never a guess.
+ * A synthesizer's output rate comes from (first wins): the user (`--sr`), a sidecar
+ * `<model>.onnx.json` next to the model ({"sampleRate": 40000}; our exports write one), the graph
+ * itself (RVC's decoder upsamples each 10 ms frame by the product of its ConvTranspose strides, so
+ * rate = 100 × hop), or the training the model was exported from. Unknown → a clear error.
  */
 export const MODEL_SAMPLE_RATES = [32000, 40000, 48000] as const;
 
@@ -50,10 +52,36 @@ export interface SampleRateSources {
   fromTraining?: (modelBaseName: string) => number | null;
 }
 
-export function resolveModelSampleRate(modelPath: string, sources: SampleRateSources = {}): { sampleRate: number; source: 'user' | 'sidecar' | 'training' } {
+/** 100 × the product of the graph's ConvTranspose strides when that is an RVC rate; null otherwise. */
+export function graphSampleRate(modelPath: string): number | null {
+  let hop = 1;
+  let found = 0;
+  try {
+    for (const node of decodeModel(fs.readFileSync(modelPath)).graph.nodes) {
+      if (node.opType !== 'ConvTranspose') continue;
+      const strides = node.attributes['strides'];
+      if (strides?.kind !== 'ints') return null;
+      hop *= strides.value.reduce((a, b) => a * b, 1);
+      found++;
+    }
+  } catch {
+    return null; // not readable as ONNX here: onnxruntime will say why when the model is opened
+  }
+  const rate = hop * 100;
+  return found > 0 && (MODEL_SAMPLE_RATES as readonly number[]).includes(rate) ? rate : null;
+}
+
+/**
+ * For a `.pth` the answer is 0, "the model's own": its `sr` (or its training's config.json) is read
+ * when it is exported, in the worker, so nothing here opens the checkpoint.
+ */
+export function resolveModelSampleRate(modelPath: string, sources: SampleRateSources = {}): { sampleRate: number; source: 'user' | 'model' | 'sidecar' | 'graph' | 'training' } {
   if (sources.explicit !== undefined && sources.explicit !== null && sources.explicit !== '') return { sampleRate: parseModelSampleRate(sources.explicit), source: 'user' };
+  if (/\.pth$/i.test(modelPath)) return { sampleRate: 0, source: 'model' };
   const sidecar = readSidecar(modelPath);
   if (sidecar?.sampleRate !== undefined) return { sampleRate: parseModelSampleRate(sidecar.sampleRate), source: 'sidecar' };
+  const fromGraph = graphSampleRate(modelPath);
+  if (fromGraph !== null) return { sampleRate: fromGraph, source: 'graph' };
   const base = path.basename(modelPath).replace(/\.onnx$/i, '');
   const fromTraining = sources.fromTraining?.(base) ?? null;
   if (fromTraining !== null) return { sampleRate: parseModelSampleRate(fromTraining), source: 'training' };

@@ -20,7 +20,12 @@ export interface ModelDescription {
   kind: 'rvc-synthesizer' | 'contentvec' | 'rmvpe' | 'unknown';
   /** Content feature width: 256 (v1) or 768 (v2) for a synthesizer or ContentVec. */
   featureSize: number | null;
+  /** For a synthesizer: whether it takes pitch (RVC's f0 models) or not (no-pitch exports). */
+  f0: boolean | null;
 }
+
+const PITCH_SYNTHESIZER = 'ds,phone,phone_lengths,pitch,pitchf,rnd';
+const NO_PITCH_SYNTHESIZER = 'ds,phone,phone_lengths,rnd';
 
 function infos(metadata: readonly unknown[]): TensorInfo[] {
   return metadata.map((m) => {
@@ -35,8 +40,10 @@ export function describeSession(file: string, session: OrtSession): ModelDescrip
   const names = inputs.map((i) => i.name).sort().join(',');
   let kind: ModelDescription['kind'] = 'unknown';
   let featureSize: number | null = null;
-  if (names === 'ds,phone,phone_lengths,pitch,pitchf,rnd') {
+  let f0: boolean | null = null;
+  if (names === PITCH_SYNTHESIZER || names === NO_PITCH_SYNTHESIZER) {
     kind = 'rvc-synthesizer';
+    f0 = names === PITCH_SYNTHESIZER;
     const width = inputs.find((i) => i.name === 'phone')!.shape[2];
     featureSize = typeof width === 'number' ? width : null;
   } else if (inputs.length === 1 && outputs.length === 1 && inputs[0]!.shape.length === 3 && inputs[0]!.shape[1] === 1) {
@@ -46,7 +53,7 @@ export function describeSession(file: string, session: OrtSession): ModelDescrip
   } else if (inputs.length === 1 && inputs[0]!.shape.length === 3 && inputs[0]!.shape[1] === 128) {
     kind = 'rmvpe';
   }
-  return { file, size: fs.statSync(file).size, inputs, outputs, kind, featureSize };
+  return { file, size: fs.statSync(file).size, inputs, outputs, kind, featureSize, f0 };
 }
 
 export async function inspectModel(file: string): Promise<ModelDescription> {
@@ -74,7 +81,9 @@ export function requireFile(file: string, what: string): void {
  * naming what is missing instead of an onnxruntime shape error deep in a run.
  */
 export function checkSynthesizer(description: ModelDescription): number {
-  const need: Record<string, string> = { phone: 'float32', phone_lengths: 'int64', pitch: 'int64', pitchf: 'float32', ds: 'int64', rnd: 'float32' };
+  const need: Record<string, string> = { phone: 'float32', phone_lengths: 'int64', ds: 'int64', rnd: 'float32' };
+  // A no-pitch export has neither pitch input; a pitch model needs both.
+  if (description.f0 !== false) Object.assign(need, { pitch: 'int64', pitchf: 'float32' });
   const have = new Map(description.inputs.map((i) => [i.name, i]));
   const problems: string[] = [];
   for (const [name, type] of Object.entries(need)) {
@@ -86,7 +95,7 @@ export function checkSynthesizer(description: ModelDescription): number {
   const width = description.featureSize;
   if (problems.length === 0 && width !== 256 && width !== 768) problems.push(`"phone" has width ${String(width)}, not 256 or 768`);
   if (problems.length > 0) {
-    throw new UserError(`${path.basename(description.file)} is not an RVC voice model exported by RVC (${problems.join('; ')}).`, 'bad-model-signature');
+    throw new UserError(`${path.basename(description.file)} is not an RVC voice model (${problems.join('; ')}).`, 'bad-model-signature');
   }
   return width!;
 }

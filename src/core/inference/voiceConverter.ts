@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConvertParams, ConvertProgress, ConvertResult, ConvertStage } from '../../protocol/inferenceWorkerProtocol.ts';
+import { ensureExported, isPthModel } from '../models/exportCache.ts';
 import { UserError } from '../util/errors.ts';
 import { loadAudio } from './audioInput.ts';
 import { readIvfFlatIndex, searchIvfFlat, type IvfFlatIndex } from './faissIndex.ts';
@@ -29,6 +30,13 @@ const X_PAD = 1;
 const X_QUERY = 3;
 const X_CENTER = 15;
 const X_MAX = 17;
+
+/**
+ * The prior's noise scale of RVC's WebUI conversions (models.py .infer(): randn · 0.66666). RVC's
+ * ONNX graphs take `rnd` as given and its onnx_inference.py feeds std 1, half again as much; we
+ * feed what the WebUI uses, so a voice sounds here as it does there.
+ */
+const LATENT_NOISE_SCALE = 0.66666;
 
 export interface ConvertHooks {
   onProgress?: (progress: ConvertProgress) => void;
@@ -173,6 +181,17 @@ export class VoiceConverter {
     return this.cachedIndex;
   }
 
+  /** The ONNX to run: the model itself, or for a `.pth` its export (made once, then cached). */
+  private async synthesizerFile(params: ConvertParams, onProgress: (done: number, total: number) => void): Promise<{ file: string; sampleRate: number }> {
+    if (!isPthModel(params.modelPath)) {
+      if (!params.modelSampleRate) throw new UserError(`The sample rate of ${path.basename(params.modelPath)} is unknown: pass --sr 32k|40k|48k.`, 'unknown-sample-rate');
+      return { file: params.modelPath, sampleRate: params.modelSampleRate };
+    }
+    const cacheDir = params.exportDir ?? path.join(path.dirname(path.resolve(params.outputPath)), '.rvc-studio', 'models');
+    const exported = await ensureExported(cacheDir, params.modelPath, { onProgress });
+    return { file: exported.file, sampleRate: params.modelSampleRate || exported.sidecar.sampleRate };
+  }
+
   async dispose(): Promise<void> {
     for (const { session } of this.sessions.values()) await session.release();
     this.sessions.clear();
@@ -181,7 +200,7 @@ export class VoiceConverter {
 
   async convert(params: ConvertParams, hooks: ConvertHooks = {}): Promise<ConvertResult> {
     const started = performance.now();
-    const stages = { load: 0, decode: 0, resample: 0, features: 0, f0: 0, index: 0, synthesis: 0, post: 0 } satisfies Record<ConvertStage, number>;
+    const stages = { export: 0, load: 0, decode: 0, resample: 0, features: 0, f0: 0, index: 0, synthesis: 0, post: 0 } satisfies Record<ConvertStage, number>;
     let mark = performance.now();
     const lap = (stage: ConvertStage): void => {
       const now = performance.now();
@@ -200,19 +219,23 @@ export class VoiceConverter {
     requireFile(params.modelPath, 'Model');
     if (!params.contentVecPath) throw new UserError('No ContentVec model given: pass --contentvec path/to/vec-768-layer-12.onnx (or vec-256-layer-9.onnx for v1 models).', 'contentvec-missing');
     requireFile(params.contentVecPath, 'ContentVec');
-    const synth = await this.session('synthesizer', params.modelPath, params.threads);
-    const width = checkSynthesizer(describeSession(params.modelPath, synth));
+    const synthesizer = await this.synthesizerFile(params, (done, total) => progress('export', done, total));
+    lap('export');
+    const synth = await this.session('synthesizer', synthesizer.file, params.threads);
+    const description = describeSession(params.modelPath, synth);
+    const width = checkSynthesizer(description);
+    const usesPitch = description.f0 !== false;
     const vec = await this.session('contentvec', params.contentVecPath, params.threads);
     const vecOut = describeSession(params.contentVecPath, vec).outputs[0];
     const vecWidth = vecOut?.shape[2];
     if (vec.inputNames.length !== 1 || (typeof vecWidth === 'number' && vecWidth !== width)) {
       throw new UserError(
-        `${path.basename(params.contentVecPath)} gives ${String(vecWidth)}-wide features but ${path.basename(params.modelPath)} needs ${width} (use vec-${width === 768 ? '768-layer-12' : '256-layer-9'}.onnx).`,
+        `${path.basename(params.contentVecPath)} gives ${String(vecWidth)}-wide features but ${path.basename(params.modelPath)} is a ${width === 768 ? 'v2' : 'v1'} model that needs ${width}-wide ones (use vec-${width === 768 ? '768-layer-12' : '256-layer-9'}.onnx).`,
         'contentvec-mismatch',
       );
     }
     let rmvpe: OrtSession | null = null;
-    if (params.f0Method === 'rmvpe') {
+    if (usesPitch && params.f0Method === 'rmvpe') {
       requireFile(params.rmvpePath!, 'RMVPE');
       rmvpe = await this.session('rmvpe', params.rmvpePath!, params.threads);
       checkRmvpe(path.basename(params.rmvpePath!), rmvpe);
@@ -248,18 +271,22 @@ export class VoiceConverter {
     await checkCancel();
 
     const tPad = SR * X_PAD;
-    const tgtSr = params.modelSampleRate;
+    const tgtSr = synthesizer.sampleRate;
     const tPadTgt = tgtSr * X_PAD;
     const tPad2 = tPad * 2;
     const cuts = quietCutPoints(audio);
     const padded = reflectPad(audio, tPad, tPad);
     const pLen = Math.floor(padded.length / WINDOW);
 
-    // f0 over the whole padded input (cheap: 100 values a second), then RVC's transforms
-    let f0 = rmvpe ? await rmvpePitch(rmvpe, padded, pLen, path.basename(params.rmvpePath!)) : yinPitch(padded, pLen);
-    f0 = applyFilterRadius(transpose(f0, params.transpose), params.filterRadius);
+    // f0 over the whole padded input (cheap: 100 values a second), then RVC's transforms; a
+    // no-pitch model takes none (RVC's pipeline runs without f0 for it, and without protect).
+    let f0: Float32Array = new Float32Array(pLen);
     const coarse = new BigInt64Array(pLen);
-    for (let i = 0; i < pLen; i++) coarse[i] = BigInt(coarsePitch(f0[i]!));
+    if (usesPitch) {
+      f0 = rmvpe ? await rmvpePitch(rmvpe, padded, pLen, path.basename(params.rmvpePath!)) : yinPitch(padded, pLen);
+      f0 = applyFilterRadius(transpose(f0, params.transpose), params.filterRadius);
+      for (let i = 0; i < pLen; i++) coarse[i] = BigInt(coarsePitch(f0[i]!));
+    }
     lap('f0');
     progress('f0');
     await checkCancel();
@@ -279,7 +306,7 @@ export class VoiceConverter {
       let feats: Float32Array = Float32Array.from(embed.data as Float32Array);
       const frames50 = embed.dims[1]!;
       lap('features');
-      const feats0 = params.protect < 0.5 ? feats.slice() : null;
+      const feats0 = usesPitch && params.protect < 0.5 ? feats.slice() : null;
       if (index && params.indexRate > 0) feats = retrieve(index, feats, frames50, width, params.indexRate);
       lap('index');
       const pitchLen = pitchTo - pitchFrom;
@@ -298,15 +325,18 @@ export class VoiceConverter {
         }
       }
       const rnd = new Float32Array(192 * p);
-      for (let i = 0; i < rnd.length; i++) rnd[i] = normal();
-      const out = await synth.run({
+      for (let i = 0; i < rnd.length; i++) rnd[i] = LATENT_NOISE_SCALE * normal();
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
         phone: new ort.Tensor('float32', phone, [1, p, width]),
         phone_lengths: new ort.Tensor('int64', BigInt64Array.from([BigInt(p)]), [1]),
-        pitch: new ort.Tensor('int64', coarse.slice(pitchFrom, pitchFrom + p), [1, p]),
-        pitchf: new ort.Tensor('float32', Float32Array.from(pitchf), [1, p]),
         ds: new ort.Tensor('int64', BigInt64Array.from([BigInt(params.sid)]), [1]),
         rnd: new ort.Tensor('float32', rnd, [1, 192, p]),
-      });
+      };
+      if (usesPitch) {
+        feeds['pitch'] = new ort.Tensor('int64', coarse.slice(pitchFrom, pitchFrom + p), [1, p]);
+        feeds['pitchf'] = new ort.Tensor('float32', Float32Array.from(pitchf), [1, p]);
+      }
+      const out = await synth.run(feeds);
       const wave = out['audio']!.data as Float32Array;
       lap('synthesis');
       if (wave.length !== p * hop) {

@@ -164,18 +164,20 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
     }
   });
 
-  it("the model's sample rate comes from --sr, its sidecar, or its training; unknown is a clear error", () => {
+  it("the model's sample rate comes from --sr, its sidecar, its graph, or its training; unknown is a clear error", () => {
     const model = path.join(tmp.dir, 'voice.onnx');
     fs.copyFileSync(fx.model, model);
-    assert.throws(() => resolveModelSampleRate(model), (e: unknown) => e instanceof UserError && /sample rate of voice\.onnx is unknown: pass --sr/.test(e.message));
-    assert.deepEqual(resolveModelSampleRate(model, { fromTraining: (name) => (name === 'voice' ? 48000 : null) }), { sampleRate: 48000, source: 'training' });
-    writeSidecar(model, { sampleRate: 40000, version: 'v2' });
-    assert.deepEqual(resolveModelSampleRate(model), { sampleRate: 40000, source: 'sidecar' });
+    // RVC's decoder upsamples 10 ms frames by 10·10·2·2: the graph says 40 kHz
+    assert.deepEqual(resolveModelSampleRate(model), { sampleRate: 40000, source: 'graph' });
+    writeSidecar(model, { sampleRate: 48000, version: 'v2' });
+    assert.deepEqual(resolveModelSampleRate(model), { sampleRate: 48000, source: 'sidecar' });
     assert.deepEqual(resolveModelSampleRate(model, { explicit: '32k' }), { sampleRate: 32000, source: 'user' });
     assert.throws(() => resolveModelSampleRate(model, { explicit: '44100' }), /not 32000, 40000 or 48000/);
-    const noSr = cli(['infer', '--model', fx.model, '--input', input10s, '--output', path.join(tmp.dir, 'x.wav'), '--contentvec', fx.contentVec]);
-    assert.equal(noSr.status, 1);
-    assert.match(noSr.stderr, /sample rate of alto-demo\.onnx is unknown/);
+    assert.deepEqual(resolveModelSampleRate(path.join(tmp.dir, 'voice.pth')), { sampleRate: 0, source: 'model' }, 'a .pth says itself');
+    const noGraph = path.join(tmp.dir, 'mystery.onnx');
+    fs.copyFileSync(fx.contentVec, noGraph);
+    assert.deepEqual(resolveModelSampleRate(noGraph, { fromTraining: (name) => (name === 'mystery' ? 48000 : null) }), { sampleRate: 48000, source: 'training' });
+    assert.throws(() => resolveModelSampleRate(noGraph), (e: unknown) => e instanceof UserError && /sample rate of mystery\.onnx is unknown: pass --sr/.test(e.message));
   });
 
   it('finds its worker as the .ts source when unbundled', () => {
