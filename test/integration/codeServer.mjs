@@ -1,6 +1,6 @@
 // Starts code-server (a real VS Code workbench with a Node extension host) and drives it with
 // Playwright + Debian's Chromium. Shared by the integration runner and the demo opener.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -41,12 +41,12 @@ function freePort() {
 /**
  * One code-server process with its own profile folders. `trust: false` turns Workspace Trust on
  * (folders opened are then untrusted); the smoke-test driver is what makes the workbench honour
- * an extensionTestsPath payload at all.
+ * an extensionTestsPath payload at all (and, in code-server 4.139, extensionDevelopmentPath too:
+ * without the driver only installed extensions load, see installVsix).
  */
 export async function startCodeServer({ runDir, trust = true, settings = {}, smokeTestDriver = true, port }) {
   port ??= await freePort();
-  const dirs = Object.fromEntries(['cfg', 'data', 'ud', 'ext'].map((name) => [name, path.join(runDir, name)]));
-  for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
+  const dirs = profileDirs(runDir);
   fs.mkdirSync(path.join(dirs.ud, 'User'), { recursive: true });
   fs.writeFileSync(
     path.join(dirs.ud, 'User/settings.json'),
@@ -56,10 +56,7 @@ export async function startCodeServer({ runDir, trust = true, settings = {}, smo
   if (trust) args.push('--disable-workspace-trust');
   if (smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
   const log = fs.openSync(path.join(runDir, 'code-server.log'), 'a');
-  const child = spawn(node24, args, {
-    env: { ...process.env, XDG_CONFIG_HOME: dirs.cfg, XDG_DATA_HOME: dirs.data, PATH: `${path.dirname(node24)}:${process.env.PATH}` },
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(node24, args, { env: codeServerEnv(dirs), stdio: ['ignore', log, log] });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -79,12 +76,77 @@ export async function startCodeServer({ runDir, trust = true, settings = {}, smo
     child,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const done = () => {
+          for (const pid of strayExtensionHosts(dirs.cfg)) {
+            try {
+              process.kill(pid, 'SIGTERM');
+            } catch {
+              // exited meanwhile
+            }
+          }
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),
   };
+}
+
+/**
+ * Extension hosts of the code-server whose XDG config folder is `cfgDir` that outlived it: code-server
+ * stopped soon after a browser connected leaves the extension host it just started running.
+ */
+function strayExtensionHosts(cfgDir) {
+  if (process.platform !== 'linux') return [];
+  const found = [];
+  for (const name of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (!fs.readFileSync(`/proc/${name}/cmdline`, 'latin1').includes('--type=extensionHost')) continue;
+      if (fs.readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(`XDG_CONFIG_HOME=${cfgDir}`)) found.push(Number(name));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** The profile folders of a code-server run folder (created): XDG config/data, user data, extensions. */
+function profileDirs(runDir) {
+  const dirs = Object.fromEntries(['cfg', 'data', 'ud', 'ext'].map((name) => [name, path.join(runDir, name)]));
+  for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
+  return dirs;
+}
+
+function codeServerEnv(dirs) {
+  return { ...process.env, XDG_CONFIG_HOME: dirs.cfg, XDG_DATA_HOME: dirs.data, PATH: `${path.dirname(node24)}:${process.env.PATH}` };
+}
+
+/** The VSIX `npm run package` writes (linux-x64). */
+export function vsixFile() {
+  const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  return path.join(repoRoot, 'dist-vsix', `rvc-studio-linux-x64-${version}.vsix`);
+}
+
+/**
+ * Installs a .vsix into the profile startCodeServer({ runDir }) uses, as a user would
+ * (`code-server --install-extension`). Returns the folder the extension landed in.
+ */
+export function installVsix({ runDir, vsix }) {
+  const dirs = profileDirs(runDir);
+  const args = [codeServerEntry, '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', vsix, '--force'];
+  const result = spawnSync(node24, args, { env: codeServerEnv(dirs), encoding: 'utf8', timeout: 120_000 });
+  fs.writeFileSync(path.join(runDir, 'install-extension.log'), `${result.stdout ?? ''}${result.stderr ?? ''}`);
+  if (result.status !== 0) {
+    const why = (result.stderr || result.stdout || '').trim().split('\n').pop();
+    throw new Error(`code-server --install-extension ${vsix} failed (exit ${result.status ?? result.signal}): ${why}`);
+  }
+  const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const folder = `rvc-studio.rvc-studio-${version}`;
+  const installed = fs.readdirSync(dirs.ext).find((name) => name === folder || name.startsWith(`${folder}-`));
+  if (!installed) throw new Error(`no ${folder} folder in ${dirs.ext} after installing ${vsix}`);
+  return path.join(dirs.ext, installed);
 }
 
 export function workbenchUrl(base, folder, { extensionDevelopmentPath, extensionTestsPath } = {}) {

@@ -9,6 +9,7 @@ import { checkTools, launchBrowser, repoRoot, startCodeServer, tempRoot, workben
 import { inferencePanelChecks } from './inferencePanelChecks.mjs';
 import { metricsPanelChecks } from './metricsPanelChecks.mjs';
 import { sidebarChecks } from './sidebarChecks.mjs';
+import { vsixChecks } from './vsixChecks.mjs';
 
 const outDir = path.join(repoRoot, 'test-output/integration');
 const verbose = process.env.RVC_IT_VERBOSE === '1';
@@ -41,7 +42,7 @@ const root = tempRoot('rvc-it-');
 step('preparing the test workspaces', process.execPath, ['test/integration/prepareWorkspaces.ts', root]);
 const prepared = JSON.parse(fs.readFileSync(path.join(root, 'prepared.json'), 'utf8'));
 
-// RVC_IT_PHASES=phaseMultiRoot,sidebar runs only those (for working on one phase).
+// RVC_IT_PHASES=phaseMultiRoot,sidebar runs only those (for working on one phase); RVC_IT_PHASES=vsix the VSIX install.
 const only = process.env.RVC_IT_PHASES ? new Set(process.env.RVC_IT_PHASES.split(',')) : undefined;
 const wanted = (name) => !only || only.has(name);
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -142,6 +143,14 @@ try {
     servers.push(untrusted);
     for (const phase of prepared.untrustedPhases.filter((p) => wanted(p.name))) await runPhase(untrusted, phase.name, phase.folder);
     await untrusted.stop();
+  }
+
+  // Last: it packages the extension (a production build of dist/) and runs its own code-servers.
+  if (wanted('vsix')) {
+    const checked = await vsixChecks({ root, outDir });
+    if (checked.vsixBytes !== undefined) metrics.vsixSize = `${(checked.vsixBytes / 1024 / 1024).toFixed(2)} MiB`;
+    metrics.vsixPhase = `${checked.seconds} s`;
+    record(checked);
   }
 } catch (error) {
   console.error('integration run failed:', error);
