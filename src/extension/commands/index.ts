@@ -1,6 +1,10 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { syncTrainingArtifacts } from '../artifactSync.ts';
+import { listArtifacts } from '../../core/models/modelRegistry.ts';
+import type { Store } from '../../core/store/store.ts';
+import type { Training } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
+import { syncTrainingArtifacts } from '../artifactSync.ts';
 import type { Ctx } from '../ctx.ts';
 import { COMMAND_PREFIX, COMMANDS, type CommandName } from './commandIds.ts';
 import { installCommands } from './installCommands.ts';
@@ -14,11 +18,11 @@ export type CommandFactory = (ctx: Ctx) => Cmd;
 
 /** Re-reads the model files of every training (they may have changed outside RVC Studio), then redraws. */
 function refresh(ctx: Ctx): Cmd {
-  return () => {
+  return async () => {
     for (const folder of ctx.stores.open()) {
       for (const training of folder.trainings!.list()) {
         try {
-          syncTrainingArtifacts(folder, training);
+          await syncTrainingArtifacts(folder, training);
         } catch (error) {
           ctx.log.warn(`refresh ${training.name}: ${error instanceof Error ? error.message : String(error)}`);
         }
@@ -71,13 +75,36 @@ function openInference(ctx: Ctx): Cmd {
   };
 }
 
-/** From an ONNX row of the Models view: the panel opens with that model (and its index) chosen. */
+const CONVERTIBLE_KINDS: ReadonlySet<string> = new Set(['weights', 'checkpoint_g', 'onnx']);
+
+/**
+ * The model a training converts with: its final small model (assets/weights/{name}.pth), else its
+ * newest small model, else its newest G checkpoint.
+ */
+function trainingModel(store: Store, training: Training): string | null {
+  const artifacts = listArtifacts(store, training.id);
+  const newest = (kind: string): string | null => artifacts.filter((a) => a.kind === kind).sort((a, b) => (b.epoch ?? 0) - (a.epoch ?? 0))[0]?.path ?? null;
+  return artifacts.find((a) => a.kind === 'weights' && path.basename(a.path) === `${training.name}.pth`)?.path ?? newest('weights') ?? newest('checkpoint_g');
+}
+
+/**
+ * From a model row of the Models view (small model, G checkpoint or ONNX) or a training: the panel
+ * opens with that model (and its index) chosen; a `.pth` is exported when it is first converted with.
+ */
 function convertWithModel(ctx: Ctx): Cmd {
   return (arg?: unknown) => {
     const node = asNode(arg);
-    if (node?.kind !== 'artifact' || node.artifact.kind !== 'onnx') throw new UserError('Pick an ONNX model in the Models view first.');
-    ctx.openInference(node.folder, node.artifact.path);
-    return node.artifact.path;
+    if (node?.kind === 'artifact' && CONVERTIBLE_KINDS.has(node.artifact.kind)) {
+      ctx.openInference(node.folder, node.artifact.path);
+      return node.artifact.path;
+    }
+    if ((node?.kind === 'training' || node?.kind === 'modelTraining') && node.folder.store) {
+      const model = trainingModel(node.folder.store, node.training);
+      if (!model) throw new UserError(`${node.training.name} has no model yet: run its train_model step first.`);
+      ctx.openInference(node.folder, model);
+      return model;
+    }
+    throw new UserError('Pick a model (a .pth, G checkpoint or ONNX file) in the Models view, or a training, first.');
   };
 }
 

@@ -4,6 +4,7 @@ import { convertWithHistory, rerunParams } from '../../core/inference/convertWit
 import type { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/inference/inferenceHistory.ts';
 import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
+import { exportsDir } from '../../core/models/exportCache.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage } from '../../core/util/errors.ts';
@@ -253,7 +254,7 @@ export class InferencePanelController {
 
   private outputPathFor(inputPath: string, modelPath: string): string {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const name = `${path.basename(inputPath).replace(/\.[^.]+$/, '')}.${path.basename(modelPath).replace(/\.onnx$/i, '')}.${stamp}.wav`;
+    const name = `${path.basename(inputPath).replace(/\.[^.]+$/, '')}.${path.basename(modelPath).replace(/\.(onnx|pth)$/i, '')}.${stamp}.wav`;
     return path.join(this.env.store.workspaceDir, 'outputs', 'inference', name);
   }
 
@@ -282,6 +283,7 @@ export class InferencePanelController {
     });
     return this.confined({
       modelPath,
+      exportDir: exportsDir(this.env.store.workspaceDir),
       inputPath: panel.inputPath,
       outputPath: this.outputPathFor(panel.inputPath, modelPath),
       modelSampleRate: sampleRate,

@@ -22,21 +22,29 @@ export interface InferencePanel extends vscode.Disposable {
   openInferencePanel(modelPath?: string): void;
 }
 
-/** ONNX models of every training, each with its training's added_*.index (the one RVC's UI suggests). */
+const CONVERTIBLE: ReadonlySet<string> = new Set(['weights', 'checkpoint_g', 'onnx']);
+
+/**
+ * Every model a training has that converts: small models, G checkpoints (both exported on first
+ * use) and ONNX files, each with its training's added_*.index (the one RVC's UI suggests) and the
+ * facts a user picks by: sample rate, version, epoch.
+ */
 export function registryModels(store: Store): ModelOption[] {
   const options: ModelOption[] = [];
   for (const training of new TrainingRepository(store).list()) {
     const artifacts = listArtifacts(store, training.id);
     const index = artifacts.find((a) => a.kind === 'index' && path.basename(a.path).startsWith('added_'))?.path ?? null;
     for (const a of artifacts) {
-      if (a.kind === 'onnx') options.push({ path: a.path, label: `${training.name} / ${path.basename(a.path)}`, trainingId: training.id, suggestedIndex: index });
+      if (!CONVERTIBLE.has(a.kind)) continue;
+      const facts = [training.targetSr, training.modelVersion, a.kind === 'checkpoint_g' ? 'G checkpoint' : null, a.epoch !== null ? `epoch ${a.epoch}` : null].filter(Boolean).join(' · ');
+      options.push({ path: a.path, label: `${training.name} / ${path.basename(a.path)} (${facts})`, trainingId: training.id, suggestedIndex: index });
     }
   }
   return options;
 }
 
 const FILTERS: Record<Exclude<BrowseField, 'folder'>, Record<string, string[]>> = {
-  model: { 'ONNX model': ['onnx'] },
+  model: { 'RVC model': ['pth', 'onnx'] },
   index: { 'Faiss index': ['index'] },
   contentVec: { 'ContentVec ONNX': ['onnx'] },
   rmvpe: { 'RMVPE ONNX': ['onnx'] },
