@@ -63,6 +63,8 @@ export interface ModelOption {
   label: string;
   trainingId: string | null;
   suggestedIndex: string | null;
+  /** false for a no-pitch model (the panel hides the pitch controls); null when not known. */
+  usesPitch?: boolean | null;
 }
 
 export interface HistoryRow {
@@ -130,7 +132,8 @@ export function parseConvertParams(raw: unknown): PanelConvertParams | string {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return `${key} must be a number in [${min}, ${max}]`;
     if (step === 1 && !Number.isInteger(v)) return `${key} must be a whole number`;
   }
-  if (!MODEL_SAMPLE_RATE_CHOICES.includes(raw['modelSampleRate'] as 0)) return `modelSampleRate must be one of ${MODEL_SAMPLE_RATE_CHOICES.join(', ')}`;
+  if (!MODEL_SAMPLE_RATE_CHOICES.includes(raw['modelSampleRate'] as 0))
+    return `modelSampleRate must be one of ${MODEL_SAMPLE_RATE_CHOICES.join(', ')}`;
   return raw as unknown as PanelConvertParams;
 }
 
@@ -161,18 +164,27 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
     case 'savePreset':
     case 'batch': {
       // A batch converts every file of the folder: the single input path is not used.
-      const params = parseConvertParams(type === 'batch' && isObj(raw['params']) ? { ...raw['params'], inputPath: raw['params']['inputPath'] || '-' } : raw['params']);
+      const params = parseConvertParams(
+        type === 'batch' && isObj(raw['params']) ? { ...raw['params'], inputPath: raw['params']['inputPath'] || '-' } : raw['params'],
+      );
       if (typeof params === 'string') return fail(params);
       if (type === 'convert') return { ok: true, message: { type, params } };
-      if (type === 'batch') return isPath(raw['folder']) ? { ok: true, message: { type, params, folder: raw['folder'] } } : fail('folder must be a path');
-      return isName(raw['name']) ? { ok: true, message: { type, name: (raw['name'] as string).trim(), params } } : fail('preset name must be 1..100 characters');
+      if (type === 'batch')
+        return isPath(raw['folder']) ? { ok: true, message: { type, params, folder: raw['folder'] } } : fail('folder must be a path');
+      return isName(raw['name'])
+        ? { ok: true, message: { type, name: (raw['name'] as string).trim(), params } }
+        : fail('preset name must be 1..100 characters');
     }
     case 'deletePreset':
       return isName(raw['name']) ? { ok: true, message: { type, name: raw['name'] } } : fail('preset name must be 1..100 characters');
     case 'rerun':
-      return typeof raw['taskId'] === 'string' && /^[0-9a-f-]{1,64}$/i.test(raw['taskId']) ? { ok: true, message: { type, taskId: raw['taskId'] } } : fail('taskId must be an id');
+      return typeof raw['taskId'] === 'string' && /^[0-9a-f-]{1,64}$/i.test(raw['taskId'])
+        ? { ok: true, message: { type, taskId: raw['taskId'] } }
+        : fail('taskId must be an id');
     case 'browse':
-      return BROWSE_FIELDS.includes(raw['field'] as BrowseField) ? { ok: true, message: { type, field: raw['field'] as BrowseField } } : fail('unknown browse field');
+      return BROWSE_FIELDS.includes(raw['field'] as BrowseField)
+        ? { ok: true, message: { type, field: raw['field'] as BrowseField } }
+        : fail('unknown browse field');
     default:
       return fail(`unknown message type ${JSON.stringify(type)}`);
   }
@@ -187,7 +199,12 @@ export function isToInferenceWebview(raw: unknown): raw is ToInferenceWebview {
     case 'picked':
       return BROWSE_FIELDS.includes(raw['field'] as BrowseField) && isPath(raw['path']);
     case 'progress':
-      return isObj(raw['progress']) && typeof raw['progress']['done'] === 'number' && typeof raw['progress']['total'] === 'number' && typeof raw['file'] === 'string';
+      return (
+        isObj(raw['progress']) &&
+        typeof raw['progress']['done'] === 'number' &&
+        typeof raw['progress']['total'] === 'number' &&
+        typeof raw['file'] === 'string'
+      );
     case 'result':
       return isObj(raw['result']) && typeof raw['outputUri'] === 'string' && typeof raw['inputUri'] === 'string';
     case 'batchDone':

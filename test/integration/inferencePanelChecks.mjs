@@ -16,7 +16,8 @@ async function findPanelFrame(page, timeoutMs) {
   for (;;) {
     for (const frame of page.frames()) {
       try {
-        if (await frame.evaluate(`document.querySelector('#convert') !== null && document.querySelector('#history') !== null`)) return frame;
+        if (await frame.evaluate(`document.querySelector('#convert') !== null && document.querySelector('#history') !== null`))
+          return frame;
       } catch {
         // A frame navigating or detached; try again on the next round.
       }
@@ -48,7 +49,9 @@ const READ_HISTORY = `[...document.querySelectorAll('#history tr[data-task-id]')
 export async function inferencePanelChecks({ server, outDir, inference }) {
   const result = { phase: 'inferencePanel', passed: 0, failed: 0, skipped: 0, failures: [] };
   if (!inference) {
-    console.warn(`${TAG} SKIP: ../shared/fixtures/rvc-real-a not found — the inference panel check needs its ONNX model and ContentVec stand-in.`);
+    console.warn(
+      `${TAG} SKIP: ../shared/fixtures/rvc-real-a not found — the inference panel check needs its ONNX model and ContentVec stand-in.`,
+    );
     result.skipped = 1;
     return result;
   }
@@ -84,23 +87,31 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
       await page.keyboard.press('Enter');
       frame = await findPanelFrame(page, 30_000);
       const model = JSON.stringify(inference.model);
-      await until(frame, `[...document.querySelectorAll('#model option')].some((o) => o.value === ${model})`, `${inference.model} in the model list`, 15_000);
+      await until(
+        frame,
+        `[...document.querySelectorAll('#model option')].some((o) => o.value === ${model})`,
+        `${inference.model} in the model list`,
+        15_000,
+      );
       historyBefore = await frame.evaluate(READ_HISTORY);
     });
     let clicked;
-    await check('takes the model from its list (with the training\'s index suggested) and the other files from its path fields', async () => {
-      await frame.selectOption('#model', inference.model);
-      const index = await until(frame, `document.querySelector('#index').value`, 'the suggested index', 5_000);
-      if (!/added_.*\.index$/.test(index)) throw new Error(`suggested index is "${index}", not the training's added_*.index`);
-      await frame.fill('#contentVec', inference.contentVec);
-      await frame.fill('#input', inference.input);
-      // Left at "from sidecar / training": the model's rate must come from the imported training.
-      const sr = await frame.evaluate(`document.querySelector('#sr').value`);
-      if (sr !== '0') throw new Error(`model sample rate starts at ${sr}, not "from sidecar / training"`);
-      await until(frame, `!document.querySelector('#convert').disabled`, 'Convert to be enabled', 5_000);
-      clicked = Date.now();
-      await frame.click('#convert');
-    });
+    await check(
+      "takes the model from its list (with the training's index suggested) and the other files from its path fields",
+      async () => {
+        await frame.selectOption('#model', inference.model);
+        const index = await until(frame, `document.querySelector('#index').value`, 'the suggested index', 5_000);
+        if (!/added_.*\.index$/.test(index)) throw new Error(`suggested index is "${index}", not the training's added_*.index`);
+        await frame.fill('#contentVec', inference.contentVec);
+        await frame.fill('#input', inference.input);
+        // Left at "from the model" (0): the rate comes from the model's graph, sidecar or training.
+        const sr = await frame.evaluate(`document.querySelector('#sr').value`);
+        if (sr !== '0') throw new Error(`model sample rate starts at ${sr}, not "from the model"`);
+        await until(frame, `!document.querySelector('#convert').disabled`, 'Convert to be enabled', 5_000);
+        clicked = Date.now();
+        await frame.click('#convert');
+      },
+    );
     let shown;
     await check('converts and shows the result with input and output players', async () => {
       shown = await until(
@@ -120,7 +131,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
       if (!shown.inputSrc) throw new Error('the input player has no source');
     });
     let outputFile;
-    await check('wrote the output WAV at the model rate with the input\'s length', async () => {
+    await check("wrote the output WAV at the model rate with the input's length", async () => {
       const name = /^(.+\.wav): /.exec(shown.text)?.[1];
       if (!name) throw new Error(`result line "${shown.text}" names no output file`);
       outputFile = path.join(inference.folder, 'outputs', 'inference', name);
@@ -130,23 +141,31 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
       result.outputSeconds = seconds;
       console.log(`${TAG} ${name}: ${wav.sampleRate} Hz, ${seconds.toFixed(3)} s, ${wav.channels} channel(s)`);
       if (wav.sampleRate !== inference.modelSampleRate) throw new Error(`output rate ${wav.sampleRate}, want ${inference.modelSampleRate}`);
-      if (Math.abs(seconds - inference.inputSeconds) > 0.1) throw new Error(`output lasts ${seconds.toFixed(3)} s for a ${inference.inputSeconds} s input`);
+      if (Math.abs(seconds - inference.inputSeconds) > 0.1)
+        throw new Error(`output lasts ${seconds.toFixed(3)} s for a ${inference.inputSeconds} s input`);
       let peak = 0;
       for (const s of wav.samples) peak = Math.max(peak, Math.abs(s));
       if (!(peak > 0.001)) throw new Error(`the output is silent (peak ${peak})`);
     });
     await check('lists the run first in the history, finished, with its output', async () => {
       const before = new Set(historyBefore.map((r) => r.id));
-      const rows = await until(frame, `(() => { const rows = ${READ_HISTORY}; return rows.some((r) => !${JSON.stringify([...before])}.includes(r.id)) ? rows : null; })()`, 'a new history row', 15_000);
+      const rows = await until(
+        frame,
+        `(() => { const rows = ${READ_HISTORY}; return rows.some((r) => !${JSON.stringify([...before])}.includes(r.id)) ? rows : null; })()`,
+        'a new history row',
+        15_000,
+      );
       const [first] = rows;
       if (before.has(first.id)) throw new Error('the new run is not the first history row');
       // Cells: time, status, model, input, cost, output.
       const [, status, model, input, cost, output] = first.cells;
       if (status !== 'success') throw new Error(`status "${status}", want success`);
-      if (model !== path.basename(inference.model) || input !== path.basename(inference.input)) throw new Error(`row shows ${model} / ${input}`);
+      if (model !== path.basename(inference.model) || input !== path.basename(inference.input))
+        throw new Error(`row shows ${model} / ${input}`);
       if (output !== path.basename(outputFile)) throw new Error(`row's output "${output}", want ${path.basename(outputFile)}`);
       if (!/^\d+ ms$/.test(cost)) throw new Error(`row's cost "${cost}"`);
-      if (rows.length !== historyBefore.length + 1) throw new Error(`${rows.length} history rows after one conversion, had ${historyBefore.length}`);
+      if (rows.length !== historyBefore.length + 1)
+        throw new Error(`${rows.length} history rows after one conversion, had ${historyBefore.length}`);
     });
     await check('the output player loads the converted file from the workspace', async () => {
       const loaded = await until(
@@ -156,51 +175,113 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
         15_000,
       );
       if (loaded.error) throw new Error(`the output player could not load ${shown.src} (MediaError ${loaded.error})`);
-      if (Math.abs(loaded.duration - result.outputSeconds) > 0.05) throw new Error(`the player reports ${loaded.duration} s, the file lasts ${result.outputSeconds} s`);
+      if (Math.abs(loaded.duration - result.outputSeconds) > 0.05)
+        throw new Error(`the player reports ${loaded.duration} s, the file lasts ${result.outputSeconds} s`);
       await page.screenshot({ path: path.join(outDir, 'inference-panel.png') });
     });
     await check('Re-run on the history row converts again and adds a second finished run', async () => {
       const before = await frame.evaluate(READ_HISTORY);
       await frame.click(`#history tr[data-task-id="${before[0].id}"] .rerun`);
-      const rows = await until(frame, `(() => { const rows = ${READ_HISTORY}; return rows.length > ${before.length} && rows[0].cells[1] !== 'running' ? rows : null; })()`, 'the re-run in the history', 120_000);
+      const rows = await until(
+        frame,
+        `(() => { const rows = ${READ_HISTORY}; return rows.length > ${before.length} && rows[0].cells[1] !== 'running' ? rows : null; })()`,
+        'the re-run in the history',
+        120_000,
+      );
       const error = await frame.evaluate(`document.querySelector('#error')?.textContent ?? null`);
       if (error) throw new Error(`the panel shows an error: ${error}`);
       if (rows[0].cells[1] !== 'success') throw new Error(`the re-run's status is "${rows[0].cells[1]}"`);
       const output = path.join(inference.folder, 'outputs', 'inference', rows[0].cells[5]);
-      if (!fs.existsSync(output) || output === outputFile) throw new Error(`the re-run's output ${output} is missing or overwrote the first`);
+      if (!fs.existsSync(output) || output === outputFile)
+        throw new Error(`the re-run's output ${output} is missing or overwrote the first`);
     });
-    await check('Convert with this Model on the Models view\'s ONNX row opens the panel again with that model, its index, the last ContentVec and the history', async () => {
-      const tab = page.locator('.tabs-container .tab', { hasText: 'RVC Inference' }).first();
-      await tab.hover();
-      await tab.locator('.tab-actions .action-label').first().click();
-      await tab.waitFor({ state: 'detached', timeout: 10_000 });
-      await page.locator('.activitybar [aria-label^="RVC Studio"]').first().click();
-      const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
-      await pane.waitFor({ timeout: 30_000 });
-      const header = pane.locator('.pane-header').first();
-      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-      const training = pane.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${inference.training}$`) }) }).first();
-      await training.waitFor({ timeout: 30_000 });
-      if ((await training.getAttribute('aria-expanded')) === 'false') await training.click();
-      const row = pane.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${path.basename(inference.model).replace(/\./g, '\\.')}$`) }) }).first();
-      await row.waitFor({ timeout: 30_000 });
-      // Inline actions show on hover, as they do for a person pointing at the row.
-      await row.hover();
-      await row.locator('.action-label[aria-label="Convert with this Model"]').first().click();
-      frame = await findPanelFrame(page, 30_000);
-      const chosen = await until(
-        frame,
-        `(() => { const m = document.querySelector('#model').value; return m ? { model: m, index: document.querySelector('#index').value, contentVec: document.querySelector('#contentVec').value } : null; })()`,
-        'the preselected model',
-        15_000,
-      );
-      if (chosen.model !== inference.model) throw new Error(`the panel chose ${chosen.model}`);
-      if (!/added_.*\.index$/.test(chosen.index)) throw new Error(`the panel suggested index "${chosen.index}"`);
-      if (chosen.contentVec !== inference.contentVec) throw new Error(`the reopened panel offers ContentVec "${chosen.contentVec}", not the one the last run used`);
-      const rows = await until(frame, `(() => { const rows = ${READ_HISTORY}; return rows.length > 0 ? rows : null; })()`, 'the history', 15_000);
-      if (rows.length !== historyBefore.length + 2) throw new Error(`the reopened panel lists ${rows.length} runs, want ${historyBefore.length + 2}`);
-      await page.screenshot({ path: path.join(outDir, 'inference-panel-from-models.png') });
-    });
+    await check(
+      "Convert with this Model on the Models view's ONNX row opens the panel again with that model, its index, the last ContentVec and the history",
+      async () => {
+        const tab = page.locator('.tabs-container .tab', { hasText: 'RVC Inference' }).first();
+        await tab.hover();
+        await tab.locator('.tab-actions .action-label').first().click();
+        await tab.waitFor({ state: 'detached', timeout: 10_000 });
+        await page.locator('.activitybar [aria-label^="RVC Studio"]').first().click();
+        const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
+        await pane.waitFor({ timeout: 30_000 });
+        const header = pane.locator('.pane-header').first();
+        if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+        const training = pane
+          .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${inference.training}$`) }) })
+          .first();
+        await training.waitFor({ timeout: 30_000 });
+        if ((await training.getAttribute('aria-expanded')) === 'false') await training.click();
+        const row = pane
+          .locator('.monaco-list-row', {
+            has: page.locator('.label-name', { hasText: new RegExp(`^${path.basename(inference.model).replace(/\./g, '\\.')}$`) }),
+          })
+          .first();
+        await row.waitFor({ timeout: 30_000 });
+        // Inline actions show on hover, as they do for a person pointing at the row.
+        await row.hover();
+        await row.locator('.action-label[aria-label="Convert with this Model"]').first().click();
+        frame = await findPanelFrame(page, 30_000);
+        const chosen = await until(
+          frame,
+          `(() => { const m = document.querySelector('#model').value; return m ? { model: m, index: document.querySelector('#index').value, contentVec: document.querySelector('#contentVec').value } : null; })()`,
+          'the preselected model',
+          15_000,
+        );
+        if (chosen.model !== inference.model) throw new Error(`the panel chose ${chosen.model}`);
+        if (!/added_.*\.index$/.test(chosen.index)) throw new Error(`the panel suggested index "${chosen.index}"`);
+        if (chosen.contentVec !== inference.contentVec)
+          throw new Error(`the reopened panel offers ContentVec "${chosen.contentVec}", not the one the last run used`);
+        const rows = await until(
+          frame,
+          `(() => { const rows = ${READ_HISTORY}; return rows.length > 0 ? rows : null; })()`,
+          'the history',
+          15_000,
+        );
+        if (rows.length !== historyBefore.length + 2)
+          throw new Error(`the reopened panel lists ${rows.length} runs, want ${historyBefore.length + 2}`);
+        await page.screenshot({ path: path.join(outDir, 'inference-panel-from-models.png') });
+      },
+    );
+    await check(
+      "Convert with this Model on the small model's row (alto-demo.pth) exports it on first use, converts, and records the run",
+      async () => {
+        const pthName = `${inference.training}.pth`;
+        const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
+        const row = pane
+          .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${pthName.replace(/\./g, '\\.')}$`) }) })
+          .first();
+        await row.waitFor({ timeout: 30_000 });
+        await row.hover();
+        await row.locator('.action-label[aria-label="Convert with this Model"]').first().click();
+        frame = await findPanelFrame(page, 30_000);
+        const chosen = await until(frame, `document.querySelector('#model').value || null`, 'the preselected .pth', 15_000);
+        if (path.basename(chosen) !== pthName) throw new Error(`the panel chose ${chosen}`);
+        const before = await frame.evaluate(READ_HISTORY);
+        await frame.fill('#input', inference.input);
+        await until(frame, `!document.querySelector('#convert').disabled`, 'Convert to be enabled', 5_000);
+        const started = Date.now();
+        await frame.click('#convert');
+        const rows = await until(
+          frame,
+          `(() => { const rows = ${READ_HISTORY}; return rows.length > ${before.length} && rows[0].cells[1] !== 'running' ? rows : null; })()`,
+          'the .pth run in the history',
+          180_000,
+        );
+        const error = await frame.evaluate(`document.querySelector('#error')?.textContent ?? null`);
+        if (error) throw new Error(`the panel shows an error: ${error}`);
+        const [, status, model, , , output] = rows[0].cells;
+        if (status !== 'success' || model !== pthName) throw new Error(`history row: ${status} ${model}`);
+        const wav = readWav(path.join(inference.folder, 'outputs', 'inference', output));
+        if (wav.sampleRate !== inference.modelSampleRate)
+          throw new Error(`output rate ${wav.sampleRate}, want ${inference.modelSampleRate} (from the .pth itself)`);
+        const exports = fs.readdirSync(path.join(inference.folder, '.rvc-studio', 'models')).filter((f) => /^[0-9a-f]{64}\.onnx$/.test(f));
+        if (exports.length !== 1) throw new Error(`${exports.length} exports in .rvc-studio/models`);
+        result.pthClickToResultMs = Date.now() - started;
+        console.log(`${TAG} .pth conversion (export included) ${result.pthClickToResultMs} ms after clicking Convert`);
+        await page.screenshot({ path: path.join(outDir, 'inference-panel-pth.png') });
+      },
+    );
   } catch (error) {
     // A failed check is already counted and reported by check(); the checks after it cannot run.
     if (result.passed + result.failed === 0) {

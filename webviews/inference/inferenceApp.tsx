@@ -25,6 +25,9 @@ export interface InferenceAppProps {
   api: VsCodeApi<InferenceState, FromInferenceWebview>;
 }
 
+/** Parameters that act on pitch, hidden for a no-pitch model. */
+const PITCH_PARAMS: ReadonlySet<RangedParam> = new Set<RangedParam>(['transpose', 'filterRadius', 'protect']);
+
 const LABELS: Record<RangedParam, string> = {
   transpose: 'Transpose (semitones)',
   indexRate: 'Index rate',
@@ -63,10 +66,17 @@ export function InferenceApp({ api }: InferenceAppProps) {
           setPresets(m.presets);
           setHistory(m.history);
           // Restored state wins over defaults, except for files the host now preselects.
-          setParams((p) => (saved ? { ...p, ...(m.defaults.modelPath ? { modelPath: m.defaults.modelPath, indexPath: m.defaults.indexPath } : {}), contentVecPath: p.contentVecPath || m.defaults.contentVecPath } : m.defaults));
+          setParams((p) =>
+            saved
+              ? {
+                  ...p,
+                  ...(m.defaults.modelPath ? { modelPath: m.defaults.modelPath, indexPath: m.defaults.indexPath } : {}),
+                  contentVecPath: p.contentVecPath || m.defaults.contentVecPath,
+                }
+              : m.defaults,
+          );
           return;
-        case 'picked':
-        {
+        case 'picked': {
           const field = m.field;
           if (field === 'folder') return setFolder(m.path);
           setParams((p) => ({ ...p, [fieldKey(field)]: m.path }));
@@ -114,12 +124,14 @@ export function InferenceApp({ api }: InferenceAppProps) {
     setParams((p) => ({ ...p, modelPath, indexPath: option?.suggestedIndex ?? p.indexPath }));
   };
   const ready = params.modelPath && params.contentVecPath;
+  // A no-pitch model takes no f0: RVC's pipeline runs without it (and without protect).
+  const usesPitch = models.find((m) => m.path === params.modelPath)?.usesPitch !== false;
 
   return (
     <main>
       <fieldset>
         <legend>Files</legend>
-        <label for="model">Model (ONNX)</label>
+        <label for="model">Model (.pth or .onnx)</label>
         <select id="model" value={params.modelPath} onChange={(e) => pickModel(e.currentTarget.value)}>
           <option value="">— choose —</option>
           {models.map((m) => (
@@ -127,23 +139,34 @@ export function InferenceApp({ api }: InferenceAppProps) {
               {m.label}
             </option>
           ))}
-          {params.modelPath && !models.some((m) => m.path === params.modelPath) && <option value={params.modelPath}>{base(params.modelPath)}</option>}
+          {params.modelPath && !models.some((m) => m.path === params.modelPath) && (
+            <option value={params.modelPath}>{base(params.modelPath)}</option>
+          )}
         </select>
-        <button id="browse-model" onClick={() => browse('model')}>Browse…</button>
+        <button id="browse-model" onClick={() => browse('model')}>
+          Browse…
+        </button>
         <label for="index">Feature index</label>
-        <input id="index" value={params.indexPath ?? ''} placeholder="none (added_*.index)" onInput={(e) => set('indexPath', e.currentTarget.value || null)} />
+        <input
+          id="index"
+          value={params.indexPath ?? ''}
+          placeholder="none (added_*.index)"
+          onInput={(e) => set('indexPath', e.currentTarget.value || null)}
+        />
         <button onClick={() => browse('index')}>Browse…</button>
         <label for="contentVec">ContentVec model</label>
         <input id="contentVec" value={params.contentVecPath} onInput={(e) => set('contentVecPath', e.currentTarget.value)} />
         <button onClick={() => browse('contentVec')}>Browse…</button>
         <label for="input">Input audio</label>
         <input id="input" value={params.inputPath} onInput={(e) => set('inputPath', e.currentTarget.value)} />
-        <button id="browse-input" onClick={() => browse('input')}>Browse…</button>
+        <button id="browse-input" onClick={() => browse('input')}>
+          Browse…
+        </button>
         <label for="sr">Model sample rate</label>
         <select id="sr" value={String(params.modelSampleRate)} onChange={(e) => set('modelSampleRate', Number(e.currentTarget.value))}>
           {MODEL_SAMPLE_RATE_CHOICES.map((sr) => (
             <option key={sr} value={String(sr)}>
-              {sr === 0 ? 'from sidecar / training' : `${sr / 1000}k`}
+              {sr === 0 ? 'from the model' : `${sr / 1000}k`}
             </option>
           ))}
         </select>
@@ -151,33 +174,50 @@ export function InferenceApp({ api }: InferenceAppProps) {
       </fieldset>
       <fieldset>
         <legend>Parameters</legend>
-        <label for="f0Method">Pitch extraction</label>
-        <select id="f0Method" value={params.f0Method} onChange={(e) => set('f0Method', e.currentTarget.value as PanelConvertParams['f0Method'])}>
-          <option value="yin">yin (built in)</option>
-          <option value="rmvpe">rmvpe</option>
-        </select>
-        <span />
-        {params.f0Method === 'rmvpe' && (
+        {usesPitch && (
+          <>
+            <label for="f0Method">Pitch extraction</label>
+            <select
+              id="f0Method"
+              value={params.f0Method}
+              onChange={(e) => set('f0Method', e.currentTarget.value as PanelConvertParams['f0Method'])}
+            >
+              <option value="yin">yin (built in)</option>
+              <option value="rmvpe">rmvpe</option>
+            </select>
+            <span />
+          </>
+        )}
+        {usesPitch && params.f0Method === 'rmvpe' && (
           <>
             <label for="rmvpe">RMVPE model</label>
             <input id="rmvpe" value={params.rmvpePath ?? ''} onInput={(e) => set('rmvpePath', e.currentTarget.value || null)} />
             <button onClick={() => browse('rmvpe')}>Browse…</button>
           </>
         )}
-        {(Object.keys(PARAM_RANGES) as RangedParam[]).map((key) => {
-          const [min, max, step] = PARAM_RANGES[key];
-          return (
-            [
+        {(Object.keys(PARAM_RANGES) as RangedParam[])
+          .filter((key) => usesPitch || !PITCH_PARAMS.has(key))
+          .map((key) => {
+            const [min, max, step] = PARAM_RANGES[key];
+            return [
               <label key={`${key}-label`} for={key}>
                 {LABELS[key]}
               </label>,
-              <input key={key} id={key} type="number" min={min} max={max} step={step} value={params[key]} onInput={(e) => set(key, Number(e.currentTarget.value))} />,
+              <input
+                key={key}
+                id={key}
+                type="number"
+                min={min}
+                max={max}
+                step={step}
+                value={params[key]}
+                onInput={(e) => set(key, Number(e.currentTarget.value))}
+              />,
               <span key={`${key}-range`} class="range">
                 {min}…{max}
               </span>,
-            ]
-          );
-        })}
+            ];
+          })}
       </fieldset>
       <div class="row">
         <select id="preset" value="" onChange={(e) => presets[e.currentTarget.value] && setParams({ ...presets[e.currentTarget.value]! })}>
@@ -189,7 +229,11 @@ export function InferenceApp({ api }: InferenceAppProps) {
           ))}
         </select>
         <input id="preset-name" placeholder="preset name" value={presetName} onInput={(e) => setPresetName(e.currentTarget.value)} />
-        <button id="save-preset" disabled={!presetName.trim()} onClick={() => api.postMessage({ type: 'savePreset', name: presetName.trim(), params })}>
+        <button
+          id="save-preset"
+          disabled={!presetName.trim()}
+          onClick={() => api.postMessage({ type: 'savePreset', name: presetName.trim(), params })}
+        >
           Save preset
         </button>
       </div>
@@ -202,8 +246,8 @@ export function InferenceApp({ api }: InferenceAppProps) {
         </button>
         {progress && (
           <span id="progress">
-            <progress value={progress.progress.done} max={progress.progress.total || 1} /> {progress.file} ({progress.index + 1}/{progress.count}) {progress.progress.stage}{' '}
-            {progress.progress.done}/{progress.progress.total}
+            <progress value={progress.progress.done} max={progress.progress.total || 1} /> {progress.file} ({progress.index + 1}/
+            {progress.count}) {progress.progress.stage} {progress.progress.done}/{progress.progress.total}
           </span>
         )}
       </div>
@@ -224,7 +268,8 @@ export function InferenceApp({ api }: InferenceAppProps) {
       {result && (
         <section id="result">
           <p>
-            {base(result.result.outputPath)}: {result.result.inputSeconds.toFixed(2)} s in, {result.result.sampleRate} Hz, {Math.round(result.result.costMs)} ms
+            {base(result.result.outputPath)}: {result.result.inputSeconds.toFixed(2)} s in, {result.result.sampleRate} Hz,{' '}
+            {Math.round(result.result.costMs)} ms
           </p>
           <div class="row">
             <span>Input</span>

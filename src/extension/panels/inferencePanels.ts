@@ -37,7 +37,7 @@ export function registryModels(store: Store): ModelOption[] {
     for (const a of artifacts) {
       if (!CONVERTIBLE.has(a.kind)) continue;
       const facts = [training.targetSr, training.modelVersion, a.kind === 'checkpoint_g' ? 'G checkpoint' : null, a.epoch !== null ? `epoch ${a.epoch}` : null].filter(Boolean).join(' · ');
-      options.push({ path: a.path, label: `${training.name} / ${path.basename(a.path)} (${facts})`, trainingId: training.id, suggestedIndex: index });
+      options.push({ path: a.path, label: `${training.name} / ${path.basename(a.path)} (${facts})`, trainingId: training.id, suggestedIndex: index, usesPitch: training.ifF0 });
     }
   }
   return options;
