@@ -1,4 +1,4 @@
-// `npm test`: type checks, lint, build, the unit tests (mocha) and the integration tests (a real
+// `npm test`: type checks, lint, build, the unit tests (mocha), the fault-injection and fuzz suites (mocha) and the integration tests (a real
 // VS Code host), in that order, stopping at the first failing stage. Ends with one line counting
 // every test of both suites, so CI reads a single total.
 import { spawn } from 'node:child_process';
@@ -9,6 +9,7 @@ const stages = [
   { name: 'lint', args: ['run', 'lint'] },
   { name: 'build', args: ['run', 'build'] },
   { name: 'unit', args: ['run', 'test:unit'], count: countMocha },
+  { name: 'faults', args: ['run', 'test:faults'], count: countMocha },
   { name: 'integration', args: ['run', 'test:integration'], count: countPlain },
 ];
 

@@ -110,7 +110,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       if (text) io.stdout(text.endsWith('\n') ? text : text + '\n');
     }
     return result.exitCode ?? 0;
-  } catch (error) {
+  } catch (caught) {
+    // SQLite's busy, full-disk and I/O codes become the store's one-line explanations.
+    const error = store?.isOpen ? store.explain(caught) : caught;
     const user = isUserError(error);
     const message = user ? error.message : `internal error: ${errorMessage(error)}`;
     io.stderr(message.split('\n')[0] + '\n');

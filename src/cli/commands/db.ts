@@ -13,7 +13,7 @@ export const DB_COMMANDS: CliCommand[] = [
     summary: 'check the store (SQLite integrity, foreign keys, tasks, folders, artifacts); --repair fixes what it can',
     options: { repair: { type: 'boolean' } },
     async run(ctx, { values }) {
-      const report = await checkStore(ctx.openStore(), { repair: values.repair === true });
+      const report = await checkStore(ctx.openStore(), { repair: values.repair === true, settings: () => ctx.settings() });
       const lines = report.findings.map((f) => `${f.repaired ? 'repaired' : 'problem '}  ${f.kind}: ${f.message}${f.repaired ? ` — ${f.repaired}` : ''}`);
       lines.push(report.findings.length === 0 ? 'ok: no problems found' : `${report.repaired} repaired, ${report.unrepaired} left`);
       return { json: report, text: lines, exitCode: report.unrepaired > 0 ? 1 : 0 };

@@ -4,9 +4,14 @@ import { Runner } from '../../core/runner/runner.ts';
 import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/runner/steps.ts';
 import { TaskRepository } from '../../core/runner/taskRepository.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
-import { UserError } from '../../core/util/errors.ts';
+import { errorMessage, isUserError, UserError } from '../../core/util/errors.ts';
 import type { CliCommand, CliContext } from '../command.ts';
 import { describeTask, formatDuration, runUntilDone, taskJson } from './run.ts';
+
+/** How often a worker checks that its workspace and store still exist (RVC_STUDIO_WORKER_CHECK_MS in tests). */
+const WORKER_HEALTH_MS = Number(process.env.RVC_STUDIO_WORKER_CHECK_MS) > 0 ? Number(process.env.RVC_STUDIO_WORKER_CHECK_MS) : 2000;
+/** Consecutive failed reads of the store before a worker gives up on it. */
+const WORKER_READ_RETRIES = 3;
 
 function readFrom(file: string, offset: number): { text: string; offset: number } {
   let fd: number;
@@ -161,18 +166,37 @@ export const TASK_COMMANDS: CliCommand[] = [
         if (task.claimedBy === runner.runnerId && (task.status !== 'running' || task.pid === null)) ctx.info(describeTask(task));
       });
       runner.start();
+      let failure: unknown;
       await new Promise<void>((resolve) => {
         const watching: { dispose(): void }[] = [];
         let stopped = false;
-        const stop = (): void => {
+        const stop = (error?: unknown): void => {
+          if (stopped) return;
           stopped = true;
+          failure = error;
           for (const w of watching) w.dispose();
           resolve();
         };
-        ctx.signal.addEventListener('abort', stop, { once: true });
+        ctx.signal.addEventListener('abort', () => stop(), { once: true });
+        // A worker outlives nothing it serves: it stops when its workspace or store file is gone, and
+        // after a few failed reads of a database it has lost (disk error), never spinning on it.
+        let failedReads = 0;
+        const health = setInterval(() => {
+          if (!fs.existsSync(ctx.workspaceDir) || !fs.existsSync(store.dbPath)) {
+            stop(new UserError(`worker stopped: ${fs.existsSync(ctx.workspaceDir) ? `the store ${store.dbPath}` : `the workspace ${ctx.workspaceDir}`} is gone.`, 'store-gone'));
+            return;
+          }
+          try {
+            runner.tasks.unfinishedCount();
+            failedReads = 0;
+          } catch (error) {
+            if (isUserError(error) && error.code === 'db-busy') return;
+            if (++failedReads >= WORKER_READ_RETRIES) stop(new UserError(`worker stopped: ${store.dbPath} cannot be read (${errorMessage(error)}).`, 'db-lost', { cause: error }));
+          }
+        }, WORKER_HEALTH_MS);
+        watching.push({ dispose: () => clearInterval(health) });
         if (values['exit-when-idle'] !== true) return;
-        const idle = (): boolean =>
-          (store.db.prepare("SELECT count(*) AS n FROM training_tasks WHERE status IN ('queued', 'running')").get() as { n: number }).n === 0;
+        const idle = (): boolean => runner.tasks.unfinishedCount() === 0;
         const check = (): void => {
           if (!stopped && idle()) stop();
         };
@@ -182,8 +206,9 @@ export const TASK_COMMANDS: CliCommand[] = [
       });
       subscription.dispose();
       runner.stop();
-      const ran = store.db.prepare('SELECT id FROM training_tasks WHERE claimed_by = ? ORDER BY started_at').all(runner.runnerId) as { id: string }[];
-      return { json: { runnerId: runner.runnerId, claimed: ran.map((r) => r.id) }, text: `worker stopped; it ran ${ran.length} task(s).` };
+      if (failure !== undefined) throw failure;
+      const ran = runner.tasks.claimedBy(runner.runnerId);
+      return { json: { runnerId: runner.runnerId, claimed: ran }, text: `worker stopped; it ran ${ran.length} task(s).` };
     },
   },
 ];

@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processAlive } from '../store/check.ts';
 import type { Store } from '../store/store.ts';
 import { UserError } from '../util/errors.ts';
 import { packageRoot } from '../util/packageRoot.ts';
@@ -86,6 +85,41 @@ export function readExitRecord(store: Store, taskId: string): ExitRecord | undef
 
 export function readStartedRecord(store: Store, taskId: string): StartedRecord | undefined {
   return readJsonFile<StartedRecord>(taskFiles(store, taskId).started);
+}
+
+/** Is a process with this pid alive? EPERM means it exists but belongs to someone else. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The launcher of a spec file, found by its command line (Linux): a runner killed between spawning
+ * the launcher and recording its pid leaves a launcher nobody knows the pid of.
+ */
+export function findLauncher(specPath: string): number | null {
+  if (process.platform !== 'linux' || !fs.existsSync(specPath)) return null;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue; // it ended while we looked
+    }
+    if (cmdline.split('\0').includes(specPath) && /launcherWorker\.(ts|js|cjs)/.test(cmdline)) return Number(entry);
+  }
+  return null;
 }
 
 /**

@@ -1,35 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Unsubscribe } from '../events.ts';
 import type { Settings } from '../settings.ts';
 import { ingestTaskStdout } from '../metrics/metricsIngester.ts';
-import { processAlive } from '../store/check.ts';
 import type { Store } from '../store/store.ts';
 import { TrainingRepository, trainingLogsDir, type Training } from '../store/trainings.ts';
 import { errorMessage, isUserError, UserError } from '../util/errors.ts';
-import { isInside, resolveInside } from '../util/paths.ts';
-import { commandEngine } from './commandEngine.ts';
 import { chooseDevice, probeDeviceAsync, runPythonAsync, type DeviceChoice } from './device.ts';
-import type { Engine, StepContext } from './engine.ts';
+import type { StepContext } from './engine.ts';
 import { resolveParams, type RunParams } from './params.ts';
-import {
-  launch,
-  launcherAlive,
-  readExitRecord,
-  readStartedRecord,
-  taskFiles,
-  tasksDirOf,
-  terminateGroup,
-  type ExitRecord,
-} from './processes.ts';
-import { lastErrorLines, ProgressTracker } from './progress.ts';
-import { pythonOf, rvcEngine, rvcRootOf } from './rvcEngine.ts';
-import { readFileTail } from '../util/fileTail.ts';
+import { launch, readExitRecord, readStartedRecord, taskFiles, tasksDirOf, terminateGroup } from './processes.ts';
+import { pythonOf, rvcRootOf } from './rvcEngine.ts';
 import { isFinal, remainingSteps, unmetDependency, usesGpu, type StepType } from './steps.ts';
+import { ENGINES, registerLiveRunner, runnerAlive, TaskLifecycle, unregisterLiveRunner, type FaultPoint, type Outcome } from './taskLifecycle.ts';
+import { TaskLogTail } from './taskLog.ts';
 import { TaskRepository, type Task, type TaskLogEntry, type TaskSnapshot } from './taskRepository.ts';
-import { extractionComplete, trainingPatchFor, type StepOutcome } from './trainingState.ts';
 
 export interface RunnerOptions {
   /** Read on every use, so a changed setting applies to the next task. */
@@ -40,6 +26,8 @@ export interface RunnerOptions {
   sweepMs?: number;
   /** SIGTERM, then SIGKILL after this long. */
   cancelGraceMs?: number;
+  /** Called at each transition of a task this runner moves; the fault-injection tests kill the process there. */
+  faultPoint?: (point: FaultPoint, task: Task) => void;
 }
 
 export interface EnqueueOptions {
@@ -51,34 +39,30 @@ export interface EnqueueOptions {
 interface ActiveTask {
   task: Task;
   pid: number | null;
-  offset: number;
-  tracker: ProgressTracker;
+  tail: TaskLogTail;
   lastReadAt: number;
   pendingRead: NodeJS.Timeout | undefined;
 }
 
 /** A chatty step (progress bars) must not turn into a commit per write: at most one read per task per this many ms. */
 const READ_INTERVAL_MS = 25;
-/** Read a log that jumped far ahead in pieces, so one read never holds a huge buffer. */
-const MAX_READ_BYTES = 4 << 20;
 
-/** Runner ids of the runners alive in this process (tests and the extension may run several). */
-const liveRunners = new Set<string>();
-
-export const ENGINES: Record<'rvc' | 'command', Engine> = { rvc: rvcEngine, command: commandEngine };
+export { ENGINES };
 
 /**
- * The pipeline runner: enqueues steps as training_tasks rows, claims them atomically (several
- * runners in several processes share one queue), launches each under a detached launcher, turns its
- * log into progress and task_logs rows, judges the outcome by the files RVC wrote, and keeps the
- * training's state in step. start() re-attaches to tasks left running by a runner that died.
+ * The pipeline runner, in four parts: claim (enqueued training_tasks rows, claimed atomically: several
+ * runners in several processes share one queue), launch (each under a detached launcher), tail (its
+ * log into progress and task_logs rows, through TaskLogTail) and settle (through TaskLifecycle, which
+ * judges the outcome by the files RVC wrote and keeps the chain and the training in step). start()
+ * re-attaches to tasks left running by a runner that died.
  */
 export class Runner {
   readonly runnerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly store: Store;
   readonly tasks: TaskRepository;
   readonly trainings: TrainingRepository;
-  private readonly options: Required<Omit<RunnerOptions, 'only'>> & { only?: Set<string> };
+  readonly lifecycle: TaskLifecycle;
+  private readonly options: Required<Omit<RunnerOptions, 'only' | 'faultPoint'>> & Pick<RunnerOptions, 'only' | 'faultPoint'>;
   private readonly active = new Map<string, ActiveTask>();
   /** Per training task, the stdout ingestion in flight: reads of one file must not overlap. */
   private readonly stdoutIngestion = new Map<string, Promise<void>>();
@@ -96,6 +80,8 @@ export class Runner {
     this.tasks = new TaskRepository(store);
     this.trainings = new TrainingRepository(store);
     this.options = { sweepMs: 2000, cancelGraceMs: 5000, ...options };
+    const faultPoint = options.faultPoint;
+    this.lifecycle = new TaskLifecycle(store, { settings: () => this.options.settings(), ...(faultPoint ? { faultPoint } : {}) });
   }
 
   get isRunning(): boolean {
@@ -157,10 +143,7 @@ export class Runner {
     const task = this.tasks.resolve(idOrPrefix);
     if (isFinal(task.status)) throw new UserError(`Task ${task.id.slice(0, 8)} has already ended (${task.status}).`, 'not-running');
     this.tasks.requestCancel(task.id);
-    if (task.status === 'queued' && this.tasks.finish(task.id, { status: 'cancelled', errorMsg: 'cancelled by the user' })) {
-      this.tasks.cancelRestOfChain(task, `cancelled: ${task.stepType} before it in the chain was cancelled`);
-      return this.tasks.get(task.id);
-    }
+    if (task.status === 'queued' && this.lifecycle.cancelQueued(task)) return this.tasks.get(task.id);
     const current = this.tasks.get(task.id);
     const pid = current.pid ?? readStartedRecord(this.store, task.id)?.launcherPid ?? null;
     if (pid !== null) await terminateGroup(pid, this.options.cancelGraceMs);
@@ -170,7 +153,13 @@ export class Runner {
       const deadline = Date.now() + 3000;
       while (!isFinal(this.tasks.get(task.id).status) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    this.finalise(task.id);
+    const after = this.tasks.get(task.id);
+    if (!isFinal(after.status)) {
+      const assessed = this.lifecycle.assess(after, this.runnerId);
+      // Still starting (claimed, launcher not yet up): the launching runner sees the request and stops.
+      const starting = this.launching.has(task.id) || (assessed.state === 'alive' && assessed.pid === null);
+      if (!starting) this.settleTask(after.id, { state: 'cancelled' });
+    }
     return this.tasks.get(task.id);
   }
 
@@ -178,7 +167,7 @@ export class Runner {
   start(): void {
     if (this.running) return;
     this.running = true;
-    liveRunners.add(this.runnerId);
+    registerLiveRunner(this.runnerId);
     fs.mkdirSync(tasksDirOf(this.store), { recursive: true });
     this.watcher = fs.watch(tasksDirOf(this.store), { persistent: false }, (_event, filename) => this.onTaskFile(filename ? String(filename) : null));
     this.watcher.on('error', () => undefined);
@@ -194,7 +183,7 @@ export class Runner {
   stop(): void {
     if (!this.running) return;
     this.running = false;
-    liveRunners.delete(this.runnerId);
+    unregisterLiveRunner(this.runnerId);
     this.watcher?.close();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
@@ -244,7 +233,7 @@ export class Runner {
         const settings = this.options.settings();
         const cpuConcurrency = Math.max(1, settings['queue.cpuConcurrency']);
         for (;;) {
-          const claimed = this.tasks.claimNext(this.runnerId, this.options.only ? { cpuConcurrency, only: this.options.only } : { cpuConcurrency });
+          const claimed = this.lifecycle.claim(this.runnerId, this.options.only ? { cpuConcurrency, only: this.options.only } : { cpuConcurrency });
           if (!claimed) break;
           void this.launchClaimed(claimed);
         }
@@ -262,23 +251,9 @@ export class Runner {
     }
   }
 
-  private engineOf(task: Task): Engine {
-    return ENGINES[task.snapshot.engine] ?? rvcEngine;
-  }
-
   private context(task: Task, training: Training): StepContext {
     const settings = this.options.settings();
-    const logsDir = task.snapshot.training.logsDir || trainingLogsDir(this.store, training);
-    return {
-      store: this.store,
-      settings,
-      training,
-      taskId: task.id,
-      step: task.stepType,
-      params: task.snapshot.params as unknown as RunParams,
-      logsDir,
-      device: () => this.deviceFor(settings, training),
-    };
+    return { ...this.lifecycle.context(task, settings), training, device: () => this.deviceFor(settings, training) };
   }
 
   private deviceKey(settings: Settings, training: Training): { key: string; python: string; rvcRoot: string } {
@@ -313,37 +288,40 @@ export class Runner {
   private async launchClaimed(task: Task): Promise<void> {
     this.launching.add(task.id);
     try {
+      this.options.faultPoint?.('claimed', task);
       const training = this.trainings.get(task.trainingId);
       if (training.deletedAt !== null) throw new UserError(`The training "${training.name}" was deleted; restore it to run its steps.`, 'training-deleted');
       const unmet = unmetDependency(task.stepType, training);
       if (unmet) throw new UserError(unmet, 'dependency');
       const ctx = this.context(task, training);
-      const engine = this.engineOf(task);
+      const engine = this.lifecycle.engineOf(task);
       if (!task.snapshot.plan && engine.name === 'rvc') await this.ensureDevice(ctx.settings, training);
       if (!this.store.isOpen) return;
       const plan = task.snapshot.plan ?? engine.plan(ctx);
       engine.prepare(ctx, plan);
       const snapshot: TaskSnapshot = { ...task.snapshot, plan };
-      const before = this.tasks.get(task.id);
+      const before = this.lifecycle.planned(task, snapshot);
       if (before.cancelRequested || isFinal(before.status)) {
-        this.tasks.finish(task.id, { status: 'cancelled', errorMsg: 'cancelled by the user' });
+        this.lifecycle.settle(before, { state: 'cancelled' });
         return;
       }
       const pid = launch(this.store, task.id, plan);
-      const launched = this.tasks.markLaunched(task.id, pid, taskFiles(this.store, task.id).log, snapshot);
+      this.options.faultPoint?.('spawned', task);
+      const launched = this.lifecycle.launched(task, pid, snapshot);
+      this.options.faultPoint?.('launched', launched);
       if (launched.cancelRequested) {
         // Cancelled while we were starting it: the canceller saw no process to stop, so we do.
         void terminateGroup(pid, this.options.cancelGraceMs);
       }
-      this.applyTrainingState(launched, 'started', {});
       if (this.running) this.attach(launched, pid);
     } catch (error) {
       if (!this.store.isOpen) return;
       const message = isUserError(error) ? error.message : `internal error while starting the step: ${errorMessage(error)}`;
       if (!isUserError(error)) this.reportInternal(`launching ${task.id}`, error);
-      if (this.tasks.finish(task.id, { status: 'failed', errorMsg: message })) {
-        this.tasks.addLog(task.id, 'ERROR', message);
-        this.tasks.cancelRestOfChain(task, `cancelled: ${task.stepType} before it in the chain failed`);
+      try {
+        this.lifecycle.settle(this.tasks.get(task.id), { state: 'failed', message });
+      } catch (settleError) {
+        this.reportInternal(`recording the failed start of ${task.id}`, settleError);
       }
     } finally {
       this.launching.delete(task.id);
@@ -351,14 +329,9 @@ export class Runner {
   }
 
   private attach(task: Task, pid: number | null): void {
-    const tracker = new ProgressTracker(
-      task.stepType,
-      { totalEpoch: Number((task.snapshot.params as Record<string, unknown>).total_epoch) || 1, datasetFiles: (task.snapshot.plan?.expect.audio as string[] | undefined)?.length },
-      { progress: task.progress, at: Date.now() },
-    );
-    this.active.set(task.id, { task, pid, offset: task.logOffset, tracker, lastReadAt: 0, pendingRead: undefined });
+    this.active.set(task.id, { task, pid, tail: new TaskLogTail(this.store, this.tasks, task), lastReadAt: 0, pendingRead: undefined });
     this.readLog(task.id);
-    if (readExitRecord(this.store, task.id)) this.finalise(task.id);
+    if (readExitRecord(this.store, task.id)) this.check(task.id);
   }
 
   private onTaskFile(filename: string | null): void {
@@ -366,7 +339,7 @@ export class Runner {
     const id = filename.slice(0, 36);
     if (!this.active.has(id)) return;
     if (filename.endsWith('.log')) this.readLogSoon(id);
-    else if (filename.endsWith('.exit.json')) this.finalise(id);
+    else if (filename.endsWith('.exit.json')) this.check(id);
   }
 
   /** Reads at once when the log was quiet, else once the interval since the last read has passed. */
@@ -383,43 +356,16 @@ export class Runner {
     }
   }
 
-  /** Reads what the task's log gained since the last read; only whole lines are consumed until the end. */
-  private readLog(id: string, final = false): void {
+  /** Tail: what the task's log gained since the last read, into task_logs (and, for training, the curves). */
+  private readLog(id: string): void {
     const entry = this.active.get(id);
     if (!entry || !this.store.isOpen) return;
     entry.lastReadAt = Date.now();
-    let fd: number;
     try {
-      fd = fs.openSync(taskFiles(this.store, id).log, 'r');
-    } catch {
-      return;
-    }
-    try {
-      for (;;) {
-        const size = fs.fstatSync(fd).size;
-        if (size <= entry.offset) return;
-        const buffer = Buffer.alloc(Math.min(size - entry.offset, MAX_READ_BYTES));
-        let chunk = buffer.subarray(0, fs.readSync(fd, buffer, 0, buffer.length, entry.offset));
-        const full = chunk.length === MAX_READ_BYTES;
-        if (!final && !full) {
-          const lastNewline = Math.max(chunk.lastIndexOf(0x0a), chunk.lastIndexOf(0x0d));
-          if (lastNewline < 0) return;
-          chunk = chunk.subarray(0, lastNewline + 1);
-        }
-        const lines = chunk.toString('utf8').split(/\r?\n|\r/);
-        if (lines[lines.length - 1] === '') lines.pop();
-        const update = entry.tracker.feed(lines);
-        entry.offset += chunk.length;
-        this.tasks.recordLog(id, { logOffset: entry.offset, progress: update.progress, etaMs: update.etaMs, lines: update.notable });
-        this.store.events.emit('taskLog', { taskId: id, lines });
-        if (update.progress !== undefined) this.store.events.emit('taskChanged', { taskId: id, trainingId: entry.task.trainingId });
-        if (entry.task.stepType === 'train_model') this.ingestTrainingStdout(entry.task);
-        if (!full) return;
-      }
+      const chunks = entry.tail.read();
+      if (chunks.length > 0 && entry.task.stepType === 'train_model') this.ingestTrainingStdout(entry.task);
     } catch (error) {
       this.reportInternal(`reading the log of ${id}`, error);
-    } finally {
-      fs.closeSync(fd);
     }
   }
 
@@ -440,72 +386,41 @@ export class Runner {
     this.stdoutIngestion.set(task.id, next);
   }
 
-  /**
-   * Records how a running task ended: from its exit file and its outputs; as cancelled when a
-   * cancel was asked for; as "interrupted (process gone)" when its launcher vanished without one.
-   */
-  finalise(id: string): void {
+  /** Assesses an attached task and settles it once it has exited or is gone. */
+  private check(id: string): void {
     let task: Task;
     try {
       task = this.tasks.get(id);
-    } catch {
-      this.detach(id);
+    } catch (error) {
+      if (isUserError(error)) this.detach(id); // the row was purged
+      else this.reportInternal(`checking task ${id}`, error);
       return;
     }
     if (isFinal(task.status)) {
       this.detach(id);
       return;
     }
-    if (!this.active.has(id)) this.attachQuietly(task);
-    this.readLog(id, true);
-    this.detach(id);
-    const exit = readExitRecord(this.store, id);
-    const logTail = readFileTail(taskFiles(this.store, id).log);
-    let outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg: string | null; exit?: ExitRecord; warnings: string[]; resultModelPath?: string };
-    if (task.cancelRequested) {
-      outcome = { status: 'cancelled', errorMsg: 'cancelled by the user', exit, warnings: [] };
-    } else if (!exit) {
-      const lines = lastErrorLines(logTail, 4);
-      outcome = { status: 'failed', errorMsg: ['interrupted (process gone)', ...lines].join('\n'), warnings: [] };
-    } else {
-      try {
-        const training = this.trainings.get(task.trainingId);
-        const ctx = this.context(task, training);
-        const plan = task.snapshot.plan;
-        const judgement = plan
-          ? this.engineOf(task).judge(ctx, plan, exit, logTail, task.startedAt ?? 0)
-          : { ok: false, error: 'the task has no launch plan', warnings: [] };
-        outcome = { status: judgement.ok ? 'success' : 'failed', errorMsg: judgement.error ?? null, exit, warnings: judgement.warnings };
-        if (judgement.resultModelPath) outcome.resultModelPath = judgement.resultModelPath;
-      } catch (error) {
-        outcome = { status: 'failed', errorMsg: `could not check the step's outputs: ${errorMessage(error)}`, exit, warnings: [] };
-      }
+    const assessed = this.lifecycle.assess(task, this.runnerId);
+    if (assessed.state === 'alive') {
+      this.readLog(id);
+      return;
     }
-    this.removeStaging(task);
-    const won = this.tasks.finish(id, {
-      status: outcome.status,
-      errorMsg: outcome.errorMsg,
-      exitCode: outcome.exit?.code ?? null,
-      exitSignal: outcome.exit?.signal ?? null,
-      progress: outcome.status === 'success' ? 100 : null,
-    });
-    if (!won) return;
-    for (const warning of outcome.warnings) this.tasks.addLog(id, 'WARN', warning);
-    if (outcome.errorMsg && outcome.status === 'failed') this.tasks.addLog(id, 'ERROR', outcome.errorMsg.split('\n')[0]!);
-    const finished = this.tasks.get(id);
-    this.applyTrainingState(finished, outcome.status, { resultModelPath: outcome.resultModelPath });
-    if (outcome.status !== 'success') {
-      this.tasks.cancelRestOfChain(finished, `cancelled: ${finished.stepType} before it in the chain ${outcome.status === 'cancelled' ? 'was cancelled' : 'failed'}`);
-    }
-    this.schedule();
+    if (assessed.state === 'exited') this.options.faultPoint?.('exited', task);
+    this.settleTask(id, assessed);
   }
 
-  /** The folder of links preprocess read instead of a dataset with hidden folders is not needed afterwards. */
-  private removeStaging(task: Task): void {
-    const staged = task.snapshot.plan?.expect.staged;
-    if (typeof staged !== 'string') return;
-    const stagingRoot = resolveInside(this.store.storeDir, 'staging');
-    if (isInside(stagingRoot, staged) && path.resolve(staged) !== stagingRoot) fs.rmSync(staged, { recursive: true, force: true });
+  /** Settle: through the lifecycle, with this runner's log tail so no line is read twice. */
+  private settleTask(id: string, outcome: Outcome): void {
+    const entry = this.active.get(id);
+    this.detach(id);
+    try {
+      const task = this.tasks.get(id);
+      const settled = this.lifecycle.settle(task, outcome, entry?.tail);
+      if (settled && task.stepType === 'train_model') this.ingestTrainingStdout(task);
+    } catch (error) {
+      this.reportInternal(`settling task ${id}`, error);
+    }
+    this.schedule();
   }
 
   private detach(id: string): void {
@@ -514,48 +429,16 @@ export class Runner {
     this.active.delete(id);
   }
 
-  private attachQuietly(task: Task): void {
-    const tracker = new ProgressTracker(task.stepType, { totalEpoch: 1 }, { progress: task.progress, at: Date.now() });
-    this.active.set(task.id, { task, pid: task.pid, offset: task.logOffset, tracker, lastReadAt: 0, pendingRead: undefined });
-  }
-
-  private applyTrainingState(task: Task, outcome: StepOutcome, facts: { resultModelPath?: string | undefined }): void {
-    try {
-      const training = this.trainings.get(task.trainingId);
-      const params = task.snapshot.params as unknown as RunParams;
-      const isExtract = task.stepType === 'extract_f0' || task.stepType === 'extract_feature';
-      let complete: boolean | undefined;
-      if (isExtract && outcome === 'success') {
-        complete =
-          task.snapshot.engine === 'rvc'
-            ? extractionComplete(task.snapshot.training.logsDir, params.version, params.if_f0 === 1)
-            : task.stepType === 'extract_feature';
-      }
-      const patch = trainingPatchFor(training, task.stepType, outcome, {
-        ...(complete !== undefined ? { extractionComplete: complete } : {}),
-        ...(facts.resultModelPath ? { resultModelPath: facts.resultModelPath } : {}),
-      });
-      if (Object.keys(patch).length > 0) this.trainings.update(training.id, patch);
-    } catch (error) {
-      this.reportInternal(`updating the training of ${task.id}`, error);
-    }
-  }
-
-  /** Start-up: running tasks are re-attached if their launcher lives, finalised if it is gone. */
+  /** Start-up and sweep: running tasks whose runner is gone are adopted, then re-attached if alive, settled if not. */
   reattach(): void {
     for (const task of this.tasks.running()) {
       if (this.active.has(task.id) || this.launching.has(task.id)) continue;
       if (task.claimedBy !== this.runnerId && runnerAlive(task.claimedBy)) continue;
-      if (task.claimedBy !== this.runnerId && !this.tasks.adopt(task.id, task.claimedBy, this.runnerId)) continue;
-      const pid = task.pid ?? readStartedRecord(this.store, task.id)?.launcherPid ?? null;
-      if (pid === null && !readExitRecord(this.store, task.id)) {
-        // Claimed, but its runner died before the launcher started.
-        this.tasks.finish(task.id, { status: 'failed', errorMsg: 'interrupted (process gone): the runner stopped before the step started' });
-        this.tasks.cancelRestOfChain(task, `cancelled: ${task.stepType} before it in the chain failed`);
-        continue;
-      }
-      this.attach(task, pid);
-      if (this.active.has(task.id) && !launcherAlive(pid, task.id)) this.finalise(task.id);
+      if (!this.lifecycle.adopt(task, this.runnerId)) continue;
+      const assessed = this.lifecycle.assess({ ...task, claimedBy: this.runnerId }, this.runnerId);
+      if (assessed.state === 'foreign') continue;
+      if (assessed.state === 'alive') this.attach(task, assessed.pid);
+      else this.settleTask(task.id, assessed);
     }
   }
 
@@ -563,12 +446,7 @@ export class Runner {
   private sweep(): void {
     if (!this.running || !this.store.isOpen) return;
     try {
-      for (const [id, entry] of [...this.active]) {
-        // finalise re-reads the exit file after the liveness check, so a launcher that wrote it
-        // just before exiting is still judged by it.
-        if (readExitRecord(this.store, id) || !launcherAlive(entry.pid, id)) this.finalise(id);
-        else this.readLog(id);
-      }
+      for (const id of [...this.active.keys()]) this.check(id);
       this.reattach();
       this.schedule();
     } catch (error) {
@@ -582,17 +460,6 @@ function gpuHeld(step: StepType, params: RunParams): string | null {
   const list = step === 'extract_f0' ? params.gpus_rmvpe : params.gpus;
   const ids = [...new Set(list.split('-').filter(Boolean))];
   return ids.length ? ids.join('-') : null;
-}
-
-/** A runner is alive if it is one of ours, or its process on this host still exists. */
-function runnerAlive(claimedBy: string | null): boolean {
-  if (!claimedBy) return false;
-  if (liveRunners.has(claimedBy)) return true;
-  const [host, pidText] = claimedBy.split(':');
-  const pid = Number(pidText);
-  if (host !== os.hostname()) return true; // another machine on a shared folder: not ours to judge
-  if (pid === process.pid) return false; // a runner of this process that has stopped
-  return processAlive(pid);
 }
 
 export type { TaskLogEntry };

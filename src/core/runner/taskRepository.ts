@@ -200,6 +200,16 @@ export class TaskRepository {
     return rows.map(fromRow);
   }
 
+  /** Queued or running: what a worker waits for before it may call the queue idle. */
+  unfinishedCount(): number {
+    return this.store.db.prepare("SELECT count(*) FROM training_tasks WHERE status IN ('queued', 'running')").pluck().get() as number;
+  }
+
+  /** Ids of the tasks one runner claimed, in the order they started. */
+  claimedBy(runnerId: string): string[] {
+    return this.store.db.prepare('SELECT id FROM training_tasks WHERE claimed_by = ? ORDER BY started_at').pluck().all(runnerId) as string[];
+  }
+
   running(): Task[] {
     return (this.store.db.prepare("SELECT * FROM training_tasks WHERE status = 'running'").all() as TaskRow[]).map(fromRow);
   }
@@ -243,6 +253,12 @@ export class TaskRepository {
     return claimed;
   }
 
+  /** The exact plan, stored before its launcher is spawned, so whoever settles the task can judge it. */
+  savePlan(id: string, snapshot: TaskSnapshot): Task {
+    this.store.db.prepare("UPDATE training_tasks SET config_snapshot = ? WHERE id = ? AND status = 'running'").run(JSON.stringify(snapshot), id);
+    return this.get(id);
+  }
+
   markLaunched(id: string, pid: number, logPath: string, snapshot: TaskSnapshot): Task {
     this.store.db
       .prepare('UPDATE training_tasks SET pid = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?')
@@ -260,12 +276,13 @@ export class TaskRepository {
     return result.changes === 1;
   }
 
-  /** Progress, ETA, the log position and the notable lines, committed together so none is doubled on restart. */
-  recordLog(id: string, update: { logOffset: number; progress?: number | null; etaMs?: number | null; lines: TaskLogEntry[] }): void {
-    this.store.transaction(() => {
-      const insert = this.store.db.prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)');
-      const now = nowMs();
-      for (const line of update.lines) insert.run(id, line.level, line.message, now);
+  /**
+   * Progress, ETA, the log position and the notable lines, committed together so none is doubled on
+   * restart; false (nothing written) when the stored position is no longer `fromOffset` (another
+   * reader stored that range first).
+   */
+  recordLog(id: string, update: { fromOffset: number; logOffset: number; progress?: number | null; etaMs?: number | null; lines: TaskLogEntry[] }): boolean {
+    return this.store.transaction(() => {
       const sets = ['log_offset = ?'];
       const params: unknown[] = [update.logOffset];
       if (update.progress !== undefined) {
@@ -276,7 +293,12 @@ export class TaskRepository {
         sets.push('eta_ms = ?');
         params.push(update.etaMs);
       }
-      this.store.db.prepare(`UPDATE training_tasks SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+      const moved = this.store.db.prepare(`UPDATE training_tasks SET ${sets.join(', ')} WHERE id = ? AND log_offset = ?`).run(...params, id, update.fromOffset);
+      if (moved.changes !== 1) return false;
+      const insert = this.store.db.prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)');
+      const now = nowMs();
+      for (const line of update.lines) insert.run(id, line.level, line.message, now);
+      return true;
     });
   }
 
@@ -310,6 +332,15 @@ export class TaskRepository {
           WHERE id = ? AND status IN ('queued', 'running')`,
       )
       .run(outcome.status, outcome.errorMsg ?? null, outcome.exitCode ?? null, outcome.exitSignal ?? null, nowMs(), outcome.progress ?? null, id);
+    if (result.changes === 1) this.emitChanged(this.get(id));
+    return result.changes === 1;
+  }
+
+  /** finish() only from the given state (a queued task that was claimed meanwhile is not cancelled here). */
+  finishIf(id: string, from: 'queued' | 'running', outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg?: string | null }): boolean {
+    const result = this.store.db
+      .prepare('UPDATE training_tasks SET status = ?, error_msg = ?, finished_at = ?, eta_ms = NULL WHERE id = ? AND status = ?')
+      .run(outcome.status, outcome.errorMsg ?? null, nowMs(), id, from);
     if (result.changes === 1) this.emitChanged(this.get(id));
     return result.changes === 1;
   }

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import type { Store } from './store.ts';
 import { trainingLogsDir, TrainingRepository } from './trainings.ts';
 import { checkExports } from '../models/exportCache.ts';
+import type { Settings } from '../settings.ts';
+import { runnerAlive, TaskLifecycle } from '../runner/taskLifecycle.ts';
 import { sha256File } from '../util/fileHash.ts';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
 
@@ -9,6 +11,7 @@ export type FindingKind =
   | 'integrity'
   | 'foreign-key'
   | 'task-process-gone'
+  | 'task-ended-unrecorded'
   | 'logs-folder-missing'
   | 'artifact-missing'
   | 'artifact-changed'
@@ -29,22 +32,12 @@ export interface CheckReport {
   unrepaired: number;
 }
 
-/** Is a process with this pid alive? EPERM means it exists but belongs to someone else. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * `db check`: SQLite's own integrity and foreign-key checks, then RVC Studio's: tasks marked running
  * whose process is gone, trainings whose logs folder vanished, artifacts whose file is missing or
  * changed. With repair, fixes what has one right answer and reports the rest.
  */
-export async function checkStore(store: Store, { repair = false } = {}): Promise<CheckReport> {
+export async function checkStore(store: Store, { repair = false, settings }: { repair?: boolean; settings?: () => Settings } = {}): Promise<CheckReport> {
   const findings: Finding[] = [];
   const db = store.db;
 
@@ -66,24 +59,23 @@ export async function checkStore(store: Store, { repair = false } = {}): Promise
     findings.push(finding);
   }
 
-  const running = db.prepare("SELECT id, training_id, step_type, pid FROM training_tasks WHERE status = 'running'").all() as {
-    id: string;
-    training_id: string;
-    step_type: string;
-    pid: number | null;
-  }[];
-  for (const task of running) {
-    if (task.pid !== null && processAlive(task.pid)) continue;
-    const finding: Finding = {
-      kind: 'task-process-gone',
-      message: `task ${task.id} (${task.step_type}) is marked running but its process ${task.pid ?? '(none)'} is gone`,
-    };
+  // A running task's fate is the lifecycle's to decide, the same way a runner decides it: judged by
+  // its exit record and outputs when it ended unrecorded, "interrupted" only when it is truly gone.
+  const lifecycle = new TaskLifecycle(store, settings ? { settings } : {});
+  for (const task of lifecycle.tasks.running()) {
+    // A live runner owns it and records its end itself; only orphans are ours to settle.
+    if (runnerAlive(task.claimedBy)) continue;
+    const assessed = lifecycle.assess(task);
+    if (assessed.state === 'alive' || assessed.state === 'foreign') continue;
+    const finding: Finding =
+      assessed.state === 'exited'
+        ? { kind: 'task-ended-unrecorded', message: `task ${task.id} (${task.stepType}) is marked running but its step ended (exit code ${assessed.exit.code ?? assessed.exit.signal ?? '?'})` }
+        : { kind: 'task-process-gone', message: `task ${task.id} (${task.stepType}) is marked running but ${assessed.reason} (pid ${assessed.pid ?? task.pid ?? '(none)'})` };
     if (repair) {
-      db.prepare(
-        "UPDATE training_tasks SET status = 'failed', error_msg = 'interrupted (process gone)', finished_at = ? WHERE id = ? AND status = 'running'",
-      ).run(Date.now(), task.id);
-      store.events.emit('taskChanged', { taskId: task.id, trainingId: task.training_id });
-      finding.repaired = 'marked failed: interrupted (process gone)';
+      const settled = lifecycle.settle(task, assessed);
+      const now = settled?.task ?? lifecycle.tasks.get(task.id);
+      const chain = settled && settled.cancelledChain.length > 0 ? `; ${settled.cancelledChain.length} later step(s) of its chain cancelled` : '';
+      finding.repaired = `${settled ? 'recorded' : 'already recorded'} ${now.status}${now.status === 'failed' && now.errorMsg ? `: ${now.errorMsg.split('\n')[0]}` : ''}${chain}`;
     }
     findings.push(finding);
   }

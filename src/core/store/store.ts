@@ -11,7 +11,8 @@ export const STORE_DIR_NAME = '.rvc-studio';
 export const STORE_FILE_NAME = 'studio.db';
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const USER_VERSION_OFFSET = 60;
-const BUSY_TIMEOUT_MS = 5000;
+/** How long to wait for another process's write lock; RVC_STUDIO_BUSY_TIMEOUT_MS shortens it (tests). */
+const BUSY_TIMEOUT_MS = Number(process.env.RVC_STUDIO_BUSY_TIMEOUT_MS) > 0 ? Number(process.env.RVC_STUDIO_BUSY_TIMEOUT_MS) : 5000;
 
 export type LogLevel = 'INFO' | 'WARN' | 'ERROR';
 export type LogModule = 'trainer' | 'inference' | 'system';
@@ -67,14 +68,16 @@ export class Store {
   readonly dbPath: string;
   readonly db: Database;
   readonly schemaVersion: number;
+  readonly busyTimeoutMs: number;
   private closed = false;
 
-  private constructor(workspaceDir: string, db: Database, schemaVersion: number) {
+  private constructor(workspaceDir: string, db: Database, schemaVersion: number, busyTimeoutMs: number) {
     this.workspaceDir = path.resolve(workspaceDir);
     this.storeDir = storeDirOf(workspaceDir);
     this.dbPath = storePathOf(workspaceDir);
     this.db = db;
     this.schemaVersion = schemaVersion;
+    this.busyTimeoutMs = busyTimeoutMs;
   }
 
   static open(workspaceDir: string, options: OpenStoreOptions = {}): Store {
@@ -95,14 +98,14 @@ export class Store {
         db.close();
         throw new NewerDatabaseError(dbPath, version, known);
       }
-      return new Store(workspaceDir, db, version);
+      return new Store(workspaceDir, db, version, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     }
 
     fs.mkdirSync(storeDir, { recursive: true });
     const db = openConnection(dbPath, storeDir, { readonly: false, busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
     try {
-        const version = migrate(db, dbPath, storeDir, migrations);
-      return new Store(workspaceDir, db, version);
+      const version = migrate(db, dbPath, storeDir, migrations);
+      return new Store(workspaceDir, db, version, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     } catch (error) {
       db.close();
       if (isBusy(error)) throw busyError(dbPath, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
@@ -120,12 +123,42 @@ export class Store {
     this.db.close();
   }
 
+  /**
+   * One IMMEDIATE transaction: all of it or nothing. A full disk or a lock held too long rolls it
+   * back and surfaces as a UserError that says so (never a half-written batch).
+   */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+    try {
+      return this.db.transaction(work).immediate();
+    } catch (error) {
+      throw this.explain(error);
+    }
   }
 
   log(level: LogLevel, module: LogModule, message: string): void {
-    this.db.prepare('INSERT INTO system_logs (level, module, message, created_at) VALUES (?, ?, ?, ?)').run(level, module, message, nowMs());
+    try {
+      this.db.prepare('INSERT INTO system_logs (level, module, message, created_at) VALUES (?, ?, ?, ?)').run(level, module, message, nowMs());
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** SQLite's codes for a full disk, an I/O fault and a busy lock, as one actionable line each. */
+  explain(error: unknown): unknown {
+    if (isBusy(error)) return busyError(this.dbPath, this.busyTimeoutMs);
+    const code = (error as { code?: unknown } | null)?.code;
+    // ENOSPC is SQLITE_FULL; a file-size limit (EFBIG) or a failing disk is SQLITE_IOERR_WRITE.
+    if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
+      return new UserError(
+        `Could not write ${this.dbPath} (${code === 'SQLITE_FULL' ? 'the disk is full' : 'the disk is full or a write failed'}); nothing of this change was saved. Free some space and try again.`,
+        'disk-full',
+        { cause: error },
+      );
+    }
+    if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) {
+      return new UserError(`Could not use ${this.dbPath} (disk I/O error, ${code}); nothing of this change was saved.`, 'db-io', { cause: error });
+    }
+    return error;
   }
 
   /**
