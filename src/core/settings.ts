@@ -28,6 +28,31 @@ export const SETTING_DEFAULTS = {
   'command.templates': {} as Record<string, string[]>,
   /** Longest input `infer` accepts, in seconds; bounds the converter's memory. */
   'inference.maxSeconds': 600,
+  /** A huggingface.co mirror for ContentVec/RMVPE downloads; empty for Hugging Face itself. */
+  'models.mirror': '',
+  /** Download URL overrides by auxiliary model id (contentvec-v2, contentvec-v1, rmvpe). */
+  'models.urls': {} as Record<string, string>,
+  /** Where steps run: `local` children of this machine, or one Slurm batch job per task. */
+  executor: 'local' as 'local' | 'slurm',
+  /** Slurm partition (-p); empty for the cluster's default. */
+  'slurm.partition': '',
+  'slurm.account': '',
+  'slurm.qos': '',
+  /** --time for every job (minutes, HH:MM:SS, D-HH:MM:SS); empty for the partition's default. */
+  'slurm.time': '',
+  /** GPUs asked for (--gres=gpu:N) by the GPU-bound steps only. */
+  'slurm.gpusPerStep': 1,
+  /** --cpus-per-task and --mem by step (preprocess, extract_f0, extract_feature, train_model, train_index). */
+  'slurm.cpus': {} as Record<string, number>,
+  'slurm.mem': {} as Record<string, string>,
+  /** More sbatch options, one per item (["--constraint=a100"]); never a shell string. */
+  'slurm.extraArgs': [] as string[],
+  /** Shell lines run first in every job script (module load …, source a venv). */
+  'slurm.setup': [] as string[],
+  /** Node on the compute nodes; empty: the one running RVC Studio (on the shared filesystem). */
+  'slurm.nodePath': '',
+  /** Seconds between two squeue calls for all of the workspace's jobs. */
+  'slurm.pollSeconds': 15,
 };
 
 export type SettingKey = keyof typeof SETTING_DEFAULTS;
@@ -62,7 +87,11 @@ export function applySettings(settings: Settings, values: Record<string, unknown
     const value = values[SETTINGS_PREFIX + key];
     if (value === undefined || value === null) continue;
     const expected = typeof SETTING_DEFAULTS[key];
-    if (typeof value !== expected || (expected === 'object' && Array.isArray(value))) {
+    if (Array.isArray(SETTING_DEFAULTS[key])) {
+      if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+        throw new UserError(`${origin}: "${SETTINGS_PREFIX}${key}" should be an array of strings, not ${JSON.stringify(value)}.`, 'bad-settings');
+      }
+    } else if (typeof value !== expected || (expected === 'object' && Array.isArray(value))) {
       throw new UserError(`${origin}: "${SETTINGS_PREFIX}${key}" should be a ${expected}, not ${JSON.stringify(value)}.`, 'bad-settings');
     }
     (settings as Record<SettingKey, unknown>)[key] = value;

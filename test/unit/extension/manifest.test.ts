@@ -59,7 +59,7 @@ describe('package.json contributions', () => {
     for (const [key, value] of Object.entries(SETTING_DEFAULTS)) {
       const property = properties[SETTINGS_PREFIX + key]!;
       assert.deepEqual(property.default, value, `${key} default`);
-      const type = typeof value === 'number' ? 'integer' : typeof value;
+      const type = Array.isArray(value) ? 'array' : typeof value === 'number' ? 'integer' : typeof value;
       assert.equal(property.type, type, `${key} type`);
       assert.ok(property.markdownDescription.length > 20, `${key} has no description`);
       if (property.enum) assert.ok(property.enum.includes(value), `${key}: the default is not in its enum`);
