@@ -4,12 +4,16 @@ import { convertWithHistory, rerunParams } from '../../core/inference/convertWit
 import { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/inference/inferenceHistory.ts';
 import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
-import { exportsDir } from '../../core/models/exportCache.ts';
+import { contentVecFor } from '../../core/models/auxModels.ts';
+import { exportsDir, isPthModel } from '../../core/models/exportCache.ts';
+import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
+import { inspectModel } from '../../core/inference/onnxModel.ts';
 import { storePathOf } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import { CONVERT_DEFAULTS, F0_ESTIMATORS, type ConvertParams, type ConvertResult, type F0Estimator } from '../../protocol/inferenceWorkerProtocol.ts';
 import type { CliArgs, CliCommand, CliContext, CliResult } from '../command.ts';
+import { cliAuxCache } from './modelDownloads.ts';
 
 function num(value: unknown, what: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -62,9 +66,9 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
   const model = str(values.model);
   const input = str(values.input);
   const output = str(values.output);
-  if (!model || !input || !output) throw new UserError('infer needs --model M.onnx|M.pth --input in.wav --output out.wav (and --contentvec F).', 'usage');
+  if (!model || !input || !output) throw new UserError('infer needs --model M.onnx|M.pth --input in.wav --output out.wav.', 'usage');
+  // Without --contentvec the per-user cache's copy for the voice's version is used (withCachedAuxModels).
   const contentVec = str(values.contentvec);
-  if (!contentVec) throw new UserError('infer needs --contentvec path/to/vec-768-layer-12.onnx (vec-256-layer-9.onnx for v1 models).', 'contentvec-missing');
   const f0Method = (str(values['f0-method']) ?? (str(values.rmvpe) ? 'rmvpe' : CONVERT_DEFAULTS.f0Method)) as F0Estimator;
   if (!F0_ESTIMATORS.includes(f0Method)) throw new UserError(`--f0-method "${f0Method}" is not one of ${F0_ESTIMATORS.join(', ')}.`, 'usage');
   const modelPath = path.resolve(model);
@@ -79,7 +83,7 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
     inputPath: path.resolve(input),
     outputPath: path.resolve(output),
     modelSampleRate: sampleRate,
-    contentVecPath: path.resolve(contentVec),
+    contentVecPath: contentVec ? path.resolve(contentVec) : '',
     f0Method,
     rmvpePath: rmvpe ? path.resolve(rmvpe) : null,
     transpose: num(values.transpose, '--transpose', CONVERT_DEFAULTS.transpose),
@@ -96,13 +100,37 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
   };
 }
 
+/**
+ * Fills in what the user left out from the per-user cache: the ContentVec the voice's version needs
+ * (v1 → 256/L9, v2 → 768/L12) and RMVPE for --f0-method rmvpe. A missing one is a UserError that
+ * names the "models fetch" command to run.
+ */
+async function withCachedAuxModels(ctx: CliContext, params: ConvertParams): Promise<ConvertParams> {
+  if (params.contentVecPath && (params.f0Method !== 'rmvpe' || params.rmvpePath)) return params;
+  const cache = cliAuxCache(ctx);
+  const filled = { ...params };
+  if (!filled.contentVecPath) filled.contentVecPath = cache.require(contentVecFor(await modelVersion(params.modelPath)));
+  if (filled.f0Method === 'rmvpe' && !filled.rmvpePath) filled.rmvpePath = cache.require('rmvpe');
+  return filled;
+}
+
+async function modelVersion(modelPath: string): Promise<'v1' | 'v2'> {
+  if (isPthModel(modelPath)) {
+    const model = await openRvcModel(modelPath);
+    await model.close();
+    return model.version;
+  }
+  const description = await inspectModel(modelPath);
+  return description.featureSize === 256 ? 'v1' : 'v2';
+}
+
 const s = { type: 'string' } as const;
 
 export const INFER_COMMANDS: CliCommand[] = [
   {
     path: ['infer'],
     usage:
-      '--model M.onnx|M.pth --input in.wav --output out.wav --contentvec F [--rmvpe F] [--f0-method yin|rmvpe] [--transpose N] [--index F] [--index-rate R] [--filter-radius N] [--rms-mix-rate R] [--protect P] [--resample-sr N] [--sid N] [--sr 32k|40k|48k] [--seed N] [--threads N]',
+      '--model M.onnx|M.pth --input in.wav --output out.wav [--contentvec F] [--rmvpe F] [--f0-method yin|rmvpe] [--transpose N] [--index F] [--index-rate R] [--filter-radius N] [--rms-mix-rate R] [--protect P] [--resample-sr N] [--sid N] [--sr 32k|40k|48k] [--seed N] [--threads N]',
     summary: 'convert a voice with an RVC model: .onnx, or a .pth small model / G checkpoint (exported to .rvc-studio/models on first use); in a worker thread; recorded in the history when the workspace has a store',
     options: {
       model: s,
@@ -123,7 +151,7 @@ export const INFER_COMMANDS: CliCommand[] = [
       seed: s,
       threads: s,
     },
-    run: (ctx, args) => runConversion(ctx, paramsFromArgs(ctx, args)),
+    run: async (ctx, args) => runConversion(ctx, await withCachedAuxModels(ctx, paramsFromArgs(ctx, args))),
   },
   {
     path: ['infer', 'history'],

@@ -48,6 +48,8 @@ export interface ZipArchive {
   find(name: string): ZipEntryInfo | undefined;
   /** The whole entry, inflated; refused when it is larger than maxBytes. */
   read(name: string, options: { maxBytes: number }): Promise<Buffer>;
+  /** The entry inflated as a stream, for entries too large to hold in memory; refused above maxBytes. */
+  openStream(name: string, options: { maxBytes: number }): Promise<NodeJS.ReadableStream & AsyncIterable<Buffer>>;
   /** `length` bytes from `start` of a stored (uncompressed) entry, read directly from the file. */
   readRange(name: string, start: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
@@ -134,6 +136,15 @@ async function zipError(file: string, fd: number, error: unknown): Promise<UserE
 }
 
 function damaged(file: string, message: string, cause?: unknown): UserError {
+  // yauzl's own name checks (zip-slip): refused with the entry named, not reported as damage.
+  const unsafe = /^(absolute path|invalid relative path|invalid characters in fileName): (.*)$/s.exec(message);
+  if (unsafe) {
+    return new UserError(
+      `${label(file)}'s entry "${unsafe[2]}" ${unsafe[1] === 'absolute path' ? 'is an absolute path' : 'points outside the archive\'s folder'}; refused (zip-slip).`,
+      'zip-unsafe-path',
+      { cause },
+    );
+  }
   if (/Invalid comment length/i.test(message)) {
     return new UserError(`${label(file)} is damaged: there are stray bytes after the end of its zip archive.`, 'zip-damaged', { cause });
   }
@@ -254,6 +265,22 @@ class ZipArchiveReader implements ZipArchive {
       return Buffer.concat(chunks, total);
     } catch (error) {
       if (error instanceof UserError) throw error;
+      throw damaged(this.file, `entry "${name}": ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+  }
+
+  async openStream(name: string, { maxBytes }: { maxBytes: number }): Promise<NodeJS.ReadableStream & AsyncIterable<Buffer>> {
+    const slot = this.#readable(name);
+    if (slot.info.uncompressedSize > maxBytes) {
+      throw new UserError(
+        `${label(this.file)}'s entry "${name}" is ${slot.info.uncompressedSize} bytes, more than the ${maxBytes} expected.`,
+        'zip-entry-too-large',
+      );
+    }
+    try {
+      // yauzl checks the inflated size against the entry's declared one, so maxBytes bounds the stream.
+      return (await this.#zip.openReadStreamPromise(slot.entry)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+    } catch (error) {
       throw damaged(this.file, `entry "${name}": ${error instanceof Error ? error.message : String(error)}`, error);
     }
   }

@@ -1,0 +1,172 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { AUX_MODEL_IDS, AUX_MODELS, AuxModelCache, type AuxModelId } from '../../core/models/auxModels.ts';
+import { addVoice, VoicePickNeeded, type VoiceRecord } from '../../core/models/voiceImport.ts';
+import { describeProgress, type DownloadProgress } from '../../core/util/download.ts';
+import type { Ctx } from '../ctx.ts';
+import type { FolderStore } from '../folderStore.ts';
+import { asObject, folderFor } from './pickers.ts';
+
+/**
+ * ContentVec/RMVPE live once per user in the extension's global storage, never in a workspace. The
+ * download goes through the host's fetch, which VS Code routes by its own proxy settings.
+ */
+export function auxModelCache(ctx: Ctx, folder?: FolderStore): AuxModelCache {
+  const settings = (folder?.config ?? undefined)?.settings();
+  return new AuxModelCache(path.join(ctx.extension.globalStorageUri.fsPath, 'models'), {
+    ...(settings ? { mirror: settings['models.mirror'], urls: settings['models.urls'] } : {}),
+  });
+}
+
+/** A cancellable notification: "ContentVec (v2): 45% 160.2/361.7 MB 12.3 MB/s ETA 0:12". */
+export function withDownloadProgress<T>(
+  title: string,
+  work: (signal: AbortSignal, onProgress: (p: DownloadProgress) => void) => Promise<T>,
+): Thenable<T> {
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    async (progress, token) => {
+      const controller = new AbortController();
+      const sub = token.onCancellationRequested(() => controller.abort());
+      let lastPct = 0;
+      try {
+        return await work(controller.signal, (p) => {
+          const pct = p.total ? (p.received / p.total) * 100 : 0;
+          progress.report({ message: describeProgress(p), increment: Math.max(0, pct - lastPct) });
+          lastPct = pct;
+        });
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+}
+
+/** Downloads (or takes a local copy of) ContentVec v1/v2 or RMVPE; `{ id, file? }` from a caller skips the pickers. */
+function fetchConversionModel(ctx: Ctx) {
+  return async (arg?: unknown): Promise<string | undefined> => {
+    const args = asObject(arg);
+    const folder = vscode.workspace.workspaceFolders?.length ? await folderFor(ctx, args) : undefined;
+    const cache = auxModelCache(ctx, folder);
+    let id = typeof args.id === 'string' && (AUX_MODEL_IDS as readonly string[]).includes(args.id) ? (args.id as AuxModelId) : undefined;
+    if (!id) {
+      const picked = await vscode.window.showQuickPick(
+        cache.list().map((s) => ({
+          label: s.entry.label,
+          description: s.present
+            ? vscode.l10n.t('{0} · {1}', s.entry.fileName, s.state)
+            : vscode.l10n.t('{0} · missing · {1} MB', s.entry.fileName, Math.round(s.entry.approxBytes / 1e6)),
+          id: s.entry.id,
+        })),
+        { placeHolder: vscode.l10n.t('Which conversion model?') },
+      );
+      if (!picked) return undefined;
+      id = picked.id;
+    }
+    const entry = AUX_MODELS[id];
+    let file = typeof args.file === 'string' ? args.file : undefined;
+    if (!file && args.download !== true) {
+      const download = vscode.l10n.t('Download {0} MB', Math.round(entry.approxBytes / 1e6));
+      const local = vscode.l10n.t('Use a local file…');
+      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('{0} ({1})', entry.label, entry.fileName), download, local);
+      if (!choice) return undefined;
+      if (choice === local) {
+        const uris = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          filters: { ONNX: ['onnx'] },
+          openLabel: vscode.l10n.t('Use this file'),
+        });
+        if (!uris?.[0]) return undefined;
+        file = uris[0].fsPath;
+      }
+    }
+    const warn = (line: string): void => {
+      ctx.log.warn(line);
+      void vscode.window.showWarningMessage(line);
+    };
+    const status = file
+      ? await cache.useLocalFile(id, file, { warn })
+      : await withDownloadProgress(vscode.l10n.t('Downloading {0}', entry.label), (signal, onProgress) =>
+          cache.fetch(id, { signal, onProgress, warn }),
+        );
+    ctx.log.info(`${entry.label} stored at ${status.path} (${status.state})`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} is ready ({1}).', entry.label, status.state));
+    return status.path;
+  };
+}
+
+/**
+ * "Add Voice Model…": a zip, a folder or a .pth from the file picker, a URL (Hugging Face resolve
+ * or blob), or a path/URI handed over by the Models view's drop. Several models → a quick pick.
+ */
+function addVoiceModel(ctx: Ctx) {
+  return async (arg?: unknown): Promise<VoiceRecord | undefined> => {
+    if (!ctx.requireTrust()) return undefined;
+    const args = asObject(arg);
+    const folder = await folderFor(ctx, args);
+    if (!folder) return undefined;
+    let source = typeof args.source === 'string' ? args.source : arg instanceof vscode.Uri ? arg.fsPath : undefined;
+    if (!source) {
+      const fromFile = vscode.l10n.t('From a file or folder…');
+      const fromUrl = vscode.l10n.t('From a URL…');
+      const how = await vscode.window.showQuickPick([fromFile, fromUrl], {
+        placeHolder: vscode.l10n.t('Add a shared voice (a zip with NAME.pth and added_*.index)'),
+      });
+      if (!how) return undefined;
+      if (how === fromUrl) {
+        source = await vscode.window.showInputBox({
+          prompt: vscode.l10n.t('A Hugging Face resolve or blob URL of a voice zip or .pth'),
+          validateInput: (v) => (/^https?:\/\/\S+$/.test(v.trim()) ? undefined : vscode.l10n.t('An http(s) URL')),
+        });
+      } else {
+        const uris = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          canSelectFolders: true,
+          canSelectFiles: true,
+          filters: { [vscode.l10n.t('Voice models')]: ['zip', 'pth'] },
+          openLabel: vscode.l10n.t('Add Voice'),
+        });
+        source = uris?.[0]?.fsPath;
+      }
+      if (!source) return undefined;
+    }
+    const run = (pick?: string): Thenable<VoiceRecord> =>
+      withDownloadProgress(vscode.l10n.t('Adding voice from {0}', path.basename(source!)), (signal, onProgress) =>
+        addVoice(folder.dir, source!.trim(), {
+          ...(pick ? { pick } : {}),
+          ...(typeof args.name === 'string' ? { name: args.name } : {}),
+          signal,
+          onProgress,
+        }),
+      );
+    let voice: VoiceRecord;
+    try {
+      voice = await run(typeof args.pick === 'string' ? args.pick : undefined);
+    } catch (error) {
+      if (!(error instanceof VoicePickNeeded)) throw error;
+      const pick = await vscode.window.showQuickPick(error.choices, {
+        placeHolder: vscode.l10n.t('{0} holds several models; add which?', path.basename(source)),
+      });
+      if (!pick) return undefined;
+      voice = await run(pick);
+    }
+    ctx.log.info(
+      `added voice ${voice.name}: ${voice.model.file} (${voice.model.sha256})${voice.index ? `, index ${voice.index.file}` : ''}`,
+    );
+    ctx.stores.fire(undefined);
+    const convert = vscode.l10n.t('Convert with this Model');
+    const answer = await vscode.window.showInformationMessage(
+      voice.index
+        ? vscode.l10n.t('Added voice {0} with its index.', voice.name)
+        : vscode.l10n.t('Added voice {0} (no index found).', voice.name),
+      convert,
+    );
+    if (answer === convert) ctx.openInference(folder, voice.model.file);
+    return voice;
+  };
+}
+
+export const voiceCommands = {
+  addVoiceModel,
+  fetchConversionModel,
+};
