@@ -3,7 +3,18 @@
  * webview (webviews/inference/). The host runs `parseInferenceFromWebview` on every message: the
  * webview is untrusted, so shapes and ranges are checked here and paths are confined by the host.
  */
-import { CONVERT_DEFAULTS, F0_ESTIMATORS, type ConvertProgress, type ConvertResult, type F0Estimator } from './inferenceWorkerProtocol.ts';
+import {
+  CONVERT_DEFAULTS,
+  CONVERT_RANGES,
+  F0_ESTIMATORS,
+  RANGED_PARAMS,
+  rangeProblem,
+  type ConvertProgress,
+  type ConvertResult,
+  type F0Estimator,
+  type RangedParam,
+} from './inferenceWorkerProtocol.ts';
+import { checkCorrelation } from './messageHandler.ts';
 
 /** What the user sets in the panel: RVC's vc_single parameters plus the files. */
 export interface PanelConvertParams {
@@ -24,17 +35,9 @@ export interface PanelConvertParams {
   modelSampleRate: number;
 }
 
-/** RVC's ranges (rvc-webui.md §1.7): [min, max, step]. */
-export const PARAM_RANGES = {
-  transpose: [-24, 24, 1],
-  indexRate: [0, 1, 0.01],
-  filterRadius: [0, 7, 1],
-  rmsMixRate: [0, 1, 0.01],
-  protect: [0, 0.5, 0.01],
-  resampleSr: [0, 48000, 1],
-  sid: [0, 2333, 1],
-} as const;
-export type RangedParam = keyof typeof PARAM_RANGES;
+/** The converter's ranges, [min, max, step]: one definition (inferenceWorkerProtocol.ts) for the panel, this validator and checkParams. */
+export const PARAM_RANGES = CONVERT_RANGES;
+export { RANGED_PARAMS, rangeProblem, type RangedParam };
 export const MODEL_SAMPLE_RATE_CHOICES = [0, 32000, 40000, 48000] as const;
 
 export const PANEL_DEFAULTS: PanelConvertParams = {
@@ -80,25 +83,37 @@ export interface HistoryRow {
 
 export type Presets = Record<string, PanelConvertParams>;
 
+/**
+ * Requests carry `messageId` (src/protocol/messageHandler.ts): the host answers each with messages
+ * `inReplyTo` it and always ends it with `done`, so the panel never waits for nothing. `ready`,
+ * `cancel` and `reveal` are events.
+ */
 export type FromInferenceWebview =
   | { type: 'ready' }
-  | { type: 'convert'; params: PanelConvertParams }
-  | { type: 'batch'; params: PanelConvertParams; folder: string }
+  | { type: 'convert'; messageId: number; params: PanelConvertParams }
+  | { type: 'batch'; messageId: number; params: PanelConvertParams; folder: string }
   | { type: 'cancel' }
-  | { type: 'rerun'; taskId: string }
-  | { type: 'browse'; field: BrowseField }
-  | { type: 'savePreset'; name: string; params: PanelConvertParams }
-  | { type: 'deletePreset'; name: string };
+  | { type: 'rerun'; messageId: number; taskId: string }
+  | { type: 'browse'; messageId: number; field: BrowseField }
+  | { type: 'savePreset'; messageId: number; name: string; params: PanelConvertParams }
+  | { type: 'deletePreset'; messageId: number; name: string }
+  /** Show a converted file in the OS file manager (the host only reveals outputs it wrote). */
+  | { type: 'reveal'; path: string };
 
+export type InferenceRequest = Extract<FromInferenceWebview, { messageId: number }>;
+
+/** Answers carry `inReplyTo` (the request's messageId); without it a message is the host's own news. */
 export type ToInferenceWebview =
   | { type: 'init'; models: ModelOption[]; defaults: PanelConvertParams; presets: Presets; history: HistoryRow[] }
-  | { type: 'picked'; field: BrowseField; path: string }
-  | { type: 'progress'; progress: ConvertProgress; file: string; index: number; count: number }
-  | { type: 'result'; taskId: string | null; result: ConvertResult; inputUri: string; outputUri: string }
-  | { type: 'batchDone'; converted: number; failed: number }
-  | { type: 'error'; message: string }
-  | { type: 'history'; rows: HistoryRow[] }
-  | { type: 'presets'; presets: Presets };
+  | { type: 'picked'; field: BrowseField; path: string; inReplyTo?: number }
+  | { type: 'progress'; progress: ConvertProgress; file: string; index: number; count: number; inReplyTo?: number }
+  | { type: 'result'; taskId: string | null; result: ConvertResult; inputUri: string; outputUri: string; inReplyTo?: number }
+  | { type: 'batchDone'; converted: number; failed: number; inReplyTo?: number }
+  | { type: 'error'; message: string; inReplyTo?: number }
+  | { type: 'history'; rows: HistoryRow[]; inReplyTo?: number }
+  | { type: 'presets'; presets: Presets; inReplyTo?: number }
+  /** The request `inReplyTo` has ended (after its result or error): the panel leaves its busy state. */
+  | { type: 'done'; inReplyTo: number };
 
 export type InferenceParseResult = { ok: true; message: FromInferenceWebview } | { ok: false; reason: string };
 
@@ -126,11 +141,9 @@ export function parseConvertParams(raw: unknown): PanelConvertParams | string {
   }
   if (!F0_ESTIMATORS.includes(raw['f0Method'] as F0Estimator)) return `f0Method must be one of ${F0_ESTIMATORS.join(', ')}`;
   if (raw['f0Method'] === 'rmvpe' && raw['rmvpePath'] === null) return 'f0Method rmvpe needs rmvpePath';
-  for (const key of Object.keys(PARAM_RANGES) as RangedParam[]) {
-    const [min, max, step] = PARAM_RANGES[key];
-    const v = raw[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return `${key} must be a number in [${min}, ${max}]`;
-    if (step === 1 && !Number.isInteger(v)) return `${key} must be a whole number`;
+  for (const key of RANGED_PARAMS) {
+    const problem = rangeProblem(key, raw[key]);
+    if (problem) return `${key} ${problem}`;
   }
   if (!MODEL_SAMPLE_RATE_CHOICES.includes(raw['modelSampleRate'] as 0))
     return `modelSampleRate must be one of ${MODEL_SAMPLE_RATE_CHOICES.join(', ')}`;
@@ -146,20 +159,27 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
   const keys: Record<string, readonly string[]> = {
     ready: ['type'],
     cancel: ['type'],
-    convert: ['type', 'params'],
-    batch: ['type', 'params', 'folder'],
-    rerun: ['type', 'taskId'],
-    browse: ['type', 'field'],
-    savePreset: ['type', 'name', 'params'],
-    deletePreset: ['type', 'name'],
+    reveal: ['type', 'path'],
+    convert: ['type', 'messageId', 'params'],
+    batch: ['type', 'messageId', 'params', 'folder'],
+    rerun: ['type', 'messageId', 'taskId'],
+    browse: ['type', 'messageId', 'field'],
+    savePreset: ['type', 'messageId', 'name', 'params'],
+    deletePreset: ['type', 'messageId', 'name'],
   };
   if (typeof type !== 'string' || !Object.hasOwn(keys, type)) return fail(`unknown message type ${JSON.stringify(type)}`);
   const extra = onlyKeys(raw, keys[type]!);
   if (extra) return fail(extra);
+  const isRequest = keys[type]!.includes('messageId');
+  const badId = isRequest ? checkCorrelation(raw, 'messageId', true) : null;
+  if (badId) return fail(badId);
+  const messageId = raw['messageId'] as number;
   switch (type) {
     case 'ready':
     case 'cancel':
       return { ok: true, message: { type } };
+    case 'reveal':
+      return isPath(raw['path']) ? { ok: true, message: { type, path: raw['path'] } } : fail('path must be a path');
     case 'convert':
     case 'savePreset':
     case 'batch': {
@@ -168,22 +188,22 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
         type === 'batch' && isObj(raw['params']) ? { ...raw['params'], inputPath: raw['params']['inputPath'] || '-' } : raw['params'],
       );
       if (typeof params === 'string') return fail(params);
-      if (type === 'convert') return { ok: true, message: { type, params } };
+      if (type === 'convert') return { ok: true, message: { type, messageId, params } };
       if (type === 'batch')
-        return isPath(raw['folder']) ? { ok: true, message: { type, params, folder: raw['folder'] } } : fail('folder must be a path');
+        return isPath(raw['folder']) ? { ok: true, message: { type, messageId, params, folder: raw['folder'] } } : fail('folder must be a path');
       return isName(raw['name'])
-        ? { ok: true, message: { type, name: (raw['name'] as string).trim(), params } }
+        ? { ok: true, message: { type, messageId, name: (raw['name'] as string).trim(), params } }
         : fail('preset name must be 1..100 characters');
     }
     case 'deletePreset':
-      return isName(raw['name']) ? { ok: true, message: { type, name: raw['name'] } } : fail('preset name must be 1..100 characters');
+      return isName(raw['name']) ? { ok: true, message: { type, messageId, name: raw['name'] } } : fail('preset name must be 1..100 characters');
     case 'rerun':
       return typeof raw['taskId'] === 'string' && /^[0-9a-f-]{1,64}$/i.test(raw['taskId'])
-        ? { ok: true, message: { type, taskId: raw['taskId'] } }
+        ? { ok: true, message: { type, messageId, taskId: raw['taskId'] } }
         : fail('taskId must be an id');
     case 'browse':
       return BROWSE_FIELDS.includes(raw['field'] as BrowseField)
-        ? { ok: true, message: { type, field: raw['field'] as BrowseField } }
+        ? { ok: true, message: { type, messageId, field: raw['field'] as BrowseField } }
         : fail('unknown browse field');
     default:
       return fail(`unknown message type ${JSON.stringify(type)}`);
@@ -193,7 +213,10 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
 /** The host's messages are checked by the webview too: a malformed one is ignored, never rendered. */
 export function isToInferenceWebview(raw: unknown): raw is ToInferenceWebview {
   if (!isObj(raw)) return false;
+  if (checkCorrelation(raw, 'inReplyTo', raw['type'] === 'done')) return false;
   switch (raw['type']) {
+    case 'done':
+      return true;
     case 'init':
       return Array.isArray(raw['models']) && isObj(raw['defaults']) && isObj(raw['presets']) && Array.isArray(raw['history']);
     case 'picked':

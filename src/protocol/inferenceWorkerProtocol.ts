@@ -58,6 +58,37 @@ export const CONVERT_DEFAULTS = {
   exportDir: null as string | null,
 };
 
+/**
+ * The one definition of each parameter's range, [min, max, step]: RVC's (rvc-webui.md §1.7) where
+ * RVC has one; RVC's transpose is an unbounded number, ours is two octaves either way. The panel
+ * checks it as the user types, the panel protocol's validator on every message, and the converter
+ * (checkParams) for the CLI and anything else.
+ */
+export const CONVERT_RANGES = {
+  transpose: [-24, 24, 1],
+  indexRate: [0, 1, 0.01],
+  filterRadius: [0, 7, 1],
+  rmsMixRate: [0, 1, 0.01],
+  protect: [0, 0.5, 0.01],
+  resampleSr: [0, 48000, 1],
+  sid: [0, 2333, 1],
+} as const satisfies Record<string, readonly [number, number, number]>;
+export type RangedParam = keyof typeof CONVERT_RANGES;
+export const RANGED_PARAMS = Object.keys(CONVERT_RANGES) as RangedParam[];
+
+/**
+ * What is wrong with `value` for `key` ("must be between 0 and 0.5", "must be a whole number
+ * between 0 and 7"), or null when it is fine. Step 1 means whole numbers; finer steps are hints.
+ */
+export function rangeProblem(key: RangedParam, value: unknown): string | null {
+  const [min, max, step] = CONVERT_RANGES[key];
+  const whole = step === 1;
+  const expected = `must be ${whole ? 'a whole number ' : ''}between ${min} and ${max}`;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) return expected;
+  if (whole && !Number.isInteger(value)) return expected;
+  return null;
+}
+
 export const CONVERT_STAGES = ['export', 'load', 'decode', 'resample', 'features', 'f0', 'index', 'synthesis', 'post'] as const;
 export type ConvertStage = (typeof CONVERT_STAGES)[number];
 
@@ -81,14 +112,15 @@ export interface ConvertResult {
 }
 
 export type ToWorkerMessage =
-  /** Start a conversion; the worker runs one at a time. */
-  | { type: 'convert'; id: number; params: ConvertParams }
-  /** Stop the conversion `id` after the chunk in flight (never mid session.run). */
-  | { type: 'cancel'; id: number };
+  /** Start a conversion; the worker runs one at a time. Answered with progress, then done, failed or cancelled. */
+  | { type: 'convert'; messageId: number; params: ConvertParams }
+  /** Stop the conversion `requestId` (a convert's messageId) after the chunk in flight (never mid session.run). */
+  | { type: 'cancel'; requestId: number };
 
+/** Every answer names the convert it answers (src/protocol/messageHandler.ts); all but progress end it. */
 export type FromWorkerMessage =
-  | { type: 'progress'; id: number; progress: ConvertProgress }
-  | { type: 'done'; id: number; result: ConvertResult }
+  | { type: 'progress'; inReplyTo: number; progress: ConvertProgress }
+  | { type: 'done'; inReplyTo: number; result: ConvertResult }
   /** `userError` marks a problem the user can fix (shown as is); otherwise a bug. */
-  | { type: 'failed'; id: number; message: string; code: string; userError: boolean }
-  | { type: 'cancelled'; id: number };
+  | { type: 'failed'; inReplyTo: number; message: string; code: string; userError: boolean }
+  | { type: 'cancelled'; inReplyTo: number };

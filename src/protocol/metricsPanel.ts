@@ -7,6 +7,8 @@
  * the strings "NaN", "Infinity" and "-Infinity" (the same spelling the CLI's --json output uses).
  */
 
+import { checkCorrelation, inReplyToOf } from './messageHandler.ts';
+
 export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
 
 /** How points are placed on the x axis; `relative` is ms since the series' first point, as in TensorBoard. */
@@ -50,7 +52,12 @@ export interface BestEpoch {
   epoch: number;
   step: number | null;
   tag: string;
+  /** The epoch's smoothed loss (the per-epoch means, smoothed as the chart is): what the suggestion ranks by. */
   value: number;
+  /** The same epoch's raw mean, unsmoothed; null when not known. */
+  rawMean?: number | null;
+  /** The smoothing weight `value` was computed with. */
+  smoothing?: number;
 }
 
 /** Settings the panel keeps across hide/show and window reloads (webview state + serializer). */
@@ -98,10 +105,10 @@ export interface TagsMessage {
   type: 'tags';
   tags: { trainingId: string; tag: string }[];
 }
-/** Replaces the points of the listed series (answer to requestSeries, or a full refresh). */
+/** Replaces the points of the listed series: an answer to requestSeries (one per tag), `inReplyTo` its messageId. */
 export interface SeriesMessage {
   type: 'series';
-  requestId: number | null;
+  inReplyTo: number | null;
   /** The requested tags this message answers, those without points included: the panel stops waiting for them. */
   tags: string[];
   series: SeriesPayload[];
@@ -125,6 +132,8 @@ export interface NoticeMessage {
   type: 'notice';
   level: 'info' | 'error';
   text: string;
+  /** The request that failed, when one did: an error notice ends it (its tags stop loading). */
+  inReplyTo?: number;
 }
 
 export type ToWebview = InitMessage | TagsMessage | SeriesMessage | AppendMessage | MarkersMessage | NoticeMessage;
@@ -135,10 +144,13 @@ export type ToWebview = InitMessage | TagsMessage | SeriesMessage | AppendMessag
 export interface ReadyMessage {
   type: 'ready';
 }
-/** Points for these tags, downsampled to about maxPoints per series, optionally within a step range (zoom). */
+/**
+ * Points for these tags, downsampled to about maxPoints per series, optionally within a step range
+ * (zoom). Answered by one series message per tag (src/protocol/messageHandler.ts: inReplyTo = messageId).
+ */
 export interface RequestSeriesMessage {
   type: 'requestSeries';
-  requestId: number;
+  messageId: number;
   tags: string[];
   maxPoints: number;
   stepRange: [number, number] | null;
@@ -239,10 +251,11 @@ export function parseFromWebview(raw: unknown): ParseResult {
       return extra ? fail(extra) : { ok: true, message: { type } };
     }
     case 'requestSeries': {
-      const extra = onlyKeys(raw, ['type', 'requestId', 'tags', 'maxPoints', 'stepRange']);
+      const extra = onlyKeys(raw, ['type', 'messageId', 'tags', 'maxPoints', 'stepRange']);
       if (extra) return fail(extra);
-      const { requestId, tags, maxPoints, stepRange } = raw;
-      if (!Number.isSafeInteger(requestId)) return fail('requestId must be an integer');
+      const { messageId, tags, maxPoints, stepRange } = raw;
+      const badId = checkCorrelation(raw, 'messageId', true);
+      if (badId) return fail(badId);
       if (!Array.isArray(tags) || tags.length > MAX_REQUEST_TAGS || !tags.every((t) => isStr(t) && t.length > 0 && t.length <= 512)) {
         return fail(`tags must be 0..${MAX_REQUEST_TAGS} non-empty strings`);
       }
@@ -255,7 +268,7 @@ export function parseFromWebview(raw: unknown): ParseResult {
         if (!isFiniteNum(lo) || !isFiniteNum(hi) || lo > hi) return fail('stepRange must be null or [min, max] with min <= max');
         range = [lo, hi];
       }
-      return { ok: true, message: { type, requestId: requestId as number, tags: [...(tags as string[])], maxPoints: maxPoints as number, stepRange: range } };
+      return { ok: true, message: { type, messageId: messageId as number, tags: [...(tags as string[])], maxPoints: maxPoints as number, stepRange: range } };
     }
     case 'settingsChanged': {
       const extra = onlyKeys(raw, ['type', 'settings']);
@@ -318,7 +331,15 @@ function parseCheckpoint(v: unknown): CheckpointMarker | null {
 
 function parseBestEpoch(v: unknown): BestEpoch | null {
   if (!isObj(v) || !isStr(v['trainingId']) || !isFiniteNum(v['epoch']) || !isStr(v['tag']) || typeof v['value'] !== 'number') return null;
-  return { trainingId: v['trainingId'], epoch: v['epoch'], step: isFiniteNum(v['step']) ? v['step'] : null, tag: v['tag'], value: v['value'] };
+  return {
+    trainingId: v['trainingId'],
+    epoch: v['epoch'],
+    step: isFiniteNum(v['step']) ? v['step'] : null,
+    tag: v['tag'],
+    value: v['value'],
+    rawMean: isFiniteNum(v['rawMean']) ? v['rawMean'] : null,
+    ...(isFiniteNum(v['smoothing']) ? { smoothing: v['smoothing'] } : {}),
+  };
 }
 
 /**
@@ -348,7 +369,7 @@ export function parseToWebview(raw: unknown): ToWebview | null {
       if (!Array.isArray(raw['series'])) return null;
       const series = (raw['series'] as unknown[]).map(parseSeriesPayload).filter((s): s is SeriesPayload => s !== null);
       const answered = Array.isArray(raw['tags']) ? (raw['tags'] as unknown[]).filter(isStr) : series.map((s) => s.tag);
-      return { type: 'series', requestId: Number.isSafeInteger(raw['requestId']) ? (raw['requestId'] as number) : null, tags: answered, series };
+      return { type: 'series', inReplyTo: inReplyToOf(raw) ?? null, tags: answered, series };
     }
     case 'append': {
       if (!isStr(raw['trainingId']) || !Array.isArray(raw['points'])) return null;
@@ -370,7 +391,7 @@ export function parseToWebview(raw: unknown): ToWebview | null {
     }
     case 'notice':
       if (!isStr(raw['text'])) return null;
-      return { type: 'notice', level: raw['level'] === 'error' ? 'error' : 'info', text: raw['text'] };
+      return { type: 'notice', level: raw['level'] === 'error' ? 'error' : 'info', text: raw['text'], ...(inReplyToOf(raw) !== undefined ? { inReplyTo: inReplyToOf(raw)! } : {}) };
     default:
       return null;
   }

@@ -136,7 +136,7 @@ async function liveLatency(store: Store, dir: string, host: PanelHost): Promise<
     settings,
   );
   await controller.handle({ type: 'ready' });
-  const request = (await panel.waitForPosted('requestSeries')) as unknown as { requestId: number; tags: string[]; maxPoints: number };
+  const request = (await panel.waitForPosted('requestSeries')) as unknown as { messageId: number; tags: string[]; maxPoints: number };
   await controller.handle({ ...request, stepRange: null });
   await delivered;
   for (let k = 1; k <= LIVE_LINES; k++) {
@@ -221,7 +221,7 @@ export async function run(): Promise<BenchResult[]> {
         settings,
       );
       await controller.handle({ type: 'ready' });
-      const request = (await panel.waitForPosted('requestSeries')) as unknown as { requestId: number; tags: string[]; maxPoints: number };
+      const request = (await panel.waitForPosted('requestSeries')) as unknown as { messageId: number; tags: string[]; maxPoints: number };
       const hostStart = performance.now();
       await controller.handle({ ...request, maxPoints: 1000 });
       const hostMs = performance.now() - hostStart;
@@ -259,10 +259,10 @@ export async function run(): Promise<BenchResult[]> {
       [trainingId],
       DEFAULT_PANEL_SETTINGS,
     );
-    await resender.handle({ type: 'requestSeries', requestId: 1, tags: TAGS, maxPoints: 1000, stepRange: null });
+    await resender.handle({ type: 'requestSeries', messageId: 1, tags: TAGS, maxPoints: 1000, stepRange: null });
     resender.dispose();
     const redraws: number[] = [];
-    const everything: ToWebview = { type: 'series', requestId: 1, tags: outbox.flatMap((m) => (m.type === 'series' ? m.tags : [])), series: outbox.flatMap((m) => (m.type === 'series' ? m.series : [])) };
+    const everything: ToWebview = { type: 'series', inReplyTo: 1, tags: outbox.flatMap((m) => (m.type === 'series' ? m.tags : [])), series: outbox.flatMap((m) => (m.type === 'series' ? m.series : [])) };
     for (let k = 0; k < 10; k++) redraws.push(await applyMs(full.panel, everything));
     const perAppend = median(appendTimes);
     results.push({

@@ -243,10 +243,9 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
         await page.screenshot({ path: path.join(outDir, 'inference-panel-from-models.png') });
       },
     );
-    await check(
-      "Convert with this Model on the small model's row (alto-demo.pth) exports it on first use, converts, and records the run",
-      async () => {
-        const pthName = `${inference.training}.pth`;
+    // The small model and a G checkpoint of the same training: both are exported on first use.
+    for (const pthName of [`${inference.training}.pth`, 'G_20.pth']) {
+      await check(`Convert with this Model on the ${pthName} row exports it on first use, converts, and records the run`, async () => {
         const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
         const row = pane
           .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${pthName.replace(/\./g, '\\.')}$`) }) })
@@ -255,7 +254,13 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
         await row.hover();
         await row.locator('.action-label[aria-label="Convert with this Model"]').first().click();
         frame = await findPanelFrame(page, 30_000);
-        const chosen = await until(frame, `document.querySelector('#model').value || null`, 'the preselected .pth', 15_000);
+        // The panel is still open on the last model: wait until it switches to this row's.
+        const chosen = await until(
+          frame,
+          `(() => { const m = document.querySelector('#model').value; return m.endsWith(${JSON.stringify('/' + pthName)}) ? m : null; })()`,
+          `${pthName} preselected`,
+          15_000,
+        );
         if (path.basename(chosen) !== pthName) throw new Error(`the panel chose ${chosen}`);
         const before = await frame.evaluate(READ_HISTORY);
         await frame.fill('#input', inference.input);
@@ -275,13 +280,16 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
         const wav = readWav(path.join(inference.folder, 'outputs', 'inference', output));
         if (wav.sampleRate !== inference.modelSampleRate)
           throw new Error(`output rate ${wav.sampleRate}, want ${inference.modelSampleRate} (from the .pth itself)`);
-        const exports = fs.readdirSync(path.join(inference.folder, '.rvc-studio', 'models')).filter((f) => /^[0-9a-f]{64}\.onnx$/.test(f));
-        if (exports.length !== 1) throw new Error(`${exports.length} exports in .rvc-studio/models`);
-        result.pthClickToResultMs = Date.now() - started;
-        console.log(`${TAG} .pth conversion (export included) ${result.pthClickToResultMs} ms after clicking Convert`);
-        await page.screenshot({ path: path.join(outDir, 'inference-panel-pth.png') });
-      },
-    );
+        const models = path.join(inference.folder, '.rvc-studio', 'models');
+        const sources = fs
+          .readdirSync(models)
+          .filter((f) => /^[0-9a-f]{64}\.onnx$/.test(f))
+          .map((f) => path.basename(JSON.parse(fs.readFileSync(path.join(models, `${f}.json`), 'utf8')).source.path));
+        if (!sources.includes(pthName)) throw new Error(`no export of ${pthName} in .rvc-studio/models (${sources.join(', ')})`);
+        console.log(`${TAG} ${pthName}: conversion (export included) ${Date.now() - started} ms after clicking Convert`);
+        await page.screenshot({ path: path.join(outDir, `inference-panel-${pthName}.png`) });
+      });
+    }
   } catch (error) {
     // A failed check is already counted and reported by check(); the checks after it cannot run.
     if (result.passed + result.failed === 0) {

@@ -1,19 +1,25 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import {
   MODEL_SAMPLE_RATE_CHOICES,
   PANEL_DEFAULTS,
   PARAM_RANGES,
+  RANGED_PARAMS,
   isToInferenceWebview,
+  rangeProblem,
   type BrowseField,
   type FromInferenceWebview,
   type HistoryRow,
+  type InferenceRequest,
   type ModelOption,
   type PanelConvertParams,
   type Presets,
   type RangedParam,
+  type ToInferenceWebview,
 } from '../../src/protocol/inferencePanel.ts';
-import type { ConvertProgress, ConvertResult } from '../../src/protocol/inferenceWorkerProtocol.ts';
+import { F0_ESTIMATORS, type ConvertProgress, type ConvertResult } from '../../src/protocol/inferenceWorkerProtocol.ts';
+import { MessageHandler } from '../../src/protocol/messageHandler.ts';
 import type { VsCodeApi } from '../shared/vscodeApi.ts';
+import { STRINGS } from './strings.ts';
 
 /** What the panel keeps across hide/show and reloads. */
 export interface InferenceState {
@@ -28,17 +34,21 @@ export interface InferenceAppProps {
 /** Parameters that act on pitch, hidden for a no-pitch model. */
 const PITCH_PARAMS: ReadonlySet<RangedParam> = new Set<RangedParam>(['transpose', 'filterRadius', 'protect']);
 
-const LABELS: Record<RangedParam, string> = {
-  transpose: 'Transpose (semitones)',
-  indexRate: 'Index rate',
-  filterRadius: 'Median filter radius',
-  rmsMixRate: 'Volume envelope mix',
-  protect: 'Protect voiceless consonants',
-  resampleSr: 'Resample output (0 = model rate)',
-  sid: 'Speaker id',
-};
+/** Where RVC's WebUI has a slider (rvc-webui.md §1.7); transpose is a number there, the speaker slider hidden. */
+const SLIDERS: ReadonlySet<RangedParam> = new Set<RangedParam>(['indexRate', 'filterRadius', 'rmsMixRate', 'protect', 'resampleSr']);
 
 const base = (p: string | null) => (p ? p.split(/[\\/]/).pop() : '');
+
+/** What is wrong with each shown parameter, checked with the host's own ranges as the user types. */
+export function paramProblems(params: PanelConvertParams, usesPitch: boolean): Partial<Record<RangedParam, string>> {
+  const problems: Partial<Record<RangedParam, string>> = {};
+  for (const key of RANGED_PARAMS) {
+    if (!usesPitch && PITCH_PARAMS.has(key)) continue;
+    const problem = rangeProblem(key, params[key]);
+    if (problem) problems[key] = problem;
+  }
+  return problems;
+}
 
 export function InferenceApp({ api }: InferenceAppProps) {
   const saved = api.getState();
@@ -51,6 +61,8 @@ export function InferenceApp({ api }: InferenceAppProps) {
   const [result, setResult] = useState<{ result: ConvertResult; inputUri: string; outputUri: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Requests carry a messageId; the host answers inReplyTo it and always ends one with done.
+  const channel = useMemo(() => new MessageHandler<FromInferenceWebview, ToInferenceWebview>((m) => api.postMessage(m)), []);
   const [presetName, setPresetName] = useState('');
   const [batchSummary, setBatchSummary] = useState<string | null>(null);
 
@@ -60,7 +72,10 @@ export function InferenceApp({ api }: InferenceAppProps) {
     const onMessage = (event: MessageEvent) => {
       const m: unknown = event.data;
       if (!isToInferenceWebview(m)) return;
+      channel.receive(m);
       switch (m.type) {
+        case 'done':
+          return;
         case 'init':
           setModels(m.models);
           setPresets(m.presets);
@@ -90,16 +105,18 @@ export function InferenceApp({ api }: InferenceAppProps) {
           setError(null);
           return;
         case 'batchDone':
-          setBatchSummary(`Batch done: ${m.converted} converted, ${m.failed} failed.`);
+          setBatchSummary(STRINGS.batchDone(m.converted, m.failed));
           return;
         case 'error':
           setError(m.message);
-          setBusy(false);
+          // An error that answers no request (or an old host's) still ends the wait.
+          if (m.inReplyTo === undefined) {
+            setBusy(false);
+            setProgress(null);
+          }
           return;
         case 'history':
           setHistory(m.rows);
-          setBusy(false);
-          setProgress(null);
           return;
         case 'presets':
           setPresets(m.presets);
@@ -112,20 +129,43 @@ export function InferenceApp({ api }: InferenceAppProps) {
   }, []);
 
   const set = <K extends keyof PanelConvertParams>(key: K, value: PanelConvertParams[K]) => setParams((p) => ({ ...p, [key]: value }));
-  const browse = (field: BrowseField) => api.postMessage({ type: 'browse', field });
-  const start = (message: FromInferenceWebview) => {
+  const send = (build: (messageId: number) => InferenceRequest, onDone?: () => void) => {
+    const sent = channel.request(build, {
+      isFinal: (reply) => reply.type === 'done',
+      ...(onDone ? { onReply: (reply) => reply.type === 'done' && onDone() } : {}),
+    });
+    sent.reply.catch(() => undefined);
+  };
+  const browse = (field: BrowseField) => send((messageId) => ({ type: 'browse', messageId, field }));
+  const start = (build: (messageId: number) => InferenceRequest) => {
     setBusy(true);
     setError(null);
     setBatchSummary(null);
-    api.postMessage(message);
+    send(build, () => {
+      setBusy(false);
+      setProgress(null);
+    });
   };
   const pickModel = (modelPath: string) => {
     const option = models.find((m) => m.path === modelPath);
     setParams((p) => ({ ...p, modelPath, indexPath: option?.suggestedIndex ?? p.indexPath }));
   };
-  const ready = params.modelPath && params.contentVecPath;
   // A no-pitch model takes no f0: RVC's pipeline runs without it (and without protect).
   const usesPitch = models.find((m) => m.path === params.modelPath)?.usesPitch !== false;
+  const problems = paramProblems(params, usesPitch);
+  // Why Convert (or Convert folder) cannot run now; null when it can.
+  const whyNot = (needs: 'input' | 'folder'): string | null => {
+    if (busy) return STRINGS.why.busy;
+    if (!params.modelPath) return STRINGS.why.model;
+    if (!params.contentVecPath) return STRINGS.why.contentVec;
+    if (needs === 'input' && !params.inputPath) return STRINGS.why.input;
+    if (needs === 'folder' && !folder) return STRINGS.why.folder;
+    if (usesPitch && params.f0Method === 'rmvpe' && !params.rmvpePath) return STRINGS.why.rmvpe;
+    const bad = RANGED_PARAMS.find((key) => problems[key]);
+    return bad ? `${STRINGS.labels[bad]} ${problems[bad]}` : null;
+  };
+  const convertWhy = whyNot('input');
+  const batchWhy = whyNot('folder');
 
   return (
     <main>
@@ -176,14 +216,17 @@ export function InferenceApp({ api }: InferenceAppProps) {
         <legend>Parameters</legend>
         {usesPitch && (
           <>
-            <label for="f0Method">Pitch extraction</label>
+            <label for="f0Method">Pitch extraction (f0 method)</label>
             <select
               id="f0Method"
               value={params.f0Method}
               onChange={(e) => set('f0Method', e.currentTarget.value as PanelConvertParams['f0Method'])}
             >
-              <option value="yin">yin (built in)</option>
-              <option value="rmvpe">rmvpe</option>
+              {F0_ESTIMATORS.map((method) => (
+                <option key={method} value={method}>
+                  {STRINGS.f0Methods[method]}
+                </option>
+              ))}
             </select>
             <span />
           </>
@@ -195,29 +238,50 @@ export function InferenceApp({ api }: InferenceAppProps) {
             <button onClick={() => browse('rmvpe')}>Browse…</button>
           </>
         )}
-        {(Object.keys(PARAM_RANGES) as RangedParam[])
-          .filter((key) => usesPitch || !PITCH_PARAMS.has(key))
-          .map((key) => {
-            const [min, max, step] = PARAM_RANGES[key];
-            return [
-              <label key={`${key}-label`} for={key}>
-                {LABELS[key]}
-              </label>,
+        {RANGED_PARAMS.filter((key) => usesPitch || !PITCH_PARAMS.has(key)).map((key) => {
+          const [min, max, step] = PARAM_RANGES[key];
+          const problem = problems[key];
+          const onInput = (e: { currentTarget: HTMLInputElement }) =>
+            set(key, e.currentTarget.value === '' ? NaN : Number(e.currentTarget.value));
+          return [
+            <label key={`${key}-label`} for={key}>
+              {STRINGS.labels[key]}
+            </label>,
+            <span key={key} class="control">
+              {SLIDERS.has(key) && (
+                <input
+                  id={`${key}-slider`}
+                  type="range"
+                  min={min}
+                  max={max}
+                  step={step}
+                  value={Number.isFinite(params[key]) ? params[key] : min}
+                  aria-label={STRINGS.labels[key]}
+                  onInput={onInput}
+                />
+              )}
               <input
-                key={key}
                 id={key}
                 type="number"
                 min={min}
                 max={max}
                 step={step}
-                value={params[key]}
-                onInput={(e) => set(key, Number(e.currentTarget.value))}
-              />,
-              <span key={`${key}-range`} class="range">
-                {min}…{max}
-              </span>,
-            ];
-          })}
+                value={Number.isFinite(params[key]) ? params[key] : ''}
+                aria-invalid={problem ? 'true' : undefined}
+                aria-describedby={problem ? `${key}-error` : undefined}
+                onInput={onInput}
+              />
+              {problem && (
+                <span id={`${key}-error`} class="field-error" role="alert">
+                  {problem}
+                </span>
+              )}
+            </span>,
+            <span key={`${key}-range`} class="range">
+              {min}…{max}
+            </span>,
+          ];
+        })}
       </fieldset>
       <div class="row">
         <select id="preset" value="" onChange={(e) => presets[e.currentTarget.value] && setParams({ ...presets[e.currentTarget.value]! })}>
@@ -232,22 +296,39 @@ export function InferenceApp({ api }: InferenceAppProps) {
         <button
           id="save-preset"
           disabled={!presetName.trim()}
-          onClick={() => api.postMessage({ type: 'savePreset', name: presetName.trim(), params })}
+          onClick={() => send((messageId) => ({ type: 'savePreset', messageId, name: presetName.trim(), params }))}
         >
           Save preset
         </button>
       </div>
       <div class="row">
-        <button id="convert" disabled={busy || !ready || !params.inputPath} onClick={() => start({ type: 'convert', params })}>
+        <button
+          id="convert"
+          disabled={convertWhy !== null}
+          title={convertWhy ?? ''}
+          onClick={() => start((messageId) => ({ type: 'convert', messageId, params }))}
+        >
           Convert
         </button>
         <button id="cancel" disabled={!busy} onClick={() => api.postMessage({ type: 'cancel' })}>
           Cancel
         </button>
+        {convertWhy && !busy && (
+          <span id="convert-why" class="why">
+            {convertWhy}
+          </span>
+        )}
         {progress && (
-          <span id="progress">
-            <progress value={progress.progress.done} max={progress.progress.total || 1} /> {progress.file} ({progress.index + 1}/
-            {progress.count}) {progress.progress.stage} {progress.progress.done}/{progress.progress.total}
+          <span id="progress" role="status">
+            <progress value={progress.progress.done} max={progress.progress.total || 1} />{' '}
+            {STRINGS.converting(
+              progress.file,
+              progress.index + 1,
+              progress.count,
+              progress.progress.total > 1
+                ? `${STRINGS.stages[progress.progress.stage]} ${progress.progress.done}/${progress.progress.total}`
+                : STRINGS.stages[progress.progress.stage],
+            )}
           </span>
         )}
       </div>
@@ -255,7 +336,12 @@ export function InferenceApp({ api }: InferenceAppProps) {
         <label for="folder">Batch folder</label>
         <input id="folder" value={folder} onInput={(e) => setFolder(e.currentTarget.value)} />
         <button onClick={() => browse('folder')}>Browse…</button>
-        <button id="batch" disabled={busy || !ready || !folder} onClick={() => start({ type: 'batch', params, folder })}>
+        <button
+          id="batch"
+          disabled={batchWhy !== null}
+          title={batchWhy ?? ''}
+          onClick={() => start((messageId) => ({ type: 'batch', messageId, params, folder }))}
+        >
           Convert folder
         </button>
         {batchSummary && <span id="batch-summary">{batchSummary}</span>}
@@ -268,9 +354,23 @@ export function InferenceApp({ api }: InferenceAppProps) {
       {result && (
         <section id="result">
           <p>
-            {base(result.result.outputPath)}: {result.result.inputSeconds.toFixed(2)} s in, {result.result.sampleRate} Hz,{' '}
-            {Math.round(result.result.costMs)} ms
+            {STRINGS.result(
+              base(result.result.outputPath) ?? '',
+              result.result.inputSeconds,
+              result.result.sampleRate,
+              Math.round(result.result.costMs),
+            )}
           </p>
+          <div class="row">
+            <code id="output-path">{result.result.outputPath}</code>
+            <button
+              id="reveal"
+              title={STRINGS.revealTitle}
+              onClick={() => api.postMessage({ type: 'reveal', path: result.result.outputPath })}
+            >
+              {STRINGS.reveal}
+            </button>
+          </div>
           <div class="row">
             <span>Input</span>
             <audio id="input-audio" controls src={result.inputUri} />
@@ -291,7 +391,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
               <td>{row.costMs === null ? '' : `${row.costMs} ms`}</td>
               <td title={row.errorMsg ?? ''}>{row.errorMsg ? 'error' : base(row.outputPath)}</td>
               <td>
-                <button class="rerun" disabled={busy} onClick={() => start({ type: 'rerun', taskId: row.id })}>
+                <button class="rerun" disabled={busy} onClick={() => start((messageId) => ({ type: 'rerun', messageId, taskId: row.id }))}>
                   Re-run
                 </button>
               </td>

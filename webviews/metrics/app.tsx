@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   DEFAULT_PANEL_SETTINGS,
   parseToWebview,
+  type BestEpoch,
   type FromWebview,
   type MarkersMessage,
   type PanelKind,
@@ -11,6 +12,7 @@ import {
   type ToWebview,
   type XAxisMode,
 } from '../../src/protocol/metricsPanel.ts';
+import { MessageHandler } from '../../src/protocol/messageHandler.ts';
 import { onThemeChange, readTheme, type ThemeColors } from '../shared/theme.ts';
 import type { VsCodeApi } from '../shared/vscodeApi.ts';
 import { ChartCard, type RunView } from './chartCard.tsx';
@@ -41,10 +43,11 @@ export function App({ api }: AppProps) {
   const [theme, setTheme] = useState<ThemeColors>(() => readTheme());
   const store = useMemo(() => new SeriesStore(settings.smoothing), []);
   const loaded = useRef(new Set<string>());
-  // Tags asked for and not answered yet: the host answers tag by tag, so charts fill in over time.
-  const pending = useRef(new Set<string>());
+  // Each open request's tags not answered yet: the host answers tag by tag, so charts fill in over time.
+  const open = useRef(new Map<number, Set<string>>());
   const [pendingCount, setPendingCount] = useState(0);
-  const requestId = useRef(0);
+  const channel = useMemo(() => new MessageHandler<FromWebview, ToWebview>((m) => api.postMessage(m)), []);
+  const countPending = () => setPendingCount(new Set([...open.current.values()].flatMap((tags) => [...tags])).size);
   const maxPoints = useRef(defaultMaxPoints());
   const settingsRef = useRef(settings);
   settingsRef.current = settings;
@@ -53,9 +56,20 @@ export function App({ api }: AppProps) {
 
   const request = (wanted: string[], stepRange: [number, number] | null = null, points = maxPoints.current) => {
     if (wanted.length === 0) return;
-    wanted.forEach((t) => pending.current.add(t));
-    setPendingCount(pending.current.size);
-    api.postMessage({ type: 'requestSeries', requestId: ++requestId.current, tags: wanted, maxPoints: points, stepRange });
+    const waiting = new Set(wanted);
+    const sent = channel.request((messageId) => ({ type: 'requestSeries', messageId, tags: wanted, maxPoints: points, stepRange }), {
+      // One series per tag; the last tag (or an error notice) ends the request.
+      isFinal: (reply) => reply.type !== 'series' || [...waiting].every((t) => reply.tags.includes(t)),
+      onReply: (reply) => {
+        if (reply.type === 'series') reply.tags.forEach((t) => waiting.delete(t));
+        else waiting.clear();
+        if (waiting.size === 0) open.current.delete(sent.messageId);
+        countPending();
+      },
+    });
+    open.current.set(sent.messageId, waiting);
+    sent.reply.catch(() => undefined);
+    countPending();
   };
 
   const sections = useMemo(() => groupTags(tags.map((t) => t.tag)), [tags]);
@@ -105,8 +119,7 @@ export function App({ api }: AppProps) {
         return;
       case 'series':
         store.replace(message.series);
-        message.tags.forEach((t) => pending.current.delete(t));
-        setPendingCount(pending.current.size);
+        channel.receive(message);
         return;
       case 'append': {
         const touched = store.append(message);
@@ -122,9 +135,11 @@ export function App({ api }: AppProps) {
         return;
       case 'notice':
         // A failed query is reported once as a notice; waiting on its tags would show "Loading" forever.
-        if (message.level === 'error') {
-          pending.current.clear();
-          setPendingCount(0);
+        if (message.level === 'error' && !channel.receive(message)) {
+          // An error that names no request: stop waiting on all of them.
+          channel.rejectAll(new Error(message.text));
+          open.current.clear();
+          countPending();
         }
         setNotice({ level: message.level, text: message.text });
         return;
@@ -167,6 +182,7 @@ export function App({ api }: AppProps) {
 
   const warnings = [...markers.values()].filter((m) => m.overtraining && !settings.hiddenRuns.includes(m.trainingId));
   const bests = [...markers.values()].filter((m) => m.bestEpoch);
+  const hasMarkers = bests.length > 0 || [...markers.values()].some((m) => m.checkpoints.some((c) => c.kind === 'weights' || c.kind === 'checkpoint_g' || c.kind === 'onnx'));
 
   return (
     <div class="panel" data-kind={kind} data-loading={pendingCount > 0 ? pendingCount : undefined} aria-busy={pendingCount > 0}>
@@ -241,9 +257,16 @@ export function App({ api }: AppProps) {
       ))}
       {bests.map((m) => (
         <div key={m.trainingId} class="best" data-best-epoch={m.bestEpoch!.epoch}>
-          {runs.length > 1 ? `${runName(m.trainingId)}: ` : ''}best epoch {m.bestEpoch!.epoch} ({m.bestEpoch!.tag} = {m.bestEpoch!.value.toPrecision(4)})
+          {runs.length > 1 ? `${runName(m.trainingId)}: ` : ''}
+          {bestEpochText(m.bestEpoch!)}
         </div>
       ))}
+      {hasMarkers && (
+        <p class="marker-legend">
+          Markers: <span class="marker solid" /> small model saved (its epoch at the foot) · <span class="marker dashed" /> G checkpoint — click either to reveal the file ·{' '}
+          <span class="marker best" /> best epoch (lowest smoothed generator loss among saved models)
+        </p>
+      )}
       {pendingCount > 0 && (
         <p class="loading" role="status">
           Loading {pendingCount} {pendingCount === 1 ? 'tag' : 'tags'}…
@@ -290,6 +313,13 @@ export function App({ api }: AppProps) {
       })}
     </div>
   );
+}
+
+/** Says which number is smoothed and which raw: the sidebar shows the raw last loss, this the smoothed epoch mean. */
+function bestEpochText(best: BestEpoch): string {
+  const smoothing = best.smoothing === undefined ? '' : `, smoothing ${best.smoothing}`;
+  const raw = best.rawMean === null || best.rawMean === undefined ? '' : `; raw epoch mean ${best.rawMean.toPrecision(4)}`;
+  return `Best epoch ${best.epoch}: ${best.tag} ${best.value.toPrecision(4)} smoothed (per-epoch mean${smoothing})${raw}`;
 }
 
 function safeName(text: string): string {

@@ -5,7 +5,7 @@ import { withAlpha, type ThemeColors } from '../shared/theme.ts';
 import { Chart } from './chartSetup.ts';
 import type { ChartSpec } from './chartGroups.ts';
 import { seriesKey, type Series, type SeriesStore } from './seriesStore.ts';
-import { X_AXIS_LABELS, formatX, stepRangeFor, xOf } from './xAxis.ts';
+import { X_AXIS_LABELS, formatTick, formatX, stepRangeFor, xOf } from './xAxis.ts';
 
 export interface RunView {
   trainingId: string;
@@ -35,7 +35,10 @@ interface Point {
 
 interface DatasetMeta {
   key: string;
+  /** Which values the dataset draws. */
   role: 'raw' | 'smoothed';
+  /** The chart's line for this series (tooltips, legend); false for the faint raw one behind it. */
+  main: boolean;
   run: RunView;
 }
 
@@ -61,8 +64,18 @@ interface MarkerLine {
   color: string;
   dash: number[];
   label: string | null;
+  /** A small label at the foot of the line (the epoch of a saved model). */
+  footLabel: string | null;
   path: string | null;
 }
+
+/**
+ * Whether the chart draws smoothed values: not for a schedule (learning rate), not at smoothing 0.
+ * Read from the store, whose weight changes before the panel re-renders with the new settings.
+ */
+const smoothed = (spec: ChartSpec, store: SeriesStore): boolean => spec.smooth !== false && store.smoothing > 0;
+const onRightAxis = (spec: ChartSpec, tagIndex: number): boolean => spec.dualAxis === true && spec.tags.length > 1 && tagIndex > 0;
+
 
 /** Where a training's checkpoint/best-epoch markers sit on the current x axis. */
 function markerLines(props: ChartCardProps): MarkerLine[] {
@@ -83,11 +96,12 @@ function markerLines(props: ChartCardProps): MarkerLine[] {
     for (const c of m.checkpoints) {
       if (c.kind === 'checkpoint_d' || c.kind === 'index') continue;
       const x = place(c.step, c.epoch);
-      if (Number.isFinite(x)) lines.push({ x, color: withAlpha(run.color, 0.55), dash: c.kind === 'weights' ? [] : [3, 3], label: null, path: c.path });
+      const footLabel = c.kind === 'weights' && c.epoch !== null ? `e${c.epoch}` : null;
+      if (Number.isFinite(x)) lines.push({ x, color: withAlpha(run.color, 0.55), dash: c.kind === 'weights' ? [] : [3, 3], label: null, footLabel, path: c.path });
     }
     if (m.bestEpoch) {
       const x = place(m.bestEpoch.step, m.bestEpoch.epoch);
-      if (Number.isFinite(x)) lines.push({ x, color: props.theme.warning, dash: [], label: `best e${m.bestEpoch.epoch}`, path: null });
+      if (Number.isFinite(x)) lines.push({ x, color: props.theme.warning, dash: [], label: `best e${m.bestEpoch.epoch}`, footLabel: null, path: null });
     }
   }
   return lines;
@@ -121,7 +135,22 @@ export function ChartCard(props: ChartCardProps) {
     }
     card.dataset['points'] = String(points);
     card.dataset['series'] = String(series);
+    // Non-finite points (fp16 overflow in RVC's logs) are not drawn: say why the line has gaps.
+    let gaps = 0;
+    for (const run of propsRef.current.runs) {
+      for (const tag of propsRef.current.spec.tags) {
+        const s = propsRef.current.store.get(run.trainingId, tag);
+        if (s) for (const v of s.values) if (!Number.isFinite(v)) gaps++;
+      }
+    }
+    card.dataset['gaps'] = String(gaps);
+    const note = gapsRef.current;
+    if (note) {
+      note.hidden = gaps === 0;
+      note.textContent = gaps === 0 ? '' : `${gaps} ${gaps === 1 ? 'point is' : 'points are'} NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.`;
+    }
   };
+  const gapsRef = useRef<HTMLParagraphElement>(null);
 
   const buildDatasets = (): ChartDataset<'line', Point[]>[] => {
     const p = propsRef.current;
@@ -136,12 +165,15 @@ export function ChartCard(props: ChartCardProps) {
         const color = p.compare ? run.color : p.theme.palette[tagIndex % p.theme.palette.length]!;
         const dash = p.compare ? DASHES[tagIndex % DASHES.length]! : DASHES[runIndex % DASHES.length]!;
         const label = p.compare ? `${run.name} · ${tag}` : tag;
-        if (p.settings.showRaw && p.settings.smoothing > 0) {
-          meta.push({ key: seriesKey(run.trainingId, tag), role: 'raw', run });
-          datasets.push({ label: `${label} (raw)`, data: pointsOf(series, 0, 'raw', p.settings.xAxis, p.settings.logScale), borderColor: withAlpha(color, 0.25), borderWidth: 1, borderDash: dash, pointRadius: 0, pointHitRadius: 0 });
+        const smooth = smoothed(p.spec, p.store);
+        const yAxisID = onRightAxis(p.spec, tagIndex) ? 'y2' : 'y';
+        if (p.settings.showRaw && smooth) {
+          meta.push({ key: seriesKey(run.trainingId, tag), role: 'raw', main: false, run });
+          datasets.push({ label: `${label} (raw)`, yAxisID, data: pointsOf(series, 0, 'raw', p.settings.xAxis, p.settings.logScale), borderColor: withAlpha(color, 0.25), borderWidth: 1, borderDash: dash, pointRadius: 0, pointHitRadius: 0 });
         }
-        meta.push({ key: seriesKey(run.trainingId, tag), role: 'smoothed', run });
-        datasets.push({ label, data: pointsOf(series, 0, 'smoothed', p.settings.xAxis, p.settings.logScale), borderColor: color, borderWidth: wide, borderDash: dash, pointRadius: 0, pointHoverRadius: 3 });
+        const role = smooth ? 'smoothed' : 'raw';
+        meta.push({ key: seriesKey(run.trainingId, tag), role, main: true, run });
+        datasets.push({ label, yAxisID, data: pointsOf(series, 0, role, p.settings.xAxis, p.settings.logScale), borderColor: color, borderWidth: wide, borderDash: dash, pointRadius: 0, pointHoverRadius: 3 });
       });
     });
     metaRef.current = meta;
@@ -157,12 +189,26 @@ export function ChartCard(props: ChartCardProps) {
     const z = zoomRef.current;
     const x = chart.options.scales!['x']!;
     const y = chart.options.scales!['y']!;
+    const y2 = chart.options.scales!['y2']!;
     x.min = z?.[0];
     x.max = z?.[1];
     if (x.title) x.title.text = X_AXIS_LABELS[p.settings.xAxis];
     y.type = p.settings.logScale ? 'logarithmic' : 'linear';
+    y2.type = y.type;
     if (x.title) x.title.color = p.theme.muted;
-    for (const scale of [x, y]) {
+    // Two axes, each titled with its tags in their colour, when the chart's tags differ in magnitude.
+    const dual = p.spec.dualAxis === true && p.spec.tags.length > 1;
+    y2.display = dual;
+    const tagColor = (i: number) => (p.compare ? p.theme.muted : p.theme.palette[i % p.theme.palette.length]!);
+    if (y.title && y2.title) {
+      y.title.display = dual;
+      y.title.text = p.spec.tags[0] ?? '';
+      y.title.color = tagColor(0);
+      y2.title.display = dual;
+      y2.title.text = p.spec.tags.slice(1).join(', ');
+      y2.title.color = tagColor(1);
+    }
+    for (const scale of [x, y, y2]) {
       if (scale.ticks) scale.ticks.color = p.theme.muted;
       if (scale.grid) scale.grid.color = p.theme.grid;
     }
@@ -207,7 +253,8 @@ export function ChartCard(props: ChartCardProps) {
         const { ctx, chartArea, scales } = chart;
         const x = scales['x']!;
         ctx.save();
-        for (const line of markerLines(propsRef.current)) {
+        let lastFoot = -Infinity;
+        for (const line of [...markerLines(propsRef.current)].sort((a, b) => a.x - b.x)) {
           const px = x.getPixelForValue(line.x);
           if (px < chartArea.left || px > chartArea.right) continue;
           ctx.strokeStyle = line.color;
@@ -221,6 +268,13 @@ export function ChartCard(props: ChartCardProps) {
             ctx.fillStyle = line.color;
             ctx.font = '10px sans-serif';
             ctx.fillText(line.label, Math.min(px + 3, chartArea.right - 40), chartArea.top + 10);
+          }
+          // Saved models' epochs at the foot, skipped where they would overlap the previous one.
+          if (line.footLabel && px - lastFoot >= 28) {
+            ctx.fillStyle = propsRef.current.theme.muted;
+            ctx.font = '9px sans-serif';
+            ctx.fillText(line.footLabel, Math.min(px + 2, chartArea.right - 20), chartArea.bottom - 3);
+            lastFoot = px;
           }
         }
         if (drag) {
@@ -252,14 +306,22 @@ export function ChartCard(props: ChartCardProps) {
             title: { display: true, text: X_AXIS_LABELS[propsRef.current.settings.xAxis] },
             ticks: { maxRotation: 0, callback: (value) => formatX(Number(value), propsRef.current.settings.xAxis) },
           },
-          y: { type: 'linear' },
+          y: { type: 'linear', title: { display: false, text: '' }, ticks: { callback: (value) => formatTick(Number(value), propsRef.current.spec.yFormat) } },
+          y2: {
+            type: 'linear',
+            position: 'right',
+            display: false,
+            title: { display: false, text: '' },
+            grid: { drawOnChartArea: false },
+            ticks: { callback: (value) => formatTick(Number(value), propsRef.current.spec.yFormat) },
+          },
         },
         plugins: {
           tooltip: {
             // An HTML tooltip: themed with CSS variables, readable by screen readers and tests.
             enabled: false,
             external: ({ tooltip }) => showTooltip(tooltip),
-            filter: (item) => metaRef.current[item.datasetIndex]?.role === 'smoothed',
+            filter: (item) => metaRef.current[item.datasetIndex]?.main === true,
             callbacks: {
               title: (items) => tooltipTitle(items),
               label: (item) => tooltipLabel(item),
@@ -403,9 +465,9 @@ export function ChartCard(props: ChartCardProps) {
     const series = propsRef.current.store.get(trainingId, tag);
     if (!series) return '';
     const raw = series.values[point.i]!;
-    const smoothed = series.smoothed[point.i]!;
+    const smooth = series.smoothed[point.i]!;
     const label = item.dataset.label ?? tag;
-    return propsRef.current.settings.smoothing > 0 ? `${label}: ${fmt(smoothed)} (raw ${fmt(raw)})` : `${label}: ${fmt(raw)}`;
+    return smoothed(propsRef.current.spec, propsRef.current.store) ? `${label}: ${fmt(smooth)} smoothed (raw ${fmt(raw)})` : `${label}: ${fmt(raw)}`;
   };
 
   const tooltipRef = useRef<HTMLDivElement>(null);
@@ -495,10 +557,30 @@ export function ChartCard(props: ChartCardProps) {
           PNG
         </vscode-button>
       </header>
+      <ul class="chart-legend" aria-label={`${props.spec.title} legend`}>
+        {props.spec.tags.flatMap((tag, tagIndex) =>
+          (props.compare ? props.runs : props.runs.slice(0, 1)).map((run, runIndex) => {
+            const color = props.compare ? run.color : props.theme.palette[tagIndex % props.theme.palette.length]!;
+            const dash = props.compare ? DASHES[tagIndex % DASHES.length]! : DASHES[runIndex % DASHES.length]!;
+            const side = props.spec.dualAxis && props.spec.tags.length > 1 ? (onRightAxis(props.spec, tagIndex) ? ' (right axis)' : ' (left axis)') : '';
+            return (
+              <li key={`${run.trainingId}\u0000${tag}`} data-tag={tag}>
+                <svg width="18" height="6" aria-hidden="true">
+                  <line x1="0" y1="3" x2="18" y2="3" stroke={color} stroke-width="2" stroke-dasharray={dash.join(' ')} />
+                </svg>
+                {props.compare ? `${run.name} · ${tag}` : tag}
+                {side}
+              </li>
+            );
+          }),
+        )}
+        <li class="legend-note">{smoothed(props.spec, props.store) ? (props.settings.showRaw ? 'smoothed; faint: raw' : 'smoothed') : 'raw (not smoothed)'}</li>
+      </ul>
       <div class="canvas-box">
         <canvas ref={canvasRef} role="img" aria-label={`${props.spec.title} chart`} />
         <div class="chart-tooltip" ref={tooltipRef} role="tooltip" hidden />
       </div>
+      <p class="gaps" ref={gapsRef} hidden />
     </section>
   );
 }

@@ -8,6 +8,12 @@ export interface ChartSpec {
   title: string;
   tags: string[];
   section: string;
+  /** false: drawn raw whatever the smoothing (a schedule such as the learning rate is not noisy). */
+  smooth?: boolean;
+  /** The first tag on the left axis, the others on the right: tags of different magnitude (grad_norm_g vs grad_norm_d). */
+  dualAxis?: boolean;
+  /** Tick format of the y axis: 'exp' for values like 1e-4. */
+  yFormat?: 'exp';
 }
 
 export interface ChartSection {
@@ -22,6 +28,7 @@ interface FixedChart {
   title: string;
   match: (tag: string) => boolean;
   section: 'main' | 'optimizer';
+  options?: Pick<ChartSpec, 'smooth' | 'dualAxis' | 'yFormat'>;
 }
 
 const FIXED: FixedChart[] = [
@@ -30,8 +37,8 @@ const FIXED: FixedChart[] = [
   { id: 'mel', title: 'Mel (loss/g/mel)', match: (t) => t === 'loss/g/mel', section: 'main' },
   { id: 'kl', title: 'KL (loss/g/kl)', match: (t) => t === 'loss/g/kl', section: 'main' },
   { id: 'fm', title: 'Feature matching (loss/g/fm)', match: (t) => t === 'loss/g/fm', section: 'main' },
-  { id: 'lr', title: 'Learning rate', match: (t) => t === 'learning_rate' || /^(lr|learning_rate)(\/|$)/.test(t), section: 'optimizer' },
-  { id: 'grad', title: 'Gradient norms', match: (t) => /^grad_norm/.test(t), section: 'optimizer' },
+  { id: 'lr', title: 'Learning rate', match: (t) => t === 'learning_rate' || /^(lr|learning_rate)(\/|$)/.test(t), section: 'optimizer', options: { smooth: false, yFormat: 'exp' } },
+  { id: 'grad', title: 'Gradient norms', match: (t) => /^grad_norm/.test(t), section: 'optimizer', options: { dualAxis: true } },
 ];
 
 const SUB_DISCRIMINATORS: { id: string; title: string; pattern: RegExp }[] = [
@@ -51,7 +58,7 @@ export function groupTags(tags: Iterable<string>): ChartSection[] {
     const matched = unique.filter((t) => !used.has(t) && fixed.match(t));
     if (matched.length === 0) continue;
     matched.forEach((t) => used.add(t));
-    (fixed.section === 'main' ? main : optimizer).push({ id: fixed.id, title: fixed.title, tags: matched, section: fixed.section });
+    (fixed.section === 'main' ? main : optimizer).push({ id: fixed.id, title: fixed.title, tags: matched, section: fixed.section, ...fixed.options });
   }
   const sections: ChartSection[] = [];
   if (main.length > 0) sections.push({ id: 'main', title: 'Losses', collapsible: false, charts: main });

@@ -37,6 +37,11 @@ export class SeriesStore {
     this.weight = weight;
   }
 
+  /** The smoothing weight the series are smoothed with now (set before the panel re-renders). */
+  get smoothing(): number {
+    return this.weight;
+  }
+
   get(trainingId: string, tag: string): Series | undefined {
     return this.series.get(seriesKey(trainingId, tag));
   }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ConvertParams, ConvertProgress, ConvertResult, FromWorkerMessage, ToWorkerMessage } from '../../protocol/inferenceWorkerProtocol.ts';
+import { MessageHandler } from '../../protocol/messageHandler.ts';
 import { UserError } from '../util/errors.ts';
 import { packageRoot } from '../util/packageRoot.ts';
 
@@ -19,12 +20,6 @@ export class ConvertCancelledError extends UserError {
   }
 }
 
-interface Pending {
-  resolve(result: ConvertResult): void;
-  reject(error: Error): void;
-  onProgress?: (progress: ConvertProgress) => void;
-}
-
 /**
  * Host side of the inference worker: `convert(params, onProgress, signal)` for the CLI and panels.
  * One worker, started on first use and kept (models stay loaded); `dispose()` cancels what runs and
@@ -38,8 +33,8 @@ export interface InferenceEngineOptions {
 export class InferenceEngine {
   private readonly options: InferenceEngineOptions;
   private worker: Worker | null = null;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  /** Requests are matched to answers by messageId/inReplyTo, as on every other channel. */
+  private readonly channel = new MessageHandler<ToWorkerMessage, FromWorkerMessage>((message) => this.start().postMessage(message));
   private idle: Promise<void> = Promise.resolve();
   private markIdle: (() => void) | null = null;
 
@@ -52,7 +47,7 @@ export class InferenceEngine {
     const script = inferenceWorkerPath();
     if (!fs.existsSync(script)) throw new Error(`inference worker ${script} is missing; run the build`);
     const worker = new Worker(script, { workerData: { releaseIdleMs: this.options.releaseIdleMs } });
-    worker.on('message', (message: FromWorkerMessage) => this.receive(message));
+    worker.on('message', (message: FromWorkerMessage) => this.channel.receive(message));
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => {
       this.worker = null;
@@ -63,35 +58,9 @@ export class InferenceEngine {
     return worker;
   }
 
-  private receive(message: FromWorkerMessage): void {
-    const pending = this.pending.get(message.id);
-    if (!pending) return;
-    switch (message.type) {
-      case 'progress':
-        pending.onProgress?.(message.progress);
-        return;
-      case 'done':
-        this.settle(message.id);
-        pending.resolve(message.result);
-        return;
-      case 'cancelled':
-        this.settle(message.id);
-        pending.reject(new ConvertCancelledError());
-        return;
-      case 'failed':
-        this.settle(message.id);
-        pending.reject(message.userError ? new UserError(message.message, message.code) : new Error(message.message));
-        return;
-      default: {
-        const never: never = message;
-        throw new Error(`unknown worker message ${JSON.stringify(never)}`);
-      }
-    }
-  }
-
-  private settle(id: number): void {
-    this.pending.delete(id);
-    if (this.pending.size === 0) {
+  /** After a request ended: with none left, the worker may go idle (and no longer holds the process). */
+  private settled(): void {
+    if (this.channel.pendingCount === 0) {
       this.worker?.unref();
       this.markIdle?.();
       this.markIdle = null;
@@ -99,38 +68,50 @@ export class InferenceEngine {
   }
 
   private failAll(error: Error): void {
-    for (const [id, pending] of [...this.pending]) {
-      this.settle(id);
-      pending.reject(error);
-    }
-  }
-
-  private send(message: ToWorkerMessage): void {
-    this.start().postMessage(message);
+    this.channel.rejectAll(error);
+    this.settled();
   }
 
   convert(params: ConvertParams, onProgress?: (progress: ConvertProgress) => void, signal?: AbortSignal): Promise<ConvertResult> {
     if (signal?.aborted) return Promise.reject(new ConvertCancelledError());
-    const id = this.nextId++;
     const worker = this.start();
-    if (this.pending.size === 0) {
+    if (this.channel.pendingCount === 0) {
       worker.ref();
       this.idle = new Promise((resolve) => (this.markIdle = resolve));
     }
-    return new Promise<ConvertResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });
-      signal?.addEventListener('abort', () => this.cancel(id), { once: true });
-      this.send({ type: 'convert', id, params });
+    const { messageId, reply } = this.channel.request((id) => ({ type: 'convert', messageId: id, params }), {
+      isFinal: (message) => message.type !== 'progress',
+      onReply: (message) => {
+        if (message.type === 'progress') onProgress?.(message.progress);
+        else this.settled();
+      },
+    });
+    signal?.addEventListener('abort', () => this.cancel(messageId), { once: true });
+    return reply.then((message) => {
+      switch (message.type) {
+        case 'done':
+          return message.result;
+        case 'cancelled':
+          throw new ConvertCancelledError();
+        case 'failed':
+          throw message.userError ? new UserError(message.message, message.code) : new Error(message.message);
+        case 'progress':
+          throw new Error('a progress message ended a conversion');
+        default: {
+          const never: never = message;
+          throw new Error(`unknown worker message ${JSON.stringify(never)}`);
+        }
+      }
     });
   }
 
-  private cancel(id: number): void {
-    if (this.pending.has(id) && this.worker) this.worker.postMessage({ type: 'cancel', id } satisfies ToWorkerMessage);
+  private cancel(messageId: number): void {
+    if (this.channel.has(messageId) && this.worker) this.worker.postMessage({ type: 'cancel', requestId: messageId } satisfies ToWorkerMessage);
   }
 
   /** Cancels every conversion, waits until the worker is between chunks and idle, then ends it. */
   async dispose(): Promise<void> {
-    for (const id of this.pending.keys()) this.cancel(id);
+    for (const id of this.channel.pendingIds()) this.cancel(id);
     await this.idle;
     const worker = this.worker;
     this.worker = null;

@@ -33,23 +33,23 @@ if (port) {
   port.on('message', (message: ToWorkerMessage) => {
     switch (message.type) {
       case 'cancel':
-        cancelled.add(message.id);
+        cancelled.add(message.requestId);
         break;
       case 'convert': {
-        const { id, params } = message;
+        const { messageId: id, params } = message;
         pending++;
         clearTimeout(releaseTimer);
         queue = queue.then(async () => {
           try {
             if (cancelled.has(id)) throw new ConversionCancelled('cancelled');
             const result = await converter.convert(params, {
-              onProgress: (progress) => post({ type: 'progress', id, progress }),
+              onProgress: (progress) => post({ type: 'progress', inReplyTo: id, progress }),
               isCancelled: () => cancelled.has(id),
             });
-            post({ type: 'done', id, result });
+            post({ type: 'done', inReplyTo: id, result });
           } catch (error) {
-            if (error instanceof ConversionCancelled) post({ type: 'cancelled', id });
-            else post({ type: 'failed', id, message: errorMessage(error), code: isUserError(error) ? error.code : 'bug', userError: isUserError(error) });
+            if (error instanceof ConversionCancelled) post({ type: 'cancelled', inReplyTo: id });
+            else post({ type: 'failed', inReplyTo: id, message: errorMessage(error), code: isUserError(error) ? error.code : 'bug', userError: isUserError(error) });
           } finally {
             cancelled.delete(id);
             if (--pending === 0) releaseWhenIdle();

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ConvertParams, ConvertProgress, ConvertResult, ConvertStage } from '../../protocol/inferenceWorkerProtocol.ts';
+import { RANGED_PARAMS, rangeProblem, type ConvertParams, type ConvertProgress, type ConvertResult, type ConvertStage, type RangedParam } from '../../protocol/inferenceWorkerProtocol.ts';
 import { ensureExported, isPthModel } from '../models/exportCache.ts';
 import { UserError } from '../util/errors.ts';
 import { loadAudio } from './audioInput.ts';
@@ -134,18 +134,19 @@ export function normalSource(seed: number | null): () => number {
 }
 
 export function checkParams(p: ConvertParams): void {
-  const range = (name: string, value: number, lo: number, hi: number, integer = false): void => {
-    if (!Number.isFinite(value) || value < lo || value > hi || (integer && !Number.isInteger(value))) {
-      throw new UserError(`${name} must be ${integer ? 'an integer ' : ''}between ${lo} and ${hi} (got ${value}).`, 'usage');
-    }
+  const names: Record<RangedParam, string> = {
+    transpose: 'transpose',
+    indexRate: 'index rate',
+    filterRadius: 'filter radius',
+    rmsMixRate: 'rms mix rate',
+    protect: 'protect',
+    resampleSr: 'resample rate',
+    sid: 'speaker id',
   };
-  range('transpose', p.transpose, -48, 48);
-  range('index rate', p.indexRate, 0, 1);
-  range('filter radius', p.filterRadius, 0, 7, true);
-  range('rms mix rate', p.rmsMixRate, 0, 1);
-  range('protect', p.protect, 0, 0.5);
-  range('resample rate', p.resampleSr, 0, 48000, true);
-  range('speaker id', p.sid, 0, 2333, true);
+  for (const key of RANGED_PARAMS) {
+    const problem = rangeProblem(key, p[key]);
+    if (problem) throw new UserError(`${names[key]} ${problem} (got ${p[key]}).`, 'usage');
+  }
   if (p.f0Method === 'rmvpe' && !p.rmvpePath) throw new UserError('f0 method rmvpe needs an RMVPE model: pass --rmvpe path/to/rmvpe.onnx, or use --f0-method yin.', 'usage');
 }
 
@@ -303,8 +304,10 @@ export class VoiceConverter {
       // ContentVec: [1,1,N] → [1,T,C] at 50 frames/s
       const vecResult = await vec.run({ [vec.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(segment), [1, 1, segment.length]) });
       const embed = vecResult[vec.outputNames[0]!]!;
-      let feats: Float32Array = Float32Array.from(embed.data as Float32Array);
-      const frames50 = embed.dims[1]!;
+      // One published ContentVec export answers [1,C,T]; the layout is read from the shape.
+      const channelsFirst = embed.dims[2] !== width && embed.dims[1] === width;
+      let feats: Float32Array = channelsFirst ? transposeFrames(embed.data as Float32Array, width, embed.dims[2]!) : Float32Array.from(embed.data as Float32Array);
+      const frames50 = channelsFirst ? embed.dims[2]! : embed.dims[1]!;
       lap('features');
       const feats0 = usesPitch && params.protect < 0.5 ? feats.slice() : null;
       if (index && params.indexRate > 0) feats = retrieve(index, feats, frames50, width, params.indexRate);
@@ -430,5 +433,12 @@ export function retrieve(cached: CachedIndex, feats: Float32Array, frames: numbe
       out[f * width + k] = sum > 0 ? mixed[k]! * rate + own * (1 - rate) : own;
     }
   }
+  return out;
+}
+
+/** [C,T] row-major → [T,C] row-major. */
+function transposeFrames(data: Float32Array, channels: number, frames: number): Float32Array {
+  const out = new Float32Array(channels * frames);
+  for (let c = 0; c < channels; c++) for (let t = 0; t < frames; t++) out[t * channels + c] = data[c * frames + t]!;
   return out;
 }

@@ -10,6 +10,7 @@ import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage } from '../../core/util/errors.ts';
 import { isInside, resolveInsideReal } from '../../core/util/paths.ts';
 import type { ConvertParams } from '../../protocol/inferenceWorkerProtocol.ts';
+import { messageIdOf, replyTo } from '../../protocol/messageHandler.ts';
 import {
   PANEL_DEFAULTS,
   parseInferenceFromWebview,
@@ -36,11 +37,16 @@ export interface InferencePanelEnv {
   toWebviewUri(absolutePath: string): string;
   /** Asks the user for a file or folder; undefined when cancelled. */
   browse(field: BrowseField): Promise<string | undefined>;
+  /** Shows a converted file in the OS file manager; the path is already confined to the workspace. */
+  reveal(absolutePath: string): void | Promise<void>;
   presets(): Presets;
   savePresets(presets: Presets): void | Promise<void>;
   /** A model to preselect (from "Convert with this Model"). */
   initialModel?: string;
 }
+
+/** Posts an answer to the request being handled (inReplyTo its messageId). */
+type Answer = (message: Exclude<ToInferenceWebview, { type: 'done' | 'init' }>) => void;
 
 const AUDIO = /\.(wav|flac|mp3|ogg|m4a)$/i;
 const HISTORY_ROWS = 50;
@@ -56,6 +62,8 @@ export class InferencePanelController {
   private readonly history: InferenceHistory;
   private running: AbortController | null = null;
   private disposed = false;
+  /** Outputs this panel wrote: what a reveal request may name, besides the history's. */
+  private readonly revealable = new Set<string>();
 
   constructor(env: InferencePanelEnv) {
     this.env = env;
@@ -66,13 +74,22 @@ export class InferencePanelController {
     return this.running !== null;
   }
 
+  /**
+   * Entry point for every webview message (untrusted). Every request is answered, a refused one
+   * too, and ends with `done`: a panel waiting on it must never stay busy.
+   */
   async handle(raw: unknown): Promise<void> {
     const parsed = parseInferenceFromWebview(raw);
     if (!parsed.ok) {
       this.env.log('warn', `inference panel: rejected a message: ${parsed.reason}`);
+      const id = messageIdOf(raw);
+      this.post(replyTo(id, { type: 'error', message: `The request was refused: ${parsed.reason}.` }));
+      if (id !== undefined) this.post({ type: 'done', inReplyTo: id });
       return;
     }
     const message = parsed.message;
+    const id = 'messageId' in message ? message.messageId : undefined;
+    const answer: Answer = (m) => this.post(replyTo(id, m));
     try {
       switch (message.type) {
         case 'ready':
@@ -80,9 +97,12 @@ export class InferencePanelController {
         case 'cancel':
           this.running?.abort();
           return;
+        case 'reveal':
+          return await this.reveal(message.path);
         case 'browse': {
           const picked = await this.env.browse(message.field);
-          if (picked) this.post({ type: 'picked', field: message.field, path: picked });
+          // The picker applies the rule Convert applies, so a file it accepts is never refused later.
+          if (picked) answer({ type: 'picked', field: message.field, path: this.confine(picked, message.field, this.registeredFiles()) });
           return;
         }
         case 'savePreset':
@@ -91,28 +111,34 @@ export class InferencePanelController {
           if (message.type === 'savePreset') presets[message.name] = message.params;
           else delete presets[message.name];
           await this.env.savePresets(presets);
-          this.post({ type: 'presets', presets });
+          answer({ type: 'presets', presets });
           return;
         }
         case 'convert':
-          await this.runExclusive(async (signal) => {
-            await this.convertOne(this.toConvertParams(message.params), signal, 0, 1);
+          await this.runExclusive(answer, async (signal) => {
+            await this.convertOne(this.toConvertParams(message.params), signal, 0, 1, answer);
           });
           return;
         case 'rerun': {
           const task = this.history.require(message.taskId);
-          await this.runExclusive(async (signal) => {
-            await this.convertOne(this.confined(rerunParams(task, { outputPath: this.outputPathFor(task.params.inputPath, task.params.modelPath) })), signal, 0, 1);
+          await this.runExclusive(answer, async (signal) => {
+            await this.convertOne(this.confined(rerunParams(task, { outputPath: this.outputPathFor(task.params.inputPath, task.params.modelPath) })), signal, 0, 1, answer);
           });
           return;
         }
         case 'batch':
-          await this.runExclusive((signal) => this.convertFolder(message.params, message.folder, signal));
+          await this.runExclusive(answer, (signal) => this.convertFolder(message.params, message.folder, signal, answer));
           return;
+        default: {
+          const never: never = message;
+          throw new Error(`unhandled message ${JSON.stringify(never)}`);
+        }
       }
     } catch (error) {
       this.env.log('warn', `inference panel: ${errorMessage(error)}`);
-      this.post({ type: 'error', message: errorMessage(error) });
+      answer({ type: 'error', message: errorMessage(error) });
+    } finally {
+      if (id !== undefined) this.post({ type: 'done', inReplyTo: id });
     }
   }
 
@@ -159,9 +185,9 @@ export class InferencePanelController {
       }));
   }
 
-  private async runExclusive(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  private async runExclusive(answer: Answer, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
     if (this.running) {
-      this.post({ type: 'error', message: 'A conversion is already running; cancel it or wait for it to finish.' });
+      answer({ type: 'error', message: 'A conversion is already running; cancel it or wait for it to finish.' });
       return;
     }
     const controller = new AbortController();
@@ -170,18 +196,19 @@ export class InferencePanelController {
       await work(controller.signal);
     } finally {
       this.running = null;
-      this.post({ type: 'history', rows: this.historyRows() });
+      answer({ type: 'history', rows: this.historyRows() });
     }
   }
 
-  private async convertOne(params: ConvertParams, signal: AbortSignal, index: number, count: number): Promise<void> {
+  private async convertOne(params: ConvertParams, signal: AbortSignal, index: number, count: number, answer: Answer): Promise<void> {
     const file = path.basename(params.inputPath);
     fs.mkdirSync(path.dirname(params.outputPath), { recursive: true });
     const { result, task } = await convertWithHistory(this.env.engine, this.history, params, {
       signal,
-      onProgress: (progress) => this.post({ type: 'progress', progress, file, index, count }),
+      onProgress: (progress) => answer({ type: 'progress', progress, file, index, count }),
     });
-    this.post({
+    this.revealable.add(path.resolve(result.outputPath));
+    answer({
       type: 'result',
       taskId: task?.id ?? null,
       result,
@@ -190,8 +217,8 @@ export class InferencePanelController {
     });
   }
 
-  private async convertFolder(panel: PanelConvertParams, folder: string, signal: AbortSignal): Promise<void> {
-    const dir = this.confine(folder, false);
+  private async convertFolder(panel: PanelConvertParams, folder: string, signal: AbortSignal, answer: Answer): Promise<void> {
+    const dir = this.confine(folder, 'folder');
     const files = fs
       .readdirSync(dir, { withFileTypes: true })
       .filter((e) => e.isFile() && AUDIO.test(e.name))
@@ -203,7 +230,7 @@ export class InferencePanelController {
     for (const [i, name] of files.entries()) {
       if (signal.aborted) break;
       try {
-        await this.convertOne(this.toConvertParams({ ...panel, inputPath: path.join(dir, name) }), signal, i, files.length);
+        await this.convertOne(this.toConvertParams({ ...panel, inputPath: path.join(dir, name) }), signal, i, files.length, answer);
         converted++;
       } catch (error) {
         failed++;
@@ -211,22 +238,46 @@ export class InferencePanelController {
         if (signal.aborted) break;
       }
     }
-    this.post({ type: 'batchDone', converted, failed });
+    answer({ type: 'batchDone', converted, failed });
   }
 
   /**
-   * Webview paths may name the workspace, or for models the extra roots; links out are refused.
-   * The registry's own models and suggested indexes are allowed wherever they are: an imported
-   * training's RVC install need not be the configured one, and the panel lists them itself.
+   * The one rule for where a file may come from, applied when it is picked and again at Convert:
+   * inputs, outputs and batch folders in the workspace; models and indexes there or in the
+   * configured RVC root; ContentVec and RMVPE (which RVC keeps in its assets/) also in the RVC
+   * install of any training. The registry's own models and suggested indexes are allowed wherever
+   * they are: an imported training's RVC install need not be the configured one, and the panel
+   * lists them itself. Links out of a root are refused.
    */
-  private confine(file: string, allowExtra: boolean, registered: ReadonlySet<string> = new Set()): string {
+  private confine(file: string, field: BrowseField | 'output', registered: ReadonlySet<string> = new Set()): string {
     const workspace = this.env.store.workspaceDir;
     const absolute = path.resolve(workspace, file);
     if (registered.has(absolute)) return absolute;
-    const roots = allowExtra ? [workspace, ...this.env.extraRoots] : [workspace];
+    const roots = [workspace];
+    if (field === 'model' || field === 'index' || field === 'contentVec' || field === 'rmvpe') roots.push(...this.env.extraRoots);
+    const installs = field === 'contentVec' || field === 'rmvpe' ? this.trainingInstalls() : [];
+    roots.push(...installs);
     const root = roots.find((r) => isInside(r, absolute));
-    if (!root) throw new Error(`${file} is outside the workspace${allowExtra && this.env.extraRoots.length ? ' and the RVC root' : ''}; pick a file inside it.`);
+    if (!root) {
+      const where = roots.length > 1 ? (installs.length > 0 ? ', the RVC root and the RVC installs of your trainings' : ' and the RVC root') : '';
+      throw new Error(`${file} is outside the workspace${where}; pick a file inside it.`);
+    }
     return resolveInsideReal(root, path.relative(root, absolute));
+  }
+
+  private trainingInstalls(): string[] {
+    const roots = new TrainingRepository(this.env.store).list().map((t) => t.rvcRoot);
+    return [...new Set(roots.filter((r): r is string => !!r).map((r) => path.resolve(r)))];
+  }
+
+  /** Shows a file this panel converted (and nothing else) in the OS file manager. */
+  private async reveal(requested: string): Promise<void> {
+    const absolute = path.resolve(this.env.store.workspaceDir, requested);
+    const known = this.revealable.has(absolute) || this.history.list(HISTORY_ROWS).some((t) => t.outputAudioPath && path.resolve(t.outputAudioPath) === absolute);
+    if (!known) throw new Error(`${requested} is not a file this panel converted.`);
+    const confined = this.confine(absolute, 'output');
+    if (!fs.existsSync(confined)) throw new Error(`${path.basename(confined)} no longer exists.`);
+    await this.env.reveal(confined);
   }
 
   /** Absolute paths of the registry's models and their suggested indexes. */
@@ -243,12 +294,12 @@ export class InferencePanelController {
     const registered = this.registeredFiles();
     return {
       ...params,
-      modelPath: this.confine(params.modelPath, true, registered),
-      inputPath: this.confine(params.inputPath, false),
-      outputPath: this.confine(params.outputPath, false),
-      contentVecPath: this.confine(params.contentVecPath, true),
-      indexPath: params.indexPath ? this.confine(params.indexPath, true, registered) : null,
-      rmvpePath: params.rmvpePath ? this.confine(params.rmvpePath, true) : null,
+      modelPath: this.confine(params.modelPath, 'model', registered),
+      inputPath: this.confine(params.inputPath, 'input'),
+      outputPath: this.confine(params.outputPath, 'output'),
+      contentVecPath: this.confine(params.contentVecPath, 'contentVec'),
+      indexPath: params.indexPath ? this.confine(params.indexPath, 'index', registered) : null,
+      rmvpePath: params.rmvpePath ? this.confine(params.rmvpePath, 'rmvpe') : null,
     };
   }
 
@@ -276,7 +327,7 @@ export class InferencePanelController {
   }
 
   private toConvertParams(panel: PanelConvertParams): ConvertParams {
-    const modelPath = this.confine(panel.modelPath, true, this.registeredFiles());
+    const modelPath = this.confine(panel.modelPath, 'model', this.registeredFiles());
     const { sampleRate } = resolveModelSampleRate(modelPath, {
       explicit: panel.modelSampleRate || null,
       fromTraining: (base) => this.trainingSampleRate(modelPath, base),

@@ -36,7 +36,9 @@ export function registryModels(store: Store): ModelOption[] {
     const index = artifacts.find((a) => a.kind === 'index' && path.basename(a.path).startsWith('added_'))?.path ?? null;
     for (const a of artifacts) {
       if (!CONVERTIBLE.has(a.kind)) continue;
-      const facts = [training.targetSr, training.modelVersion, a.kind === 'checkpoint_g' ? 'G checkpoint' : null, a.epoch !== null ? `epoch ${a.epoch}` : null].filter(Boolean).join(' · ');
+      const facts = [training.targetSr, training.modelVersion, training.ifF0 ? 'pitch' : 'no pitch', a.kind === 'checkpoint_g' ? 'G checkpoint' : null, a.epoch !== null ? `epoch ${a.epoch}` : null]
+        .filter(Boolean)
+        .join(' · ');
       options.push({ path: a.path, label: `${training.name} / ${path.basename(a.path)} (${facts})`, trainingId: training.id, suggestedIndex: index, usesPitch: training.ifF0 });
     }
   }
@@ -87,6 +89,11 @@ export function registerInferencePanel(context: vscode.ExtensionContext, deps: I
           ...(field === 'folder' ? {} : { filters: FILTERS[field] }),
         });
         return picked?.[0]?.fsPath;
+      },
+      // The OS file manager on the desktop; a browser (code-server) has none, so the explorer there.
+      reveal: async (file) => {
+        const command = vscode.env.uiKind === vscode.UIKind.Desktop ? 'revealFileInOS' : 'revealInExplorer';
+        await vscode.commands.executeCommand(command, vscode.Uri.file(file));
       },
       presets: () => context.workspaceState.get<Presets>(PRESETS_KEY) ?? {},
       savePresets: async (presets) => {

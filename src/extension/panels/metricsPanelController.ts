@@ -13,6 +13,7 @@ import {
   type PanelSettings,
   type ToWebview,
 } from '../../protocol/metricsPanel.ts';
+import { replyTo } from '../../protocol/messageHandler.ts';
 import type { MetricsSource } from './metricsSource.ts';
 
 /** What the controller needs from its surroundings; the VS Code host and the tests both provide it. */
@@ -97,7 +98,8 @@ export class MetricsPanelController {
       await this.dispatch(parsed.message);
     } catch (error) {
       this.env.log('error', `metrics panel: ${parsed.message.type} failed: ${errorMessage(error)}`);
-      this.env.post({ type: 'notice', level: 'error', text: errorMessage(error) });
+      // A failed request is answered, so the panel stops waiting for its tags.
+      this.env.post(replyTo(parsed.message.type === 'requestSeries' ? parsed.message.messageId : undefined, { type: 'notice', level: 'error', text: errorMessage(error) }));
     }
   }
 
@@ -112,7 +114,7 @@ export class MetricsPanelController {
           if (this.disposed) return;
           const series = this.env.source.series(this.trainingIds, tag, message.maxPoints, message.stepRange);
           for (const s of series) this.noteLastStep(s.trainingId, s.tag, s.steps.at(-1));
-          this.env.post({ type: 'series', requestId: message.requestId, tags: [tag], series });
+          this.env.post({ type: 'series', inReplyTo: message.messageId, tags: [tag], series });
           await new Promise((resolve) => setImmediate(resolve));
         }
         return;

@@ -60,7 +60,18 @@ export function storeMetricsSource(store: Store): MetricsSource {
       return {
         trainingId,
         checkpoints,
-        bestEpoch: best && analysis ? { trainingId, epoch: best.epoch, step: bestStep, tag: analysis.tag, value: best.smoothed } : null,
+        bestEpoch:
+          best && analysis
+            ? {
+                trainingId,
+                epoch: best.epoch,
+                step: bestStep,
+                tag: analysis.tag,
+                value: best.smoothed,
+                rawMean: analysis.perEpoch.find((p) => p.epoch === best.epoch)?.mean ?? null,
+                smoothing: analysis.smoothing,
+              }
+            : null,
         overtraining: analysis?.overtraining?.message ?? null,
       };
     },

@@ -25,6 +25,7 @@ describe('inference panel controller (real store, real worker, fixture model)', 
   let posted: ToInferenceWebview[];
   let logs: string[];
   let presets: Presets;
+  let revealed: string[];
   let controller: InferencePanelController;
 
   before(function () {
@@ -37,6 +38,7 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     posted = [];
     logs = [];
     presets = {};
+    revealed = [];
     controller = new InferencePanelController({
       store,
       engine,
@@ -48,6 +50,9 @@ describe('inference panel controller (real store, real worker, fixture model)', 
       log: (_level, m) => logs.push(m),
       toWebviewUri: (p) => `https://webview.test/${encodeURIComponent(p)}`,
       browse: async () => path.join(tmp.dir, 'picked.wav'),
+      reveal: (file) => {
+        revealed.push(file);
+      },
       presets: () => presets,
       savePresets: (p) => {
         presets = p;
@@ -71,7 +76,7 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     assert.equal(init.defaults.contentVecPath, fx.contentVec);
     assert.equal(init.defaults.indexRate, 0.75);
 
-    await controller.handle({ type: 'convert', params: params({ transpose: 3, protect: 0.4 }) });
+    await controller.handle({ type: 'convert', messageId: 101, params: params({ transpose: 3, protect: 0.4 }) });
     const errors = posted.filter((m) => m.type === 'error');
     assert.deepEqual(errors, []);
     assert.ok(posted.some((m) => m.type === 'progress' && m.progress.stage === 'synthesis'), 'synthesis progress was sent');
@@ -90,7 +95,7 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     assert.ok(history && history.type === 'history' && history.rows[0]!.id === result.taskId);
 
     posted = [];
-    await controller.handle({ type: 'rerun', taskId: result.taskId });
+    await controller.handle({ type: 'rerun', messageId: 102, taskId: result.taskId });
     const again = posted.find((m) => m.type === 'result');
     assert.ok(again && again.type === 'result' && again.taskId !== result.taskId);
     assert.equal(new InferenceHistory(store).list().length, 2);
@@ -101,24 +106,100 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     writeTone(path.join(tmp.dir, 'batch', 'a.wav'), 0.5);
     writeTone(path.join(tmp.dir, 'batch', 'b.wav'), 0.5);
     fs.writeFileSync(path.join(tmp.dir, 'batch', 'notes.txt'), 'not audio');
-    await controller.handle({ type: 'batch', params: params({ inputPath: '' }), folder: path.join(tmp.dir, 'batch') });
-    assert.deepEqual(posted.find((m) => m.type === 'batchDone'), { type: 'batchDone', converted: 2, failed: 0 });
+    await controller.handle({ type: 'batch', messageId: 103, params: params({ inputPath: '' }), folder: path.join(tmp.dir, 'batch') });
+    assert.deepEqual(posted.find((m) => m.type === 'batchDone'), { type: 'batchDone', converted: 2, failed: 0, inReplyTo: 103 });
     assert.equal(new InferenceHistory(store).list().filter((t) => t.status === 'success').length, 2);
   });
 
   it('rejects unknown types, wrong shapes and paths outside the workspace, and logs them', async () => {
     await controller.handle({ type: 'launchMissiles' });
-    await controller.handle({ type: 'convert', params: { ...params(), protect: 0.9 } });
-    await controller.handle({ type: 'convert', params: { ...params(), extra: 1 } });
+    await controller.handle({ type: 'convert', messageId: 104, params: { ...params(), protect: 0.9 } });
+    await controller.handle({ type: 'convert', messageId: 105, params: { ...params(), extra: 1 } });
     assert.equal(logs.length, 3);
     assert.match(logs[0]!, /unknown message type/);
-    assert.match(logs[1]!, /protect must be a number in \[0, 0.5\]/);
+    assert.match(logs[1]!, /protect must be between 0 and 0.5/);
     assert.ok(!posted.some((m) => m.type === 'progress' || m.type === 'result'));
+    // Every refused request is answered, and ended: the panel leaves its busy state.
+    for (const id of [104, 105]) {
+      const answers = posted.filter((m) => 'inReplyTo' in m && m.inReplyTo === id).map((m) => m.type);
+      assert.deepEqual(answers, ['error', 'done'], `answers to ${id}`);
+    }
 
-    await controller.handle({ type: 'convert', params: params({ inputPath: '/etc/passwd' }) });
+    posted = [];
+    await controller.handle({ type: 'convert', messageId: 106, params: params({ inputPath: '/etc/passwd' }) });
     const error = posted.find((m) => m.type === 'error');
     assert.ok(error && error.type === 'error' && /outside the workspace/.test(error.message));
+    assert.deepEqual(posted.at(-1), { type: 'done', inReplyTo: 106 });
     assert.equal(new InferenceHistory(store).list().length, 0, 'nothing ran');
+  });
+
+  it('answers transpose 99 with the range error and done, then converts the next request', async () => {
+    writeTone(path.join(tmp.dir, 'in.wav'), 0.5);
+    await controller.handle({ type: 'convert', messageId: 1, params: params({ transpose: 99 }) });
+    assert.deepEqual(posted, [
+      { type: 'error', message: 'The request was refused: transpose must be a whole number between -24 and 24.', inReplyTo: 1 },
+      { type: 'done', inReplyTo: 1 },
+    ]);
+    posted = [];
+    await controller.handle({ type: 'convert', messageId: 2, params: params({ transpose: 24 }) });
+    assert.deepEqual(posted.filter((m) => m.type === 'error'), []);
+    assert.ok(posted.every((m) => 'inReplyTo' in m && m.inReplyTo === 2), 'every answer names its request');
+    assert.deepEqual(posted.map((m) => m.type).slice(-3), ['result', 'history', 'done']);
+  });
+
+  it('the picker applies the rule Convert applies: a ContentVec in a training\'s RVC install is accepted, a file elsewhere refused at once', async () => {
+    const install = path.join(tmp.dir, '..', `${path.basename(tmp.dir)}-rvc`);
+    const assets = path.join(install, 'assets', 'hubert');
+    fs.mkdirSync(assets, { recursive: true });
+    const contentVec = path.join(assets, 'vec.onnx');
+    fs.copyFileSync(fx.contentVec, contentVec);
+    try {
+      new TrainingRepository(store).create({ name: 'imported', targetSr: 40000, rvcRoot: install });
+      let picked = contentVec;
+      const picker = new InferencePanelController({
+        store,
+        engine,
+        extraRoots: [],
+        contentVecPath: '',
+        maxSeconds: 60,
+        models: () => [{ path: fx.model, label: 'alto-demo.onnx', trainingId: null, suggestedIndex: null }],
+        post: (m) => posted.push(m),
+        log: (_level, m) => logs.push(m),
+        toWebviewUri: (p) => `https://webview.test/${encodeURIComponent(p)}`,
+        browse: async () => picked,
+        reveal: (file) => {
+          revealed.push(file);
+        },
+        presets: () => ({}),
+        savePresets: () => undefined,
+      });
+      await picker.handle({ type: 'browse', messageId: 1, field: 'contentVec' });
+      assert.deepEqual(posted, [{ type: 'picked', field: 'contentVec', path: contentVec, inReplyTo: 1 }, { type: 'done', inReplyTo: 1 }]);
+      writeTone(path.join(tmp.dir, 'in.wav'), 0.5);
+      posted = [];
+      await picker.handle({ type: 'convert', messageId: 2, params: params({ contentVecPath: contentVec }) });
+      assert.deepEqual(posted.filter((m) => m.type === 'error'), []);
+      const result = posted.find((m) => m.type === 'result');
+      assert.ok(result && result.type === 'result');
+
+      // The output's Reveal: only files the panel wrote, inside the workspace.
+      await picker.handle({ type: 'reveal', path: result.result.outputPath });
+      assert.deepEqual(revealed, [result.result.outputPath]);
+      posted = [];
+      await picker.handle({ type: 'reveal', path: contentVec });
+      assert.deepEqual(revealed, [result.result.outputPath]);
+      assert.match(posted.find((m) => m.type === 'error')?.type === 'error' ? (posted.find((m) => m.type === 'error') as { message: string }).message : '', /not a file this panel converted/);
+
+      posted = [];
+      picked = path.join(path.dirname(install), 'elsewhere.wav');
+      await picker.handle({ type: 'browse', messageId: 3, field: 'input' });
+      assert.equal(posted.length, 2);
+      assert.ok(posted[0]!.type === 'error' && /outside the workspace; pick a file inside it/.test(posted[0]!.message));
+      assert.deepEqual(posted[1], { type: 'done', inReplyTo: 3 });
+      picker.dispose();
+    } finally {
+      fs.rmSync(install, { recursive: true, force: true });
+    }
   });
 
   it('converts with a registry model from an RVC install other than the configured one, at its training\'s rate, and offers its ContentVec next time', async () => {
@@ -138,6 +219,7 @@ describe('inference panel controller (real store, real worker, fixture model)', 
       log: (_level, m) => logs.push(m),
       toWebviewUri: (p) => `https://webview.test/${encodeURIComponent(p)}`,
       browse: async () => undefined,
+      reveal: () => undefined,
       presets: () => ({}),
       savePresets: () => undefined,
     });
@@ -145,7 +227,7 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     try {
       await registry.handle({ type: 'ready' });
       assert.deepEqual(initContentVec(), ['']);
-      await registry.handle({ type: 'convert', params: params({ contentVecPath: contentVec, indexPath: fx.index, modelSampleRate: 0 }) });
+      await registry.handle({ type: 'convert', messageId: 107, params: params({ contentVecPath: contentVec, indexPath: fx.index, modelSampleRate: 0 }) });
       assert.deepEqual(posted.filter((m) => m.type === 'error'), []);
       const result = posted.find((m) => m.type === 'result');
       assert.ok(result && result.type === 'result');
@@ -157,7 +239,7 @@ describe('inference panel controller (real store, real worker, fixture model)', 
 
       // Only the listed files: the model beside it is still outside what the panel may read.
       posted = [];
-      await registry.handle({ type: 'convert', params: params({ modelPath: fx.modelNoNoise, contentVecPath: contentVec, modelSampleRate: 40000 }) });
+      await registry.handle({ type: 'convert', messageId: 108, params: params({ modelPath: fx.modelNoNoise, contentVecPath: contentVec, modelSampleRate: 40000 }) });
       const error = posted.find((m) => m.type === 'error');
       assert.ok(error && error.type === 'error' && /outside the workspace/.test(error.message), JSON.stringify(error));
     } finally {
@@ -166,9 +248,9 @@ describe('inference panel controller (real store, real worker, fixture model)', 
   });
 
   it('saves and deletes presets', async () => {
-    await controller.handle({ type: 'savePreset', name: 'alto +3', params: params({ transpose: 3 }) });
+    await controller.handle({ type: 'savePreset', messageId: 109, name: 'alto +3', params: params({ transpose: 3 }) });
     assert.equal(presets['alto +3']!.transpose, 3);
-    await controller.handle({ type: 'deletePreset', name: 'alto +3' });
+    await controller.handle({ type: 'deletePreset', messageId: 110, name: 'alto +3' });
     assert.deepEqual(presets, {});
   });
 });

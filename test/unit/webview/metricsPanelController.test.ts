@@ -74,10 +74,10 @@ describe('metrics panel host (controller over a real store)', () => {
   });
 
   it('sends series downsampled to the asked size, with non-finite values spelled out', async () => {
-    await controller.handle({ type: 'requestSeries', requestId: 7, tags: ['loss/g/total', 'loss/d/total'], maxPoints: 500, stepRange: null });
+    await controller.handle({ type: 'requestSeries', messageId: 7, tags: ['loss/g/total', 'loss/d/total'], maxPoints: 500, stepRange: null });
     // One message per tag, in the order asked, so the first chart can draw before the rest arrive.
     // Each names the tag it answers, so the panel knows when it has everything it asked for.
-    assert.deepEqual(posted.map((m) => [m.type, (m as SeriesMessage).requestId, (m as SeriesMessage).tags, (m as SeriesMessage).series.map((s) => s.tag)]), [
+    assert.deepEqual(posted.map((m) => [m.type, (m as SeriesMessage).inReplyTo, (m as SeriesMessage).tags, (m as SeriesMessage).series.map((s) => s.tag)]), [
       ['series', 7, ['loss/g/total'], ['loss/g/total']],
       ['series', 7, ['loss/d/total'], ['loss/d/total']],
     ]);
@@ -90,7 +90,7 @@ describe('metrics panel host (controller over a real store)', () => {
     assert.ok(total.values.includes('NaN') && total.values.includes('Infinity'));
     assert.equal(reply.series.find((s) => s.tag === 'loss/d/total')!.steps.length, 300, 'small series are sent whole');
     posted.length = 0;
-    await controller.handle({ type: 'requestSeries', requestId: 8, tags: ['loss/g/total'], maxPoints: 500, stepRange: [1000, 2000] });
+    await controller.handle({ type: 'requestSeries', messageId: 8, tags: ['loss/g/total'], maxPoints: 500, stepRange: [1000, 2000] });
     const zoomed = (posted[0] as SeriesMessage).series[0]!;
     assert.equal(zoomed.totalPoints, 101);
     assert.deepEqual([zoomed.steps[0], zoomed.steps.at(-1)], [1000, 2000]);
@@ -102,9 +102,9 @@ describe('metrics panel host (controller over a real store)', () => {
       'ready',
       { type: 'nope' },
       { type: 'ready', extra: 1 },
-      { type: 'requestSeries', requestId: 1, tags: 'loss/g/total', maxPoints: 100, stepRange: null },
-      { type: 'requestSeries', requestId: 1, tags: ['a'], maxPoints: 1e9, stepRange: null },
-      { type: 'requestSeries', requestId: 1, tags: ['a'], maxPoints: 100, stepRange: [5, 1] },
+      { type: 'requestSeries', messageId: 1, tags: 'loss/g/total', maxPoints: 100, stepRange: null },
+      { type: 'requestSeries', messageId: 1, tags: ['a'], maxPoints: 1e9, stepRange: null },
+      { type: 'requestSeries', messageId: 1, tags: ['a'], maxPoints: 100, stepRange: [5, 1] },
       { type: 'settingsChanged', settings: { ...DEFAULT_PANEL_SETTINGS, smoothing: 2 } },
       { type: 'settingsChanged', settings: { ...DEFAULT_PANEL_SETTINGS, xAxis: 'steps' } },
       { type: 'revealArtifact', path: 42 },
@@ -165,7 +165,7 @@ describe('metrics panel host (controller over a real store)', () => {
 
   it('catches up after another process writes: only the new points, new tags once', async () => {
     await controller.handle({ type: 'ready' });
-    await controller.handle({ type: 'requestSeries', requestId: 1, tags: ['loss/d/total'], maxPoints: 1000, stepRange: null });
+    await controller.handle({ type: 'requestSeries', messageId: 1, tags: ['loss/d/total'], maxPoints: 1000, stepRange: null });
     posted.length = 0;
     // Another process's writes: no metricsAppended here, only externalChange.
     seedSeries(store, trainingId, 'loss/d/total', [3000, 3010, 3020].map((step) => ({ step, value: step === 3010 ? NaN : 1, epoch: 4, wallTimeMs: null })));
@@ -192,7 +192,7 @@ describe('metrics panel host (controller over a real store)', () => {
     await controller.handle({ type: 'export', format: 'csv', suggestedName: 'alto-metrics.csv', data: 'a,b\n' });
     assert.equal(exported.length, 1);
     store.close();
-    await controller.handle({ type: 'requestSeries', requestId: 1, tags: ['loss/g/total'], maxPoints: 100, stepRange: null });
+    await controller.handle({ type: 'requestSeries', messageId: 1, tags: ['loss/g/total'], maxPoints: 100, stepRange: null });
     assert.equal(posted.at(-1)?.type, 'notice');
     assert.ok(logs.some((l) => l.startsWith('error: metrics panel: requestSeries failed')));
     store = Store.open(temp.dir);

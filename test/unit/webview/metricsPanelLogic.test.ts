@@ -5,6 +5,7 @@ import { compileTagFilter, filterSections, groupTags } from '../../../webviews/m
 import { seriesToCsv } from '../../../webviews/metrics/csvExport.ts';
 import { SeriesStore } from '../../../webviews/metrics/seriesStore.ts';
 import { EmaSmoother, smoothSeries } from '../../../webviews/metrics/smoothing.ts';
+import { epochLayout, formatTick, xOf } from '../../../webviews/metrics/xAxis.ts';
 
 const T = '11111111-1111-4111-8111-111111111111';
 
@@ -73,7 +74,27 @@ describe('metrics panel logic', () => {
     assert.equal(parseToWebview({ type: 'init', kind: 'training', runs: [{ trainingId: 1 }], settings: {} }), null);
     const init = parseToWebview({ type: 'init', kind: 'compare', runs: [], settings: { smoothing: 5 } });
     assert.equal(init?.type === 'init' && init.settings.smoothing, 0.6, 'bad settings fall back to the defaults');
-    const series = parseToWebview({ type: 'series', requestId: 1, series: [{ trainingId: T, tag: 'a', steps: [1], values: ['oops'] }, { trainingId: T, tag: 'b', steps: [1, 2], values: [1, 'Infinity'] }] });
+    const series = parseToWebview({ type: 'series', inReplyTo: 1, series: [{ trainingId: T, tag: 'a', steps: [1], values: ['oops'] }, { trainingId: T, tag: 'b', steps: [1, 2], values: [1, 'Infinity'] }] });
     assert.deepEqual(series?.type === 'series' && series.series.map((s) => [s.tag, s.epochs]), [['b', [null, null]]]);
+  });
+  it('spreads points through their epoch, so the epoch axis has no cliffs and the running epoch keeps its places', () => {
+    const store = new SeriesStore(0.6);
+    store.replace([{ trainingId: T, tag: 'a', steps: [1, 2, 3, 4, 5, 6, 7], values: [1, 2, 3, 4, 5, 6, 7], epochs: [1, 1, 1, 1, 2, 2, 3], wallTimesMs: [null, null, null, null, null, null, null], totalPoints: 7 }]);
+    const s = store.get(T, 'a')!;
+    assert.deepEqual([...epochLayout(s)], [0.25, 0.5, 0.75, 1, 1.5, 2, 2.25]);
+    // Epoch 3 is still running: laid out as long as a finished epoch (the median, 2 and 4 → 4), not stretched to 3.
+    store.append({ type: 'append', trainingId: T, points: [{ tag: 'a', step: 8, value: 8, epoch: 3, wallTimeMs: null }] });
+    assert.equal(xOf(s, 6, 'epoch'), 2.25);
+    assert.equal(xOf(s, 7, 'epoch'), 2.5);
+    const xs = [...epochLayout(s)];
+    assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]!), 'strictly increasing');
+  });
+
+  it('formats ticks: exponents for learning rates, four significant digits otherwise', () => {
+    assert.equal(formatTick(0.0001, 'exp'), '1.0e-4');
+    assert.equal(formatTick(0.00005), '5.0e-5');
+    assert.equal(formatTick(12.345678), '12.35');
+    assert.equal(formatTick(0), '0');
+    assert.equal(formatTick(250000), '2.5e5');
   });
 });

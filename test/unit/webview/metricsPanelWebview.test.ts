@@ -53,8 +53,8 @@ describe('metrics panel webview (headless Chromium)', function () {
     await p().send({ type: 'init', kind: options.kind ?? 'training', runs, settings: { ...DEFAULT_PANEL_SETTINGS, ...options.settings } });
     const before = (await p().posted()).length;
     await p().send({ type: 'tags', tags: series.map((s) => ({ trainingId: s.trainingId, tag: s.tag })) });
-    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { requestId: number; tags: string[]; maxPoints: number };
-    await p().send({ type: 'series', requestId: request.requestId, tags: request.tags, series: series.filter((s) => request.tags.includes(s.tag)) });
+    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { messageId: number; tags: string[]; maxPoints: number };
+    await p().send({ type: 'series', inReplyTo: request.messageId, tags: request.tags, series: series.filter((s) => request.tags.includes(s.tag)) });
     return request;
   }
 
@@ -110,15 +110,15 @@ describe('metrics panel webview (headless Chromium)', function () {
     await p().send({ type: 'init', kind: 'training', runs: [{ trainingId: TRAINING, name: 'alto-v2' }], settings: DEFAULT_PANEL_SETTINGS });
     const before = (await p().posted()).length;
     await p().send({ type: 'tags', tags: series.map((s) => ({ trainingId: s.trainingId, tag: s.tag })) });
-    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { requestId: number; tags: string[] };
+    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { messageId: number; tags: string[] };
     const [first, ...rest] = request.tags;
-    await p().send({ type: 'series', requestId: request.requestId, tags: [first!], series: series.filter((s) => s.tag === first) });
+    await p().send({ type: 'series', inReplyTo: request.messageId, tags: [first!], series: series.filter((s) => s.tag === first) });
     await waitInPage(p().page, `() => document.querySelector('.panel')?.dataset.loading === '${rest.length}'`);
     assert.equal(await p().page.textContent('.loading'), `Loading ${rest.length} tags…`);
     await assert.rejects(readMetricsPanel(p().page, 300), /no metrics panel/, 'a half-loaded panel is not read as done');
     // One gradient-norm tag has no points for this training: its empty answer still ends the wait.
     const empty = rest.filter((t) => t.startsWith('grad_norm')).at(-1)!;
-    for (const tag of rest) await p().send({ type: 'series', requestId: request.requestId, tags: [tag], series: tag === empty ? [] : series.filter((s) => s.tag === tag) });
+    for (const tag of rest) await p().send({ type: 'series', inReplyTo: request.messageId, tags: [tag], series: tag === empty ? [] : series.filter((s) => s.tag === tag) });
     const dom = await readMetricsPanel(p().page, 5000);
     assert.equal(await p().page.locator('.loading').count(), 0);
     assert.deepEqual(dom.charts.find((c) => c.id === 'grad'), { id: 'grad', title: 'Gradient norms', points: 30, series: 1 });
@@ -182,7 +182,7 @@ describe('metrics panel webview (headless Chromium)', function () {
     await waitInPage(p().page, `() => !document.querySelector('[data-chart-id="mel"] .chart-tooltip').hidden`);
     const text = await tooltip.innerText();
     assert.match(text, /^step \d+ · epoch \d+ · .*2026/m);
-    assert.match(text, /loss\/g\/mel: [\d.]+ \(raw [\d.]+\)/);
+    assert.match(text, /loss\/g\/mel: [\d.]+ smoothed \(raw [\d.]+\)/);
     await p().page.mouse.move(box.x + box.width * 0.5, box.y + box.height + 200);
     await waitInPage(p().page, `() => document.querySelector('[data-chart-id="mel"] .chart-tooltip').hidden`);
   });
@@ -365,6 +365,33 @@ describe('metrics panel webview (headless Chromium)', function () {
       return canvasSummary(p().page, last);
     })();
     assert.ok(drawn.seriesPixels > 100, `drawn once visible (${drawn.seriesPixels} series pixels)`);
+  });
+
+  it('labels what it draws: legends, raw learning rate, both gradient norms on their own axes, NaN gaps, smoothed vs raw best epoch', async () => {
+    await start(syntheticSeries({ trainingId: TRAINING, points: 120 }));
+    await p().send({
+      type: 'markers',
+      trainingId: TRAINING,
+      checkpoints: [{ trainingId: TRAINING, kind: 'weights', path: 'logs/alto/alto_e2_s1000.pth', epoch: 2, step: 1000 }],
+      bestEpoch: { trainingId: TRAINING, epoch: 2, step: 1000, tag: 'loss/g/total', value: 4.2, rawMean: 4.5, smoothing: 0.6 },
+      overtraining: null,
+    });
+    const legend = (id: string) => inPage<string[]>(p().page, '(id) => [...document.querySelectorAll(`[data-chart-id="${id}"] .chart-legend li`)].map((li) => li.textContent)', id);
+    assert.deepEqual(await legend('grad'), ['grad_norm_d (left axis)', 'grad_norm_g (right axis)', 'smoothed; faint: raw']);
+    assert.deepEqual(await legend('lr'), ['learning_rate', 'raw (not smoothed)']);
+    assert.deepEqual(await legend('mel'), ['loss/g/mel', 'smoothed; faint: raw']);
+    assert.equal(await p().page.getAttribute('[data-chart-id="g-total"]', 'data-gaps'), '2');
+    assert.match(await p().page.locator('[data-chart-id="g-total"] .gaps').innerText(), /^2 points are NaN or ±Infinity .*gaps in the line/);
+    assert.equal(await p().page.locator('[data-chart-id="mel"] .gaps').isHidden(), true);
+    assert.equal(await p().page.locator('[data-best-epoch]').innerText(), 'Best epoch 2: loss/g/total 4.200 smoothed (per-epoch mean, smoothing 0.6); raw epoch mean 4.500');
+    assert.match(await p().page.locator('.marker-legend').innerText(), /small model saved .*G checkpoint .*best epoch/);
+    // The learning rate is drawn raw: the same pixels at any smoothing.
+    await p().page.locator('[data-chart-id="lr"]').scrollIntoViewIfNeeded();
+    await afterPaint(p().page);
+    const lr = await canvasSummary(p().page, 'lr');
+    await p().page.locator('.smoothing input').fill('0.95');
+    await afterPaint(p().page);
+    assert.equal((await canvasSummary(p().page, 'lr')).hash, lr.hash);
   });
 
   it('overlays trainings in the compare panel with legend toggles', async () => {
