@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../core/util/errors.ts';
 import { syncArtifactsOnTaskEnd } from './artifactSync.ts';
 import { registerCommands } from './commands/index.ts';
+import { TASK_LOG_SCHEME, TaskLogDocuments } from './commands/taskCommands.ts';
 import { Ctx, UNTRUSTED_MESSAGE } from './ctx.ts';
 import { registerInferencePanel } from './panels/inferencePanels.ts';
 import { registerMetricsPanels } from './panels/metricsPanels.ts';
@@ -54,6 +55,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
       }),
     );
     registerCommands(ctx);
+    ctx.register(vscode.workspace.registerTextDocumentContentProvider(TASK_LOG_SCHEME, new TaskLogDocuments(ctx)));
     const monitor = ctx.register(new TaskMonitor(ctx.stores));
     const terminals = ctx.register(new TaskTerminals(monitor));
     const statusBar = ctx.register(new TaskStatusBar(monitor));

@@ -4,6 +4,7 @@ import type { FolderStore } from './folderStore.ts';
 import { FolderStores } from './folderStores.ts';
 import type { InferencePanel } from './panels/inferencePanels.ts';
 import type { MetricsPanels } from './panels/metricsPanels.ts';
+import type { ViewNode } from './views/nodes.ts';
 import { ModelsView } from './views/modelsView.ts';
 import { TasksView } from './views/tasksView.ts';
 import { TrainingsView } from './views/trainingsView.ts';
@@ -24,7 +25,7 @@ export class Ctx implements vscode.Disposable {
   readonly trainingsView: TrainingsView;
   readonly tasksView: TasksView;
   readonly modelsView: ModelsView;
-  readonly trees: { trainings: vscode.TreeView<unknown>; tasks: vscode.TreeView<unknown>; models: vscode.TreeView<unknown> };
+  readonly trees: { trainings: vscode.TreeView<ViewNode>; tasks: vscode.TreeView<unknown>; models: vscode.TreeView<unknown> };
   private readonly disposables: vscode.Disposable[] = [];
   metricsPanels: MetricsPanels | undefined;
   /** The metrics panels read one store; in a multi-root workspace it is the folder last shown. */
@@ -79,6 +80,18 @@ export class Ctx implements vscode.Disposable {
     void vscode.window.showErrorMessage(`RVC Studio: ${what} failed: ${errorMessage(error)}`, 'Show Log').then((choice) => {
       if (choice) this.log.show();
     });
+  }
+
+  /** Shows a training's row in the Trainings view, selected (after Create Training). */
+  async revealTraining(folder: FolderStore, trainingId: string): Promise<void> {
+    const node = this.trainingsView.nodeOfTraining(folder, trainingId);
+    if (!node) return;
+    try {
+      await this.trees.trainings.reveal(node, { select: true, focus: false, expand: false });
+    } catch (error) {
+      // The view may be collapsed or hidden; the training is created all the same.
+      this.log.warn(`reveal ${trainingId}: ${errorMessage(error)}`);
+    }
   }
 
   openMetrics(folder: FolderStore, trainingId: string): void {

@@ -44,10 +44,6 @@ export class FolderStores implements vscode.Disposable {
     return folder ? this.folders.get(folder.uri.toString()) : undefined;
   }
 
-  byFolderUri(key: string): FolderStore | undefined {
-    return this.folders.get(key);
-  }
-
   /** The folder a command works on: the only one, or the one the user picks. */
   async pick(placeHolder = 'Which workspace folder?', { needStore = false } = {}): Promise<FolderStore | undefined> {
     const candidates = needStore ? this.open() : this.all();

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { VIEW_IDS } from './ctx.ts';
 import type { MonitoredTask, TaskMonitor } from './taskMonitor.ts';
 import { statusText } from './statusText.ts';
-import { progressText } from './views/stepStates.ts';
+import { progressText, STEP_LABELS } from './views/stepStates.ts';
 
 /** The running tasks in the status bar; a click focuses the Tasks view; hidden when nothing runs. */
 export class TaskStatusBar implements vscode.Disposable {
@@ -24,7 +24,7 @@ export class TaskStatusBar implements vscode.Disposable {
       return;
     }
     this.item.text = text;
-    this.item.tooltip = running.map((r) => `${r.trainingName} · ${r.task.stepType} ${progressText(r.task)}`).join('\n') + '\nClick to show the Tasks view.';
+    this.item.tooltip = running.map((r) => `${r.trainingName} · ${STEP_LABELS[r.task.stepType]} ${progressText(r.task)}`).join('\n') + '\nClick to show the Tasks view.';
     this.item.show();
   }
 

@@ -43,3 +43,63 @@ export const F0_CHOICES = [
   { label: 'pm', value: 'pm' as const, detail: 'fast, rough pitch' },
   { label: 'dio', value: 'dio' as const, detail: 'fast, rough pitch' },
 ];
+
+/** Epochs and batch size: a whole number from 1 up. */
+export function checkCountField(value: string): FieldCheck | undefined {
+  const text = value.trim();
+  if (/^[1-9]\d{0,5}$/.test(text)) return undefined;
+  return { message: `"${text}" is not a whole number of at least 1.`, severity: 'error' };
+}
+
+export interface Choice<T> {
+  label: string;
+  value: T;
+  description?: string;
+  detail?: string;
+}
+
+/**
+ * The GPU step's choices and the one offered first: it follows rvcStudio.device (cpu or mps: no CUDA
+ * card numbers) and the cards RVC's Python reports (`detected`; undefined when it could not be asked),
+ * falling back to rvcStudio.gpus.
+ */
+export function gpuChoices(
+  device: 'auto' | 'cpu' | 'cuda' | 'mps',
+  detected: readonly { index: number; name: string; memGb: number }[] | undefined,
+  configured: string,
+): { items: Choice<string>[]; active: string } {
+  const cpu: Choice<string> = { label: 'cpu', value: 'cpu', description: 'no CUDA card' };
+  if (device === 'cpu' || device === 'mps') {
+    return { items: [{ ...cpu, description: `rvcStudio.device is "${device}"` }], active: 'cpu' };
+  }
+  if (detected === undefined) {
+    const items: Choice<string>[] = [{ label: configured || '0', value: configured || '0', description: 'from rvcStudio.gpus (the devices could not be detected)' }];
+    if (configured !== 'cpu') items.push(cpu);
+    return { items, active: items[0]!.value };
+  }
+  if (detected.length === 0) {
+    return { items: [{ ...cpu, description: 'RVC\'s Python sees no CUDA card' }], active: 'cpu' };
+  }
+  const items: Choice<string>[] = detected.map((gpu) => ({ label: String(gpu.index), value: String(gpu.index), description: `${gpu.name} · ${gpu.memGb} GB` }));
+  if (detected.length > 1) {
+    const all = detected.map((g) => g.index).join('-');
+    items.unshift({ label: all, value: all, description: `all ${detected.length} cards (RVC's WebUI default)` });
+  }
+  items.push(cpu);
+  const active = items.some((i) => i.value === configured) ? configured : items[0]!.value;
+  return { items, active };
+}
+
+/** RVC's default batch size for these cards: the smallest card's memory in GB, halved (infer-web.py). */
+export function defaultBatchSize(detected: readonly { memGb: number }[] | undefined, fallback: number): number {
+  if (!detected || detected.length === 0) return fallback;
+  // The WebUI's batch-size slider stops at 40.
+  return Math.min(40, Math.max(1, Math.floor(Math.min(...detected.map((g) => g.memGb)) / 2)));
+}
+
+/** The pretrained G/D files RVC's WebUI picks for a training (infer-web.py::get_pretrained_models). */
+export function defaultPretrained(version: 'v1' | 'v2', ifF0: boolean, sampleRate: 32000 | 40000 | 48000): { g: string; d: string } {
+  const dir = `assets/pretrained${version === 'v1' ? '' : '_v2'}`;
+  const sr = `${sampleRate / 1000}k`;
+  return { g: `${dir}/${ifF0 ? 'f0' : ''}G${sr}.pth`, d: `${dir}/${ifF0 ? 'f0' : ''}D${sr}.pth` };
+}

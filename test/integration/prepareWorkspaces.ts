@@ -103,7 +103,7 @@ const prepared = {
     folder: trusted,
     expect: {
       Trainings: fixtureCopy ? ['alto-demo', 'demo-double'] : ['demo-double'],
-      Tasks: ['demo-double · train_model'],
+      Tasks: ['demo-double · Train model'],
       Models: fixtureCopy ? ['alto-demo', 'demo-double'] : ['demo-double'],
     },
     expand: fixtureCopy

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { format } from 'node:util';
 import { checkTools, launchBrowser, repoRoot, startCodeServer, tempRoot, workbenchUrl } from './codeServer.mjs';
 import { inferencePanelChecks } from './inferencePanelChecks.mjs';
+import { keyboardChecks } from './keyboardChecks.mjs';
 import { metricsPanelChecks } from './metricsPanelChecks.mjs';
 import { sidebarChecks } from './sidebarChecks.mjs';
 import { vsixChecks } from './vsixChecks.mjs';
@@ -107,6 +108,10 @@ try {
   for (const phase of prepared.trustedPhases.filter((p) => wanted(p.name))) await runPhase(trusted, phase.name, phase.folder);
   if (prepared.sidebar && wanted('sidebar')) {
     record(await sidebarChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, expect: prepared.sidebar.expect, expand: prepared.sidebar.expand }));
+  }
+  if (prepared.sidebar && wanted('keyboard')) {
+    const { dataset } = JSON.parse(fs.readFileSync(path.join(root, 'context.json'), 'utf8'));
+    record(await keyboardChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, name: 'keyboard-voice', dataset }));
   }
   if (prepared.sidebar && wanted('metricsPanel')) {
     // The imported copy of rvc-real-a is training "alto-demo" in the sidebar's folder (null: fixtures absent, skipped loudly).

@@ -8,6 +8,11 @@ export const COMMANDS = {
   runStep: { title: 'Run Step…', icon: 'play' },
   rerunStep: { title: 'Re-run Step', icon: 'debug-restart' },
   runFullPipeline: { title: 'Run Full Pipeline', icon: 'run-all' },
+  setDataset: { title: 'Set Dataset…', icon: 'folder-library' },
+  renameTraining: { title: 'Rename Training…', icon: 'edit' },
+  deleteTraining: { title: 'Delete Training…', icon: 'trash' },
+  revealLogsFolder: { title: 'Reveal Logs Folder', icon: 'folder-opened' },
+  editNotesAndTags: { title: 'Notes and Tags…', icon: 'tag' },
   cancelTask: { title: 'Cancel Task', icon: 'debug-stop' },
   retryTask: { title: 'Retry Task', icon: 'refresh' },
   openTaskLog: { title: 'Open Task Log', icon: 'output' },
@@ -26,13 +31,11 @@ export const COMMANDS = {
   openInference: { title: 'Open Inference Panel', icon: 'unmute' },
   convertWithModel: { title: 'Convert with this Model', icon: 'play-circle' },
   showLog: { title: 'Show Extension Log', icon: 'output' },
+  addVoiceModel: { title: 'Add Voice Model…', icon: 'add' },
+  fetchConversionModel: { title: 'Download Conversion Model…', icon: 'cloud-download' },
 } as const satisfies Record<string, { title: string; icon: string }>;
 
 export type CommandName = keyof typeof COMMANDS;
 
 export const COMMAND_PREFIX = 'rvcStudio.';
 export const COMMAND_CATEGORY = 'RVC Studio';
-
-export function commandId(name: CommandName): string {
-  return COMMAND_PREFIX + name;
-}

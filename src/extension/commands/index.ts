@@ -7,11 +7,14 @@ import { UserError } from '../../core/util/errors.ts';
 import { syncTrainingArtifacts } from '../artifactSync.ts';
 import type { Ctx } from '../ctx.ts';
 import { COMMAND_PREFIX, COMMANDS, type CommandName } from './commandIds.ts';
+import { trainingStateText } from '../views/trainingsView.ts';
 import { installCommands } from './installCommands.ts';
 import { modelCommands } from './modelCommands.ts';
 import { asNode, asObject, folderFor, pickTraining } from './pickers.ts';
 import { taskCommands } from './taskCommands.ts';
 import { trainingCommands } from './trainingCommands.ts';
+import { trainingManageCommands } from './trainingManageCommands.ts';
+import { voiceCommands } from './voiceCommands.ts';
 
 export type Cmd = (...args: unknown[]) => unknown;
 export type CommandFactory = (ctx: Ctx) => Cmd;
@@ -56,7 +59,7 @@ function compareMetrics(ctx: Ctx): Cmd {
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
-      trainings.map((t) => ({ label: t.name, description: `${t.status} · ${t.targetSr / 1000}k ${t.modelVersion}`, id: t.id })),
+      trainings.map((t) => ({ label: t.name, description: `${trainingStateText(folder, t)} · ${t.targetSr / 1000}k ${t.modelVersion}`, id: t.id })),
       { canPickMany: true, placeHolder: 'Compare the curves of which trainings?' },
     );
     if (!picked || picked.length === 0) return undefined;
@@ -112,9 +115,11 @@ function convertWithModel(ctx: Ctx): Cmd {
 export function createCommands(): Record<CommandName, CommandFactory> {
   return {
     ...trainingCommands,
+    ...trainingManageCommands,
     ...taskCommands,
     ...installCommands,
     ...modelCommands,
+    ...voiceCommands,
     refresh,
     showLog,
     showMetrics,

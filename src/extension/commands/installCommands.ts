@@ -131,7 +131,7 @@ function checkDatabase(ctx: Ctx) {
     if (!folder?.store) return undefined;
     const repair = args.repair === true;
     if (repair && !ctx.requireTrust()) return undefined;
-    const report = await checkStore(folder.store, { repair });
+    const report = await checkStore(folder.store, { repair, settings: () => folder.config.settings() });
     for (const finding of report.findings) ctx.log.warn(`db check ${folder.name}: [${finding.kind}] ${finding.message}${finding.repaired ? ` — repaired: ${finding.repaired}` : ''}`);
     if (report.ok) {
       ctx.log.info(`db check ${folder.name}: ok`);

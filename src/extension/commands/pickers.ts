@@ -6,7 +6,11 @@ import { UserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';
 import type { FolderStore } from '../folderStore.ts';
 import type { ViewNode } from '../views/nodes.ts';
-import { STEP_LABELS } from '../views/stepStates.ts';
+import { STEP_LABELS, STEP_STATE_LABELS } from '../views/stepStates.ts';
+import { trainingStateText } from '../views/trainingsView.ts';
+
+/** A task's status in the step-state words the views use. */
+const TASK_STATE = { running: 'running', queued: 'queued', success: 'done', failed: 'failed', cancelled: 'cancelled' } as const satisfies Record<Task['status'], keyof typeof STEP_STATE_LABELS>;
 
 /** Commands take a tree node (menus), a plain object (tests, other extensions) or nothing (palette). */
 export function asNode(arg: unknown): ViewNode | undefined {
@@ -40,7 +44,7 @@ export async function pickTraining(ctx: Ctx, arg: unknown, placeHolder: string):
   const trainings = repo.list();
   if (trainings.length === 0) throw new UserError('There are no trainings yet; run "RVC Studio: Create Training" or "Import RVC Install…" first.');
   const picked = await vscode.window.showQuickPick(
-    trainings.map((t) => ({ label: t.name, description: `${t.status} · ${t.targetSr / 1000}k · ${t.modelVersion}`, training: t })),
+    trainings.map((t) => ({ label: t.name, description: `${trainingStateText(folder, t)} · ${t.targetSr / 1000}k · ${t.modelVersion}`, training: t })),
     { placeHolder },
   );
   return picked ? { folder, training: picked.training } : undefined;
@@ -86,8 +90,8 @@ export async function pickTask(
       .list({ limit: 100 })
       .filter(accept)
       .map((task) => ({
-        label: `${folder.trainings!.get(task.trainingId).name} · ${task.stepType}`,
-        description: task.status + (ctx.stores.isMultiRoot ? ` · ${folder.name}` : ''),
+        label: `${folder.trainings!.get(task.trainingId).name} · ${STEP_LABELS[task.stepType]}`,
+        description: STEP_STATE_LABELS[TASK_STATE[task.status]] + (ctx.stores.isMultiRoot ? ` · ${folder.name}` : ''),
         folder,
         task,
       })),

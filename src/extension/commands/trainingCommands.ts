@@ -1,25 +1,33 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listDataset } from '../../core/runner/rvcEngine.ts';
+import { probeDeviceAsync, type ProbeResult } from '../../core/runner/device.ts';
+import { listDataset, pythonOf, rvcRootOf } from '../../core/runner/rvcEngine.ts';
 import type { Task } from '../../core/runner/taskRepository.ts';
 import { F0_METHODS, MODEL_VERSIONS, SAMPLE_RATES, type F0Method, type ModelVersion, type SampleRate, type Training } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';
-import { checkGpuField, checkNameField, F0_CHOICES, SAMPLE_RATE_CHOICES, VERSION_CHOICES, type FieldCheck } from '../trainingForm.ts';
+import type { FolderStore } from '../folderStore.ts';
+import {
+  checkCountField,
+  checkGpuField,
+  checkNameField,
+  defaultBatchSize,
+  defaultPretrained,
+  F0_CHOICES,
+  gpuChoices,
+  SAMPLE_RATE_CHOICES,
+  VERSION_CHOICES,
+  type FieldCheck,
+} from '../trainingForm.ts';
 import { asObject, folderFor, pickStep, pickTraining, requireRunner } from './pickers.ts';
+import { Wizard, type WizardItem } from './wizard.ts';
 
-const STEPS = 6;
+const STEPS = 9;
 
 function validation(check: FieldCheck | undefined): vscode.InputBoxValidationMessage | undefined {
   if (!check) return undefined;
   return { message: check.message, severity: check.severity === 'error' ? vscode.InputBoxValidationSeverity.Error : vscode.InputBoxValidationSeverity.Warning };
-}
-
-async function pickOne<T>(title: string, step: number, items: { label: string; value: T; detail?: string }[], current: string): Promise<T | undefined> {
-  const ordered = [...items].sort((a, b) => Number(b.label === current) - Number(a.label === current));
-  const picked = await vscode.window.showQuickPick(ordered, { title: `Create Training (${step}/${STEPS}): ${title}`, ignoreFocusOut: true });
-  return picked?.value;
 }
 
 function oneOf<T extends string | number>(value: unknown, allowed: readonly T[], what: string): T {
@@ -27,9 +35,80 @@ function oneOf<T extends string | number>(value: unknown, allowed: readonly T[],
   return value as T;
 }
 
+function checkedDataset(datasetPath: string): { datasetPath: string; audio: number } {
+  const resolved = path.resolve(datasetPath);
+  if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) throw new UserError(vscode.l10n.t('The dataset folder {0} does not exist.', resolved));
+  const audio = listDataset(resolved).audio.length;
+  if (audio === 0) throw new UserError(vscode.l10n.t('{0} has no audio files (.wav, .flac, .mp3, …); pick the folder that holds the recordings.', resolved));
+  return { datasetPath: resolved, audio };
+}
+
+const BROWSE = '\u0000browse';
+
+/** Folders of the workspace (two levels down) that hold audio: what the dataset step offers first. */
+function datasetCandidates(root: string): string[] {
+  const found: string[] = [];
+  const visit = (dir: string, depth: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'logs') continue;
+      const full = path.join(dir, entry.name);
+      if (listDataset(full).audio.length > 0) found.push(full);
+      if (depth < 2) visit(full, depth + 1);
+    }
+  };
+  visit(root, 1);
+  return found.slice(0, 30);
+}
+
+/** The dataset step: a folder of the workspace with audio, a path typed in, or the folder dialog. */
+async function pickDataset(wizard: Wizard, folder: FolderStore): Promise<string | undefined> {
+  const items: WizardItem<string>[] = datasetCandidates(folder.dir).map((dir) => ({
+    label: path.relative(folder.dir, dir),
+    description: vscode.l10n.t('{0} audio files', listDataset(dir).audio.length),
+    value: dir,
+  }));
+  items.push({ label: vscode.l10n.t('$(folder-opened) Browse…'), description: vscode.l10n.t('pick a folder elsewhere'), value: BROWSE });
+  const chosen = await wizard.pick(2, vscode.l10n.t('dataset folder (audio files of one voice)'), items, {
+    placeholder: vscode.l10n.t('A folder of this workspace, or type the path of one'),
+    typed: (value) => (path.isAbsolute(value) ? { label: value, description: vscode.l10n.t('use this folder'), value } : undefined),
+  });
+  if (chosen !== BROWSE) return chosen;
+  wizard.pause();
+  const picked = await vscode.window.showOpenDialog({
+    title: vscode.l10n.t('Create Training: dataset folder (audio files of one voice)'),
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    defaultUri: folder.folder.uri,
+    openLabel: vscode.l10n.t('Use as Dataset'),
+  });
+  return picked?.[0]?.fsPath;
+}
+
+/** The devices the user's RVC Python sees, asked once per Create Training (importing torch takes seconds). */
+async function detectGpus(folder: FolderStore): Promise<ProbeResult['gpus'] | undefined> {
+  const settings = folder.config.settings();
+  if (settings.device === 'cpu' || settings.device === 'mps') return undefined;
+  try {
+    const rvcRoot = rvcRootOf(settings, null);
+    const probe = await probeDeviceAsync(pythonOf(settings, rvcRoot), rvcRoot);
+    return probe.cuda ? probe.gpus : [];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Create Training: name (checked as you type), dataset folder, sample rate, version, f0 method, GPU.
- * A plain-object argument fills any of these in (tests, automation); what is missing is asked for.
+ * Create Training: name (checked as you type), dataset folder, sample rate, version, f0 method, GPU,
+ * epochs, batch size and pretrained models, in one quick input that keeps the keyboard focus from the
+ * first step to the last (see Wizard). A plain-object argument fills any of these in (tests,
+ * automation); what is missing is asked for. The new training is revealed and selected.
  */
 function createTraining(ctx: Ctx) {
   return async (arg?: unknown): Promise<Training | undefined> => {
@@ -37,71 +116,116 @@ function createTraining(ctx: Ctx) {
     const args = asObject(arg);
     const folder = await folderFor(ctx, args);
     if (!folder) return undefined;
-    const config = folder.config;
-    const exists = (name: string): boolean => folder.trainings?.findByName(name, { includeDeleted: true }) !== undefined;
-
-    let name = typeof args.name === 'string' ? args.name : undefined;
-    if (name === undefined) {
-      name = await vscode.window.showInputBox({
-        title: `Create Training (1/${STEPS}): name`,
-        prompt: 'A short name; it becomes the folder logs/<name> and the model file <name>.pth.',
-        placeHolder: 'alto-demo',
-        ignoreFocusOut: true,
-        validateInput: (value) => validation(checkNameField(value, exists)),
-      });
-      if (name === undefined) return undefined;
+    const wizard = new Wizard(vscode.l10n.t('Create Training'), STEPS);
+    try {
+      return await createTrainingSteps(ctx, folder, args, wizard);
+    } finally {
+      wizard.dispose();
     }
-    const nameCheck = checkNameField(name, exists);
-    if (nameCheck?.severity === 'error') throw new UserError(nameCheck.message);
-
-    let datasetPath = typeof args.datasetPath === 'string' ? args.datasetPath : undefined;
-    if (datasetPath === undefined) {
-      const picked = await vscode.window.showOpenDialog({
-        title: `Create Training (2/${STEPS}): dataset folder (audio files of one voice)`,
-        canSelectFolders: true,
-        canSelectFiles: false,
-        canSelectMany: false,
-        defaultUri: folder.folder.uri,
-        openLabel: 'Use as Dataset',
-      });
-      if (!picked?.[0]) return undefined;
-      datasetPath = picked[0].fsPath;
-    }
-    datasetPath = path.resolve(datasetPath);
-    if (!fs.existsSync(datasetPath) || !fs.statSync(datasetPath).isDirectory()) throw new UserError(`The dataset folder ${datasetPath} does not exist.`);
-    const audio = listDataset(datasetPath).audio.length;
-    if (audio === 0) throw new UserError(`${datasetPath} has no audio files (.wav, .flac, .mp3, …); pick the folder that holds the recordings.`);
-
-    const targetSr: SampleRate =
-      args.sampleRate !== undefined ? oneOf(Number(args.sampleRate), SAMPLE_RATES, 'Sample rate') : ((await pickOne('sample rate', 3, SAMPLE_RATE_CHOICES, config.defaultSampleRate)) ?? 0 as SampleRate);
-    if (!targetSr) return undefined;
-    const modelVersion: ModelVersion | undefined =
-      args.version !== undefined ? oneOf(args.version as string, MODEL_VERSIONS, 'Version') : await pickOne('model version', 4, VERSION_CHOICES, config.defaultVersion);
-    if (!modelVersion) return undefined;
-    const f0Method: F0Method | undefined =
-      args.f0Method !== undefined ? oneOf(args.f0Method as string, F0_METHODS, 'F0 method') : await pickOne('pitch (f0) method', 5, F0_CHOICES, config.defaultF0Method);
-    if (!f0Method) return undefined;
-    let gpuId = typeof args.gpu === 'string' ? args.gpu : undefined;
-    if (gpuId === undefined) {
-      gpuId = await vscode.window.showInputBox({
-        title: `Create Training (6/${STEPS}): GPU`,
-        prompt: 'GPU number(s) joined by "-" (0, 0-1), or cpu.',
-        value: config.gpus,
-        ignoreFocusOut: true,
-        validateInput: (value) => validation(checkGpuField(value)),
-      });
-      if (gpuId === undefined) return undefined;
-    }
-    const gpuCheck = checkGpuField(gpuId);
-    if (gpuCheck) throw new UserError(gpuCheck.message);
-
-    folder.require();
-    const training = folder.trainings!.create({ name, datasetPath, targetSr, modelVersion, f0Method, gpuId: gpuId.trim(), status: 'ready' });
-    ctx.log.info(`created training ${training.name} (${audio} audio files in ${datasetPath})`);
-    ctx.stores.fire(folder);
-    void vscode.window.showInformationMessage(`Created training "${training.name}" (${audio} audio files). Run its steps from the Trainings view.`);
-    return training;
   };
+}
+
+async function createTrainingSteps(ctx: Ctx, folder: FolderStore, args: Record<string, unknown>, wizard: Wizard): Promise<Training | undefined> {
+  const config = folder.config;
+  const settings = config.settings();
+  const exists = (name: string): boolean => folder.trainings?.findByName(name, { includeDeleted: true }) !== undefined;
+  // Asked in the background while the first steps are answered.
+  const gpus = typeof args.gpu === 'string' ? Promise.resolve(undefined) : detectGpus(folder);
+
+  let name = typeof args.name === 'string' ? args.name : undefined;
+  if (name === undefined) {
+    name = await wizard.input(1, vscode.l10n.t('name'), {
+      prompt: vscode.l10n.t('A short name; it becomes the folder logs/<name> and the model file <name>.pth.'),
+      placeholder: 'alto-demo',
+      validate: (value) => validation(checkNameField(value, exists)),
+    });
+    if (name === undefined) return undefined;
+  }
+  const nameCheck = checkNameField(name, exists);
+  if (nameCheck?.severity === 'error') throw new UserError(nameCheck.message);
+
+  const typedDataset = typeof args.datasetPath === 'string' ? args.datasetPath : await pickDataset(wizard, folder);
+  if (typedDataset === undefined) return undefined;
+  const { datasetPath, audio } = checkedDataset(typedDataset);
+
+  const targetSr: SampleRate | undefined =
+    args.sampleRate !== undefined
+      ? oneOf(Number(args.sampleRate), SAMPLE_RATES, 'Sample rate')
+      : await wizard.pick(3, vscode.l10n.t('sample rate'), SAMPLE_RATE_CHOICES, { active: (Number.parseInt(config.defaultSampleRate, 10) * 1000) as SampleRate });
+  if (!targetSr) return undefined;
+  const modelVersion: ModelVersion | undefined =
+    args.version !== undefined ? oneOf(args.version as string, MODEL_VERSIONS, 'Version') : await wizard.pick(4, vscode.l10n.t('model version'), VERSION_CHOICES, { active: config.defaultVersion });
+  if (!modelVersion) return undefined;
+  const f0Method: F0Method | undefined =
+    args.f0Method !== undefined ? oneOf(args.f0Method as string, F0_METHODS, 'F0 method') : await wizard.pick(5, vscode.l10n.t('pitch (f0) method'), F0_CHOICES, { active: config.defaultF0Method });
+  if (!f0Method) return undefined;
+
+  let gpuId = typeof args.gpu === 'string' ? args.gpu : undefined;
+  if (gpuId === undefined) {
+    const choices = gpuChoices(settings.device, await gpus, config.gpus);
+    gpuId = await wizard.pick(6, vscode.l10n.t('GPU'), choices.items, { active: choices.active });
+    if (gpuId === undefined) return undefined;
+  }
+  const gpuCheck = checkGpuField(gpuId);
+  if (gpuCheck) throw new UserError(gpuCheck.message);
+
+  const params: Record<string, unknown> = {};
+  const automated = typeof args.name === 'string';
+  const number = async (step: number, what: string, key: 'total_epoch' | 'batch_size', fallback: number, prompt: string): Promise<number | undefined> => {
+    const given = args[key === 'total_epoch' ? 'epochs' : 'batchSize'];
+    if (given !== undefined) return checkedCount(String(given), what);
+    // Called with a name (tests, automation): the optional parameters take their defaults unasked.
+    if (automated) return fallback;
+    const typed = await wizard.input(step, what, { prompt, value: String(fallback), validate: (value) => validation(checkCountField(value)) });
+    return typed === undefined ? undefined : checkedCount(typed, what);
+  };
+  const epochs = await number(7, vscode.l10n.t('epochs'), 'total_epoch', settings['train.totalEpoch'], vscode.l10n.t("Total epochs to train; RVC's WebUI offers 20 (2 to 1000)."));
+  if (epochs === undefined) return undefined;
+  const batchSize = await number(8, vscode.l10n.t('batch size'), 'batch_size', defaultBatchSize(await gpus, settings['train.batchSize']), vscode.l10n.t("Batch size per GPU; RVC's WebUI offers half the card's memory in GB (4 is safe on 8 GB)."));
+  if (batchSize === undefined) return undefined;
+  if (epochs !== settings['train.totalEpoch']) params.total_epoch = epochs;
+  if (batchSize !== settings['train.batchSize']) params.batch_size = batchSize;
+
+  const rvcRoot = settings['rvc.root'];
+  const pretrained =
+    typeof args.pretrained === 'string'
+      ? args.pretrained
+      : automated
+        ? ''
+        : await wizard.pick(9, vscode.l10n.t('pretrained models'), pretrainedChoices(rvcRoot, modelVersion, targetSr), { active: '' });
+  if (pretrained === undefined) return undefined;
+  if (pretrained === 'none') Object.assign(params, { pretrainG: 'none', pretrainD: 'none' });
+
+  folder.require();
+  const training = folder.trainings!.create({ name, datasetPath, targetSr, modelVersion, f0Method, gpuId: gpuId.trim(), status: 'ready', params });
+  ctx.log.info(`created training ${training.name} (${audio} audio files in ${datasetPath})`);
+  ctx.stores.fire(folder);
+  await ctx.revealTraining(folder, training.id);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Created training "{0}" ({1} audio files). Run its steps from the Trainings view.', training.name, audio));
+  return training;
+}
+
+/** RVC's own pretrained G/D for this rate and version (offered first), or none. */
+function pretrainedChoices(rvcRoot: string, version: ModelVersion, sampleRate: SampleRate): WizardItem<string>[] {
+  const { g, d } = defaultPretrained(version, true, sampleRate);
+  const present = rvcRoot !== '' && fs.existsSync(path.join(rvcRoot, g)) && fs.existsSync(path.join(rvcRoot, d));
+  return [
+    {
+      label: vscode.l10n.t("RVC's pretrained models"),
+      description: `${g} · ${path.basename(d)}`,
+      detail: present
+        ? vscode.l10n.t('The WebUI default: fine-tune from them (found in the RVC install).')
+        : vscode.l10n.t("The WebUI default; not found in the RVC install yet (RVC's tools/download_models.py fetches them), so train_model will ask for them."),
+      value: '',
+    },
+    { label: vscode.l10n.t('None'), description: vscode.l10n.t('train from scratch'), detail: vscode.l10n.t('Needs far more data and epochs.'), value: 'none' },
+  ];
+}
+
+function checkedCount(value: string, what: string): number {
+  const check = checkCountField(value);
+  if (check) throw new UserError(`${what}: ${check.message}`);
+  return Number(value.trim());
 }
 
 function runStep(ctx: Ctx) {

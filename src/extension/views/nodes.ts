@@ -9,7 +9,7 @@ export type ViewNode =
   | { kind: 'folder'; view: 'trainings' | 'tasks' | 'models'; folder: FolderStore }
   | { kind: 'training'; folder: FolderStore; training: Training }
   | { kind: 'step'; folder: FolderStore; training: Training; row: StepRow }
-  | { kind: 'info'; id: string; label: string; description?: string; tooltip?: string; icon: string; contextValue?: string; path?: string }
+  | { kind: 'info'; id: string; label: string; description?: string; tooltip?: string; icon: string; contextValue?: string; path?: string; trainingId?: string }
   | { kind: 'task'; folder: FolderStore; task: Task; trainingName: string }
   | { kind: 'modelTraining'; folder: FolderStore; training: Training }
   | { kind: 'artifact'; folder: FolderStore; training: Training; artifact: Artifact };

@@ -69,15 +69,76 @@ export function stepRows(training: Training, tasks: readonly Task[], hasIndex: b
   };
   return STEP_TYPES.map((step) => {
     const task = newest.get(step);
-    if (step === 'extract_f0' && !training.ifF0) return { step, state: 'skipped', task, detail: 'not needed (no pitch guidance)' };
+    if (step === 'extract_f0' && !training.ifF0) return { step, state: 'skipped', task, detail: `${STEP_STATE_LABELS.skipped} (no pitch guidance)` };
     if (task?.status === 'running') {
       const progress = progressText(task);
-      return { step, state: 'running', task, detail: progress ? `running ${progress}` : 'running' };
+      return { step, state: 'running', task, detail: progress ? `${STEP_STATE_LABELS.running} ${progress}` : STEP_STATE_LABELS.running };
     }
-    if (task?.status === 'queued') return { step, state: 'queued', task, detail: 'queued' };
-    if (task?.status === 'failed') return { step, state: 'failed', task, detail: `failed${task.errorMsg ? `: ${task.errorMsg}` : ''}` };
-    if (doneByState[step] || task?.status === 'success') return { step, state: 'done', task, detail: 'done' };
-    if (task?.status === 'cancelled') return { step, state: 'cancelled', task, detail: 'cancelled' };
-    return { step, state: 'notRun', task, detail: 'not run' };
+    if (task?.status === 'queued') return { step, state: 'queued', task, detail: STEP_STATE_LABELS.queued };
+    if (task?.status === 'failed') return { step, state: 'failed', task, detail: `${STEP_STATE_LABELS.failed}${task.errorMsg ? `: ${task.errorMsg}` : ''}` };
+    if (doneByState[step] || task?.status === 'success') return { step, state: 'done', task, detail: STEP_STATE_LABELS.done };
+    if (task?.status === 'cancelled') return { step, state: 'cancelled', task, detail: STEP_STATE_LABELS.cancelled };
+    return { step, state: 'notRun', task, detail: STEP_STATE_LABELS.notRun };
   });
+}
+
+/**
+ * What a training is, in the words the Trainings view, its tooltips and every picker use (the
+ * store's own statuses, draft/ready/training, are bookkeeping: a user sees these instead).
+ */
+export type TrainingState = 'notStarted' | 'partlyRun' | 'queued' | 'running' | 'failed' | 'trained';
+
+export const TRAINING_STATE_LABELS: Record<TrainingState, string> = {
+  notStarted: 'not started',
+  partlyRun: 'partly run',
+  queued: 'queued',
+  running: 'running',
+  failed: 'failed',
+  trained: 'trained',
+};
+
+/** The words for one step's state, the same in the Trainings and Tasks views. */
+export const STEP_STATE_LABELS: Record<StepState, string> = {
+  done: 'done',
+  running: 'running',
+  queued: 'queued',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  notRun: 'not run',
+  skipped: 'not needed',
+};
+
+/**
+ * A training's state from its steps: running or queued while a step is; failed when its newest
+ * attempt at a step failed; trained once train_model is done; partly run when some step is done;
+ * else not started.
+ */
+export function trainingState(rows: readonly Pick<StepRow, 'step' | 'state'>[]): TrainingState {
+  if (rows.some((r) => r.state === 'running')) return 'running';
+  if (rows.some((r) => r.state === 'queued')) return 'queued';
+  if (rows.some((r) => r.state === 'failed')) return 'failed';
+  if (rows.some((r) => r.step === 'train_model' && r.state === 'done')) return 'trained';
+  if (rows.some((r) => r.state === 'done')) return 'partlyRun';
+  return 'notStarted';
+}
+
+/** "2 of 5 steps done" (skipped steps are not counted). */
+export function stepsDone(rows: readonly Pick<StepRow, 'state'>[]): string {
+  const counted = rows.filter((r) => r.state !== 'skipped');
+  return `${counted.filter((r) => r.state === 'done').length} of ${counted.length} steps done`;
+}
+
+/**
+ * Tasks view order: when each task was queued, oldest first, a pipeline's steps in their chain order.
+ * Nothing about a task that changes while it runs (status, progress, updated time) moves its row.
+ */
+export function compareTasks(a: { createdAt: number; chainSeq: number | null; id: string }, b: { createdAt: number; chainSeq: number | null; id: string }): number {
+  return a.createdAt - b.createdAt || (a.chainSeq ?? 0) - (b.chainSeq ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** "45s", "12m", "1h05m". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
+  return formatEta(ms) ?? '?';
 }

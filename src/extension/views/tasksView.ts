@@ -3,12 +3,10 @@ import * as vscode from 'vscode';
 import type { Task } from '../../core/runner/taskRepository.ts';
 import type { FolderStore } from '../folderStore.ts';
 import type { ViewNode } from './nodes.ts';
-import { progressText } from './stepStates.ts';
+import { compareTasks, formatDuration, progressText, STEP_LABELS, STEP_STATE_LABELS } from './stepStates.ts';
 import { TreeProvider } from './treeProvider.ts';
 
-const RECENT_ENDED = 15;
-
-const ORDER: Record<Task['status'], number> = { running: 0, queued: 1, failed: 2, cancelled: 2, success: 2 };
+const RECENT = 20;
 
 function ago(ms: number): string {
   const minutes = Math.round((Date.now() - ms) / 60_000);
@@ -21,15 +19,15 @@ function ago(ms: number): string {
 export function taskDescription(task: Task): string {
   switch (task.status) {
     case 'running':
-      return progressText(task) || 'running';
+      return `${STEP_STATE_LABELS.running} ${progressText(task)}`.trim();
     case 'queued':
-      return 'queued';
+      return STEP_STATE_LABELS.queued;
     case 'success':
-      return `done ${ago(task.finishedAt ?? task.updatedAt)}`;
+      return `${STEP_STATE_LABELS.done} ${ago(task.finishedAt ?? task.updatedAt)}`;
     case 'failed':
-      return `failed: ${task.errorMsg ?? 'see the log'}`;
+      return `${STEP_STATE_LABELS.failed}: ${task.errorMsg ?? 'see the log'}`;
     case 'cancelled':
-      return `cancelled ${ago(task.finishedAt ?? task.updatedAt)}`;
+      return `${STEP_STATE_LABELS.cancelled} ${ago(task.finishedAt ?? task.updatedAt)}`;
     default: {
       const never: never = task.status;
       return never;
@@ -37,7 +35,7 @@ export function taskDescription(task: Task): string {
   }
 }
 
-/** Tasks: running (progress, ETA), queued, then the most recent ended ones. */
+/** Tasks: the most recent tasks (and any older one still live), in the order they were queued. */
 export class TasksView extends TreeProvider {
   readonly view = 'tasks';
 
@@ -45,11 +43,11 @@ export class TasksView extends TreeProvider {
     const repo = folder.tasks;
     const trainings = folder.trainings;
     if (!repo || !trainings) return [];
-    const live = [...repo.list({ status: 'running', limit: 100 }), ...repo.list({ status: 'queued', limit: 100 })];
-    const ended = repo
-      .list({ limit: 200 })
-      .filter((t) => t.status !== 'running' && t.status !== 'queued')
-      .slice(0, RECENT_ENDED);
+    // The newest tasks by creation, whatever their state, plus any older one still live: a task
+    // ending changes neither which rows are shown nor where.
+    const recent = repo.list({ limit: RECENT });
+    const seen = new Set(recent.map((t) => t.id));
+    const live = [...repo.list({ status: 'running', limit: 100 }), ...repo.list({ status: 'queued', limit: 100 })].filter((t) => !seen.has(t.id));
     const names = new Map<string, string>();
     const nameOf = (id: string): string => {
       let name = names.get(id);
@@ -63,8 +61,8 @@ export class TasksView extends TreeProvider {
       }
       return name;
     };
-    return [...live, ...ended]
-      .sort((a, b) => ORDER[a.status] - ORDER[b.status] || (ORDER[a.status] === 1 ? a.createdAt - b.createdAt : b.updatedAt - a.updatedAt))
+    return [...live, ...recent]
+      .sort(compareTasks)
       .map((task): ViewNode => ({ kind: 'task', folder, task, trainingName: nameOf(task.trainingId) }));
   }
 
@@ -75,11 +73,14 @@ export class TasksView extends TreeProvider {
   protected itemOf(node: ViewNode): vscode.TreeItem {
     if (node.kind !== 'task') return new vscode.TreeItem('?');
     const { task, trainingName, folder } = node;
-    const item = new vscode.TreeItem(`${trainingName} · ${task.stepType}`, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(`${trainingName} · ${STEP_LABELS[task.stepType]}`, vscode.TreeItemCollapsibleState.None);
     item.id = `tasks:${task.id}`;
     item.description = taskDescription(task);
     item.tooltip = new vscode.MarkdownString(
-      `**${trainingName} · ${task.stepType}** — ${task.status}\n\nTask \`${task.id}\`` +
+      `**${trainingName} · ${STEP_LABELS[task.stepType]}** (\`${task.stepType}\`) — ${taskDescription(task)}\n\nQueued ${new Date(task.createdAt).toLocaleString()}` +
+        (task.startedAt ? ` · started ${new Date(task.startedAt).toLocaleString()}` : '') +
+        (task.startedAt && task.finishedAt ? ` · took ${formatDuration(task.finishedAt - task.startedAt)}` : '') +
+        `\n\nTask \`${task.id}\`` +
         (task.errorMsg ? `\n\n${task.errorMsg}` : '') +
         (task.logPath ? `\n\nLog: \`${path.basename(task.logPath)}\`` : ''),
     );

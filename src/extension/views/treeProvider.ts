@@ -98,6 +98,25 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
     return rows;
   }
 
+  /** For TreeView.reveal: the parent VS Code was given this row under (a folder row in multi-root). */
+  getParent(node: ViewNode): ViewNode | undefined {
+    for (const [parent, rows] of this.shown) if (rows.includes(node)) return parent;
+    if (node.kind !== 'folder' && 'folder' in node && this.stores.isMultiRoot) {
+      const folder = node.folder;
+      return this.shown.get(undefined)?.find((row) => row.kind === 'folder' && row.folder === folder);
+    }
+    return undefined;
+  }
+
+  /** The row VS Code holds for this node's id, else a fresh one (for reveal after a change). */
+  protected heldOrFresh(match: (node: ViewNode) => boolean, fresh: () => ViewNode | undefined): ViewNode | undefined {
+    for (const rows of this.shown.values()) {
+      const found = rows.find(match);
+      if (found) return found;
+    }
+    return fresh();
+  }
+
   /** VS Code's entry point: also remembers what the row looked like. */
   getTreeItem(node: ViewNode): vscode.TreeItem {
     const item = this.treeItemFor(node);

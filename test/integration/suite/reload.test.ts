@@ -13,7 +13,7 @@ export function reloadTests(): void {
       const terminal = await until('the terminal', () => terminals.terminalOf(task.id));
       assert.equal(terminal.name, 'RVC: demo-double · train_model');
       assert.ok(vscode.window.terminals.some((t) => t.name === 'RVC: demo-double · train_model'));
-      await until('the status bar text', () => statusBar.item.text.startsWith('$(sync~spin) demo-double · train_model'));
+      await until('the status bar text', () => statusBar.item.text.startsWith('$(sync~spin) demo-double · Train model'));
     });
 
     it('the runner re-attached: the task keeps reporting progress', async () => {

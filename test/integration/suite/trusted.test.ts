@@ -49,7 +49,11 @@ export function trustedTests(): void {
       const trainings = await rows(ctx.trainingsView);
       const alto = trainings.find((r) => r.label === 'alto-demo');
       assert.ok(alto, `Trainings shows ${trainings.map((r) => r.label).join(', ')}`);
-      assert.match(alto.description, /^40k · v2 · G loss \d+\.\d{3}/);
+      assert.match(alto.description, /^trained · 40k · v2 · G loss \d+\.\d{3}/);
+      assert.equal(alto.contextValue, 'training.trained', 'no Run Full Pipeline on a trained training');
+      const dataset = (await rows(ctx.trainingsView, alto.node)).find((r) => r.label === 'Dataset')!;
+      assert.match(dataset.description, /^imported: preprocessed audio/);
+      assert.equal(dataset.contextValue, 'dataset.none', 'Set Dataset… is offered');
       const steps = await rows(ctx.trainingsView, alto.node);
       assert.deepEqual(
         steps.slice(0, 5).map((s) => `${s.label}: ${s.description}`),
@@ -85,6 +89,7 @@ export function trustedTests(): void {
         gpu: 'cpu',
       })) as Training | undefined;
       assert.equal(training?.name, DOUBLE);
+      await until('the new training selected in the Trainings view', () => ctx.trees.trainings.selection.some((n) => n.kind === 'training' && n.training.id === training!.id));
       const row = await until('the new training in the view', async () => (await rows(ctx.trainingsView)).find((r) => r.label === DOUBLE));
       const resolved = await row;
       const steps = await rows(ctx.trainingsView, resolved.node);
@@ -186,7 +191,7 @@ export function trustedTests(): void {
       const steps = await rows(ctx.trainingsView, row.node);
       assert.deepEqual(steps.slice(0, 5).map((s) => s.description), ['done', 'done', 'done', 'done', 'done']);
       const tasksRows = await rows(ctx.tasksView);
-      assert.ok(tasksRows.some((r) => r.label === `${DOUBLE} · train_index` && /^done/.test(r.description)), tasksRows.map((r) => `${r.label} ${r.description}`).join('\n'));
+      assert.ok(tasksRows.some((r) => r.label === `${DOUBLE} · Train index` && /^done/.test(r.description)), tasksRows.map((r) => `${r.label} ${r.description}`).join('\n'));
       const modelsRow = await until('models of the double', async () => (await rows(ctx.modelsView)).find((r) => r.label === DOUBLE && !/no models/.test(r.description)));
       const files = (await rows(ctx.modelsView, (await modelsRow).node)).map((r) => r.label);
       assert.ok(files.includes(`${DOUBLE}.pth`), files.join(', '));
@@ -208,12 +213,12 @@ export function trustedTests(): void {
       const [task] = ((await vscode.commands.executeCommand('rvcStudio.runStep', { training: DOUBLE, step: 'train_model', set: { total_epoch: '60' } })) as Task[] | undefined) ?? [];
       assert.ok(task, 'runStep queued nothing');
       await until('the task to run', () => ctx.stores.open()[0]!.tasks!.get(task.id).status === 'running');
-      await until('the status bar', () => statusBar.item.text.includes(`${DOUBLE} · train_model`));
+      await until('the status bar', () => statusBar.item.text.includes(`${DOUBLE} · Train model`));
       const terminal = await until('its terminal', () => terminals.terminalOf(task.id));
       assert.equal(terminal.name, `RVC: ${DOUBLE} · train_model`);
       assert.ok(vscode.window.terminals.includes(terminal));
       const node = await until('the task row', async () => (await rows(ctx.tasksView)).find((r) => r.node.kind === 'task' && r.node.task.id === task.id && r.contextValue === 'task.running'));
-      const cancelled = (await vscode.commands.executeCommand('rvcStudio.cancelTask', (await node).node)) as Task | undefined;
+      const cancelled = (await vscode.commands.executeCommand('rvcStudio.cancelTask', { taskId: (await node).node.kind === 'task' ? task.id : undefined, confirmed: true })) as Task | undefined;
       assert.equal(cancelled?.status, 'cancelled');
       await until('the status bar to hide', () => !statusBar.item.text.includes(`${DOUBLE}`) || ctx.stores.open()[0]!.tasks!.running().length === 0);
       const after = (await rows(ctx.tasksView)).find((r) => r.node.kind === 'task' && r.node.task.id === task.id);

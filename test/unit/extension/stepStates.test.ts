@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { Task } from '../../../src/core/runner/taskRepository.ts';
 import type { Training } from '../../../src/core/store/trainings.ts';
 import { statusText } from '../../../src/extension/statusText.ts';
-import { formatBytes, formatEta, stepRows } from '../../../src/extension/views/stepStates.ts';
+import { compareTasks, formatBytes, formatEta, STEP_STATE_LABELS, stepRows, stepsDone, TRAINING_STATE_LABELS, trainingState } from '../../../src/extension/views/stepStates.ts';
 
 function training(overrides: Partial<Training> = {}): Training {
   return {
@@ -65,8 +65,52 @@ describe('step states of the Trainings view', () => {
 
   it('the status bar shows the first running task and how many more run', () => {
     assert.equal(statusText([]), undefined);
-    const running = [{ trainingName: 'alto-demo', task: task('train_model', 'running', { progress: 43, etaMs: 12 * 60_000 }) }];
-    assert.equal(statusText(running), '$(sync~spin) alto-demo · train_model 43% · ETA 12m');
-    assert.equal(statusText([...running, { trainingName: 'b', task: task('preprocess', 'running') }]), '$(sync~spin) alto-demo · train_model 43% · ETA 12m (+1)');
+    const running = [{ trainingName: 'alto-demo', task: task('train_model', 'running', { progress: 43, etaMs: 12 * 60_000, startedAt: 20 }) }];
+    assert.equal(statusText(running), '$(sync~spin) alto-demo · Train model 43% · ETA 12m');
+    assert.equal(statusText([...running, { trainingName: 'b', task: task('preprocess', 'running', { startedAt: 30 }) }]), '$(sync~spin) alto-demo · Train model 43% · ETA 12m (+1)');
+  });
+
+  it('the status bar names the step that started first, never the next one while it still runs', () => {
+    const current = { trainingName: 'alto', task: task('extract_feature', 'running', { startedAt: 100, createdAt: 10 }) };
+    const next = { trainingName: 'alto', task: task('train_model', 'running', { startedAt: 200, createdAt: 11 }) };
+    assert.match(statusText([next, current])!, /alto · Extract features/);
+  });
+});
+
+describe('the one status vocabulary', () => {
+  const rowsOf = (t: Training, tasks: Task[] = []) => stepRows(t, tasks, false);
+
+  it('tells an untouched training from a partly run, a running, a failed and a trained one', () => {
+    assert.equal(trainingState(rowsOf(training())), 'notStarted');
+    const partly = rowsOf(training({ hasPreprocessed: true }));
+    assert.equal(trainingState(partly), 'partlyRun');
+    assert.equal(stepsDone(partly), '1 of 5 steps done');
+    assert.equal(trainingState(rowsOf(training({ hasPreprocessed: true }), [task('extract_f0', 'queued')])), 'queued');
+    assert.equal(trainingState(rowsOf(training({ hasPreprocessed: true }), [task('extract_f0', 'running')])), 'running');
+    assert.equal(trainingState(rowsOf(training({ hasPreprocessed: true }), [task('extract_f0', 'failed')])), 'failed');
+    assert.equal(trainingState(rowsOf(training({ hasPreprocessed: true, hasExtracted: true, status: 'finished' }))), 'trained');
+    // Without pitch guidance extract_f0 is not needed and not counted.
+    assert.equal(stepsDone(rowsOf(training({ ifF0: false, hasPreprocessed: true }))), '1 of 4 steps done');
+  });
+
+  it('uses plain words, never the store\'s draft/ready bookkeeping', () => {
+    const words = [...Object.values(TRAINING_STATE_LABELS), ...Object.values(STEP_STATE_LABELS)];
+    for (const internal of ['draft', 'ready', 'success', 'notRun', 'partlyRun']) assert.ok(!words.includes(internal), internal);
+    // The step rows say what the table says.
+    assert.deepEqual(new Set(rowsOf(training()).map((r) => r.detail)), new Set([STEP_STATE_LABELS.notRun]));
+  });
+});
+
+describe('Tasks view order', () => {
+  it('is by creation (a pipeline in chain order), so status, progress and update churn never move a row', () => {
+    const a = task('preprocess', 'success', { id: 'a', createdAt: 10, chainSeq: 0, updatedAt: 900 });
+    const b = task('extract_f0', 'running', { id: 'b', createdAt: 10, chainSeq: 1, updatedAt: 50 });
+    const c = task('extract_feature', 'queued', { id: 'c', createdAt: 10, chainSeq: 2, updatedAt: 10 });
+    const d = task('train_model', 'failed', { id: 'd', createdAt: 20, updatedAt: 20 });
+    const order = (tasks: Task[]) => [...tasks].sort(compareTasks).map((t) => t.id);
+    assert.deepEqual(order([d, c, b, a]), ['a', 'b', 'c', 'd']);
+    // b ends and c starts: same order.
+    const later = [a, { ...b, status: 'success' as const, updatedAt: 1000 }, { ...c, status: 'running' as const, updatedAt: 1001 }, d];
+    assert.deepEqual(order(later), ['a', 'b', 'c', 'd']);
   });
 });
