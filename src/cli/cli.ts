@@ -5,6 +5,7 @@ import { Store } from '../core/store/store.ts';
 import { errorMessage, isUserError, UserError } from '../core/util/errors.ts';
 import type { CliCommand, CliContext } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
+import { toJsonDocument } from './jsonContract.ts';
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
   workspace: { type: 'string', short: 'w' },
@@ -44,7 +45,7 @@ function findCommand(words: string[]): CliCommand | undefined {
 
 export function helpText(): string {
   const lines = [
-    'rvc-studio — RVC Studio\'s core without VS Code',
+    "rvc-studio — RVC Studio's core without VS Code",
     '',
     'usage: rvc-studio [--workspace DIR] [--json] COMMAND …',
     '',
@@ -96,7 +97,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       workspaceDir,
       json,
       openStore: () => (store ??= Store.open(workspaceDir)),
-      settings: () => (settings ??= readWorkspaceSettings(workspaceDir)),
+      settings: () => (settings ??= readWorkspaceSettings(workspaceDir, (line) => ctx.warn(line))),
       info: (line) => {
         if (!json) io.stderr(line + '\n');
       },
@@ -104,7 +105,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       signal: controller.signal,
     };
     const result = await command.run(ctx, { positionals, values: parsed.values as CliContextValues });
-    if (json) io.stdout(JSON.stringify(result.json, jsonReplacer, 2) + '\n');
+    if (json) io.stdout(JSON.stringify(toJsonDocument(result.json), jsonReplacer, 2) + '\n');
     else {
       const text = Array.isArray(result.text) ? result.text.join('\n') : result.text;
       if (text) io.stdout(text.endsWith('\n') ? text : text + '\n');
@@ -118,7 +119,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     io.stderr(message.split('\n')[0] + '\n');
     if (!user && process.env.RVC_STUDIO_DEBUG) io.stderr(String((error as Error).stack) + '\n');
     if (json) {
-      io.stdout(JSON.stringify({ error: { code: user ? error.code : 'internal', message } }) + '\n');
+      io.stdout(JSON.stringify(toJsonDocument({ error: { code: user ? error.code : 'internal', message } })) + '\n');
     }
     return user ? 1 : 2;
   } finally {

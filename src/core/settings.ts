@@ -10,20 +10,20 @@ import { UserError } from './util/errors.ts';
  */
 export const SETTING_DEFAULTS = {
   'rvc.root': '',
-  pythonPath: '',
-  engine: 'rvc' as 'rvc' | 'command',
-  device: 'auto' as 'auto' | 'cpu' | 'cuda' | 'mps',
+  'rvc.pythonPath': '',
+  'runner.engine': 'rvc' as 'rvc' | 'command',
+  'runner.device': 'auto' as 'auto' | 'cpu' | 'cuda' | 'mps',
   'defaults.sampleRate': '40k' as '32k' | '40k' | '48k',
   'defaults.version': 'v2' as 'v1' | 'v2',
   'defaults.f0Method': 'rmvpe' as 'pm' | 'harvest' | 'dio' | 'rmvpe' | 'rmvpe_gpu',
-  gpus: '0',
+  'runner.gpus': '0',
   'train.batchSize': 4,
   'train.totalEpoch': 20,
   'train.saveEveryEpoch': 5,
   'train.saveLatestOnly': false,
   'train.saveEveryWeights': true,
   'train.cacheDataInGpu': false,
-  cpuProcesses: 0,
+  'runner.cpuProcesses': 0,
   'queue.cpuConcurrency': 1,
   'command.templates': {} as Record<string, string[]>,
   /** Longest input `infer` accepts, in seconds; bounds the converter's memory. */
@@ -33,7 +33,7 @@ export const SETTING_DEFAULTS = {
   /** Download URL overrides by auxiliary model id (contentvec-v2, contentvec-v1, rmvpe). */
   'models.urls': {} as Record<string, string>,
   /** Where steps run: `local` children of this machine, or one Slurm batch job per task. */
-  executor: 'local' as 'local' | 'slurm',
+  'runner.executor': 'local' as 'local' | 'slurm',
   /** Slurm partition (-p); empty for the cluster's default. */
   'slurm.partition': '',
   'slurm.account': '',
@@ -60,12 +60,32 @@ export type Settings = { -readonly [K in SettingKey]: (typeof SETTING_DEFAULTS)[
 
 export const SETTINGS_PREFIX = 'rvcStudio.';
 
+/**
+ * Keys renamed into groups (`rvcStudio.<group>.<name>`), old → new. An old key still works: it is
+ * read when the new one is unset, and said once per process.
+ */
+export const RENAMED_SETTINGS = {
+  pythonPath: 'rvc.pythonPath',
+  engine: 'runner.engine',
+  device: 'runner.device',
+  gpus: 'runner.gpus',
+  cpuProcesses: 'runner.cpuProcesses',
+  executor: 'runner.executor',
+} as const satisfies Record<string, SettingKey>;
+
+export type RenamedSettingKey = keyof typeof RENAMED_SETTINGS;
+
+const announcedRenames = new Set<string>();
+
 export function defaultSettings(): Settings {
   return structuredClone(SETTING_DEFAULTS) as Settings;
 }
 
-/** Reads `rvcStudio.*` from <workspace>/.vscode/settings.json (JSONC), falling back to defaults. */
-export function readWorkspaceSettings(workspaceDir: string): Settings {
+/**
+ * Reads `rvcStudio.*` from <workspace>/.vscode/settings.json (JSONC), falling back to defaults (and
+ * to a renamed setting's old key; `log` gets the one line saying so).
+ */
+export function readWorkspaceSettings(workspaceDir: string, log?: (line: string) => void): Settings {
   const settings = defaultSettings();
   const file = path.join(workspaceDir, '.vscode', 'settings.json');
   if (!fs.existsSync(file)) return settings;
@@ -78,21 +98,73 @@ export function readWorkspaceSettings(workspaceDir: string): Settings {
       'bad-settings',
     );
   }
-  return applySettings(settings, parsed as Record<string, unknown>, file);
+  return applySettings(settings, parsed as Record<string, unknown>, file, log);
 }
 
-/** Copies known `rvcStudio.*` values over the defaults, refusing values of the wrong type. */
-export function applySettings(settings: Settings, values: Record<string, unknown>, origin: string): Settings {
+/**
+ * The part of VS Code's WorkspaceConfiguration (for the `rvcStudio` section) that settings are read
+ * through; typed here, without vscode, so the extension's reading is tested in plain Node.
+ */
+export interface SettingsSection {
+  get(key: string): unknown;
+  inspect(key: string): { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined;
+}
+
+/** A key's value when some scope sets it, undefined when only the contributed default applies. */
+function explicitValue(section: SettingsSection, key: string): unknown {
+  const inspected = section.inspect(key);
+  if (!inspected) return undefined;
+  const set = [inspected.globalValue, inspected.workspaceValue, inspected.workspaceFolderValue].some((value) => value !== undefined);
+  return set ? section.get(key) : undefined;
+}
+
+/** The extension's settings from VS Code's configuration, by the same rules and defaults as the CLI's. */
+export function settingsFromSection(section: SettingsSection, origin: string, log?: (line: string) => void): Settings {
+  const values: Record<string, unknown> = {};
+  const renamed = new Set<string>(Object.values(RENAMED_SETTINGS));
   for (const key of Object.keys(SETTING_DEFAULTS) as SettingKey[]) {
-    const value = values[SETTINGS_PREFIX + key];
+    // A renamed key's contributed default must not hide its old name: only a value some scope sets counts.
+    const value = renamed.has(key) ? explicitValue(section, key) : section.get(key);
+    if (value !== undefined) values[SETTINGS_PREFIX + key] = value;
+  }
+  for (const oldKey of Object.keys(RENAMED_SETTINGS)) {
+    const value = explicitValue(section, oldKey);
+    if (value !== undefined) values[SETTINGS_PREFIX + oldKey] = value;
+  }
+  return applySettings(defaultSettings(), values, origin, log);
+}
+
+/**
+ * Copies known `rvcStudio.*` values over the defaults, refusing values of the wrong type. A renamed
+ * key's old name is read when the new one is unset; `log` hears about it once per process.
+ */
+export function applySettings(settings: Settings, values: Record<string, unknown>, origin: string, log?: (line: string) => void): Settings {
+  const oldNames = new Map<SettingKey, RenamedSettingKey>(
+    Object.entries(RENAMED_SETTINGS).map(([from, to]) => [to, from as RenamedSettingKey]),
+  );
+  for (const key of Object.keys(SETTING_DEFAULTS) as SettingKey[]) {
+    let name: string = key;
+    let value = values[SETTINGS_PREFIX + key];
+    const oldName = oldNames.get(key);
+    if ((value === undefined || value === null) && oldName !== undefined) {
+      value = values[SETTINGS_PREFIX + oldName];
+      name = oldName;
+    }
     if (value === undefined || value === null) continue;
     const expected = typeof SETTING_DEFAULTS[key];
     if (Array.isArray(SETTING_DEFAULTS[key])) {
       if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-        throw new UserError(`${origin}: "${SETTINGS_PREFIX}${key}" should be an array of strings, not ${JSON.stringify(value)}.`, 'bad-settings');
+        throw new UserError(
+          `${origin}: "${SETTINGS_PREFIX}${name}" should be an array of strings, not ${JSON.stringify(value)}.`,
+          'bad-settings',
+        );
       }
     } else if (typeof value !== expected || (expected === 'object' && Array.isArray(value))) {
-      throw new UserError(`${origin}: "${SETTINGS_PREFIX}${key}" should be a ${expected}, not ${JSON.stringify(value)}.`, 'bad-settings');
+      throw new UserError(`${origin}: "${SETTINGS_PREFIX}${name}" should be a ${expected}, not ${JSON.stringify(value)}.`, 'bad-settings');
+    }
+    if (name !== key && !announcedRenames.has(name)) {
+      announcedRenames.add(name);
+      log?.(`The setting ${SETTINGS_PREFIX}${name} is now ${SETTINGS_PREFIX}${key}; the old name still works, rename it in ${origin}.`);
     }
     (settings as Record<SettingKey, unknown>)[key] = value;
   }

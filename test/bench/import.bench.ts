@@ -16,7 +16,8 @@ const STEPS_PER_EPOCH = 10;
 
 function writeExperiment(root: string, name: string): void {
   const logs = path.join(root, 'logs', name);
-  for (const sub of ['0_gt_wavs', '1_16k_wavs', '2a_f0', '2b-f0nsf', '3_feature768']) fs.mkdirSync(path.join(logs, sub), { recursive: true });
+  for (const sub of ['0_gt_wavs', '1_16k_wavs', '2a_f0', '2b-f0nsf', '3_feature768'])
+    fs.mkdirSync(path.join(logs, sub), { recursive: true });
   for (let i = 0; i < CLIPS; i++) {
     fs.writeFileSync(path.join(logs, '0_gt_wavs', `${i}_1.wav`), 'RIFF');
     fs.writeFileSync(path.join(logs, '1_16k_wavs', `${i}_1.wav`), 'RIFF');
@@ -33,8 +34,18 @@ function writeExperiment(root: string, name: string): void {
   for (let step = 0; step < STEPS; step++) {
     const epoch = Math.floor(step / STEPS_PER_EPOCH) + 1;
     const t = `2026-11-23 06:${String(Math.floor(step / 60) + 1).padStart(2, '0')}:${String(step % 60).padStart(2, '0')},000\t${name}\tINFO\t`;
-    lines.push(`${t}Train Epoch: ${epoch} [0%]`, `${t}[${step}, 0.0001]`, `${t}loss_disc=4.000, loss_gen=3.000, loss_fm=2.000,loss_mel=20.000, loss_kl=1.000`);
-    events.push(encodeEvent(1.7e9 + step, step, ['loss/g/total', 'loss/d/total', 'loss/g/mel', 'grad_norm_g'].map((tag) => ({ tag, value: 30 - step / 10 }))));
+    lines.push(
+      `${t}Train Epoch: ${epoch} [0%]`,
+      `${t}[${step}, 0.0001]`,
+      `${t}loss_disc=4.000, loss_gen=3.000, loss_fm=2.000,loss_mel=20.000, loss_kl=1.000`,
+    );
+    events.push(
+      encodeEvent(
+        1.7e9 + step,
+        step,
+        ['loss/g/total', 'loss/d/total', 'loss/g/mel', 'grad_norm_g'].map((tag) => ({ tag, value: 30 - step / 10 })),
+      ),
+    );
   }
   lines.push(`2026-11-23 07:00:00,000\t${name}\tINFO\tTraining is done. The program is closed.`);
   fs.writeFileSync(path.join(logs, 'train.log'), lines.join('\n') + '\n');

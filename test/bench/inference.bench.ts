@@ -66,20 +66,37 @@ export async function run(): Promise<BenchResult[]> {
     fs.writeFileSync(script, CHILD);
     const models = [{ label: 'shrunk fixture alto-demo', path: path.join(fixtures, 'onnx/alto-demo.onnx'), sampleRate: 40000 }];
     const fullWidth = process.env['RVC_STUDIO_BENCH_FULL_MODEL'];
-    if (fullWidth) models.push({ label: `full-width ${path.basename(fullWidth)}`, path: path.resolve(fullWidth), sampleRate: Number(process.env['RVC_STUDIO_BENCH_FULL_MODEL_SR'] ?? 40000) });
-    else console.warn('SKIP full-width model: set RVC_STUDIO_BENCH_FULL_MODEL to an RVC v2 40k synthesizer exported by RVC (README, Benchmarks).');
+    if (fullWidth)
+      models.push({
+        label: `full-width ${path.basename(fullWidth)}`,
+        path: path.resolve(fullWidth),
+        sampleRate: Number(process.env['RVC_STUDIO_BENCH_FULL_MODEL_SR'] ?? 40000),
+      });
+    else
+      console.warn(
+        'SKIP full-width model: set RVC_STUDIO_BENCH_FULL_MODEL to an RVC v2 40k synthesizer exported by RVC (README, Benchmarks).',
+      );
     const results: BenchResult[] = [];
     const threads = 2;
     for (const model of models) {
-      const out = execFileSync(process.execPath, [script, dir, fixtures, String(SECONDS), String(threads), model.path, String(model.sampleRate)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const out = execFileSync(
+        process.execPath,
+        [script, dir, fixtures, String(SECONDS), String(threads), model.path, String(model.sampleRate)],
+        { encoding: 'utf8', maxBuffer: 1 << 20 },
+      );
       const { result, synthOnlyMs, maxRssMb } = JSON.parse(out.trim().split('\n').pop()!) as {
         result: { costMs: number; stages: Record<string, number>; chunks: number };
         synthOnlyMs: number;
         maxRssMb: number;
       };
       const audioMs = SECONDS * 1000;
-      results.push({ name: `[${model.label}] RTF, whole pipeline, ${SECONDS} s input, ${threads} threads (${result.chunks} chunks)`, value: result.costMs / audioMs, unit: 'x real time' });
-      for (const [stage, ms] of Object.entries(result.stages)) results.push({ name: `  RTF stage ${stage}`, value: ms / audioMs, unit: 'x real time' });
+      results.push({
+        name: `[${model.label}] RTF, whole pipeline, ${SECONDS} s input, ${threads} threads (${result.chunks} chunks)`,
+        value: result.costMs / audioMs,
+        unit: 'x real time',
+      });
+      for (const [stage, ms] of Object.entries(result.stages))
+        results.push({ name: `  RTF stage ${stage}`, value: ms / audioMs, unit: 'x real time' });
       results.push({ name: '  RTF of the synthesizer alone', value: synthOnlyMs / audioMs, unit: 'x real time' });
       results.push({
         name: '  pipeline vs synthesizer alone (same frames and chunks)',

@@ -5,12 +5,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ingestMetricFile } from '../../src/core/metrics/metricsIngester.ts';
 import { querySeries } from '../../src/core/metrics/metricsQuery.ts';
-import { Store } from '../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../src/core/store/store.ts';
 import { TrainingRepository } from '../../src/core/store/trainings.ts';
 import { medianMs, timeMs, timeMsAsync, type BenchResult } from './benchResult.ts';
 import { encodeEvent } from './metricsTfeventsWriter.ts';
 
-const TAGS = ['loss/g/total', 'loss/d/total', 'loss/g/fm', 'loss/g/mel', 'loss/g/kl', 'learning_rate', 'grad_norm_g', 'grad_norm_d', 'loss/g/0', 'loss/d_r/0'];
+const TAGS = [
+  'loss/g/total',
+  'loss/d/total',
+  'loss/g/fm',
+  'loss/g/mel',
+  'loss/g/kl',
+  'learning_rate',
+  'grad_norm_g',
+  'grad_norm_d',
+  'loss/g/0',
+  'loss/d_r/0',
+];
 const SCALARS = 1_000_000;
 
 /** An events file as PyTorch writes it: one Event per add_scalar call, 10 tags per step. */
@@ -42,7 +53,10 @@ function writeEventsFile(file: string): void {
 
 /** The same min/max-bucket downsampling done the naive way: every row into JavaScript, then bucketed. */
 function naiveDownsample(store: Store, seriesId: number, maxPoints: number): number {
-  const rows = store.db.prepare('SELECT step, value FROM metrics WHERE series_id = ? ORDER BY step').raw().all(seriesId) as [number, number | null][];
+  const rows = databaseOf(store).prepare('SELECT step, value FROM metrics WHERE series_id = ? ORDER BY step').raw().all(seriesId) as [
+    number,
+    number | null,
+  ][];
   const buckets = Math.floor((maxPoints - 2) / 2);
   const first = rows[0]![0];
   const span = rows.at(-1)![0] - first + 1;
@@ -70,10 +84,15 @@ export async function run(): Promise<BenchResult[]> {
     const baseStore = Store.open(fs.mkdtempSync(path.join(dir, 'base-')));
     const baseId = new TrainingRepository(baseStore).create({ name: 'base' }).id;
     const seriesIds = TAGS.map((tag) => {
-      baseStore.db.prepare('INSERT INTO metric_series (training_id, tag) VALUES (?, ?)').run(baseId, tag);
-      return baseStore.db.prepare('SELECT id FROM metric_series WHERE training_id = ? AND tag = ?').pluck().get(baseId, tag) as number;
+      databaseOf(baseStore).prepare('INSERT INTO metric_series (training_id, tag) VALUES (?, ?)').run(baseId, tag);
+      return databaseOf(baseStore)
+        .prepare('SELECT id FROM metric_series WHERE training_id = ? AND tag = ?')
+        .pluck()
+        .get(baseId, tag) as number;
     });
-    const insert = baseStore.db.prepare("INSERT INTO metrics (series_id, step, value, wall_time_ms, epoch, source, source_rank) VALUES (?, ?, ?, ?, NULL, 'tfevents', 3)");
+    const insert = databaseOf(baseStore).prepare(
+      "INSERT INTO metrics (series_id, step, value, wall_time_ms, epoch, source, source_rank) VALUES (?, ?, ?, ?, NULL, 'tfevents', 3)",
+    );
     const baseline = timeMs(() =>
       baseStore.transaction(() => {
         for (let step = 0; step < SCALARS / TAGS.length; step++) {
@@ -100,9 +119,9 @@ export async function run(): Promise<BenchResult[]> {
     results.push({ name: 'ingest again with nothing new (stored offset)', value: reread.ms, unit: 'ms' });
 
     // One series of 1M points → 2,000.
-    store.db.prepare('INSERT INTO metric_series (training_id, tag) VALUES (?, ?)').run(trainingId, 'big');
-    const bigId = store.db.prepare("SELECT id FROM metric_series WHERE tag = 'big'").pluck().get() as number;
-    store.db
+    databaseOf(store).prepare('INSERT INTO metric_series (training_id, tag) VALUES (?, ?)').run(trainingId, 'big');
+    const bigId = databaseOf(store).prepare("SELECT id FROM metric_series WHERE tag = 'big'").pluck().get() as number;
+    databaseOf(store)
       .prepare(
         `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 999999)
          INSERT INTO metrics (series_id, step, value, wall_time_ms, epoch, source, source_rank)

@@ -6,19 +6,35 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { watchTrainingMetrics } from '../../src/core/metrics/metricsWatcher.ts';
-import { Store } from '../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../src/core/store/store.ts';
 import { TrainingRepository } from '../../src/core/store/trainings.ts';
 import { MetricsPanelController } from '../../src/extension/panels/metricsPanelController.ts';
 import { storeMetricsSource } from '../../src/extension/panels/metricsSource.ts';
 import { DEFAULT_PANEL_SETTINGS, toWire, type SeriesPayload, type ToWebview } from '../../src/protocol/metricsPanel.ts';
 import { repoRoot } from '../support/tempDir.ts';
-import { CHROMIUM, buildPanel, inPage, launchChromium, panelHost, waitInPage, type PanelHost, type PanelPage } from '../webview/panelHarness.ts';
+import {
+  CHROMIUM,
+  buildPanel,
+  inPage,
+  launchChromium,
+  panelHost,
+  waitInPage,
+  type PanelHost,
+  type PanelPage,
+} from '../webview/panelHarness.ts';
 import { seedSeries } from '../webview/seedMetrics.ts';
 import { valueAt } from '../webview/syntheticRun.ts';
 import type { BenchResult } from './benchResult.ts';
 
 const TAGS = [
-  'loss/g/total', 'loss/d/total', 'loss/g/mel', 'loss/g/kl', 'loss/g/fm', 'learning_rate', 'grad_norm_g', 'grad_norm_d',
+  'loss/g/total',
+  'loss/d/total',
+  'loss/g/mel',
+  'loss/g/kl',
+  'loss/g/fm',
+  'learning_rate',
+  'grad_norm_g',
+  'grad_norm_d',
   ...Array.from({ length: 9 }, (_, i) => `loss/g/${i}`),
   ...Array.from({ length: 9 }, (_, i) => `loss/d_r/${i}`),
   ...Array.from({ length: 9 }, (_, i) => `loss/d_g/${i}`),
@@ -76,7 +92,9 @@ async function bundleSizes(): Promise<BenchResult> {
     });
     const wholesale = fs.readFileSync(path.join(dir, 'wholesale.js'));
     const kb = (b: Buffer) => b.length / 1024;
-    console.log(`  bundle gzip: ${(gzipSync(ours).length / 1024).toFixed(1)} KiB (wholesale ${(gzipSync(wholesale).length / 1024).toFixed(1)} KiB)`);
+    console.log(
+      `  bundle gzip: ${(gzipSync(ours).length / 1024).toFixed(1)} KiB (wholesale ${(gzipSync(wholesale).length / 1024).toFixed(1)} KiB)`,
+    );
     return {
       name: 'webview bundle, minified (dist/webviews/metrics.js)',
       value: kb(ours),
@@ -103,7 +121,12 @@ async function liveLatency(store: Store, dir: string, host: PanelHost): Promise<
   fs.mkdirSync(logsDir, { recursive: true });
   const file = path.join(logsDir, 'train_events.jsonl');
   const line = (step: number) =>
-    JSON.stringify({ ts: Date.now(), step, epoch: 1 + Math.floor(step / 100), metrics: Object.fromEntries(TAGS.map((tag) => [tag, valueAt(tag, step)])) }) + '\n';
+    JSON.stringify({
+      ts: Date.now(),
+      step,
+      epoch: 1 + Math.floor(step / 100),
+      metrics: Object.fromEntries(TAGS.map((tag) => [tag, valueAt(tag, step)])),
+    }) + '\n';
   fs.writeFileSync(file, line(0));
   const watcher = watchTrainingMetrics(store, trainingId, logsDir);
   await watcher.flush();
@@ -169,21 +192,39 @@ export async function run(): Promise<BenchResult[]> {
     const trainingId = new TrainingRepository(store).create({ name: 'bench' }).id;
     const seedStart = performance.now();
     for (const tag of TAGS) {
-      seedSeries(store, trainingId, tag, (function* () {
-        for (let i = 0; i < POINTS; i++) yield { step: i * 10, value: valueAt(tag, i * 10), epoch: Math.floor(i / 1000) + 1, wallTimeMs: 1.7e12 + i * 3000 };
-      })());
+      seedSeries(
+        store,
+        trainingId,
+        tag,
+        (function* () {
+          for (let i = 0; i < POINTS; i++)
+            yield { step: i * 10, value: valueAt(tag, i * 10), epoch: Math.floor(i / 1000) + 1, wallTimeMs: 1.7e12 + i * 3000 };
+        })(),
+      );
     }
-    console.log(`  seeded ${TAGS.length} × ${POINTS.toLocaleString('en')} points in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+    console.log(
+      `  seeded ${TAGS.length} × ${POINTS.toLocaleString('en')} points in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
+    );
     await buildPanel('metrics', dir);
     const host = await panelHost(browser, dir, 'metrics');
 
-    const rawRows = store.db.prepare(
+    const rawRows = databaseOf(store).prepare(
       'SELECT m.step, m.value, m.epoch, m.wall_time_ms FROM metrics m JOIN metric_series s ON s.id = m.series_id WHERE s.training_id = ? AND s.tag = ? ORDER BY m.step',
     );
     /** The baseline's host: every stored point, as a panel without host downsampling would send. */
     const rawSeries = (tag: string): SeriesPayload[] => {
       const rows = rawRows.all(trainingId, tag) as { step: number; value: number | null; epoch: number; wall_time_ms: number }[];
-      return [{ trainingId, tag, steps: rows.map((r) => r.step), values: rows.map((r) => toWire(r.value ?? NaN)), epochs: rows.map((r) => r.epoch), wallTimesMs: rows.map((r) => r.wall_time_ms), totalPoints: rows.length }];
+      return [
+        {
+          trainingId,
+          tag,
+          steps: rows.map((r) => r.step),
+          values: rows.map((r) => toWire(r.value ?? NaN)),
+          epochs: rows.map((r) => r.epoch),
+          wallTimesMs: rows.map((r) => r.wall_time_ms),
+          totalPoints: rows.length,
+        },
+      ];
     };
 
     /**
@@ -227,7 +268,11 @@ export async function run(): Promise<BenchResult[]> {
       const hostMs = performance.now() - hostStart;
       await delivered;
       // Every chart card has its points (the two gradient-norm tags share one chart).
-      await waitInPage(panel.page, `() => { const cards = [...document.querySelectorAll('.chart-card')]; return cards.length > 0 && cards.every((c) => Number(c.dataset.points) > 0); }`, 120_000);
+      await waitInPage(
+        panel.page,
+        `() => { const cards = [...document.querySelectorAll('.chart-card')]; return cards.length > 0 && cards.every((c) => Number(c.dataset.points) > 0); }`,
+        120_000,
+      );
       return { firstMs: firstMs!, allMs: performance.now() - start, hostMs, panel, controller };
     };
 
@@ -248,13 +293,28 @@ export async function run(): Promise<BenchResult[]> {
     for (let k = 0; k < APPENDS; k++) {
       const step = POINTS * 10 + k * 10;
       const tick = performance.now();
-      appendTimes.push(await applyMs(full.panel, { type: 'append', trainingId, points: TAGS.map((tag) => ({ tag, step, value: valueAt(tag, step), epoch: 101, wallTimeMs: null })) }));
+      appendTimes.push(
+        await applyMs(full.panel, {
+          type: 'append',
+          trainingId,
+          points: TAGS.map((tag) => ({ tag, step, value: valueAt(tag, step), epoch: 101, wallTimeMs: null })),
+        }),
+      );
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, APPEND_INTERVAL_MS - (performance.now() - tick))));
     }
     // Baseline: a panel that re-sends and redraws whole series for every new point.
     const outbox: ToWebview[] = [];
     const resender = new MetricsPanelController(
-      { source: storeMetricsSource(store), events: store.events, workspaceDir: dir, post: (m) => outbox.push(m), log: () => {}, reveal: () => {}, saveExport: () => {}, settingsChanged: () => {} },
+      {
+        source: storeMetricsSource(store),
+        events: store.events,
+        workspaceDir: dir,
+        post: (m) => outbox.push(m),
+        log: () => {},
+        reveal: () => {},
+        saveExport: () => {},
+        settingsChanged: () => {},
+      },
       'training',
       [trainingId],
       DEFAULT_PANEL_SETTINGS,
@@ -262,7 +322,12 @@ export async function run(): Promise<BenchResult[]> {
     await resender.handle({ type: 'requestSeries', messageId: 1, tags: TAGS, maxPoints: 1000, stepRange: null });
     resender.dispose();
     const redraws: number[] = [];
-    const everything: ToWebview = { type: 'series', inReplyTo: 1, tags: outbox.flatMap((m) => (m.type === 'series' ? m.tags : [])), series: outbox.flatMap((m) => (m.type === 'series' ? m.series : [])) };
+    const everything: ToWebview = {
+      type: 'series',
+      inReplyTo: 1,
+      tags: outbox.flatMap((m) => (m.type === 'series' ? m.tags : [])),
+      series: outbox.flatMap((m) => (m.type === 'series' ? m.series : [])),
+    };
     for (let k = 0; k < 10; k++) redraws.push(await applyMs(full.panel, everything));
     const perAppend = median(appendTimes);
     results.push({

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Store } from '../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../src/core/store/store.ts';
 import { TrainingRepository } from '../../src/core/store/trainings.ts';
 import { medianMs, timeMs, type BenchResult } from './benchResult.ts';
 
@@ -18,15 +18,15 @@ export async function run(): Promise<BenchResult[]> {
     const store = Store.open(dir);
     const repo = new TrainingRepository(store);
     const training = repo.create({ name: 'bench' });
-    const series = store.db.prepare('INSERT INTO metric_series (training_id, tag) VALUES (?, ?) RETURNING id');
+    const series = databaseOf(store).prepare('INSERT INTO metric_series (training_id, tag) VALUES (?, ?) RETURNING id');
     const batchedSeries = (series.get(training.id, 'loss/g/total') as { id: number }).id;
     const autoSeries = (series.get(training.id, 'loss/d/total') as { id: number }).id;
-    const insert = store.db.prepare(
+    const insert = databaseOf(store).prepare(
       "INSERT INTO metrics (series_id, step, value, wall_time_ms, epoch, source, source_rank) VALUES (?, ?, ?, ?, ?, 'tfevents', 3)",
     );
 
     const batched = timeMs(() => {
-      const writeBatch = store.db.transaction((from: number) => {
+      const writeBatch = databaseOf(store).transaction((from: number) => {
         for (let step = from; step < from + BATCH; step++) insert.run(batchedSeries, step, Math.sin(step / 1000), 1.7e12 + step, step >> 8);
       });
       for (let from = 0; from < POINTS; from += BATCH) writeBatch(from);
@@ -61,7 +61,9 @@ export async function run(): Promise<BenchResult[]> {
     });
 
     const fts = medianMs(9, () => repo.search('kitchen'));
-    const like = medianMs(9, () => store.db.prepare("SELECT id FROM trainings WHERE notes LIKE '%kitchen%' OR name LIKE '%kitchen%'").all());
+    const like = medianMs(9, () =>
+      databaseOf(store).prepare("SELECT id FROM trainings WHERE notes LIKE '%kitchen%' OR name LIKE '%kitchen%'").all(),
+    );
     results.push({
       name: `FTS query over ${TRAININGS.toLocaleString('en')} trainings (${repo.search('kitchen', 100000).length} hits, first 50 returned)`,
       value: fts,

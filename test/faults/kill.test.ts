@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readExitRecord, readStartedRecord, taskFiles } from '../../src/core/runner/processes.ts';
-import { TaskRepository, type Task } from '../../src/core/runner/taskRepository.ts';
+import { TaskRepository, type Task } from '../../src/core/store/taskRepository.ts';
 import { cliEntry } from '../support/tempDir.ts';
 import { makeBench, processExists, runAndWait, until, type Bench } from '../unit/runner/helpers.ts';
 
@@ -151,7 +151,11 @@ describe('faults: kill -9 of the runner at each transition, and of the launcher'
         assert.equal(indexAfter.status, 'cancelled', 'no chain step left queued behind a dead one');
         if (fault === 'launcher') {
           // SIGKILL was sent to the orphaned group when it was settled; the kernel reaps it within moments.
-          await until(() => trainPids(bench!, name).filter(processExists).length === 0, 3000, 'the orphaned train.py to be stopped, not left running');
+          await until(
+            () => trainPids(bench!, name).filter(processExists).length === 0,
+            3000,
+            'the orphaned train.py to be stopped, not left running',
+          );
           assert.equal(bench.trainings.require(name).status, 'failed');
         }
       }

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TaskRepository } from '../../src/core/runner/taskRepository.ts';
+import { TaskRepository } from '../../src/core/store/taskRepository.ts';
 import { sqlite } from '../../src/core/store/sqlite.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import { cliEntry } from '../support/tempDir.ts';
@@ -151,7 +151,7 @@ describe('faults: disk full, busy database, vanished workspace, racing runners',
     const record = "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\n'); setTimeout(() => {}, 20)";
     bench = makeBench({
       settings: {
-        engine: 'command',
+        'runner.engine': 'command',
         'queue.cpuConcurrency': 4,
         'command.templates': { preprocess: ['${node}', '-e', record, '${workspace}/ran.txt', '${taskId}'] },
       },

@@ -31,7 +31,8 @@ export function slurmUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'Slurm tests run on Linux only';
   if (process.getuid?.() !== 0) return 'the Slurm tests start slurmctld and need root (CI runs as root after .ci/setup)';
   for (const tool of ['slurmctld', 'slurmd', 'munged', 'sbatch']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (bash .ci/setup installs slurm-wlm and munge)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed (bash .ci/setup installs slurm-wlm and munge)`;
   }
   return undefined;
 }
@@ -196,12 +197,26 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   };
 
   try {
-    daemon('munged', ['--force', `--socket=${socket}`, `--key-file=${key}`, `--pid-file=${munge}/munged.pid`, `--log-file=${munge}/munged.log`, `--seed-file=${munge}/munged.seed`]);
+    daemon('munged', [
+      '--force',
+      `--socket=${socket}`,
+      `--key-file=${key}`,
+      `--pid-file=${munge}/munged.pid`,
+      `--log-file=${munge}/munged.log`,
+      `--seed-file=${munge}/munged.seed`,
+    ]);
     daemon('slurmctld', ['-i']);
     daemon('slurmd', []);
-    await waitFor(() => spawnSync('sinfo', ['--noheader', '--format=%T'], { env, encoding: 'utf8' }).stdout.trim() === 'idle', 20_000, 'the node to be idle');
+    await waitFor(
+      () => spawnSync('sinfo', ['--noheader', '--format=%T'], { env, encoding: 'utf8' }).stdout.trim() === 'idle',
+      20_000,
+      'the node to be idle',
+    );
   } catch (error) {
-    const logs = ['slurmctld.log', 'slurmd.log'].map((f) => path.join(dir, 'log', f)).filter((f) => fs.existsSync(f)).map((f) => `--- ${f}\n${fs.readFileSync(f, 'utf8').slice(-2000)}`);
+    const logs = ['slurmctld.log', 'slurmd.log']
+      .map((f) => path.join(dir, 'log', f))
+      .filter((f) => fs.existsSync(f))
+      .map((f) => `--- ${f}\n${fs.readFileSync(f, 'utf8').slice(-2000)}`);
     await stop();
     throw new Error(`${(error as Error).message}\n${logs.join('\n')}`, { cause: error });
   }

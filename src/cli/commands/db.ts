@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import { checkStore } from '../../core/store/check.ts';
-import { listBackups, writeBackup } from '../../core/store/backups.ts';
+import { listBackups } from '../../core/store/backups.ts';
 import { latestVersion, loadMigrations } from '../../core/store/migrations.ts';
 import { restoreBackup, storePathOf } from '../../core/store/store.ts';
-import { sqlite } from '../../core/store/sqlite.ts';
+import { sqliteVersion } from '../../core/store/sqlite.ts';
 import type { CliCommand } from '../command.ts';
 
 export const DB_COMMANDS: CliCommand[] = [
@@ -14,7 +14,9 @@ export const DB_COMMANDS: CliCommand[] = [
     options: { repair: { type: 'boolean' } },
     async run(ctx, { values }) {
       const report = await checkStore(ctx.openStore(), { repair: values.repair === true, settings: () => ctx.settings() });
-      const lines = report.findings.map((f) => `${f.repaired ? 'repaired' : 'problem '}  ${f.kind}: ${f.message}${f.repaired ? ` — ${f.repaired}` : ''}`);
+      const lines = report.findings.map(
+        (f) => `${f.repaired ? 'repaired' : 'problem '}  ${f.kind}: ${f.message}${f.repaired ? ` — ${f.repaired}` : ''}`,
+      );
       lines.push(report.findings.length === 0 ? 'ok: no problems found' : `${report.repaired} repaired, ${report.unrepaired} left`);
       return { json: report, text: lines, exitCode: report.unrepaired > 0 ? 1 : 0 };
     },
@@ -25,7 +27,7 @@ export const DB_COMMANDS: CliCommand[] = [
     summary: 'write a backup to .rvc-studio/backups/ (the newest 5 are kept)',
     run(ctx) {
       const store = ctx.openStore();
-      const file = writeBackup(store.db, store.storeDir, store.schemaVersion);
+      const file = store.backup();
       return { json: { backup: file, size: fs.statSync(file).size }, text: `backup written: ${file}` };
     },
   },
@@ -35,7 +37,10 @@ export const DB_COMMANDS: CliCommand[] = [
     summary: 'list backups, newest first',
     run(ctx) {
       const backups = listBackups(ctx.openStore().storeDir);
-      return { json: { backups }, text: backups.length ? backups.map((b) => `${b.path}  (schema ${b.schemaVersion}, ${b.size} bytes)`) : 'no backups' };
+      return {
+        json: { backups },
+        text: backups.length ? backups.map((b) => `${b.path}  (schema ${b.schemaVersion}, ${b.size} bytes)`) : 'no backups',
+      };
     },
   },
   {
@@ -60,10 +65,10 @@ export const DB_COMMANDS: CliCommand[] = [
       const dbPath = storePathOf(ctx.workspaceDir);
       let database: number | null = null;
       if (fs.existsSync(dbPath)) database = ctx.openStore().schemaVersion;
-      const sqliteVersion = (sqlite()(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+      const sqlite = sqliteVersion();
       return {
-        json: { code: known, database, databasePath: dbPath, sqlite: sqliteVersion, node: process.versions.node },
-        text: `schema: code ${known}, database ${database ?? '(none yet)'}; SQLite ${sqliteVersion}; Node ${process.versions.node}`,
+        json: { code: known, database, databasePath: dbPath, sqlite, node: process.versions.node },
+        text: `schema: code ${known}, database ${database ?? '(none yet)'}; SQLite ${sqlite}; Node ${process.versions.node}`,
       };
     },
   },

@@ -9,7 +9,11 @@ export const IMPORT_COMMANDS: CliCommand[] = [
     positionals: { min: 1, max: 1 },
     options: { training: { type: 'string' } },
     async run(ctx, { positionals, values }) {
-      const report = await importRvc(ctx.openStore(), positionals[0]!, typeof values.training === 'string' ? { training: values.training } : {});
+      const report = await importRvc(
+        ctx.openStore(),
+        positionals[0]!,
+        typeof values.training === 'string' ? { training: values.training } : {},
+      );
       const lines = report.trainings.map(
         (t) =>
           `${t.action.padEnd(9)} ${t.name}  ${t.status}  ${t.artifacts.total} files (+${t.artifacts.added.length}${

@@ -12,4 +12,16 @@ import { MODEL_DOWNLOAD_COMMANDS } from './modelDownloads.ts';
 import { METRICS_COMMANDS } from './metrics.ts';
 
 /** Every CLI command, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [...INIT_COMMANDS, ...TRAINING_COMMANDS, ...RUN_COMMANDS, ...TASK_COMMANDS, ...IMPORT_COMMANDS, ...MODELS_COMMANDS, ...MODEL_DOWNLOAD_COMMANDS, ...METRICS_COMMANDS, ...MODEL_COMMANDS, ...INFER_COMMANDS, ...DB_COMMANDS];
+export const COMMANDS: CliCommand[] = [
+  ...INIT_COMMANDS,
+  ...TRAINING_COMMANDS,
+  ...RUN_COMMANDS,
+  ...TASK_COMMANDS,
+  ...IMPORT_COMMANDS,
+  ...MODELS_COMMANDS,
+  ...MODEL_DOWNLOAD_COMMANDS,
+  ...METRICS_COMMANDS,
+  ...MODEL_COMMANDS,
+  ...INFER_COMMANDS,
+  ...DB_COMMANDS,
+];

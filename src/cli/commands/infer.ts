@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { convertWithHistory, rerunParams } from '../../core/inference/convertWithHistory.ts';
 import { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
-import { InferenceHistory, type InferenceTask } from '../../core/inference/inferenceHistory.ts';
+import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
 import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
 import { contentVecFor } from '../../core/models/auxModels.ts';
 import { exportsDir, isPthModel } from '../../core/models/exportCache.ts';
@@ -11,14 +11,21 @@ import { inspectModel } from '../../core/inference/onnxModel.ts';
 import { storePathOf } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
-import { CONVERT_DEFAULTS, F0_ESTIMATORS, type ConvertParams, type ConvertResult, type F0Estimator } from '../../protocol/inferenceWorkerProtocol.ts';
+import {
+  CONVERT_DEFAULTS,
+  F0_ESTIMATORS,
+  type ConvertParams,
+  type ConvertResult,
+  type F0Estimator,
+} from '../../protocol/inferenceWorkerProtocol.ts';
 import type { CliArgs, CliCommand, CliContext, CliResult } from '../command.ts';
 import { cliAuxCache } from './modelDownloads.ts';
 
 function num(value: unknown, what: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) throw new UserError(`${what} must be a number (got "${String(value)}").`, 'usage');
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n))
+    throw new UserError(`${what} must be a number (got "${String(value)}").`, 'usage');
   return n;
 }
 
@@ -43,7 +50,12 @@ async function runConversion(ctx: CliContext, requested: ConvertParams): Promise
     const { result, task, params } = await convertWithHistory(engine, historyOf(ctx), requested, {
       signal: ctx.signal,
       onProgress: (p) => {
-        const line = p.stage === 'synthesis' ? `synthesis ${p.done}/${p.total}` : p.stage === 'export' ? `export ${Math.floor((p.done / p.total) * 10) * 10}%` : p.stage;
+        const line =
+          p.stage === 'synthesis'
+            ? `synthesis ${p.done}/${p.total}`
+            : p.stage === 'export'
+              ? `export ${Math.floor((p.done / p.total) * 10) * 10}%`
+              : p.stage;
         if (line !== lastStage) ctx.info(line);
         lastStage = line;
       },
@@ -55,7 +67,9 @@ async function runConversion(ctx: CliContext, requested: ConvertParams): Promise
 }
 
 function describeResult(result: ConvertResult, task: InferenceTask | null): string[] {
-  const stages = Object.entries(result.stages).map(([stage, ms]) => `${stage} ${Math.round(ms)}`).join(', ');
+  const stages = Object.entries(result.stages)
+    .map(([stage, ms]) => `${stage} ${Math.round(ms)}`)
+    .join(', ');
   return [
     `wrote ${result.outputPath}  (${(result.outputSamples / result.sampleRate).toFixed(2)} s at ${result.sampleRate} Hz, ${result.chunks} chunk${result.chunks === 1 ? '' : 's'})`,
     `cost_ms ${result.costMs}  (${stages})${task ? `  history ${task.id}` : ''}`,
@@ -70,7 +84,8 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
   // Without --contentvec the per-user cache's copy for the voice's version is used (withCachedAuxModels).
   const contentVec = str(values.contentvec);
   const f0Method = (str(values['f0-method']) ?? (str(values.rmvpe) ? 'rmvpe' : CONVERT_DEFAULTS.f0Method)) as F0Estimator;
-  if (!F0_ESTIMATORS.includes(f0Method)) throw new UserError(`--f0-method "${f0Method}" is not one of ${F0_ESTIMATORS.join(', ')}.`, 'usage');
+  if (!F0_ESTIMATORS.includes(f0Method))
+    throw new UserError(`--f0-method "${f0Method}" is not one of ${F0_ESTIMATORS.join(', ')}.`, 'usage');
   const modelPath = path.resolve(model);
   const lookup = trainingLookup(ctx);
   const { sampleRate } = resolveModelSampleRate(modelPath, { explicit: str(values.sr), ...(lookup ? { fromTraining: lookup } : {}) });
@@ -131,7 +146,8 @@ export const INFER_COMMANDS: CliCommand[] = [
     path: ['infer'],
     usage:
       '--model M.onnx|M.pth --input in.wav --output out.wav [--contentvec F] [--rmvpe F] [--f0-method yin|rmvpe] [--transpose N] [--index F] [--index-rate R] [--filter-radius N] [--rms-mix-rate R] [--protect P] [--resample-sr N] [--sid N] [--sr 32k|40k|48k] [--seed N] [--threads N]',
-    summary: 'convert a voice with an RVC model: .onnx, or a .pth small model / G checkpoint (exported to .rvc-studio/models on first use); in a worker thread; recorded in the history when the workspace has a store',
+    summary:
+      'convert a voice with an RVC model: .onnx, or a .pth small model / G checkpoint (exported to .rvc-studio/models on first use); in a worker thread; recorded in the history when the workspace has a store',
     options: {
       model: s,
       input: s,
@@ -164,7 +180,10 @@ export const INFER_COMMANDS: CliCommand[] = [
       return {
         json: { tasks },
         text: tasks.length
-          ? tasks.map((t) => `${t.id.slice(0, 8)}  ${new Date(t.createdAt).toISOString()}  ${t.status.padEnd(9)}  ${path.basename(t.modelPath ?? '?')}  ${t.inputAudioPath} → ${t.outputAudioPath ?? '-'}${t.costMs !== null ? `  ${t.costMs} ms` : ''}${t.errorMsg ? `  (${t.errorMsg})` : ''}`)
+          ? tasks.map(
+              (t) =>
+                `${t.id.slice(0, 8)}  ${new Date(t.createdAt).toISOString()}  ${t.status.padEnd(9)}  ${path.basename(t.modelPath ?? '?')}  ${t.inputAudioPath} → ${t.outputAudioPath ?? '-'}${t.costMs !== null ? `  ${t.costMs} ms` : ''}${t.errorMsg ? `  (${t.errorMsg})` : ''}`,
+            )
           : 'no conversions yet',
       };
     },

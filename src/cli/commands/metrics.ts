@@ -4,6 +4,7 @@ import { watchTrainingMetrics } from '../../core/metrics/metricsWatcher.ts';
 import { metricTags, querySeries, tagSummaries, X_AXES, type XAxis } from '../../core/metrics/metricsQuery.ts';
 import { TrainingRepository, trainingLogsDir } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
+import { dataMap } from '../jsonContract.ts';
 import type { CliCommand } from '../command.ts';
 
 function formatNumber(value: number | null): string {
@@ -28,7 +29,8 @@ export const METRICS_COMMANDS: CliCommand[] = [
       let maxPoints: number | undefined;
       if (typeof values['max-points'] === 'string') {
         maxPoints = Number(values['max-points']);
-        if (!Number.isSafeInteger(maxPoints) || maxPoints < 2) throw new UserError(`--max-points must be a whole number ≥ 2, not "${values['max-points']}".`, 'usage');
+        if (!Number.isSafeInteger(maxPoints) || maxPoints < 2)
+          throw new UserError(`--max-points must be a whole number ≥ 2, not "${values['max-points']}".`, 'usage');
       }
       const allTags = metricTags(store, training.id);
       let tags = allTags;
@@ -52,7 +54,9 @@ export const METRICS_COMMANDS: CliCommand[] = [
       const text: string[] = summaries.length ? [] : [`${name}: no metrics yet (run "rvc-studio metrics ingest ${name}")`];
       const width = Math.max(0, ...summaries.map((s) => s.tag.length));
       for (const s of summaries) {
-        text.push(`${s.tag.padEnd(width)}  ${String(s.count).padStart(6)} pts  last ${formatNumber(s.last)} @${s.lastStep}  min ${formatNumber(s.min)}${s.minStep !== null ? ` @${s.minStep}` : ''}`);
+        text.push(
+          `${s.tag.padEnd(width)}  ${String(s.count).padStart(6)} pts  last ${formatNumber(s.last)} @${s.lastStep}  min ${formatNumber(s.min)}${s.minStep !== null ? ` @${s.minStep}` : ''}`,
+        );
       }
       const analysis = bestEpochOf(store, training.id);
       if (analysis?.best) {
@@ -61,13 +65,14 @@ export const METRICS_COMMANDS: CliCommand[] = [
         );
       }
       if (analysis?.overtraining) text.push(`warning: ${analysis.overtraining.message}`);
-      return { json: { training: name, series }, text };
+      return { json: { training: { id: training.id, name: training.name }, series: dataMap(series) }, text };
     },
   },
   {
     path: ['metrics', 'ingest'],
     usage: 'NAME [--watch]',
-    summary: 'read new points from the training\'s events files, train.log, train_events.jsonl and task output; --watch keeps reading until Ctrl-C',
+    summary:
+      "read new points from the training's events files, train.log, train_events.jsonl and task output; --watch keeps reading until Ctrl-C",
     positionals: { min: 1, max: 1 },
     options: { watch: { type: 'boolean' } },
     async run(ctx, { positionals, values }) {
@@ -90,9 +95,12 @@ export const METRICS_COMMANDS: CliCommand[] = [
         clearInterval(keepAlive);
         watcher.dispose();
       }
-      const text = report.sources.map((s) => `${s.kind.padEnd(9)} ${s.path}: +${s.newPoints} points${s.badRecords ? `, ${s.badRecords} bad records skipped` : ''}${s.state !== 'ok' ? ` (${s.state})` : ''}`);
+      const text = report.sources.map(
+        (s) =>
+          `${s.kind.padEnd(9)} ${s.path}: +${s.newPoints} points${s.badRecords ? `, ${s.badRecords} bad records skipped` : ''}${s.state !== 'ok' ? ` (${s.state})` : ''}`,
+      );
       text.push(`${newPoints} new points`);
-      return { json: { training: training.name, newPoints, sources: report.sources }, text };
+      return { json: { training: { id: training.id, name: training.name }, newPoints, sources: report.sources }, text };
     },
   },
 ];

@@ -6,6 +6,7 @@ import { isPthModel } from '../../core/models/exportCache.ts';
 import { exportRvcModel } from '../../core/models/onnx/rvcExporter.ts';
 import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
 import { UserError } from '../../core/util/errors.ts';
+import { dataMap } from '../jsonContract.ts';
 import type { CliArgs, CliCommand, CliContext, CliResult } from '../command.ts';
 
 function positiveInt(value: unknown, what: string, fallback: number): number {
@@ -33,8 +34,8 @@ async function inspectPth(file: string): Promise<CliResult> {
       info: model.info,
       parameters: model.parameterCount,
       tensors: model.tensorNames().length,
-      config: model.config,
-      extra: model.extra,
+      config: dataMap({ ...model.config }),
+      extra: dataMap({ ...model.extra }),
     };
     const c = model.config;
     return {
@@ -54,7 +55,10 @@ async function inspectPth(file: string): Promise<CliResult> {
 
 async function exportCommand(ctx: CliContext, { positionals, values }: CliArgs): Promise<CliResult> {
   const source = path.resolve(positionals[0]!);
-  const out = typeof values.out === 'string' ? path.resolve(values.out) : source.replace(/\.pth$/i, '') + (values['noise-free'] ? '.nonoise.onnx' : '.onnx');
+  const out =
+    typeof values.out === 'string'
+      ? path.resolve(values.out)
+      : source.replace(/\.pth$/i, '') + (values['noise-free'] ? '.nonoise.onnx' : '.onnx');
   const model = await openRvcModel(source);
   let shown = -1;
   try {
@@ -67,7 +71,14 @@ async function exportCommand(ctx: CliContext, { positionals, values }: CliArgs):
       },
     });
     return {
-      json: { file: result.file, bytes: result.bytes, ms: Math.round(result.ms), nodes: result.nodes, sidecar: `${result.file}.json`, ...result.sidecar },
+      json: {
+        file: result.file,
+        bytes: result.bytes,
+        ms: Math.round(result.ms),
+        nodes: result.nodes,
+        sidecar: `${result.file}.json`,
+        ...result.sidecar,
+      },
       text: `wrote ${result.file}  (${result.bytes} bytes, ${result.nodes} nodes, ${Math.round(result.ms)} ms; ${result.sidecar.sampleRate} Hz ${result.sidecar.version}${result.sidecar.f0 ? '' : ' no-pitch'}${result.sidecar.noiseFree ? ', noise-free' : ''})`,
     };
   } finally {
@@ -79,7 +90,8 @@ export const MODEL_COMMANDS: CliCommand[] = [
   {
     path: ['model', 'export'],
     usage: 'FILE.pth [--out F.onnx] [--noise-free]',
-    summary: "turn an RVC .pth (small model or G_*.pth checkpoint) into an ONNX synthesizer with RVC's inputs, no Python; --noise-free zeroes the NSF source noise (for comparisons)",
+    summary:
+      "turn an RVC .pth (small model or G_*.pth checkpoint) into an ONNX synthesizer with RVC's inputs, no Python; --noise-free zeroes the NSF source noise (for comparisons)",
     positionals: { min: 1, max: 1 },
     options: { out: { type: 'string' }, 'noise-free': { type: 'boolean' } },
     run: exportCommand,
@@ -112,11 +124,17 @@ export const MODEL_COMMANDS: CliCommand[] = [
     positionals: { min: 1, max: 1 },
     options: { inputs: { type: 'string' }, output: { type: 'string' } },
     async run(_ctx, { positionals, values }) {
-      if (typeof values.inputs !== 'string' || typeof values.output !== 'string') throw new UserError('model run needs --inputs MANIFEST.json and --output DIR.', 'usage');
+      if (typeof values.inputs !== 'string' || typeof values.output !== 'string')
+        throw new UserError('model run needs --inputs MANIFEST.json and --output DIR.', 'usage');
       const result = await runModelWithManifest(path.resolve(positionals[0]!), path.resolve(values.inputs), path.resolve(values.output));
       return {
-        json: result,
-        text: [...Object.entries(result.outputs).map(([name, o]) => `${name}: ${o.dtype} [${o.shape.join(', ')}] → ${path.join(result.outputDir, o.file)}`), `manifest: ${result.manifest}`],
+        json: { ...result, outputs: dataMap({ ...result.outputs }) },
+        text: [
+          ...Object.entries(result.outputs).map(
+            ([name, o]) => `${name}: ${o.dtype} [${o.shape.join(', ')}] → ${path.join(result.outputDir, o.file)}`,
+          ),
+          `manifest: ${result.manifest}`,
+        ],
       };
     },
   },
@@ -131,7 +149,10 @@ export const MODEL_COMMANDS: CliCommand[] = [
       const index = readIvfFlatIndex(path.resolve(positionals[0]!));
       const queries = readNpy(path.resolve(values.queries));
       if (queries.shape.length !== 2 || queries.shape[1] !== index.d) {
-        throw new UserError(`${values.queries} has shape (${queries.shape.join(', ')}); the index needs (rows, ${index.d}).`, 'bad-queries');
+        throw new UserError(
+          `${values.queries} has shape (${queries.shape.join(', ')}); the index needs (rows, ${index.d}).`,
+          'bad-queries',
+        );
       }
       const rows = Math.min(positiveInt(values.rows, '--rows', queries.shape[0]!), queries.shape[0]!);
       const k = positiveInt(values.k, '--k', 8);

@@ -1,9 +1,19 @@
 import * as path from 'node:path';
 import { scanArtifacts } from '../../core/models/artifactScanner.ts';
-import { diskUsage, duplicateArtifacts, executePrune, listArtifacts, planPrune, refreshHashes, setPinned, syncArtifacts } from '../../core/models/modelRegistry.ts';
+import {
+  diskUsage,
+  duplicateArtifacts,
+  executePrune,
+  listArtifacts,
+  planPrune,
+  refreshHashes,
+  setPinned,
+  syncArtifacts,
+} from '../../core/models/modelRegistry.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository, trainingLogsDir, type Training } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
+import { dataMap } from '../jsonContract.ts';
 import type { CliCommand, CliContext } from '../command.ts';
 
 export function formatBytes(bytes: number): string {
@@ -55,7 +65,15 @@ export const MODELS_COMMANDS: CliCommand[] = [
           .join(', ')}`,
       );
       for (const d of duplicates) text.push(`same weights (sha256 ${d.sha256.slice(0, 12)}): ${d.paths.join(', ')}`);
-      return { json: { training: training.name, artifacts, diskUsage: usage, duplicates }, text };
+      return {
+        json: {
+          training: { id: training.id, name: training.name },
+          artifacts,
+          diskUsage: { ...usage, byKind: dataMap(usage.byKind) },
+          duplicates,
+        },
+        text,
+      };
     },
   },
   {
@@ -68,7 +86,8 @@ export const MODELS_COMMANDS: CliCommand[] = [
       const store = ctx.openStore();
       const training = new TrainingRepository(store).require(positionals[0]!);
       const keep = typeof values.keep === 'string' ? Number(values.keep) : 1;
-      if (!Number.isSafeInteger(keep) || keep < 0) throw new UserError(`--keep must be a whole number ≥ 0, not "${String(values.keep)}".`, 'usage');
+      if (!Number.isSafeInteger(keep) || keep < 0)
+        throw new UserError(`--keep must be a whole number ≥ 0, not "${String(values.keep)}".`, 'usage');
       await rescan(ctx, store, training);
       let plan = planPrune(store, training.id, keep);
       if (values.yes === true) plan = executePrune(store, training.id, trainingLogsDir(store, training), plan);
@@ -81,7 +100,7 @@ export const MODELS_COMMANDS: CliCommand[] = [
             ? `would free ${formatBytes(plan.bytesFreed)}; run again with --yes to delete`
             : 'nothing to prune',
       );
-      return { json: { training: training.name, ...plan }, text };
+      return { json: { training: { id: training.id, name: training.name }, ...plan }, text };
     },
   },
   {

@@ -1,16 +1,19 @@
 import { Runner } from '../../core/runner/runner.ts';
 import { isStepType, STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
 import { parseSetOptions } from '../../core/runner/params.ts';
-import type { Task } from '../../core/runner/taskRepository.ts';
+import type { Task } from '../../core/store/taskRepository.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
+import { slurmJobText } from '../../core/runner/slurm/jobState.ts';
+import { dataMap } from '../jsonContract.ts';
 import type { CliCommand, CliContext, CliResult } from '../command.ts';
 
 export function describeTask(task: Task, trainingName?: string): string {
   const progress = task.progress !== null && task.status === 'running' ? ` ${Math.floor(task.progress)}%` : '';
   const eta = task.etaMs !== null && task.status === 'running' ? ` (ETA ${formatDuration(task.etaMs)})` : '';
   const error = task.errorMsg && task.status !== 'success' ? `  — ${task.errorMsg.split('\n')[0]}` : '';
-  return `${task.id.slice(0, 8)}  ${(trainingName ?? task.snapshot.training.name).padEnd(16)} ${task.stepType.padEnd(15)} ${task.status}${progress}${eta}${error}`;
+  const slurm = task.slurm ? (task.status === 'running' ? ` [${slurmJobText(task.slurm)}]` : ` [job ${task.slurm.jobId}]`) : '';
+  return `${task.id.slice(0, 8)}  ${(trainingName ?? task.snapshot.training.name).padEnd(16)} ${task.stepType.padEnd(15)} ${task.status}${progress}${eta}${slurm}${error}`;
 }
 
 export function formatDuration(ms: number): string {
@@ -21,7 +24,24 @@ export function formatDuration(ms: number): string {
 }
 
 export function taskJson(task: Task): Record<string, unknown> {
-  return { ...task, trainingName: task.snapshot.training.name };
+  const { trainingId, snapshot, ...rest } = task;
+  return {
+    ...rest,
+    training: { id: trainingId, name: snapshot.training.name },
+    // Parameters by the WebUI's names and the processes' environment are data: printed as they are.
+    snapshot: {
+      ...snapshot,
+      training: { id: trainingId, ...snapshot.training },
+      params: dataMap(snapshot.params),
+      ...(snapshot.plan
+        ? { plan: { ...snapshot.plan, processes: snapshot.plan.processes.map((p) => (p.env ? { ...p, env: dataMap(p.env) } : p)) } }
+        : {}),
+    },
+    // Slurm tasks: the batch job, Slurm's state and, while it waits, why (null for local tasks).
+    job_id: task.slurm?.jobId ?? null,
+    slurm_state: task.slurm?.state ?? null,
+    pending_reason: task.slurm && task.slurm.state === 'PENDING' ? task.slurm.reason : null,
+  };
 }
 
 /**
@@ -71,12 +91,17 @@ export const RUN_COMMANDS: CliCommand[] = [
         throw new UserError(`"${stepWord}" is not a step; use one of ${STEP_TYPES.join(', ')} or all.`, 'usage');
       }
       const engine = values.engine;
-      if (engine !== undefined && engine !== 'rvc' && engine !== 'command') throw new UserError(`--engine must be rvc or command, not "${String(engine)}".`, 'usage');
+      if (engine !== undefined && engine !== 'rvc' && engine !== 'command')
+        throw new UserError(`--engine must be rvc or command, not "${String(engine)}".`, 'usage');
       const set = parseSetOptions(Array.isArray(values.set) ? values.set : []);
       const store = ctx.openStore();
       new TrainingRepository(store).require(name);
       const runner = new Runner(store, { settings: ctx.settings, only: new Set() });
-      const tasks = runner.enqueue(name, stepWord as StepType | 'all', engine === 'rvc' || engine === 'command' ? { engine, set } : { set });
+      const tasks = runner.enqueue(
+        name,
+        stepWord as StepType | 'all',
+        engine === 'rvc' || engine === 'command' ? { engine, set } : { set },
+      );
       if (values.detach === true) {
         return {
           json: { tasks: tasks.map(taskJson) },
@@ -86,7 +111,11 @@ export const RUN_COMMANDS: CliCommand[] = [
           ],
         };
       }
-      return runUntilDone(ctx, runner, tasks.map((t) => t.id));
+      return runUntilDone(
+        ctx,
+        runner,
+        tasks.map((t) => t.id),
+      );
     },
   },
 ];

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { taskFiles, tasksDirOf } from '../../core/runner/processes.ts';
 import { Runner } from '../../core/runner/runner.ts';
 import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/runner/steps.ts';
-import { TaskRepository } from '../../core/runner/taskRepository.ts';
+import { TaskRepository } from '../../core/store/taskRepository.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage, isUserError, UserError } from '../../core/util/errors.ts';
 import type { CliCommand, CliContext } from '../command.ts';
@@ -75,8 +75,15 @@ export const TASK_COMMANDS: CliCommand[] = [
       }
       const limit = values.limit === undefined ? 50 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UserError('--limit must be a positive whole number.', 'usage');
-      const trainingId = typeof values.training === 'string' ? new TrainingRepository(store).require(values.training, { includeDeleted: true }).id : undefined;
-      const tasks = new TaskRepository(store).list({ ...(trainingId ? { trainingId } : {}), ...(status ? { status: status as TaskStatus } : {}), limit });
+      const trainingId =
+        typeof values.training === 'string'
+          ? new TrainingRepository(store).require(values.training, { includeDeleted: true }).id
+          : undefined;
+      const tasks = new TaskRepository(store).list({
+        ...(trainingId ? { trainingId } : {}),
+        ...(status ? { status: status as TaskStatus } : {}),
+        limit,
+      });
       return { json: { tasks: tasks.map(taskJson) }, text: tasks.length ? tasks.map((t) => describeTask(t)) : 'no tasks' };
     },
   },
@@ -98,11 +105,17 @@ export const TASK_COMMANDS: CliCommand[] = [
           `  id:        ${task.id}`,
           `  engine:    ${task.snapshot.engine}${plan ? ` on ${plan.device.device}${plan.device.isHalf ? ' (half precision)' : ''}` : ''}`,
           `  created:   ${when(task.createdAt)}  started: ${when(task.startedAt)}  finished: ${when(task.finishedAt)}`,
-          ...(task.progress !== null ? [`  progress:  ${task.progress}%${task.etaMs !== null ? `, ETA ${formatDuration(task.etaMs)}` : ''}`] : []),
+          ...(task.progress !== null
+            ? [`  progress:  ${task.progress}%${task.etaMs !== null ? `, ETA ${formatDuration(task.etaMs)}` : ''}`]
+            : []),
           ...(task.exitCode !== null || task.exitSignal ? [`  exit:      ${task.exitSignal ?? task.exitCode}`] : []),
           ...(task.retryOf ? [`  retry of:  ${task.retryOf}`] : []),
-          ...(plan ? [`  cwd:       ${plan.cwd}`, ...plan.processes.map((p) => `  command:   ${JSON.stringify([p.command, ...p.args])}`)] : []),
-          `  params:    ${Object.entries(task.snapshot.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
+          ...(plan
+            ? [`  cwd:       ${plan.cwd}`, ...plan.processes.map((p) => `  command:   ${JSON.stringify([p.command, ...p.args])}`)]
+            : []),
+          `  params:    ${Object.entries(task.snapshot.params)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(' ')}`,
           ...(task.logPath ? [`  log:       ${task.logPath}`] : []),
           ...(task.errorMsg ? ['', task.errorMsg] : []),
           ...(logs.length ? ['', ...logs.map((l) => `${l.level.padEnd(5)} ${l.message}`)] : []),
@@ -183,7 +196,12 @@ export const TASK_COMMANDS: CliCommand[] = [
         let failedReads = 0;
         const health = setInterval(() => {
           if (!fs.existsSync(ctx.workspaceDir) || !fs.existsSync(store.dbPath)) {
-            stop(new UserError(`worker stopped: ${fs.existsSync(ctx.workspaceDir) ? `the store ${store.dbPath}` : `the workspace ${ctx.workspaceDir}`} is gone.`, 'store-gone'));
+            stop(
+              new UserError(
+                `worker stopped: ${fs.existsSync(ctx.workspaceDir) ? `the store ${store.dbPath}` : `the workspace ${ctx.workspaceDir}`} is gone.`,
+                'store-gone',
+              ),
+            );
             return;
           }
           try {
@@ -191,7 +209,8 @@ export const TASK_COMMANDS: CliCommand[] = [
             failedReads = 0;
           } catch (error) {
             if (isUserError(error) && error.code === 'db-busy') return;
-            if (++failedReads >= WORKER_READ_RETRIES) stop(new UserError(`worker stopped: ${store.dbPath} cannot be read (${errorMessage(error)}).`, 'db-lost', { cause: error }));
+            if (++failedReads >= WORKER_READ_RETRIES)
+              stop(new UserError(`worker stopped: ${store.dbPath} cannot be read (${errorMessage(error)}).`, 'db-lost', { cause: error }));
           }
         }, WORKER_HEALTH_MS);
         watching.push({ dispose: () => clearInterval(health) });
@@ -201,7 +220,10 @@ export const TASK_COMMANDS: CliCommand[] = [
           if (!stopped && idle()) stop();
         };
         // Our own tasks end through taskChanged, other workers' through externalChange.
-        watching.push(store.events.on('taskChanged', () => setImmediate(check)), store.events.on('externalChange', check));
+        watching.push(
+          store.events.on('taskChanged', () => setImmediate(check)),
+          store.events.on('externalChange', check),
+        );
         check();
       });
       subscription.dispose();

@@ -12,6 +12,7 @@ import {
   type SampleRate,
   type Training,
 } from '../../core/store/trainings.ts';
+import { dataMap } from '../jsonContract.ts';
 import type { CliCommand, CliContext } from '../command.ts';
 
 export function parseSampleRate(value: string): SampleRate {
@@ -27,7 +28,8 @@ export function sampleRateLabel(rate: number): string {
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UserError(`${what} "${value}" is not one of ${allowed.join(', ')}.`, 'usage');
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UserError(`${what} "${value}" is not one of ${allowed.join(', ')}.`, 'usage');
   return value as T;
 }
 
@@ -45,7 +47,7 @@ function trainingJson(ctx: CliContext, training: Training): Record<string, unkno
   } catch {
     logsDir = null;
   }
-  return { ...training, logsDir };
+  return { ...training, logsDir, params: dataMap(training.params) };
 }
 
 export const TRAINING_COMMANDS: CliCommand[] = [
@@ -66,20 +68,25 @@ export const TRAINING_COMMANDS: CliCommand[] = [
       const name = positionals[0]!;
       const check = checkTrainingName(name);
       if (check.error) throw new UserError(check.error, 'bad-name');
-      if (typeof values.dataset !== 'string') throw new UserError('--dataset DIR is required: the folder of audio files to train on.', 'usage');
+      if (typeof values.dataset !== 'string')
+        throw new UserError('--dataset DIR is required: the folder of audio files to train on.', 'usage');
       const dataset = path.resolve(values.dataset);
       if (!fs.existsSync(dataset) || !fs.statSync(dataset).isDirectory()) {
         throw new UserError(`The dataset folder ${dataset} does not exist.`, 'no-dataset');
       }
       const settings = ctx.settings();
       const targetSr = parseSampleRate(typeof values.sr === 'string' ? values.sr : settings['defaults.sampleRate']);
-      const modelVersion = oneOf<ModelVersion>(typeof values.version === 'string' ? values.version : settings['defaults.version'], MODEL_VERSIONS, 'Version');
+      const modelVersion = oneOf<ModelVersion>(
+        typeof values.version === 'string' ? values.version : settings['defaults.version'],
+        MODEL_VERSIONS,
+        'Version',
+      );
       const f0Method = oneOf<F0Method>(
         typeof values['f0-method'] === 'string' ? values['f0-method'] : settings['defaults.f0Method'],
         F0_METHODS,
         'F0 method',
       );
-      const gpuId = typeof values.gpu === 'string' ? values.gpu : settings.gpus;
+      const gpuId = typeof values.gpu === 'string' ? values.gpu : settings['runner.gpus'];
       if (!/^(\d+(-\d+)*|cpu)?$/.test(gpuId)) throw new UserError(`GPU "${gpuId}" should look like 0, 1 or 0-1.`, 'usage');
       for (const warning of check.warnings) ctx.warn(warning);
       const training = new TrainingRepository(ctx.openStore()).create({
@@ -139,7 +146,10 @@ export const TRAINING_COMMANDS: CliCommand[] = [
     positionals: { min: 1, max: 1 },
     run(ctx, { positionals }) {
       const training = new TrainingRepository(ctx.openStore()).softDelete(positionals[0]!);
-      return { json: { training: trainingJson(ctx, training) }, text: `deleted ${training.name} (restore with "rvc-studio training restore ${training.name}")` };
+      return {
+        json: { training: trainingJson(ctx, training) },
+        text: `deleted ${training.name} (restore with "rvc-studio training restore ${training.name}")`,
+      };
     },
   },
   {
@@ -155,7 +165,7 @@ export const TRAINING_COMMANDS: CliCommand[] = [
   {
     path: ['training', 'purge'],
     usage: 'NAME',
-    summary: 'remove a deleted training\'s records for good (its files on disk are kept)',
+    summary: "remove a deleted training's records for good (its files on disk are kept)",
     positionals: { min: 1, max: 1 },
     run(ctx, { positionals }) {
       const training = new TrainingRepository(ctx.openStore()).purge(positionals[0]!);

@@ -16,7 +16,14 @@ export interface ExperimentInfo {
   resultModelPath: string | null;
 }
 
-const SAMPLE_RATES: Record<string, SampleRate> = { '32k': 32000, '40k': 40000, '48k': 48000, '32000': 32000, '40000': 40000, '48000': 48000 };
+const SAMPLE_RATES: Record<string, SampleRate> = {
+  '32k': 32000,
+  '40k': 40000,
+  '48k': 48000,
+  '32000': 32000,
+  '40000': 40000,
+  '48000': 48000,
+};
 const F0_METHODS: F0Method[] = ['pm', 'harvest', 'dio', 'rmvpe'];
 
 function hasFiles(dir: string): boolean {
@@ -42,7 +49,6 @@ function readText(file: string, maxBytes = 1 << 20): string {
   }
 }
 
-
 /**
  * Sample rate from config.json (`data.sampling_rate`), else from the hyper-parameter dump on
  * train.log's first line (which the WebUI itself reads back); version and f0 from that dump, else
@@ -66,7 +72,10 @@ export function readExperimentInfo(logsDir: string, rvcRoot: string | null, name
   const versionInLog = /'version': '(v[12])'/.exec(firstLine)?.[1] as ModelVersion | undefined;
   const indexVersion = (() => {
     try {
-      return fs.readdirSync(logsDir).map((f) => /_(v[12])\.index$/.exec(f)?.[1]).find(Boolean) as ModelVersion | undefined;
+      return fs
+        .readdirSync(logsDir)
+        .map((f) => /_(v[12])\.index$/.exec(f)?.[1])
+        .find(Boolean) as ModelVersion | undefined;
     } catch {
       return undefined;
     }

@@ -4,6 +4,7 @@ import { ingestTrainingMetrics, type IngestReport } from '../metrics/metricsInge
 import { scanArtifacts } from '../models/artifactScanner.ts';
 import { syncArtifacts, type SyncResult } from '../models/modelRegistry.ts';
 import type { Store } from '../store/store.ts';
+import { presentArtifactCount } from '../store/artifactRepository.ts';
 import { TrainingRepository, type Training, type TrainingPatch } from '../store/trainings.ts';
 import { UserError } from '../util/errors.ts';
 import { checkTrainingName } from '../util/names.ts';
@@ -65,7 +66,9 @@ function layoutOf(root: string): Layout {
 function experimentNames(logsRoot: string): string[] {
   return fs
     .readdirSync(logsRoot, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !NOT_EXPERIMENTS.has(e.name) && !e.name.startsWith('.') && isExperimentDir(path.join(logsRoot, e.name)))
+    .filter(
+      (e) => e.isDirectory() && !NOT_EXPERIMENTS.has(e.name) && !e.name.startsWith('.') && isExperimentDir(path.join(logsRoot, e.name)),
+    )
     .map((e) => e.name)
     .sort();
 }
@@ -73,7 +76,10 @@ function experimentNames(logsRoot: string): string[] {
 export async function importRvc(store: Store, rootInput: string, options: ImportOptions = {}): Promise<ImportReport> {
   const root = path.resolve(rootInput);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-    throw new UserError(`${root} is not a folder; pass the RVC install folder (the one with logs/ and assets/) or a logs folder.`, 'no-rvc-root');
+    throw new UserError(
+      `${root} is not a folder; pass the RVC install folder (the one with logs/ and assets/) or a logs folder.`,
+      'no-rvc-root',
+    );
   }
   const layout = layoutOf(root);
   let names = layout.names;
@@ -87,7 +93,10 @@ export async function importRvc(store: Store, rootInput: string, options: Import
     names = [options.training];
   }
   if (names.length === 0) {
-    throw new UserError(`${layout.logsRoot} holds no RVC experiment folders (logs/NAME with config.json, train.log or checkpoints).`, 'no-experiments');
+    throw new UserError(
+      `${layout.logsRoot} holds no RVC experiment folders (logs/NAME with config.json, train.log or checkpoints).`,
+      'no-experiments',
+    );
   }
   const report: ImportReport = { root, rvcRoot: layout.rvcRoot, logsRoot: layout.logsRoot, trainings: [], skipped: [] };
   const repo = new TrainingRepository(store);
@@ -121,7 +130,7 @@ export async function importRvc(store: Store, rootInput: string, options: Import
     }
     const artifacts = await syncArtifacts(store, training.id, scanArtifacts(logsDir, layout.rvcRoot, name));
     const metrics: IngestReport = await ingestTrainingMetrics(store, training.id, logsDir);
-    const total = store.db.prepare('SELECT count(*) FROM artifacts WHERE training_id = ? AND deleted_at IS NULL').pluck().get(training.id) as number;
+    const total = presentArtifactCount(store, training.id);
     report.trainings.push({
       name,
       id: training.id,

@@ -44,7 +44,10 @@ function decodeWithFfmpeg(file: string, options: ReadWavOptions & { ffmpeg?: str
   // A piped WAV has no length in its header; the samples run to the end of stdout.
   const decoded = readWavBuffer(result.stdout, file);
   if (options.maxSeconds !== undefined && decoded.samples.length / decoded.sampleRate > options.maxSeconds) {
-    throw new UserError(`${file} is longer than the limit of ${options.maxSeconds} s (setting rvcStudio.inference.maxSeconds) — split it first.`, 'audio-too-long');
+    throw new UserError(
+      `${file} is longer than the limit of ${options.maxSeconds} s (setting rvcStudio.inference.maxSeconds) — split it first.`,
+      'audio-too-long',
+    );
   }
   return decoded;
 }

@@ -35,7 +35,8 @@ class Reader {
     this.name = name;
   }
   need(n: number): void {
-    if (this.offset + n > this.buf.length) throw new UserError(`${this.name} is truncated at byte ${this.offset}; rebuild the index with RVC.`, 'bad-index');
+    if (this.offset + n > this.buf.length)
+      throw new UserError(`${this.name} is truncated at byte ${this.offset}; rebuild the index with RVC.`, 'bad-index');
   }
   fourcc(): string {
     this.need(4);
@@ -57,7 +58,8 @@ class Reader {
     this.need(8);
     const v = this.buf.readBigUInt64LE(this.offset);
     this.offset += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new UserError(`${this.name}: a size field (${v}) is impossible; the file is damaged.`, 'bad-index');
+    if (v > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new UserError(`${this.name}: a size field (${v}) is impossible; the file is damaged.`, 'bad-index');
     return Number(v);
   }
   f32s(count: number): Float32Array {
@@ -108,7 +110,10 @@ export function parseIvfFlatIndex(buf: Buffer, name: string): IvfFlatIndex {
   const r = new Reader(buf, name);
   const kind = r.fourcc();
   if (kind !== 'IwFl') {
-    throw new UserError(`${name} is not a faiss IVF-Flat index (type "${kind.replace(/[^\x20-\x7e]/g, '?')}"); use the added_IVF…_Flat index RVC writes.`, 'bad-index');
+    throw new UserError(
+      `${name} is not a faiss IVF-Flat index (type "${kind.replace(/[^\x20-\x7e]/g, '?')}"); use the added_IVF…_Flat index RVC writes.`,
+      'bad-index',
+    );
   }
   const header = readHeader(r);
   if (header.metric !== 1) throw new UserError(`${name} uses faiss metric ${header.metric}; RVC's indexes use L2 (1).`, 'bad-index');
@@ -117,11 +122,13 @@ export function parseIvfFlatIndex(buf: Buffer, name: string): IvfFlatIndex {
   const qkind = r.fourcc();
   if (qkind !== 'IxF2') throw new UserError(`${name}: quantizer "${qkind}" is not IndexFlatL2.`, 'bad-index');
   const qheader = readHeader(r);
-  if (qheader.d !== header.d || qheader.ntotal !== nlist) throw new UserError(`${name}: quantizer holds ${qheader.ntotal}×${qheader.d}, expected ${nlist}×${header.d}.`, 'bad-index');
+  if (qheader.d !== header.d || qheader.ntotal !== nlist)
+    throw new UserError(`${name}: quantizer holds ${qheader.ntotal}×${qheader.d}, expected ${nlist}×${header.d}.`, 'bad-index');
   // faiss ≥1.7.3 stores flat codes as a float count, older as bytes; accept either.
   const stored = r.u64();
   const floats = nlist * header.d;
-  if (stored !== floats && stored !== floats * 4) throw new UserError(`${name}: quantizer data size ${stored} does not fit ${nlist}×${header.d}.`, 'bad-index');
+  if (stored !== floats && stored !== floats * 4)
+    throw new UserError(`${name}: quantizer data size ${stored} does not fit ${nlist}×${header.d}.`, 'bad-index');
   const centroids = r.f32s(floats);
   // direct map: type byte, then a vector of int64 (and for a hashtable, pairs)
   const dmType = r.u8();
@@ -132,10 +139,12 @@ export function parseIvfFlatIndex(buf: Buffer, name: string): IvfFlatIndex {
     r.i64s(pairs * 2);
   }
   const ilKind = r.fourcc();
-  if (ilKind !== 'ilar') throw new UserError(`${name}: inverted lists "${ilKind}" are not stored in the file (on-disk lists are not supported).`, 'bad-index');
+  if (ilKind !== 'ilar')
+    throw new UserError(`${name}: inverted lists "${ilKind}" are not stored in the file (on-disk lists are not supported).`, 'bad-index');
   const ilNlist = r.u64();
   const codeSize = r.u64();
-  if (ilNlist !== nlist || codeSize !== header.d * 4) throw new UserError(`${name}: inverted lists ${ilNlist}×${codeSize} B do not match ${nlist} lists of ${header.d} floats.`, 'bad-index');
+  if (ilNlist !== nlist || codeSize !== header.d * 4)
+    throw new UserError(`${name}: inverted lists ${ilNlist}×${codeSize} B do not match ${nlist} lists of ${header.d} floats.`, 'bad-index');
   const sizes = new Array<number>(nlist).fill(0);
   const listType = r.fourcc();
   if (listType === 'full') {
@@ -160,7 +169,8 @@ export function parseIvfFlatIndex(buf: Buffer, name: string): IvfFlatIndex {
     total += n;
     lists.push({ vectors: n > 0 ? r.f32s(n * header.d) : new Float32Array(0), ids: n > 0 ? r.i64s(n) : new BigInt64Array(0) });
   }
-  if (total !== header.ntotal) throw new UserError(`${name}: lists hold ${total} vectors but the header says ${header.ntotal}.`, 'bad-index');
+  if (total !== header.ntotal)
+    throw new UserError(`${name}: lists hold ${total} vectors but the header says ${header.ntotal}.`, 'bad-index');
   return { d: header.d, ntotal: header.ntotal, nlist, nprobe: Math.max(1, nprobe), centroids, lists };
 }
 
@@ -184,7 +194,8 @@ function l2sq(a: Float32Array, aOff: number, b: Float32Array, bOff: number, d: n
  */
 export function searchIvfFlat(index: IvfFlatIndex, queries: Float32Array, k = 8, nprobe = index.nprobe): SearchResult {
   const { d } = index;
-  if (queries.length % d !== 0) throw new UserError(`Queries have ${queries.length} values, not a multiple of the index width ${d}.`, 'bad-queries');
+  if (queries.length % d !== 0)
+    throw new UserError(`Queries have ${queries.length} values, not a multiple of the index width ${d}.`, 'bad-queries');
   const n = queries.length / d;
   const probes = Math.min(nprobe, index.nlist);
   const ids: number[][] = [];

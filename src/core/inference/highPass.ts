@@ -111,9 +111,17 @@ export function filtfilt(filter: Filter, x: Float32Array): Float32Array {
   for (let i = 0; i < n; i++) ext[padlen + i] = x[i]!;
   for (let i = 0; i < padlen; i++) ext[padlen + n + i] = 2 * x[n - 1]! - x[n - 2 - i]!;
   const zi = lfilterZi(filter);
-  lfilterInPlace(filter, ext, zi.map((z) => z * ext[0]!));
+  lfilterInPlace(
+    filter,
+    ext,
+    zi.map((z) => z * ext[0]!),
+  );
   ext.reverse();
-  lfilterInPlace(filter, ext, zi.map((z) => z * ext[0]!));
+  lfilterInPlace(
+    filter,
+    ext,
+    zi.map((z) => z * ext[0]!),
+  );
   ext.reverse();
   return Float32Array.from(ext.subarray(padlen, padlen + n));
 }

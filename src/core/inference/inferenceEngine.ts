@@ -2,7 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ConvertParams, ConvertProgress, ConvertResult, FromWorkerMessage, ToWorkerMessage } from '../../protocol/inferenceWorkerProtocol.ts';
+import type {
+  ConvertParams,
+  ConvertProgress,
+  ConvertResult,
+  FromWorkerMessage,
+  ToWorkerMessage,
+} from '../../protocol/inferenceWorkerProtocol.ts';
 import { MessageHandler } from '../../protocol/messageHandler.ts';
 import { UserError } from '../util/errors.ts';
 import { packageRoot } from '../util/packageRoot.ts';
@@ -106,7 +112,8 @@ export class InferenceEngine {
   }
 
   private cancel(messageId: number): void {
-    if (this.channel.has(messageId) && this.worker) this.worker.postMessage({ type: 'cancel', requestId: messageId } satisfies ToWorkerMessage);
+    if (this.channel.has(messageId) && this.worker)
+      this.worker.postMessage({ type: 'cancel', requestId: messageId } satisfies ToWorkerMessage);
   }
 
   /** Cancels every conversion, waits until the worker is between chunks and idle, then ends it. */

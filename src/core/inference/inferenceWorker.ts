@@ -49,7 +49,14 @@ if (port) {
             post({ type: 'done', inReplyTo: id, result });
           } catch (error) {
             if (error instanceof ConversionCancelled) post({ type: 'cancelled', inReplyTo: id });
-            else post({ type: 'failed', inReplyTo: id, message: errorMessage(error), code: isUserError(error) ? error.code : 'bug', userError: isUserError(error) });
+            else
+              post({
+                type: 'failed',
+                inReplyTo: id,
+                message: errorMessage(error),
+                code: isUserError(error) ? error.code : 'bug',
+                userError: isUserError(error),
+              });
           } finally {
             cancelled.delete(id);
             if (--pending === 0) releaseWhenIdle();

@@ -42,7 +42,8 @@ export function writeSidecar(modelPath: string, sidecar: ModelSidecar): string {
 export function parseModelSampleRate(value: string | number): number {
   const text = String(value).trim().toLowerCase();
   const rate = /^\d+k$/.test(text) ? Number(text.slice(0, -1)) * 1000 : Number(text);
-  if (!(MODEL_SAMPLE_RATES as readonly number[]).includes(rate)) throw new UserError(`Model sample rate "${value}" is not 32000, 40000 or 48000 (or 32k/40k/48k).`, 'usage');
+  if (!(MODEL_SAMPLE_RATES as readonly number[]).includes(rate))
+    throw new UserError(`Model sample rate "${value}" is not 32000, 40000 or 48000 (or 32k/40k/48k).`, 'usage');
   return rate;
 }
 
@@ -75,8 +76,12 @@ export function graphSampleRate(modelPath: string): number | null {
  * For a `.pth` the answer is 0, "the model's own": its `sr` (or its training's config.json) is read
  * when it is exported, in the worker, so nothing here opens the checkpoint.
  */
-export function resolveModelSampleRate(modelPath: string, sources: SampleRateSources = {}): { sampleRate: number; source: 'user' | 'model' | 'sidecar' | 'graph' | 'training' } {
-  if (sources.explicit !== undefined && sources.explicit !== null && sources.explicit !== '') return { sampleRate: parseModelSampleRate(sources.explicit), source: 'user' };
+export function resolveModelSampleRate(
+  modelPath: string,
+  sources: SampleRateSources = {},
+): { sampleRate: number; source: 'user' | 'model' | 'sidecar' | 'graph' | 'training' } {
+  if (sources.explicit !== undefined && sources.explicit !== null && sources.explicit !== '')
+    return { sampleRate: parseModelSampleRate(sources.explicit), source: 'user' };
   if (/\.pth$/i.test(modelPath)) return { sampleRate: 0, source: 'model' };
   const sidecar = readSidecar(modelPath);
   if (sidecar?.sampleRate !== undefined) return { sampleRate: parseModelSampleRate(sidecar.sampleRate), source: 'sidecar' };

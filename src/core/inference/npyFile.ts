@@ -22,7 +22,8 @@ export function readNpy(file: string): NpyArray {
 
 export function parseNpy(bytes: Uint8Array, name = 'array'): NpyArray {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== MAGIC) throw new UserError(`${name} is not a .npy file (no \\x93NUMPY magic).`, 'bad-npy');
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== MAGIC)
+    throw new UserError(`${name} is not a .npy file (no \\x93NUMPY magic).`, 'bad-npy');
   const major = buf[6]!;
   const headerStart = major === 1 ? 10 : 12;
   if (buf.length < headerStart) throw new UserError(`${name} is truncated inside its .npy header.`, 'bad-npy');
@@ -34,8 +35,13 @@ export function parseNpy(bytes: Uint8Array, name = 'array'): NpyArray {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || shapeText === undefined) throw new UserError(`${name}: unreadable .npy header ${JSON.stringify(header)}.`, 'bad-npy');
   if (fortran) throw new UserError(`${name} is stored in Fortran order; save it with np.ascontiguousarray first.`, 'bad-npy');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  if (!shape.every((n) => Number.isSafeInteger(n) && n >= 0)) throw new UserError(`${name}: unreadable .npy shape (${shapeText}).`, 'bad-npy');
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
+  if (!shape.every((n) => Number.isSafeInteger(n) && n >= 0))
+    throw new UserError(`${name}: unreadable .npy shape (${shapeText}).`, 'bad-npy');
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = headerStart + headerLen;
   const readers: Record<string, [number, (at: number) => number]> = {
@@ -50,7 +56,8 @@ export function parseNpy(bytes: Uint8Array, name = 'array'): NpyArray {
   const reader = readers[descr];
   if (!reader) throw new UserError(`${name}: .npy dtype ${descr} is not supported (use float32).`, 'bad-npy');
   const [size, read] = reader;
-  if (offset + count * size > buf.length) throw new UserError(`${name} is truncated: shape (${shape.join(', ')}) needs ${count * size} data bytes.`, 'bad-npy');
+  if (offset + count * size > buf.length)
+    throw new UserError(`${name} is truncated: shape (${shape.join(', ')}) needs ${count * size} data bytes.`, 'bad-npy');
   // Allocated only once the file is known to hold that much: a header cannot ask for unbounded memory.
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) data[i] = read(offset + i * size);

@@ -37,7 +37,10 @@ function infos(metadata: readonly unknown[]): TensorInfo[] {
 export function describeSession(file: string, session: OrtSession): ModelDescription {
   const inputs = infos(session.inputMetadata);
   const outputs = infos(session.outputMetadata);
-  const names = inputs.map((i) => i.name).sort().join(',');
+  const names = inputs
+    .map((i) => i.name)
+    .sort()
+    .join(',');
   let kind: ModelDescription['kind'] = 'unknown';
   let featureSize: number | null = null;
   let f0: boolean | null = null;
@@ -122,7 +125,11 @@ export async function runModelWithManifest(modelFile: string, manifestFile: stri
     const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
     for (const name of session.inputNames) {
       const entry = manifest.inputs[name];
-      if (!entry) throw new UserError(`${manifestFile} has no tensor for the model's input "${name}" (it needs ${session.inputNames.join(', ')}).`, 'bad-manifest');
+      if (!entry)
+        throw new UserError(
+          `${manifestFile} has no tensor for the model's input "${name}" (it needs ${session.inputNames.join(', ')}).`,
+          'bad-manifest',
+        );
       const tensor = readTensor(baseDir, entry);
       feeds[name] = new ort.Tensor(tensor.dtype, tensor.data as never, tensor.shape);
     }
@@ -137,7 +144,14 @@ export async function runModelWithManifest(modelFile: string, manifestFile: stri
       outputs[name] = writeTensor(outputDir, name, raw);
     }
     const manifestOut = path.join(outputDir, 'manifest.json');
-    fs.writeFileSync(manifestOut, JSON.stringify({ model: path.basename(modelFile), byte_order: 'little-endian, C-contiguous (row-major)', outputs, cost_ms: costMs }, null, 2) + '\n');
+    fs.writeFileSync(
+      manifestOut,
+      JSON.stringify(
+        { model: path.basename(modelFile), byte_order: 'little-endian, C-contiguous (row-major)', outputs, cost_ms: costMs },
+        null,
+        2,
+      ) + '\n',
+    );
     return { outputDir, manifest: manifestOut, outputs, costMs };
   } finally {
     await session.release();

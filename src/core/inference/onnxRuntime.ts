@@ -19,7 +19,11 @@ export function onnxRuntime(): Ort {
   try {
     cached = require('onnxruntime-node') as Ort;
   } catch (error) {
-    throw new UserError(`onnxruntime-node could not be loaded (${(error as Error).message}); reinstall RVC Studio.`, 'onnxruntime-missing', { cause: error });
+    throw new UserError(
+      `onnxruntime-node could not be loaded (${(error as Error).message}); reinstall RVC Studio.`,
+      'onnxruntime-missing',
+      { cause: error },
+    );
   }
   return cached;
 }

@@ -57,7 +57,8 @@ function kernel(design: ResamplerDesign, x: number, i0beta: number): number {
 
 /** Resamples mono audio; samples outside the signal count as silence. */
 export function resample(input: Float32Array, fromRate: number, toRate: number): Float32Array {
-  if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) throw new Error(`bad rates ${fromRate} → ${toRate}`);
+  if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0)
+    throw new Error(`bad rates ${fromRate} → ${toRate}`);
   if (fromRate === toRate) return input.slice();
   const g = gcd(fromRate, toRate);
   const up = toRate / g; // output samples per `down` input samples

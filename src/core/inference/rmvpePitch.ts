@@ -150,7 +150,8 @@ export function checkRmvpe(name: string, session: OrtSession): void {
   const problems: string[] = [];
   const input = inputs[0];
   if (inputs.length !== 1 || !input) problems.push(`it takes ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}), not one`);
-  else if (!input.isTensor || input.type !== 'float32') problems.push(`input "${input.name}" is ${input.type ?? 'not a tensor'}, not float32`);
+  else if (!input.isTensor || input.type !== 'float32')
+    problems.push(`input "${input.name}" is ${input.type ?? 'not a tensor'}, not float32`);
   else if (input.shape && (input.shape.length !== 3 || (typeof input.shape[1] === 'number' && input.shape[1] !== N_MELS))) {
     problems.push(`input "${input.name}" is ${shape(input)}, not a [1,128,T] log-mel`);
   }
@@ -159,10 +160,16 @@ export function checkRmvpe(name: string, session: OrtSession): void {
   else if (output.shape && (output.shape.length !== 3 || (typeof output.shape[2] === 'number' && output.shape[2] !== 360))) {
     problems.push(`output "${output.name}" is ${shape(output)}, not [1,T,360] salience`);
   }
-  if (problems.length > 0) throw new UserError(`${name} is not an RMVPE pitch model (${problems.join('; ')}); use RVC's rmvpe.onnx.`, 'bad-rmvpe');
+  if (problems.length > 0)
+    throw new UserError(`${name} is not an RMVPE pitch model (${problems.join('; ')}); use RVC's rmvpe.onnx.`, 'bad-rmvpe');
 }
 
-export async function rmvpePitch(session: OrtSession, audio16k: Float32Array, frames: number, name = 'The model given as RMVPE'): Promise<Float32Array> {
+export async function rmvpePitch(
+  session: OrtSession,
+  audio16k: Float32Array,
+  frames: number,
+  name = 'The model given as RMVPE',
+): Promise<Float32Array> {
   checkRmvpe(name, session);
   const ort = onnxRuntime();
   const { mel, frames: melFrames } = rmvpeLogMel(audio16k);
@@ -178,7 +185,10 @@ export async function rmvpePitch(session: OrtSession, audio16k: Float32Array, fr
   const hidden = out[session.outputNames[0]!]!;
   // A model that drops frames would otherwise leave the tail silently unvoiced.
   if (hidden.type !== 'float32' || hidden.dims.length !== 3 || hidden.dims[2] !== 360 || hidden.dims[1]! < melFrames) {
-    throw new UserError(`${name} returned ${hidden.type} [${hidden.dims.join(',')}] for ${paddedFrames} mel frames, not float32 [1,${paddedFrames},360].`, 'bad-rmvpe');
+    throw new UserError(
+      `${name} returned ${hidden.type} [${hidden.dims.join(',')}] for ${paddedFrames} mel frames, not float32 [1,${paddedFrames},360].`,
+      'bad-rmvpe',
+    );
   }
   const decoded = decodeSalience(hidden.data as Float32Array, melFrames);
   const f0 = new Float32Array(frames);

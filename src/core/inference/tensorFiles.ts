@@ -44,7 +44,8 @@ export function readManifest(file: string): TensorManifest {
     throw new UserError(`Cannot read tensor manifest ${file}: ${(error as Error).message}`, 'bad-manifest', { cause: error });
   }
   const inputs = (parsed as { inputs?: unknown }).inputs;
-  if (!inputs || typeof inputs !== 'object') throw new UserError(`${file} has no "inputs" object (name → {file, dtype, shape}).`, 'bad-manifest');
+  if (!inputs || typeof inputs !== 'object')
+    throw new UserError(`${file} has no "inputs" object (name → {file, dtype, shape}).`, 'bad-manifest');
   const checked: Record<string, TensorEntry> = {};
   for (const [name, entry] of Object.entries(inputs as Record<string, unknown>)) checked[name] = checkEntry(file, name, entry);
   return { inputs: checked };
@@ -52,8 +53,17 @@ export function readManifest(file: string): TensorManifest {
 
 function checkEntry(manifest: string, name: string, entry: unknown): TensorEntry {
   const e = entry as Partial<TensorEntry> | null;
-  if (!e || typeof e.file !== 'string' || !TENSOR_DTYPES.includes(e.dtype as TensorDtype) || !Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new UserError(`${manifest}: input "${name}" needs file, dtype (${TENSOR_DTYPES.join('|')}) and an integer shape.`, 'bad-manifest');
+  if (
+    !e ||
+    typeof e.file !== 'string' ||
+    !TENSOR_DTYPES.includes(e.dtype as TensorDtype) ||
+    !Array.isArray(e.shape) ||
+    !e.shape.every((d) => Number.isInteger(d) && d >= 0)
+  ) {
+    throw new UserError(
+      `${manifest}: input "${name}" needs file, dtype (${TENSOR_DTYPES.join('|')}) and an integer shape.`,
+      'bad-manifest',
+    );
   }
   return { file: e.file, dtype: e.dtype as TensorDtype, shape: e.shape };
 }
@@ -64,7 +74,10 @@ export function readTensor(baseDir: string, entry: TensorEntry): RawTensor {
   const bytes = fs.readFileSync(file);
   const expected = elementCount(entry.shape) * BYTES[entry.dtype];
   if (bytes.length !== expected) {
-    throw new UserError(`${entry.file} holds ${bytes.length} bytes but ${entry.dtype} ${JSON.stringify(entry.shape)} needs ${expected}.`, 'bad-tensor');
+    throw new UserError(
+      `${entry.file} holds ${bytes.length} bytes but ${entry.dtype} ${JSON.stringify(entry.shape)} needs ${expected}.`,
+      'bad-tensor',
+    );
   }
   return { dtype: entry.dtype, shape: [...entry.shape], data: viewAs(entry.dtype, bytes) };
 }
@@ -99,7 +112,16 @@ export function tensorBytes(data: TensorData): Uint8Array {
 
 /** The file-name suffix the fixtures use: output.audio.f32.bin. */
 export function dtypeSuffix(dtype: TensorDtype): string {
-  const map: Record<TensorDtype, string> = { float32: 'f32', float64: 'f64', int64: 'i64', int32: 'i32', int16: 'i16', int8: 'i8', uint8: 'u8', bool: 'bool' };
+  const map: Record<TensorDtype, string> = {
+    float32: 'f32',
+    float64: 'f64',
+    int64: 'i64',
+    int32: 'i32',
+    int16: 'i16',
+    int8: 'i8',
+    uint8: 'u8',
+    bool: 'bool',
+  };
   return map[dtype];
 }
 

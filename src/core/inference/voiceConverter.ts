@@ -1,6 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RANGED_PARAMS, rangeProblem, type ConvertParams, type ConvertProgress, type ConvertResult, type ConvertStage, type RangedParam } from '../../protocol/inferenceWorkerProtocol.ts';
+import {
+  RANGED_PARAMS,
+  rangeProblem,
+  type ConvertParams,
+  type ConvertProgress,
+  type ConvertResult,
+  type ConvertStage,
+  type RangedParam,
+} from '../../protocol/inferenceWorkerProtocol.ts';
 import { ensureExported, isPthModel } from '../models/exportCache.ts';
 import { UserError } from '../util/errors.ts';
 import { loadAudio } from './audioInput.ts';
@@ -109,15 +117,18 @@ export function quietCutPoints(audio: Float32Array): number[] {
 
 /** A seeded standard normal source (Box–Muller on a 32-bit xorshift), or Math.random when unseeded. */
 export function normalSource(seed: number | null): () => number {
-  let state = seed === null ? 0 : (seed >>> 0) || 0x9e3779b9;
-  const uniform = seed === null ? Math.random : (): number => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return (state + 0.5) / 4294967296;
-  };
+  let state = seed === null ? 0 : seed >>> 0 || 0x9e3779b9;
+  const uniform =
+    seed === null
+      ? Math.random
+      : (): number => {
+          state ^= state << 13;
+          state >>>= 0;
+          state ^= state >>> 17;
+          state ^= state << 5;
+          state >>>= 0;
+          return (state + 0.5) / 4294967296;
+        };
   let spare: number | null = null;
   return () => {
     if (spare !== null) {
@@ -147,7 +158,8 @@ export function checkParams(p: ConvertParams): void {
     const problem = rangeProblem(key, p[key]);
     if (problem) throw new UserError(`${names[key]} ${problem} (got ${p[key]}).`, 'usage');
   }
-  if (p.f0Method === 'rmvpe' && !p.rmvpePath) throw new UserError('f0 method rmvpe needs an RMVPE model: pass --rmvpe path/to/rmvpe.onnx, or use --f0-method yin.', 'usage');
+  if (p.f0Method === 'rmvpe' && !p.rmvpePath)
+    throw new UserError('f0 method rmvpe needs an RMVPE model: pass --rmvpe path/to/rmvpe.onnx, or use --f0-method yin.', 'usage');
 }
 
 export class VoiceConverter {
@@ -174,7 +186,8 @@ export class VoiceConverter {
     for (const list of index.lists) {
       for (let v = 0; v < list.ids.length; v++) {
         const id = Number(list.ids[v]!);
-        if (id < 0 || id >= index.ntotal) throw new UserError(`${file}: vector id ${id} is outside 0..${index.ntotal - 1}; rebuild the index with RVC.`, 'bad-index');
+        if (id < 0 || id >= index.ntotal)
+          throw new UserError(`${file}: vector id ${id} is outside 0..${index.ntotal - 1}; rebuild the index with RVC.`, 'bad-index');
         vectors.set(list.vectors.subarray(v * index.d, (v + 1) * index.d), id * index.d);
       }
     }
@@ -183,9 +196,16 @@ export class VoiceConverter {
   }
 
   /** The ONNX to run: the model itself, or for a `.pth` its export (made once, then cached). */
-  private async synthesizerFile(params: ConvertParams, onProgress: (done: number, total: number) => void): Promise<{ file: string; sampleRate: number }> {
+  private async synthesizerFile(
+    params: ConvertParams,
+    onProgress: (done: number, total: number) => void,
+  ): Promise<{ file: string; sampleRate: number }> {
     if (!isPthModel(params.modelPath)) {
-      if (!params.modelSampleRate) throw new UserError(`The sample rate of ${path.basename(params.modelPath)} is unknown: pass --sr 32k|40k|48k.`, 'unknown-sample-rate');
+      if (!params.modelSampleRate)
+        throw new UserError(
+          `The sample rate of ${path.basename(params.modelPath)} is unknown: pass --sr 32k|40k|48k.`,
+          'unknown-sample-rate',
+        );
       return { file: params.modelPath, sampleRate: params.modelSampleRate };
     }
     const cacheDir = params.exportDir ?? path.join(path.dirname(path.resolve(params.outputPath)), '.rvc-studio', 'models');
@@ -201,7 +221,10 @@ export class VoiceConverter {
 
   async convert(params: ConvertParams, hooks: ConvertHooks = {}): Promise<ConvertResult> {
     const started = performance.now();
-    const stages = { export: 0, load: 0, decode: 0, resample: 0, features: 0, f0: 0, index: 0, synthesis: 0, post: 0 } satisfies Record<ConvertStage, number>;
+    const stages = { export: 0, load: 0, decode: 0, resample: 0, features: 0, f0: 0, index: 0, synthesis: 0, post: 0 } satisfies Record<
+      ConvertStage,
+      number
+    >;
     let mark = performance.now();
     const lap = (stage: ConvertStage): void => {
       const now = performance.now();
@@ -218,7 +241,11 @@ export class VoiceConverter {
 
     // load: every model and the index first, so a wrong file fails before any audio work
     requireFile(params.modelPath, 'Model');
-    if (!params.contentVecPath) throw new UserError('No ContentVec model given: pass --contentvec path/to/vec-768-layer-12.onnx (or vec-256-layer-9.onnx for v1 models).', 'contentvec-missing');
+    if (!params.contentVecPath)
+      throw new UserError(
+        'No ContentVec model given: pass --contentvec path/to/vec-768-layer-12.onnx (or vec-256-layer-9.onnx for v1 models).',
+        'contentvec-missing',
+      );
     requireFile(params.contentVecPath, 'ContentVec');
     const synthesizer = await this.synthesizerFile(params, (done, total) => progress('export', done, total));
     lap('export');
@@ -245,7 +272,11 @@ export class VoiceConverter {
     if (params.indexPath && params.indexRate > 0) {
       requireFile(params.indexPath, 'Index');
       index = this.loadIndex(params.indexPath);
-      if (index.index.d !== width) throw new UserError(`${path.basename(params.indexPath)} holds ${index.index.d}-wide features but the model needs ${width}.`, 'index-mismatch');
+      if (index.index.d !== width)
+        throw new UserError(
+          `${path.basename(params.indexPath)} holds ${index.index.d}-wide features but the model needs ${width}.`,
+          'index-mismatch',
+        );
     }
     const outDir = path.dirname(path.resolve(params.outputPath));
     if (!fs.existsSync(outDir)) throw new UserError(`Output folder ${outDir} does not exist.`, 'not-found');
@@ -265,7 +296,11 @@ export class VoiceConverter {
     for (const v of audio) peak = Math.max(peak, Math.abs(v));
     if (!Number.isFinite(peak)) throw new UserError(`${params.inputPath} contains NaN or infinite samples.`, 'not-audio');
     if (peak / 0.95 > 1) audio = audio.map((v) => (v * 0.95) / peak);
-    if (audio.length < 2 * WINDOW) throw new UserError(`${params.inputPath} is too short to convert (${(inputSeconds * 1000).toFixed(0)} ms; at least 20 ms).`, 'audio-too-short');
+    if (audio.length < 2 * WINDOW)
+      throw new UserError(
+        `${params.inputPath} is too short to convert (${(inputSeconds * 1000).toFixed(0)} ms; at least 20 ms).`,
+        'audio-too-short',
+      );
     audio = rvcHighPass(audio);
     lap('resample');
     progress('resample');
@@ -302,11 +337,15 @@ export class VoiceConverter {
     const convertChunk = async (from: number, to: number, pitchFrom: number, pitchTo: number): Promise<Float32Array> => {
       const segment = padded.subarray(from, to);
       // ContentVec: [1,1,N] → [1,T,C] at 50 frames/s
-      const vecResult = await vec.run({ [vec.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(segment), [1, 1, segment.length]) });
+      const vecResult = await vec.run({
+        [vec.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(segment), [1, 1, segment.length]),
+      });
       const embed = vecResult[vec.outputNames[0]!]!;
       // One published ContentVec export answers [1,C,T]; the layout is read from the shape.
       const channelsFirst = embed.dims[2] !== width && embed.dims[1] === width;
-      let feats: Float32Array = channelsFirst ? transposeFrames(embed.data as Float32Array, width, embed.dims[2]!) : Float32Array.from(embed.data as Float32Array);
+      let feats: Float32Array = channelsFirst
+        ? transposeFrames(embed.data as Float32Array, width, embed.dims[2]!)
+        : Float32Array.from(embed.data as Float32Array);
       const frames50 = channelsFirst ? embed.dims[2]! : embed.dims[1]!;
       lap('features');
       const feats0 = usesPitch && params.protect < 0.5 ? feats.slice() : null;
@@ -343,7 +382,10 @@ export class VoiceConverter {
       const wave = out['audio']!.data as Float32Array;
       lap('synthesis');
       if (wave.length !== p * hop) {
-        throw new UserError(`${path.basename(params.modelPath)} wrote ${wave.length / p} samples per frame, not ${hop}: its sample rate is not ${tgtSr} (fix --sr or its sidecar).`, 'wrong-sample-rate');
+        throw new UserError(
+          `${path.basename(params.modelPath)} wrote ${wave.length / p} samples per frame, not ${hop}: its sample rate is not ${tgtSr} (fix --sr or its sidecar).`,
+          'wrong-sample-rate',
+        );
       }
       return wave.slice(tPadTgt, Math.max(tPadTgt, wave.length - tPadTgt));
     };
@@ -375,7 +417,10 @@ export class VoiceConverter {
       outRate = params.resampleSr;
     }
     const pcm = toInt16(joined);
-    fs.writeFileSync(params.outputPath, Buffer.concat([wavHeader16(pcm.length, outRate), Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]));
+    fs.writeFileSync(
+      params.outputPath,
+      Buffer.concat([wavHeader16(pcm.length, outRate), Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]),
+    );
     lap('post');
     progress('post');
     return {

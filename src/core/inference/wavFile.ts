@@ -51,10 +51,13 @@ export function parseWavLayout(head: Buffer, name: string): WavLayout {
       const sampleRate = head.readUInt32LE(body + 4);
       const bitsPerSample = head.readUInt16LE(body + 14);
       if (tag === 0xfffe && size >= 40 && body + 26 <= head.length) tag = head.readUInt16LE(body + 24);
-      if (tag !== 1 && tag !== 3) throw new UserError(`${name} is a compressed WAV (format tag ${tag}); convert it to PCM or install ffmpeg.`, 'unsupported-audio');
+      if (tag !== 1 && tag !== 3)
+        throw new UserError(`${name} is a compressed WAV (format tag ${tag}); convert it to PCM or install ffmpeg.`, 'unsupported-audio');
       const format = tag === 3 ? 'float' : 'pcm';
-      if (format === 'pcm' && ![8, 16, 24, 32].includes(bitsPerSample)) throw new UserError(`${name}: ${bitsPerSample}-bit PCM is not supported (8, 16, 24 or 32).`, 'unsupported-audio');
-      if (format === 'float' && bitsPerSample !== 32 && bitsPerSample !== 64) throw new UserError(`${name}: ${bitsPerSample}-bit float WAV is not supported.`, 'unsupported-audio');
+      if (format === 'pcm' && ![8, 16, 24, 32].includes(bitsPerSample))
+        throw new UserError(`${name}: ${bitsPerSample}-bit PCM is not supported (8, 16, 24 or 32).`, 'unsupported-audio');
+      if (format === 'float' && bitsPerSample !== 32 && bitsPerSample !== 64)
+        throw new UserError(`${name}: ${bitsPerSample}-bit float WAV is not supported.`, 'unsupported-audio');
       if (channels < 1 || sampleRate < 1) throw new UserError(`${name} declares ${channels} channels at ${sampleRate} Hz.`, 'not-audio');
       fmt = { format, channels, sampleRate, bitsPerSample };
     } else if (id === 'data') {
@@ -96,7 +99,13 @@ export function readWav(file: string, options: ReadWavOptions = {}): DecodedAudi
     if (readable === 0) throw new UserError(`${file} holds no samples (zero-length audio).`, 'empty-audio');
     const data = Buffer.alloc(readable * blockAlign);
     fs.readSync(fd, data, 0, data.length, layout.dataOffset);
-    return { samples: decodeFrames(data, layout, readable), sampleRate: layout.sampleRate, channels: layout.channels, bitsPerSample: layout.bitsPerSample, format: layout.format };
+    return {
+      samples: decodeFrames(data, layout, readable),
+      sampleRate: layout.sampleRate,
+      channels: layout.channels,
+      bitsPerSample: layout.bitsPerSample,
+      format: layout.format,
+    };
   } finally {
     fs.closeSync(fd);
   }

@@ -1,4 +1,6 @@
 import type { Store } from '../store/store.ts';
+import { weightsWithEpoch } from '../store/artifactRepository.ts';
+import { epochValues } from '../store/metricsRepository.ts';
 
 /**
  * Best-epoch suggestion and overtraining warning.
@@ -100,19 +102,15 @@ export function analyzeEpochs(tag: string, points: EpochValue[], savedEpochs: nu
 }
 
 /** The analysis for a stored training; null when it has no generator loss with epochs yet. */
-export function bestEpochOf(store: Store, trainingId: string, options: AnalysisOptions = {}): (EpochAnalysis & { bestModelPath: string | null }) | null {
+export function bestEpochOf(
+  store: Store,
+  trainingId: string,
+  options: AnalysisOptions = {},
+): (EpochAnalysis & { bestModelPath: string | null }) | null {
   for (const tag of GENERATOR_LOSS_TAGS) {
-    const rows = store.db
-      .prepare(
-        `SELECT m.epoch AS epoch, m.value AS value FROM metrics m JOIN metric_series s ON s.id = m.series_id
-          WHERE s.training_id = ? AND s.tag = ? AND m.epoch IS NOT NULL AND m.value IS NOT NULL ORDER BY m.step`,
-      )
-      .all(trainingId, tag) as EpochValue[];
+    const rows: EpochValue[] = epochValues(store, trainingId, tag);
     if (rows.length === 0) continue;
-    const models = store.db
-      // The {name}_e{E}_s{S}.pth of an epoch before the final {name}.pth of the same epoch: its name says which it is.
-      .prepare("SELECT epoch, path FROM artifacts WHERE training_id = ? AND kind = 'weights' AND epoch IS NOT NULL AND deleted_at IS NULL ORDER BY step IS NULL, path")
-      .all(trainingId) as { epoch: number; path: string }[];
+    const models = weightsWithEpoch(store, trainingId);
     const analysis = analyzeEpochs(
       tag,
       rows,

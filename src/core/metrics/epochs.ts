@@ -1,4 +1,6 @@
 import type { Store } from '../store/store.ts';
+import { datedArtifactSteps } from '../store/artifactRepository.ts';
+import { assignEpochs } from '../store/metricsRepository.ts';
 
 /**
  * Steps per epoch of a training, from the saved small models (`{name}_e{E}_s{S}.pth`: S global
@@ -7,12 +9,7 @@ import type { Store } from '../store/store.ts';
  * (a resumed run with a different batch size) give no answer rather than a wrong one.
  */
 export function stepsPerEpoch(store: Store, trainingId: string): number | undefined {
-  const pairs = store.db
-    .prepare(
-      `SELECT epoch, step FROM artifacts WHERE training_id = ? AND deleted_at IS NULL AND epoch > 0 AND step > 0
-         AND kind IN ('weights', 'checkpoint_g', 'checkpoint_d')`,
-    )
-    .all(trainingId) as { epoch: number; step: number }[];
+  const pairs = datedArtifactSteps(store, trainingId);
   let answer: number | undefined;
   for (const { epoch, step } of pairs) {
     if (step % epoch !== 0) return undefined;
@@ -32,18 +29,5 @@ export function stepsPerEpoch(store: Store, trainingId: string): number | undefi
 export function fillEpochs(store: Store, trainingId: string): void {
   const s = stepsPerEpoch(store, trainingId);
   if (s === undefined) return;
-  store.transaction(() => {
-    store.db
-      .prepare(
-        `UPDATE metrics SET epoch = step / CAST(? AS INTEGER) + 1
-          WHERE epoch IS NULL AND series_id IN (SELECT id FROM metric_series WHERE training_id = ?)`,
-      )
-      .run(s, trainingId);
-    store.db
-      .prepare(
-        `UPDATE artifacts SET epoch = step / CAST(? AS INTEGER)
-          WHERE training_id = ? AND epoch IS NULL AND step > 0 AND step % CAST(? AS INTEGER) = 0 AND kind IN ('checkpoint_g', 'checkpoint_d')`,
-      )
-      .run(s, trainingId, s);
-  });
+  assignEpochs(store, trainingId, s);
 }

@@ -1,7 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Statement } from 'better-sqlite3';
 import type { Store } from '../store/store.ts';
+import {
+  metricIngestStatements,
+  registeredMetricSources,
+  type MetricIngestStatements,
+  type MetricSourceRow,
+} from '../store/metricsRepository.ts';
 import { nowMs } from '../util/time.ts';
 import { parseJsonlLines } from './jsonlReader.ts';
 import { SOURCE_RANK, type MetricPoint, type MetricSourceKind } from './metricPoint.ts';
@@ -56,7 +61,8 @@ export function discoverMetricSources(logsDir: string): { path: string; kind: Me
     for (const entry of entries) {
       if (!entry.isFile()) continue;
       if (TFEVENTS_NAME.test(entry.name)) found.push({ path: path.join(dir, entry.name), kind: 'tfevents' });
-      else if (dir === logsDir && SOURCE_FILE_NAMES[entry.name]) found.push({ path: path.join(dir, entry.name), kind: SOURCE_FILE_NAMES[entry.name]! });
+      else if (dir === logsDir && SOURCE_FILE_NAMES[entry.name])
+        found.push({ path: path.join(dir, entry.name), kind: SOURCE_FILE_NAMES[entry.name]! });
     }
   }
   return found.sort((a, b) => a.path.localeCompare(b.path));
@@ -66,13 +72,15 @@ export function discoverMetricSources(logsDir: string): { path: string; kind: Me
  * Reads everything new for one training: the files in its logs folder plus every file registered
  * before (a task's captured stdout), then gives points without an epoch one (see epochs.ts).
  */
-export async function ingestTrainingMetrics(store: Store, trainingId: string, logsDir: string, options: IngestOptions = {}): Promise<IngestReport> {
+export async function ingestTrainingMetrics(
+  store: Store,
+  trainingId: string,
+  logsDir: string,
+  options: IngestOptions = {},
+): Promise<IngestReport> {
   const sources = new Map<string, MetricSourceKind>();
   for (const source of discoverMetricSources(logsDir)) sources.set(source.path, source.kind);
-  const registered = store.db.prepare('SELECT path, kind FROM metric_sources WHERE training_id = ? ORDER BY id').all(trainingId) as {
-    path: string;
-    kind: MetricSourceKind;
-  }[];
+  const registered = registeredMetricSources(store, trainingId);
   for (const row of registered) if (!sources.has(row.path)) sources.set(row.path, row.kind);
   const reports: SourceReport[] = [];
   // Events files first: a line source read afterwards then only fills steps the events lack.
@@ -87,65 +95,15 @@ export async function ingestTrainingMetrics(store: Store, trainingId: string, lo
  * (<workspace>/.rvc-studio/tasks/<taskId>.log), where RVC 20240604 prints its loss lines. Call it
  * whenever the log grows; it reads only what is new.
  */
-export async function ingestTaskStdout(store: Store, trainingId: string, logFile: string, options: IngestOptions = {}): Promise<SourceReport> {
+export async function ingestTaskStdout(
+  store: Store,
+  trainingId: string,
+  logFile: string,
+  options: IngestOptions = {},
+): Promise<SourceReport> {
   const report = await ingestMetricFile(store, trainingId, logFile, 'stdout', options);
   if (report.newPoints > 0) fillEpochs(store, trainingId);
   return report;
-}
-
-interface SourceRow {
-  id: number;
-  byte_offset: number;
-  size: number;
-  state: string;
-}
-
-interface Statements {
-  source: Statement;
-  offsetOf: Statement;
-  addSource: Statement;
-  saveSource: Statement;
-  seriesId: Statement;
-  addSeries: Statement;
-  upsert: Statement;
-  epochOnly: Statement;
-}
-
-const statementCache = new WeakMap<Store, Statements>();
-
-function statements(store: Store): Statements {
-  let s = statementCache.get(store);
-  if (!s) {
-    const db = store.db;
-    s = {
-      source: db.prepare('SELECT id, byte_offset, size, state FROM metric_sources WHERE training_id = ? AND path = ?'),
-      offsetOf: db.prepare('SELECT byte_offset FROM metric_sources WHERE id = ?').pluck(),
-      addSource: db.prepare('INSERT INTO metric_sources (training_id, path, kind) VALUES (?, ?, ?) ON CONFLICT (training_id, path) DO NOTHING'),
-      saveSource: db.prepare(
-        'UPDATE metric_sources SET byte_offset = ?, size = ?, mtime_ms = ?, state = ?, bad_records = bad_records + ?, updated_at = ? WHERE id = ?',
-      ),
-      seriesId: db.prepare('SELECT id FROM metric_series WHERE training_id = ? AND tag = ?').pluck(),
-      addSeries: db.prepare('INSERT INTO metric_series (training_id, tag) VALUES (?, ?) ON CONFLICT (training_id, tag) DO NOTHING'),
-      // The WHERE clause makes a lower-ranked source unable to overwrite the events file, and an
-      // identical re-read a no-op (changes = 0), which is how "new" points are told apart.
-      upsert: db.prepare(
-        `INSERT INTO metrics (series_id, step, value, wall_time_ms, epoch, source, source_rank) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (series_id, step) DO UPDATE SET
-           value = excluded.value,
-           wall_time_ms = coalesce(excluded.wall_time_ms, metrics.wall_time_ms),
-           epoch = coalesce(excluded.epoch, metrics.epoch),
-           source = excluded.source,
-           source_rank = excluded.source_rank
-         WHERE excluded.source_rank >= metrics.source_rank
-           AND (metrics.value IS NOT excluded.value OR metrics.source IS NOT excluded.source
-                OR metrics.wall_time_ms IS NOT coalesce(excluded.wall_time_ms, metrics.wall_time_ms)
-                OR metrics.epoch IS NOT coalesce(excluded.epoch, metrics.epoch))`,
-      ),
-      epochOnly: db.prepare('UPDATE metrics SET epoch = ? WHERE series_id = ? AND step = ? AND epoch IS NULL'),
-    };
-    statementCache.set(store, s);
-  }
-  return s;
 }
 
 export async function ingestMetricFile(
@@ -155,10 +113,10 @@ export async function ingestMetricFile(
   kind: MetricSourceKind,
   options: IngestOptions = {},
 ): Promise<SourceReport> {
-  const st = statements(store);
+  const st = metricIngestStatements(store);
   const report: SourceReport = { path: file, kind, newPoints: 0, badRecords: 0, state: 'ok' };
   st.addSource.run(trainingId, file, kind);
-  const row = st.source.get(trainingId, file) as SourceRow;
+  const row = st.source.get(trainingId, file) as MetricSourceRow;
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -231,7 +189,8 @@ export async function ingestMetricFile(
           if (kind === 'jsonl') {
             const parsed = parseJsonlLines(lines);
             points = parsed.points;
-            if (parsed.badLines > 0) bad = [`${file}: ${parsed.badLines} line(s) after byte ${offset} are not train_events records and were skipped.`];
+            if (parsed.badLines > 0)
+              bad = [`${file}: ${parsed.badLines} line(s) after byte ${offset} are not train_events records and were skipped.`];
           } else {
             points = parseTrainLogLines(lines, state as TrainLogState);
           }
@@ -272,7 +231,7 @@ export async function ingestMetricFile(
  */
 function writeBatch(
   store: Store,
-  st: Statements,
+  st: MetricIngestStatements,
   trainingId: string,
   kind: MetricSourceKind,
   points: MetricPoint[],

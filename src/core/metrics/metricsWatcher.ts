@@ -28,7 +28,13 @@ export interface MetricsWatcher {
  * incremental ingestion, which emits `metricsAppended` with only the new points. Rounds never
  * overlap: an event during a round schedules one more round after it.
  */
-export function watchTrainingMetrics(store: Store, trainingId: string, logsDir: string, extraDirs: string[] = [], options: MetricsWatcherOptions = {}): MetricsWatcher {
+export function watchTrainingMetrics(
+  store: Store,
+  trainingId: string,
+  logsDir: string,
+  extraDirs: string[] = [],
+  options: MetricsWatcherOptions = {},
+): MetricsWatcher {
   const debounceMs = options.debounceMs ?? 300;
   const pollMs = options.pollMs ?? 2000;
   let timer: NodeJS.Timeout | undefined;

@@ -2,6 +2,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256File } from '../util/fileHash.ts';
 import type { Store } from '../store/store.ts';
+import {
+  artifactByPath,
+  artifactFromRow,
+  artifactRowsOf,
+  flagArtifactDeleted,
+  flagArtifactPathDeleted,
+  insertArtifact,
+  listArtifactRows,
+  saveArtifactHash,
+  setArtifactPinned,
+  sharedHashRows,
+  updateFoundArtifact,
+  usageByKind,
+  usageByTraining,
+  type Artifact,
+} from '../store/artifactRepository.ts';
+
+export type { Artifact };
 import { UserError } from '../util/errors.ts';
 import { isInside } from '../util/paths.ts';
 import { nowMs } from '../util/time.ts';
@@ -15,59 +33,12 @@ import { recordedMtimeMs } from '../util/fileStamp.ts';
  * disk usage, duplicate detection by hash, and pruning of old G/D checkpoints.
  */
 
-export interface Artifact {
-  id: number;
-  trainingId: string;
-  kind: ArtifactKind;
-  path: string;
-  size: number | null;
-  sha256: string | null;
-  mtimeMs: number | null;
-  epoch: number | null;
-  step: number | null;
-  pinned: boolean;
-  createdAt: number;
-  deletedAt: number | null;
-}
-
-interface ArtifactRow {
-  id: number;
-  training_id: string;
-  kind: ArtifactKind;
-  path: string;
-  size: number | null;
-  sha256: string | null;
-  mtime_ms: number | null;
-  epoch: number | null;
-  step: number | null;
-  pinned: number;
-  created_at: number;
-  deleted_at: number | null;
-}
-
-function fromRow(row: ArtifactRow): Artifact {
-  return {
-    id: row.id,
-    trainingId: row.training_id,
-    kind: row.kind,
-    path: row.path,
-    size: row.size,
-    sha256: row.sha256,
-    mtimeMs: row.mtime_ms,
-    epoch: row.epoch,
-    step: row.step,
-    pinned: row.pinned === 1,
-    createdAt: row.created_at,
-    deletedAt: row.deleted_at,
-  };
-}
-
 /**
  * The epochs to read from inside files whose names do not say: new ones and changed ones. Read
  * before the sync's transaction, since reading a checkpoint is asynchronous.
  */
 async function epochsFromFiles(store: Store, trainingId: string, found: FoundArtifact[]): Promise<Map<string, number | null>> {
-  const rows = store.db.prepare('SELECT path, size, mtime_ms FROM artifacts WHERE training_id = ?').all(trainingId) as ArtifactRow[];
+  const rows = artifactRowsOf(store, trainingId);
   const known = new Map(rows.map((row) => [row.path, row]));
   const epochs = new Map<string, number | null>();
   for (const file of found) {
@@ -88,13 +59,7 @@ export interface SyncResult {
 }
 
 export function listArtifacts(store: Store, trainingId: string, { includeDeleted = false } = {}): Artifact[] {
-  const rows = store.db
-    .prepare(
-      `SELECT * FROM artifacts WHERE training_id = ? ${includeDeleted ? '' : 'AND deleted_at IS NULL'}
-        ORDER BY kind, coalesce(step, 9e18), coalesce(epoch, 9e18), path`,
-    )
-    .all(trainingId) as ArtifactRow[];
-  return rows.map(fromRow);
+  return listArtifactRows(store, trainingId, includeDeleted).map(artifactFromRow);
 }
 
 /**
@@ -107,35 +72,36 @@ export async function syncArtifacts(store: Store, trainingId: string, found: Fou
   const epochFromFile = (file: FoundArtifact): number | null => epochs.get(file.path) ?? null;
   const result: SyncResult = { added: [], missing: [], returned: [] };
   store.transaction(() => {
-    const existing = new Map(
-      (store.db.prepare('SELECT * FROM artifacts WHERE training_id = ?').all(trainingId) as ArtifactRow[]).map((row) => [row.path, row]),
-    );
-    const insert = store.db.prepare(
-      'INSERT INTO artifacts (training_id, kind, path, size, mtime_ms, epoch, step) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO NOTHING',
-    );
-    const update = store.db.prepare(
-      `UPDATE artifacts SET size = ?, mtime_ms = ?, deleted_at = NULL, epoch = coalesce(?, epoch), step = coalesce(?, step),
-              sha256 = CASE WHEN size IS ? AND mtime_ms IS ? THEN sha256 ELSE NULL END WHERE id = ?`,
-    );
+    const existing = new Map(artifactRowsOf(store, trainingId).map((row) => [row.path, row]));
     for (const file of found) {
       const row = existing.get(file.path);
       existing.delete(file.path);
       if (!row) {
         const epoch = file.epoch ?? epochFromFile(file);
-        if (insert.run(trainingId, file.kind, file.path, file.size, file.mtimeMs, epoch, file.step).changes > 0) result.added.push(file.path);
+        if (
+          insertArtifact(store, {
+            trainingId,
+            kind: file.kind,
+            path: file.path,
+            size: file.size,
+            mtimeMs: file.mtimeMs,
+            epoch,
+            step: file.step,
+          })
+        )
+          result.added.push(file.path);
         continue;
       }
       if (row.deleted_at !== null) result.returned.push(file.path);
       const changed = row.size !== file.size || row.mtime_ms !== file.mtimeMs;
       if (row.deleted_at !== null || changed || (file.epoch !== null && row.epoch === null)) {
         const epoch = file.epoch ?? (changed ? epochFromFile(file) : null);
-        update.run(file.size, file.mtimeMs, epoch, file.step, file.size, file.mtimeMs, row.id);
+        updateFoundArtifact(store, row.id, { size: file.size, mtimeMs: file.mtimeMs, epoch, step: file.step });
       }
     }
-    const flag = store.db.prepare('UPDATE artifacts SET deleted_at = ? WHERE id = ?');
     for (const row of existing.values()) {
       if (row.deleted_at === null && !fs.existsSync(row.path)) {
-        flag.run(nowMs(), row.id);
+        flagArtifactDeleted(store, row.id, nowMs());
         result.missing.push(row.path);
       }
     }
@@ -151,21 +117,19 @@ export async function syncArtifacts(store: Store, trainingId: string, found: Fou
 export async function refreshHashes(store: Store, trainingId: string): Promise<number> {
   let hashed = 0;
   let changed = false;
-  const save = store.db.prepare('UPDATE artifacts SET sha256 = ?, size = ?, mtime_ms = ? WHERE id = ?');
-  const flag = store.db.prepare('UPDATE artifacts SET deleted_at = ? WHERE id = ?');
   for (const artifact of listArtifacts(store, trainingId)) {
     let stat: fs.Stats;
     try {
       stat = fs.statSync(artifact.path);
     } catch {
-      flag.run(nowMs(), artifact.id);
+      flagArtifactDeleted(store, artifact.id, nowMs());
       changed = true;
       continue;
     }
     const mtimeMs = recordedMtimeMs(stat);
     if (artifact.sha256 && artifact.size === stat.size && artifact.mtimeMs === mtimeMs) continue;
     const sha = await sha256File(artifact.path);
-    save.run(sha, stat.size, mtimeMs, artifact.id);
+    saveArtifactHash(store, artifact.id, sha, stat.size, mtimeMs);
     hashed++;
     changed = true;
   }
@@ -180,9 +144,7 @@ export interface DiskUsage {
 
 /** Bytes of the training's present artifacts, in all and per kind. */
 export function diskUsage(store: Store, trainingId: string): DiskUsage {
-  const rows = store.db
-    .prepare('SELECT kind, count(*) AS count, coalesce(sum(size), 0) AS bytes FROM artifacts WHERE training_id = ? AND deleted_at IS NULL GROUP BY kind')
-    .all(trainingId) as { kind: ArtifactKind; count: number; bytes: number }[];
+  const rows = usageByKind(store, trainingId);
   const usage: DiskUsage = { totalBytes: 0, byKind: {} };
   for (const row of rows) {
     usage.byKind[row.kind] = { count: row.count, bytes: row.bytes };
@@ -193,23 +155,12 @@ export function diskUsage(store: Store, trainingId: string): DiskUsage {
 
 /** Disk usage of every training that has artifacts, largest first. */
 export function diskUsageByTraining(store: Store): { trainingId: string; name: string; bytes: number }[] {
-  return store.db
-    .prepare(
-      `SELECT a.training_id AS trainingId, t.name AS name, coalesce(sum(a.size), 0) AS bytes FROM artifacts a JOIN trainings t ON t.id = a.training_id
-        WHERE a.deleted_at IS NULL GROUP BY a.training_id ORDER BY bytes DESC`,
-    )
-    .all() as { trainingId: string; name: string; bytes: number }[];
+  return usageByTraining(store);
 }
 
 /** Present artifacts (anywhere in the workspace's store) that share a hash with another: the same weights under two names. */
 export function duplicateArtifacts(store: Store): { sha256: string; paths: string[] }[] {
-  const rows = store.db
-    .prepare(
-      `SELECT sha256, path FROM artifacts WHERE deleted_at IS NULL AND sha256 IN
-         (SELECT sha256 FROM artifacts WHERE deleted_at IS NULL AND sha256 IS NOT NULL GROUP BY sha256 HAVING count(*) > 1)
-        ORDER BY sha256, path`,
-    )
-    .all() as { sha256: string; path: string }[];
+  const rows = sharedHashRows(store);
   const groups = new Map<string, string[]>();
   for (const row of rows) groups.set(row.sha256, [...(groups.get(row.sha256) ?? []), row.path]);
   return [...groups].map(([sha256, paths]) => ({ sha256, paths }));
@@ -217,10 +168,10 @@ export function duplicateArtifacts(store: Store): { sha256: string; paths: strin
 
 export function setPinned(store: Store, trainingId: string, file: string, pinned: boolean): Artifact {
   const resolved = path.resolve(file);
-  const result = store.db.prepare('UPDATE artifacts SET pinned = ? WHERE training_id = ? AND path = ?').run(pinned ? 1 : 0, trainingId, resolved);
-  if (result.changes === 0) throw new UserError(`${resolved} is not a registered file of this training; "rvc-studio models NAME" lists them.`, 'no-artifact');
+  if (!setArtifactPinned(store, trainingId, resolved, pinned))
+    throw new UserError(`${resolved} is not a registered file of this training; "rvc-studio models NAME" lists them.`, 'no-artifact');
   store.events.emit('artifactsChanged', { trainingId });
-  return fromRow(store.db.prepare('SELECT * FROM artifacts WHERE path = ?').get(resolved) as ArtifactRow);
+  return artifactFromRow(artifactByPath(store, resolved)!);
 }
 
 export interface PrunePlan {
@@ -260,7 +211,6 @@ export function planPrune(store: Store, trainingId: string, keep: number): Prune
  * the database, which another process may have written), and is flagged deleted, not forgotten.
  */
 export function executePrune(store: Store, trainingId: string, logsDir: string, plan: PrunePlan): PrunePlan {
-  const flag = store.db.prepare('UPDATE artifacts SET deleted_at = ? WHERE training_id = ? AND path = ?');
   for (const item of plan.remove) {
     if (!isInside(logsDir, item.path)) {
       throw new UserError(`Refusing to delete ${item.path}: it is not inside the training's logs folder ${logsDir}.`, 'path-escape');
@@ -268,7 +218,7 @@ export function executePrune(store: Store, trainingId: string, logsDir: string, 
   }
   for (const item of plan.remove) {
     fs.rmSync(item.path, { force: true });
-    flag.run(nowMs(), trainingId, item.path);
+    flagArtifactPathDeleted(store, trainingId, item.path, nowMs());
   }
   if (plan.remove.length > 0) store.events.emit('artifactsChanged', { trainingId });
   return { ...plan, deleted: true };

@@ -140,7 +140,7 @@ function damaged(file: string, message: string, cause?: unknown): UserError {
   const unsafe = /^(absolute path|invalid relative path|invalid characters in fileName): (.*)$/s.exec(message);
   if (unsafe) {
     return new UserError(
-      `${label(file)}'s entry "${unsafe[2]}" ${unsafe[1] === 'absolute path' ? 'is an absolute path' : 'points outside the archive\'s folder'}; refused (zip-slip).`,
+      `${label(file)}'s entry "${unsafe[2]}" ${unsafe[1] === 'absolute path' ? 'is an absolute path' : "points outside the archive's folder"}; refused (zip-slip).`,
       'zip-unsafe-path',
       { cause },
     );

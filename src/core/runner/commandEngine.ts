@@ -4,7 +4,7 @@ import { UserError } from '../util/errors.ts';
 import type { Engine, Judgement, StepContext } from './engine.ts';
 import { isCudaOom, lastErrorLines } from './progress.ts';
 import { pythonOf } from './rvcEngine.ts';
-import type { TaskPlan } from './taskRepository.ts';
+import type { TaskPlan } from '../store/taskRepository.ts';
 
 /**
  * The values a template may use as ${name}: every run parameter (total_epoch, batch_size, …) plus
@@ -33,7 +33,10 @@ export function expandTemplate(template: readonly string[], values: Record<strin
     part.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_match, name: string) => {
       const value = values[name];
       if (value === undefined) {
-        throw new UserError(`${where} uses \${${name}}, which is not a known placeholder; known: ${Object.keys(values).sort().join(', ')}.`, 'bad-template');
+        throw new UserError(
+          `${where} uses \${${name}}, which is not a known placeholder; known: ${Object.keys(values).sort().join(', ')}.`,
+          'bad-template',
+        );
       }
       return value;
     }),
@@ -54,12 +57,20 @@ export const commandEngine: Engine = {
     const template = templates[ctx.step];
     const where = `rvcStudio.command.templates.${ctx.step}`;
     if (!Array.isArray(template) || template.length === 0 || !template.every((p) => typeof p === 'string')) {
-      throw new UserError(`${where} is not set: give the step's command as an array of arguments, e.g. ["\${python}", "script.py", "\${logsDir}"].`, 'no-template');
+      throw new UserError(
+        `${where} is not set: give the step's command as an array of arguments, e.g. ["\${python}", "script.py", "\${logsDir}"].`,
+        'no-template',
+      );
     }
     const values = templateValues(ctx);
     const [command, ...args] = expandTemplate(template, values, where);
     const cwd = values.rvcRoot && fs.existsSync(values.rvcRoot) ? path.resolve(values.rvcRoot) : ctx.store.workspaceDir;
-    return { cwd, processes: [{ command: command!, args }], device: { device: 'as the command decides', isHalf: false, source: 'setting' }, expect: {} };
+    return {
+      cwd,
+      processes: [{ command: command!, args }],
+      device: { device: 'as the command decides', isHalf: false, source: 'setting' },
+      expect: {},
+    };
   },
 
   prepare(ctx: StepContext): void {
@@ -70,9 +81,14 @@ export const commandEngine: Engine = {
     const lines = lastErrorLines(logTail);
     const withLines = (sentence: string): string => (lines.length ? `${sentence}\n${lines.join('\n')}` : sentence);
     if (exit.error) return { ok: false, error: withLines(`The command could not start: ${exit.error}.`), warnings: [] };
-    if (isCudaOom(logTail)) return { ok: false, error: withLines('CUDA out of memory — lower the batch size and run the step again.'), warnings: [] };
+    if (isCudaOom(logTail))
+      return { ok: false, error: withLines('CUDA out of memory — lower the batch size and run the step again.'), warnings: [] };
     if (exit.code !== 0 || exit.signal) {
-      return { ok: false, error: withLines(`The command failed (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`}).`), warnings: [] };
+      return {
+        ok: false,
+        error: withLines(`The command failed (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`}).`),
+        warnings: [],
+      };
     }
     return { ok: true, warnings: [] };
   },

@@ -29,7 +29,10 @@ export function pythonScript(name: string): string {
 }
 
 function pythonFailure(python: string, why: string): UserError {
-  return new UserError(`The Python ${python} does not run (${why}); set rvcStudio.pythonPath to the Python of your RVC install.`, 'bad-python');
+  return new UserError(
+    `The Python ${python} does not run (${why}); set rvcStudio.rvc.pythonPath to the Python of your RVC install.`,
+    'bad-python',
+  );
 }
 
 function parseProbe(python: string, stdout: string): ProbeResult {
@@ -45,7 +48,10 @@ function parseProbe(python: string, stdout: string): ProbeResult {
 export function probeDevice(python: string, cwd: string): ProbeResult {
   const result = spawnSync(python, [pythonScript('probe_device.py')], { cwd, encoding: 'utf8', timeout: 60_000, windowsHide: true });
   if (result.error || result.status !== 0) {
-    throw pythonFailure(python, result.error ? result.error.message : (result.stderr || result.stdout || `exit ${result.status}`).trim().split('\n').slice(-1)[0]!);
+    throw pythonFailure(
+      python,
+      result.error ? result.error.message : (result.stderr || result.stdout || `exit ${result.status}`).trim().split('\n').slice(-1)[0]!,
+    );
   }
   return parseProbe(python, result.stdout);
 }
@@ -82,14 +88,14 @@ export function supportsHalf(gpuName: string): boolean {
  * precision where the card supports it, else Apple MPS, else CPU; no half precision off CUDA),
  * unless the `device` setting forces one.
  */
-export function chooseDevice(setting: Settings['device'], probe: () => ProbeResult): DeviceChoice {
+export function chooseDevice(setting: Settings['runner.device'], probe: () => ProbeResult): DeviceChoice {
   if (setting === 'cpu') return { device: 'cpu', isHalf: false, preprocessPer: 3.0, gpuCount: null, source: 'setting' };
   if (setting === 'mps') return { device: 'mps', isHalf: false, preprocessPer: 3.0, gpuCount: null, source: 'setting' };
   const found = probe();
   if (setting === 'cuda' || found.cuda) {
     if (setting === 'cuda' && !found.cuda) {
       throw new UserError(
-        `rvcStudio.device is "cuda" but the Python ${found.python} sees no CUDA card${found.torch ? '' : ' (it cannot import torch)'}; set it to "auto" or "cpu".`,
+        `rvcStudio.runner.device is "cuda" but the Python ${found.python} sees no CUDA card${found.torch ? '' : ' (it cannot import torch)'}; set it to "auto" or "cpu".`,
         'no-cuda',
       );
     }
@@ -100,7 +106,7 @@ export function chooseDevice(setting: Settings['device'], probe: () => ProbeResu
   }
   if (!found.torch) {
     throw new UserError(
-      `The Python ${found.python ? `(${found.python}) ` : ''}given in rvcStudio.pythonPath cannot import torch${found.error ? ` (${found.error})` : ''}; point it at the Python of your RVC install's environment.`,
+      `The Python ${found.python ? `(${found.python}) ` : ''}given in rvcStudio.rvc.pythonPath cannot import torch${found.error ? ` (${found.error})` : ''}; point it at the Python of your RVC install's environment.`,
       'no-torch',
     );
   }

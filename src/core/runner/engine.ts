@@ -5,7 +5,7 @@ import type { DeviceChoice } from './device.ts';
 import type { RunParams } from './params.ts';
 import type { ExitRecord } from './processes.ts';
 import type { StepType } from './steps.ts';
-import type { TaskPlan } from './taskRepository.ts';
+import type { TaskPlan } from '../store/taskRepository.ts';
 
 /** What an engine knows when it plans, prepares and judges one step. */
 export interface StepContext {
@@ -17,6 +17,8 @@ export interface StepContext {
   params: RunParams;
   /** The training's own logs folder (where RVC writes). */
   logsDir: string;
+  /** Where the step will run; `slurm`: on a compute node, with the GPUs Slurm grants (default local). */
+  executor?: 'local' | 'slurm';
   /** Device as RVC would pick it; resolved lazily because it may need to run Python. */
   device(): DeviceChoice;
 }

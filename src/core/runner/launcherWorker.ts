@@ -42,6 +42,32 @@ export interface StartedRecord {
   startedAt: number;
 }
 
+/**
+ * An argument the launcher replaces by the GPUs Slurm granted the job, in RVC's `-g` form: the
+ * CUDA_VISIBLE_DEVICES Slurm set on the compute node ("2,3" → "2-3"), else the fallback after `|`.
+ * Only a Slurm job's plan holds it; the GPUs are known only once the job runs on its node.
+ */
+export const SLURM_GPUS_ARG = '{rvc-studio:slurm-gpus}';
+
+export function slurmGpusArg(fallback: string): string {
+  return `${SLURM_GPUS_ARG.slice(0, -1)}|${fallback}}`;
+}
+
+/** RVC's -g list from CUDA_VISIBLE_DEVICES (indexes only; UUIDs cannot be written in -g's dashed form). */
+export function gpusFromVisibleDevices(visible: string | undefined, fallback: string): string {
+  const ids = (visible ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  return ids.length > 0 && ids.every((id) => /^\d+$/.test(id)) ? ids.join('-') : fallback;
+}
+
+function expandArg(arg: string, env: NodeJS.ProcessEnv): string {
+  if (!arg.startsWith(SLURM_GPUS_ARG.slice(0, -1))) return arg;
+  const fallback = /\|([0-9-]*)\}$/.exec(arg)?.[1] ?? '0';
+  return gpusFromVisibleDevices(env.CUDA_VISIBLE_DEVICES, fallback || '0');
+}
+
 function writeAtomically(file: string, value: unknown): void {
   const temporary = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, JSON.stringify(value) + '\n');
@@ -88,8 +114,9 @@ function main(specPath: string): void {
   }
 
   for (const [index, proc] of spec.processes.entries()) {
-    fs.writeSync(logFd, `[rvc-studio] $ ${JSON.stringify([proc.command, ...proc.args])}\n`);
-    const child = spawn(proc.command, proc.args, {
+    const args = proc.args.map((arg) => expandArg(arg, baseEnv));
+    fs.writeSync(logFd, `[rvc-studio] $ ${JSON.stringify([proc.command, ...args])}\n`);
+    const child = spawn(proc.command, args, {
       cwd: spec.cwd,
       env: { ...baseEnv, ...proc.env },
       stdio: ['ignore', logFd, logFd],
@@ -112,7 +139,11 @@ function main(specPath: string): void {
     });
     child.on('exit', settle);
   }
-  writeAtomically(spec.startedPath, { launcherPid: process.pid, pids: results.map((r) => r.pid), startedAt: Date.now() } satisfies StartedRecord);
+  writeAtomically(spec.startedPath, {
+    launcherPid: process.pid,
+    pids: results.map((r) => r.pid),
+    startedAt: Date.now(),
+  } satisfies StartedRecord);
   if (spec.processes.length === 0) finish();
 }
 

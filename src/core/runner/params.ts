@@ -32,7 +32,12 @@ export interface RunParams {
   noparallel: boolean;
 }
 
-type Spec = { kind: 'int'; min: number; max: number } | { kind: 'bool' } | { kind: 'enum'; values: readonly string[] } | { kind: 'gpus' } | { kind: 'text' };
+type Spec =
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'bool' }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'gpus' }
+  | { kind: 'text' };
 
 const PARAM_SPECS: Record<keyof RunParams, Spec> = {
   sample_rate: { kind: 'enum', values: ['32k', '40k', '48k'] },
@@ -127,7 +132,11 @@ export function parseSetOptions(words: string[]): Record<string, string> {
 
 const bit = (value: boolean): 0 | 1 => (value ? 1 : 0);
 
-export function resolveParams(settings: Settings, training: Training, overrides: Record<string, string | number | boolean> = {}): RunParams {
+export function resolveParams(
+  settings: Settings,
+  training: Training,
+  overrides: Record<string, string | number | boolean> = {},
+): RunParams {
   const fromTraining = training.params as Record<string, unknown>;
   const params: RunParams = {
     sample_rate: `${training.targetSr / 1000}k` as RunParams['sample_rate'],
@@ -137,7 +146,7 @@ export function resolveParams(settings: Settings, training: Training, overrides:
     // A training created with --gpu cpu (or none) runs without GPUs.
     gpus: GPU_LIST.test(training.gpuId) ? training.gpuId : '',
     gpus_rmvpe: GPU_LIST.test(training.gpuId) ? `${training.gpuId}-${training.gpuId}` : '',
-    n_cpu: settings.cpuProcesses > 0 ? settings.cpuProcesses : Math.max(1, Math.ceil(os.cpus().length / 1.5)),
+    n_cpu: settings['runner.cpuProcesses'] > 0 ? settings['runner.cpuProcesses'] : Math.max(1, Math.ceil(os.cpus().length / 1.5)),
     batch_size: settings['train.batchSize'],
     total_epoch: settings['train.totalEpoch'],
     save_every_epoch: settings['train.saveEveryEpoch'],
@@ -158,11 +167,13 @@ export function resolveParams(settings: Settings, training: Training, overrides:
       }
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') continue;
       const value = parseValue(name, raw);
-      (params as unknown as Record<string, unknown>)[name] = PARAM_SPECS[name].kind === 'bool' && name !== 'noparallel' ? bit(value === true) : value;
+      (params as unknown as Record<string, unknown>)[name] =
+        PARAM_SPECS[name].kind === 'bool' && name !== 'noparallel' ? bit(value === true) : value;
     }
   };
   apply(fromTraining, `training "${training.name}" params`, false);
   apply(overrides, '--set', true);
-  if (overrides.gpus !== undefined && overrides.gpus_rmvpe === undefined) params.gpus_rmvpe = params.gpus ? `${params.gpus}-${params.gpus}` : '';
+  if (overrides.gpus !== undefined && overrides.gpus_rmvpe === undefined)
+    params.gpus_rmvpe = params.gpus ? `${params.gpus}-${params.gpus}` : '';
   return params;
 }

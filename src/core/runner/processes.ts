@@ -48,15 +48,36 @@ export function launcherScript(): string {
 }
 
 /**
+ * Writes the launcher's spec for a task (and clears the records of an earlier run, plus `alsoStale`),
+ * for a local launch and for a batch job that runs the same launcher elsewhere.
+ */
+export function writeLaunchSpec(
+  files: TaskFiles,
+  taskId: string,
+  plan: { cwd: string; processes: LaunchProcess[] },
+  alsoStale: string[] = [],
+): LaunchSpec {
+  fs.mkdirSync(files.dir, { recursive: true });
+  for (const stale of [files.exit, files.started, ...alsoStale]) fs.rmSync(stale, { force: true });
+  const spec: LaunchSpec = {
+    taskId,
+    cwd: plan.cwd,
+    processes: plan.processes,
+    logPath: files.log,
+    exitPath: files.exit,
+    startedPath: files.started,
+  };
+  fs.writeFileSync(files.spec, JSON.stringify(spec, null, 2) + '\n');
+  return spec;
+}
+
+/**
  * Starts the step's processes under a detached launcher and returns the launcher's pid, which is
  * also the process group id: signalling -pid reaches the step and everything it spawned.
  */
 export function launch(store: Store, taskId: string, plan: { cwd: string; processes: LaunchProcess[] }): number {
   const files = taskFiles(store, taskId);
-  fs.mkdirSync(files.dir, { recursive: true });
-  for (const stale of [files.exit, files.started]) fs.rmSync(stale, { force: true });
-  const spec: LaunchSpec = { taskId, cwd: plan.cwd, processes: plan.processes, logPath: files.log, exitPath: files.exit, startedPath: files.started };
-  fs.writeFileSync(files.spec, JSON.stringify(spec, null, 2) + '\n');
+  writeLaunchSpec(files, taskId, plan);
   const child = spawn(process.execPath, [launcherScript(), files.spec], {
     detached: true,
     stdio: 'ignore',

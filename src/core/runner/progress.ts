@@ -1,5 +1,5 @@
 import type { StepType } from './steps.ts';
-import type { TaskLogEntry } from './taskRepository.ts';
+import type { TaskLogEntry } from '../store/taskRepository.ts';
 
 export interface ProgressUpdate {
   /** 0–100, or undefined when these lines said nothing about progress. */
@@ -14,7 +14,8 @@ export interface ProgressContext {
   datasetFiles?: number;
 }
 
-const ERROR_LINE = /^\s*(?:[\w.]+(?:Error|Exception)\b.*|Traceback \(most recent call last\):|Killed\b.*|.*CUDA out of memory.*|Error: .*)$/;
+const ERROR_LINE =
+  /^\s*(?:[\w.]+(?:Error|Exception)\b.*|Traceback \(most recent call last\):|Killed\b.*|.*CUDA out of memory.*|Error: .*)$/;
 const CUDA_OOM = /CUDA out of memory|CUDA error: out of memory|OutOfMemoryError/;
 
 /**
@@ -148,7 +149,10 @@ export function isCudaOom(text: string): boolean {
  * the last lines the step printed. The launcher's own header lines are left out.
  */
 export function lastErrorLines(text: string, max = 6): string[] {
-  const lines = text.split(/\r?\n|\r/).map((l) => l.trimEnd()).filter((l) => l.length > 0 && !l.startsWith('[rvc-studio] $'));
+  const lines = text
+    .split(/\r?\n|\r/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l.length > 0 && !l.startsWith('[rvc-studio] $'));
   let start = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
     if (lines[i]!.startsWith('Traceback (most recent call last):')) {

@@ -13,9 +13,22 @@ import { resolveParams, type RunParams } from './params.ts';
 import { launch, readExitRecord, readStartedRecord, taskFiles, tasksDirOf, terminateGroup } from './processes.ts';
 import { pythonOf, rvcRootOf } from './rvcEngine.ts';
 import { isFinal, remainingSteps, unmetDependency, usesGpu, type StepType } from './steps.ts';
-import { ENGINES, registerLiveRunner, runnerAlive, TaskLifecycle, unregisterLiveRunner, type FaultPoint, type Outcome } from './taskLifecycle.ts';
+import {
+  ENGINES,
+  registerLiveRunner,
+  runnerAlive,
+  TaskLifecycle,
+  unregisterLiveRunner,
+  type FaultPoint,
+  type Outcome,
+} from './taskLifecycle.ts';
 import { TaskLogTail } from './taskLog.ts';
-import { TaskRepository, type Task, type TaskLogEntry, type TaskSnapshot } from './taskRepository.ts';
+import { readFileTail } from '../util/fileTail.ts';
+import { jobResources } from './slurm/jobScript.ts';
+import { SlurmClient, type QueueEntry } from './slurm/slurmClient.ts';
+import { SlurmExecutor } from './slurm/slurmExecutor.ts';
+import { SlurmPoller } from './slurm/slurmPoller.ts';
+import { TaskRepository, type Task, type TaskLogEntry, type TaskSnapshot } from '../store/taskRepository.ts';
 
 export interface RunnerOptions {
   /** Read on every use, so a changed setting applies to the next task. */
@@ -39,6 +52,8 @@ export interface EnqueueOptions {
 interface ActiveTask {
   task: Task;
   pid: number | null;
+  /** A Slurm task's job id: the poller watches it instead of a pid. */
+  jobId: string | null;
   tail: TaskLogTail;
   lastReadAt: number;
   pendingRead: NodeJS.Timeout | undefined;
@@ -71,6 +86,8 @@ export class Runner {
   private readonly deviceCache = new Map<string, DeviceChoice>();
   private readonly disposables: Unsubscribe[] = [];
   private watcher: fs.FSWatcher | undefined;
+  /** The Slurm executor and the one poller for all of this runner's jobs; made on first use. */
+  private slurm: { executor: SlurmExecutor; poller: SlurmPoller; byJob: Map<string, string>; checking: Set<string> } | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running = false;
@@ -92,7 +109,7 @@ export class Runner {
   enqueue(trainingName: string, step: StepType | 'all', options: EnqueueOptions = {}): Task[] {
     const training = this.trainings.require(trainingName);
     const settings = this.options.settings();
-    const engine = options.engine ?? settings.engine;
+    const engine = options.engine ?? settings['runner.engine'];
     if (engine !== 'rvc' && engine !== 'command') throw new UserError(`Unknown engine "${String(engine)}"; use rvc or command.`, 'usage');
     const params = resolveParams(settings, training, options.set ?? {});
     const steps = step === 'all' ? remainingSteps(training) : [step];
@@ -100,17 +117,25 @@ export class Runner {
     for (const s of steps) {
       const clash = pending.find((t) => t.stepType === s);
       if (clash) {
-        throw new UserError(`${s} is already ${clash.status} for "${training.name}" (task ${clash.id.slice(0, 8)}); wait for it or cancel it first.`, 'already-queued');
+        throw new UserError(
+          `${s} is already ${clash.status} for "${training.name}" (task ${clash.id.slice(0, 8)}); wait for it or cancel it first.`,
+          'already-queued',
+        );
       }
     }
     const chainId = step === 'all' ? randomUUID() : null;
     const logsDir = trainingLogsDir(this.store, training);
-    const onGpu = settings.device !== 'cpu' && settings.device !== 'mps';
+    const onGpu = settings['runner.device'] !== 'cpu' && settings['runner.device'] !== 'mps';
     const created = this.tasks.insert(
       steps.map((s, i) => ({
         trainingId: training.id,
         stepType: s,
-        snapshot: { engine, params: params as unknown as TaskSnapshot['params'], training: { name: training.name, logsDir } },
+        snapshot: {
+          engine,
+          params: params as unknown as TaskSnapshot['params'],
+          training: { name: training.name, logsDir },
+          executor: settings['runner.executor'] === 'slurm' ? 'slurm' : 'local',
+        },
         gpuId: onGpu && usesGpu(s, params.f0_method) ? gpuHeld(s, params) : null,
         chainId,
         chainSeq: chainId ? i : null,
@@ -127,9 +152,13 @@ export class Runner {
     if (old.status !== 'failed' && old.status !== 'cancelled') {
       throw new UserError(`Task ${old.id.slice(0, 8)} is ${old.status}; only failed or cancelled tasks can be retried.`, 'not-retryable');
     }
-    const pending = this.tasks.list({ trainingId: old.trainingId, limit: 1000 }).find((t) => !isFinal(t.status) && t.stepType === old.stepType);
+    const pending = this.tasks
+      .list({ trainingId: old.trainingId, limit: 1000 })
+      .find((t) => !isFinal(t.status) && t.stepType === old.stepType);
     if (pending) throw new UserError(`${old.stepType} is already ${pending.status} (task ${pending.id.slice(0, 8)}).`, 'already-queued');
-    const [task] = this.tasks.insert([{ trainingId: old.trainingId, stepType: old.stepType, snapshot: old.snapshot, gpuId: old.gpuId, retryOf: old.id }]);
+    const [task] = this.tasks.insert([
+      { trainingId: old.trainingId, stepType: old.stepType, snapshot: old.snapshot, gpuId: old.gpuId, retryOf: old.id },
+    ]);
     if (this.options.only) this.options.only.add(task!.id);
     this.schedule();
     return task!;
@@ -145,6 +174,12 @@ export class Runner {
     this.tasks.requestCancel(task.id);
     if (task.status === 'queued' && this.lifecycle.cancelQueued(task)) return this.tasks.get(task.id);
     const current = this.tasks.get(task.id);
+    if (current.snapshot.slurm && current.slurm !== null) {
+      // scancel, and wait until Slurm says the job ended (nothing of it runs on the node any more).
+      await this.slurmSide().executor.cancel(current.snapshot.slurm);
+      this.settleTask(current.id, { state: 'cancelled' });
+      return this.tasks.get(task.id);
+    }
     const pid = current.pid ?? readStartedRecord(this.store, task.id)?.launcherPid ?? null;
     if (pid !== null) await terminateGroup(pid, this.options.cancelGraceMs);
     // The runner that owns the task (another window, a worker) records the end itself, with the
@@ -169,7 +204,9 @@ export class Runner {
     this.running = true;
     registerLiveRunner(this.runnerId);
     fs.mkdirSync(tasksDirOf(this.store), { recursive: true });
-    this.watcher = fs.watch(tasksDirOf(this.store), { persistent: false }, (_event, filename) => this.onTaskFile(filename ? String(filename) : null));
+    this.watcher = fs.watch(tasksDirOf(this.store), { persistent: false }, (_event, filename) =>
+      this.onTaskFile(filename ? String(filename) : null),
+    );
     this.watcher.on('error', () => undefined);
     this.disposables.push(this.store.events.on('taskChanged', () => this.schedule()));
     this.disposables.push(this.store.events.on('externalChange', () => this.schedule()));
@@ -188,6 +225,7 @@ export class Runner {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
     for (const id of [...this.active.keys()]) this.detach(id);
+    this.slurm?.poller.dispose();
   }
 
   /** Resolves with the tasks once every one of them has ended. */
@@ -233,7 +271,10 @@ export class Runner {
         const settings = this.options.settings();
         const cpuConcurrency = Math.max(1, settings['queue.cpuConcurrency']);
         for (;;) {
-          const claimed = this.lifecycle.claim(this.runnerId, this.options.only ? { cpuConcurrency, only: this.options.only } : { cpuConcurrency });
+          const claimed = this.lifecycle.claim(
+            this.runnerId,
+            this.options.only ? { cpuConcurrency, only: this.options.only } : { cpuConcurrency },
+          );
           if (!claimed) break;
           void this.launchClaimed(claimed);
         }
@@ -253,13 +294,18 @@ export class Runner {
 
   private context(task: Task, training: Training): StepContext {
     const settings = this.options.settings();
-    return { ...this.lifecycle.context(task, settings), training, device: () => this.deviceFor(settings, training) };
+    return {
+      ...this.lifecycle.context(task, settings),
+      training,
+      executor: task.executor,
+      device: () => this.deviceFor(settings, training),
+    };
   }
 
   private deviceKey(settings: Settings, training: Training): { key: string; python: string; rvcRoot: string } {
     const rvcRoot = rvcRootOf(settings, training.rvcRoot);
     const python = pythonOf(settings, rvcRoot);
-    return { key: `${settings.device}\0${python}`, python, rvcRoot };
+    return { key: `${settings['runner.device']}\0${python}`, python, rvcRoot };
   }
 
   /** Asks the user's Python once (asynchronously: importing torch takes seconds) and remembers the answer. */
@@ -267,14 +313,14 @@ export class Runner {
     const { key, python, rvcRoot } = this.deviceKey(settings, training);
     if (this.deviceCache.has(key)) return;
     let choice: DeviceChoice;
-    if (settings.device === 'cpu' || settings.device === 'mps') {
+    if (settings['runner.device'] === 'cpu' || settings['runner.device'] === 'mps') {
       await runPythonAsync(python, rvcRoot, ['--version']);
-      choice = chooseDevice(settings.device, () => {
+      choice = chooseDevice(settings['runner.device'], () => {
         throw new Error('not probed');
       });
     } else {
       const probe = await probeDeviceAsync(python, rvcRoot);
-      choice = chooseDevice(settings.device, () => probe);
+      choice = chooseDevice(settings['runner.device'], () => probe);
     }
     this.deviceCache.set(key, choice);
   }
@@ -290,7 +336,8 @@ export class Runner {
     try {
       this.options.faultPoint?.('claimed', task);
       const training = this.trainings.get(task.trainingId);
-      if (training.deletedAt !== null) throw new UserError(`The training "${training.name}" was deleted; restore it to run its steps.`, 'training-deleted');
+      if (training.deletedAt !== null)
+        throw new UserError(`The training "${training.name}" was deleted; restore it to run its steps.`, 'training-deleted');
       const unmet = unmetDependency(task.stepType, training);
       if (unmet) throw new UserError(unmet, 'dependency');
       const ctx = this.context(task, training);
@@ -303,6 +350,10 @@ export class Runner {
       const before = this.lifecycle.planned(task, snapshot);
       if (before.cancelRequested || isFinal(before.status)) {
         this.lifecycle.settle(before, { state: 'cancelled' });
+        return;
+      }
+      if (task.executor === 'slurm') {
+        await this.submitToSlurm(before, snapshot);
         return;
       }
       const pid = launch(this.store, task.id, plan);
@@ -328,8 +379,148 @@ export class Runner {
     }
   }
 
+  private slurmSide(): NonNullable<Runner['slurm']> {
+    if (!this.slurm) {
+      const settings = this.options.settings();
+      const executor = new SlurmExecutor({
+        client: new SlurmClient(),
+        settings: () => this.options.settings(),
+        ...(settings['slurm.nodePath'] ? { nodePath: settings['slurm.nodePath'] } : {}),
+      });
+      const byJob = new Map<string, string>();
+      const poller = new SlurmPoller(executor.client, {
+        intervalMs: Math.max(200, settings['slurm.pollSeconds'] * 1000),
+        onChange: (change) => {
+          const id = byJob.get(change.jobId);
+          if (id) void this.checkSlurm(id, change.current ?? null);
+        },
+        onError: (error) => this.reportInternal('polling Slurm (squeue)', error),
+      });
+      this.slurm = { executor, poller, byJob, checking: new Set() };
+    }
+    return this.slurm;
+  }
+
+  /** Launch on Slurm: one batch job running the same launcher on a compute node; the task keeps no pid. */
+  private async submitToSlurm(task: Task, snapshot: TaskSnapshot): Promise<void> {
+    const side = this.slurmSide();
+    const plan = snapshot.plan!;
+    const gpuBound = task.gpuId !== null;
+    const partition = jobResources(this.options.settings(), task.stepType, gpuBound).partition;
+    const handle = await side.executor.start({
+      taskId: task.id,
+      step: task.stepType,
+      gpuBound,
+      files: taskFiles(this.store, task.id),
+      plan,
+    });
+    this.options.faultPoint?.('spawned', task);
+    if (!this.store.isOpen) return;
+    const submitted = this.lifecycle.submitted(task, handle, partition, snapshot);
+    this.options.faultPoint?.('launched', submitted);
+    if (submitted.cancelRequested) {
+      // Cancelled while the job was being submitted: the canceller saw no job to scancel.
+      await side.executor.cancel(handle);
+      this.settleTask(task.id, { state: 'cancelled' });
+      return;
+    }
+    if (this.running) this.attachSlurm(submitted);
+  }
+
+  private attachSlurm(task: Task): void {
+    const side = this.slurmSide();
+    const jobId = task.slurm!.jobId;
+    this.active.set(task.id, {
+      task,
+      pid: null,
+      jobId,
+      tail: new TaskLogTail(this.store, this.tasks, task),
+      lastReadAt: 0,
+      pendingRead: undefined,
+    });
+    side.byJob.set(jobId, task.id);
+    side.poller.track(jobId);
+    side.poller.start();
+    this.readLog(task.id);
+  }
+
+  /**
+   * Where a Slurm task's job stands: `fromQueue` is the poller's squeue line (null: squeue no longer
+   * lists it; undefined: ask now). Queued and running are recorded on the row (the views show the
+   * pending reason); an ended job is settled, with Slurm's sentence when Slurm itself ended it.
+   */
+  private async checkSlurm(id: string, fromQueue?: QueueEntry | null): Promise<void> {
+    const side = this.slurmSide();
+    if (side.checking.has(id)) return;
+    side.checking.add(id);
+    try {
+      const task = this.tasks.get(id);
+      const ref = task.snapshot.slurm;
+      if (isFinal(task.status) || !ref) {
+        this.detach(id);
+        return;
+      }
+      const live = await side.executor.assess(side.executor.reattach(ref, task.cancelRequested), taskFiles(this.store, id), fromQueue);
+      if (!this.store.isOpen || isFinal(this.tasks.get(id).status)) return;
+      if (live.phase === 'queued') {
+        this.tasks.recordSlurmState(id, 'PENDING', live.waiting.code, live.partition || null);
+        if (live.failure) {
+          await side.executor.client.cancel(ref.jobId).catch(() => undefined);
+          this.settleTask(id, { state: 'failed', message: live.failure });
+        }
+        return;
+      }
+      if (live.phase === 'running') {
+        this.tasks.recordSlurmState(id, 'RUNNING', null, null);
+        this.readLog(id);
+        return;
+      }
+      this.tasks.recordSlurmState(id, live.outcome === 'forgotten' ? 'UNKNOWN' : live.outcome.toUpperCase(), null, null);
+      const sentence = side.executor.explain(ref, live, task.stepType, this.trainingReached(task));
+      this.settleTask(
+        id,
+        sentence
+          ? { state: 'jobEnded', sentence, exit: live.exit }
+          : live.exit
+            ? { state: 'exited', exit: live.exit }
+            : { state: 'failed', message: `Slurm job ${ref.jobId} ended without the step recording its exit; see ${ref.slurmOut}.` },
+      );
+    } catch (error) {
+      if (isUserError(error) && error.code === 'no-task') this.detach(id);
+      else this.reportInternal(`checking the Slurm job of ${id}`, error);
+    } finally {
+      side.checking.delete(id);
+    }
+  }
+
+  /** For Slurm's sentence: the last epoch in the step's log and the checkpoint a rerun resumes from. */
+  private trainingReached(task: Task): { epoch?: number; checkpoint?: string } {
+    if (task.stepType !== 'train_model') return {};
+    const known: { epoch?: number; checkpoint?: string } = {};
+    const epoch = [...readFileTail(taskFiles(this.store, task.id).log).matchAll(/Epoch:?\s*(\d+)/g)].at(-1)?.[1];
+    if (epoch !== undefined) known.epoch = Number(epoch);
+    try {
+      const steps = fs
+        .readdirSync(task.snapshot.training.logsDir)
+        .map((f) => /^G_(\d+)\.pth$/.exec(f)?.[1])
+        .filter((n): n is string => n !== undefined)
+        .map(Number);
+      if (steps.length > 0) known.checkpoint = `G_${Math.max(...steps)}.pth`;
+    } catch {
+      // no logs folder yet
+    }
+    return known;
+  }
+
   private attach(task: Task, pid: number | null): void {
-    this.active.set(task.id, { task, pid, tail: new TaskLogTail(this.store, this.tasks, task), lastReadAt: 0, pendingRead: undefined });
+    this.active.set(task.id, {
+      task,
+      pid,
+      jobId: null,
+      tail: new TaskLogTail(this.store, this.tasks, task),
+      lastReadAt: 0,
+      pendingRead: undefined,
+    });
     this.readLog(task.id);
     if (readExitRecord(this.store, task.id)) this.check(task.id);
   }
@@ -392,12 +583,22 @@ export class Runner {
     try {
       task = this.tasks.get(id);
     } catch (error) {
-      if (isUserError(error)) this.detach(id); // the row was purged
+      if (isUserError(error))
+        this.detach(id); // the row was purged
       else this.reportInternal(`checking task ${id}`, error);
       return;
     }
     if (isFinal(task.status)) {
       this.detach(id);
+      return;
+    }
+    if (task.slurm !== null) {
+      // An exit record without a signal decides at once; one with a signal (Slurm's SIGTERM at a
+      // time limit, a pre-emption, the OOM killer) waits for Slurm to say why.
+      const exit = readExitRecord(this.store, id);
+      if (exit && exit.signal === null && !task.cancelRequested) this.settleTask(id, { state: 'exited', exit });
+      else if (exit) void this.checkSlurm(id);
+      else this.readLog(id);
       return;
     }
     const assessed = this.lifecycle.assess(task, this.runnerId);
@@ -426,6 +627,10 @@ export class Runner {
   private detach(id: string): void {
     const entry = this.active.get(id);
     if (entry?.pendingRead) clearTimeout(entry.pendingRead);
+    if (entry?.jobId && this.slurm) {
+      this.slurm.poller.untrack(entry.jobId);
+      this.slurm.byJob.delete(entry.jobId);
+    }
     this.active.delete(id);
   }
 
@@ -435,6 +640,12 @@ export class Runner {
       if (this.active.has(task.id) || this.launching.has(task.id)) continue;
       if (task.claimedBy !== this.runnerId && runnerAlive(task.claimedBy)) continue;
       if (!this.lifecycle.adopt(task, this.runnerId)) continue;
+      if (task.slurm !== null) {
+        // Re-attached by job id: the poller follows it from here; ask once now (it may have ended).
+        this.attachSlurm({ ...task, claimedBy: this.runnerId });
+        void this.checkSlurm(task.id);
+        continue;
+      }
       const assessed = this.lifecycle.assess({ ...task, claimedBy: this.runnerId }, this.runnerId);
       if (assessed.state === 'foreign') continue;
       if (assessed.state === 'alive') this.attach(task, assessed.pid);

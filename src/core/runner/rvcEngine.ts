@@ -9,7 +9,8 @@ import type { Engine, Judgement, StepContext } from './engine.ts';
 import { isCudaOom, lastErrorLines } from './progress.ts';
 import { dumpPythonJson, parsePythonJson } from './pythonJson.ts';
 import type { ExitRecord } from './processes.ts';
-import type { TaskPlan } from './taskRepository.ts';
+import { slurmGpusArg } from './launcherWorker.ts';
+import type { TaskPlan } from '../store/taskRepository.ts';
 import { readFileTail } from '../util/fileTail.ts';
 
 /** Scripts of RVC WebUI branch 20240604, relative to its root (its working directory). */
@@ -28,7 +29,8 @@ const SR_HZ = { '32k': 32000, '40k': 40000, '48k': 48000 } as const;
 /** The RVC folder from the settings (or the one the training was imported from), checked. */
 export function rvcRootOf(settings: Settings, trainingRoot: string | null): string {
   const root = settings['rvc.root'] || trainingRoot || '';
-  if (!root) throw new UserError('rvcStudio.rvc.root is not set: point it at your RVC WebUI folder (the one with infer-web.py).', 'no-rvc-root');
+  if (!root)
+    throw new UserError('rvcStudio.rvc.root is not set: point it at your RVC WebUI folder (the one with infer-web.py).', 'no-rvc-root');
   const resolved = path.resolve(root);
   if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) {
     throw new UserError(`The RVC folder ${resolved} (rvcStudio.rvc.root) does not exist.`, 'no-rvc-root');
@@ -46,7 +48,7 @@ export function rvcRootOf(settings: Settings, trainingRoot: string | null): stri
 
 /** The user's Python: the setting, else the RVC install's own environment, else python3 on PATH. */
 export function pythonOf(settings: Settings, rvcRoot: string | undefined): string {
-  if (settings.pythonPath) return settings.pythonPath;
+  if (settings['rvc.pythonPath']) return settings['rvc.pythonPath'];
   if (rvcRoot) {
     const candidates =
       process.platform === 'win32'
@@ -138,7 +140,11 @@ export function buildTrainConfig(rvcRoot: string, version: string, sampleRate: s
   const choice = configChoice(version, sampleRate);
   const inuse = path.join(rvcRoot, 'configs', 'inuse', choice);
   const source = fs.existsSync(inuse) ? inuse : path.join(rvcRoot, 'configs', choice);
-  if (!fs.existsSync(source)) throw new UserError(`RVC's config ${path.join('configs', choice)} is missing from ${rvcRoot}; restore it from the RVC repository.`, 'no-rvc-config');
+  if (!fs.existsSync(source))
+    throw new UserError(
+      `RVC's config ${path.join('configs', choice)} is missing from ${rvcRoot}; restore it from the RVC repository.`,
+      'no-rvc-config',
+    );
   const config = parsePythonJson(fs.readFileSync(source, 'utf8')) as { train?: Record<string, unknown> };
   if (!isHalf && config.train) config.train.fp16_run = false;
   return dumpPythonJson(config) + '\n';
@@ -238,14 +244,19 @@ export const rvcEngine: Engine = {
     };
     const deviceInfo = { device: device.device, isHalf: device.isHalf, source: device.source };
     const base = { cwd: rvcRoot, device: deviceInfo };
-    const run = (args: string[], env?: Record<string, string>): TaskPlan['processes'][number] => (env ? { command: python, args, env } : { command: python, args });
+    const run = (args: string[], env?: Record<string, string>): TaskPlan['processes'][number] =>
+      env ? { command: python, args, env } : { command: python, args };
 
     switch (ctx.step) {
       case 'preprocess': {
         const dataset = training.datasetPath;
-        if (!dataset) throw new UserError(`The training "${training.name}" has no dataset folder; set one before preprocessing.`, 'no-dataset');
+        if (!dataset)
+          throw new UserError(`The training "${training.name}" has no dataset folder; set one before preprocessing.`, 'no-dataset');
         if (!fs.existsSync(dataset) || !fs.statSync(dataset).isDirectory()) {
-          throw new UserError(`The dataset folder ${dataset} does not exist; put the recordings back or point the training at their new folder.`, 'no-dataset');
+          throw new UserError(
+            `The dataset folder ${dataset} does not exist; put the recordings back or point the training at their new folder.`,
+            'no-dataset',
+          );
         }
         const { audio, other } = listDataset(dataset);
         if (audio.length === 0) {
@@ -258,19 +269,37 @@ export const rvcEngine: Engine = {
         // .ipynb_checkpoints (RVC #2048): give it a folder of links to the audio files only.
         const staged = other.length > 0 ? resolveInside(ctx.store.storeDir, 'staging', ctx.taskId) : undefined;
         const input = staged ?? dataset;
-        const args = [RVC_SCRIPTS.preprocess, input, String(SR_HZ[params.sample_rate]), String(params.n_cpu), expDir, bool(params.noparallel), device.preprocessPer.toFixed(1)];
+        const args = [
+          RVC_SCRIPTS.preprocess,
+          input,
+          String(SR_HZ[params.sample_rate]),
+          String(params.n_cpu),
+          expDir,
+          bool(params.noparallel),
+          device.preprocessPer.toFixed(1),
+        ];
         return { ...base, processes: [run(args)], expect: { rvcRoot, expDir, dataset, staged, audio, skipped: other } };
       }
       case 'extract_f0': {
         if (!params.if_f0) throw new UserError(`"${training.name}" has pitch guidance off (if_f0=0); it has no f0 to extract.`, 'no-f0');
         if (params.f0_method === 'rmvpe_gpu') {
-          if (!onCuda) throw new UserError(`rmvpe_gpu needs a CUDA card and this runs on ${device.device}; use f0 method rmvpe (CPU) instead.`, 'no-cuda');
+          if (!onCuda)
+            throw new UserError(
+              `rmvpe_gpu needs a CUDA card and this runs on ${device.device}; use f0 method rmvpe (CPU) instead.`,
+              'no-cuda',
+            );
           checkGpus(params.gpus_rmvpe, 'gpus_rmvpe');
           const parts = params.gpus_rmvpe.split('-').filter(Boolean);
-          const processes = parts.map((gpu, i) => run([RVC_SCRIPTS.extractF0Rmvpe, String(parts.length), String(i), gpu, expDir, bool(device.isHalf)]));
+          const processes = parts.map((gpu, i) =>
+            run([RVC_SCRIPTS.extractF0Rmvpe, String(parts.length), String(i), gpu, expDir, bool(device.isHalf)]),
+          );
           return { ...base, processes, expect: { rvcRoot, expDir } };
         }
-        return { ...base, processes: [run([RVC_SCRIPTS.extractF0, expDir, String(params.n_cpu), params.f0_method])], expect: { rvcRoot, expDir } };
+        return {
+          ...base,
+          processes: [run([RVC_SCRIPTS.extractF0, expDir, String(params.n_cpu), params.f0_method])],
+          expect: { rvcRoot, expDir },
+        };
       }
       case 'extract_feature': {
         checkGpus(gpus, 'gpus');
@@ -278,34 +307,59 @@ export const rvcEngine: Engine = {
         const processes = parts.map((gpu, i) => {
           // With no GPU the WebUI's command has an empty i_gpu, which the shell drops: 6 arguments.
           const gpuArg = gpu === '' ? [] : [gpu];
-          return run([RVC_SCRIPTS.extractFeature, device.device, String(parts.length), String(i), ...gpuArg, expDir, params.version, bool(device.isHalf)]);
+          return run([
+            RVC_SCRIPTS.extractFeature,
+            device.device,
+            String(parts.length),
+            String(i),
+            ...gpuArg,
+            expDir,
+            params.version,
+            bool(device.isHalf),
+          ]);
         });
         return { ...base, processes, expect: { rvcRoot, expDir } };
       }
       case 'train_model': {
-        checkGpus(gpus, 'gpus');
+        // On Slurm the GPUs are the ones the job is granted, known only on the node: the launcher
+        // writes them into -g there (RVC's own multi-GPU training, `-g 0-1`).
+        const slurmGpus = ctx.executor === 'slurm' && ctx.settings['slurm.gpusPerStep'] > 0 ? slurmGpusArg(params.gpus || '0') : undefined;
+        if (slurmGpus === undefined) checkGpus(gpus, 'gpus');
         const pg = pretrained(rvcRoot, params, 'G');
         const pd = pretrained(rvcRoot, params, 'D');
         for (const file of [pg, pd]) {
           if (file && !fs.existsSync(path.resolve(rvcRoot, file))) {
-            throw new UserError(`The pretrained model ${file} does not exist; download it (RVC's tools/download_models.py) or set pretrainG/pretrainD to "none".`, 'no-pretrained');
+            throw new UserError(
+              `The pretrained model ${file} does not exist; download it (RVC's tools/download_models.py) or set pretrainG/pretrainD to "none".`,
+              'no-pretrained',
+            );
           }
         }
         const args = [
           RVC_SCRIPTS.train,
-          '-e', training.name,
-          '-sr', params.sample_rate,
-          '-f0', String(params.if_f0),
-          '-bs', String(params.batch_size),
-          ...(gpus ? ['-g', gpus] : []),
-          '-te', String(params.total_epoch),
-          '-se', String(params.save_every_epoch),
+          '-e',
+          training.name,
+          '-sr',
+          params.sample_rate,
+          '-f0',
+          String(params.if_f0),
+          '-bs',
+          String(params.batch_size),
+          ...(slurmGpus ? ['-g', slurmGpus] : gpus ? ['-g', gpus] : []),
+          '-te',
+          String(params.total_epoch),
+          '-se',
+          String(params.save_every_epoch),
           ...(pg ? ['-pg', pg] : []),
           ...(pd ? ['-pd', pd] : []),
-          '-l', String(params.if_latest),
-          '-c', String(params.if_cache_data_in_gpu),
-          '-sw', String(params.save_every_weights),
-          '-v', params.version,
+          '-l',
+          String(params.if_latest),
+          '-c',
+          String(params.if_cache_data_in_gpu),
+          '-sw',
+          String(params.save_every_weights),
+          '-v',
+          params.version,
         ];
         const weights = path.join(rvcRoot, 'assets', 'weights', `${training.name}.pth`);
         return { ...base, processes: [run(args)], expect: { rvcRoot, expDir, weights } };
@@ -344,7 +398,10 @@ export const rvcEngine: Engine = {
         const dim = ctx.params.version === 'v1' ? 256 : 768;
         const mute = path.join(rvcRoot, 'logs', 'mute', '0_gt_wavs', `mute${ctx.params.sample_rate}.wav`);
         if (!fs.existsSync(mute)) {
-          throw new UserError(`RVC's logs/mute folder is incomplete (${mute} is missing); restore it from the RVC repository (git checkout logs/mute).`, 'no-mute');
+          throw new UserError(
+            `RVC's logs/mute folder is incomplete (${mute} is missing); restore it from the RVC repository (git checkout logs/mute).`,
+            'no-mute',
+          );
         }
         if (!fs.existsSync(path.join(rvcRoot, 'logs', 'mute', `3_feature${dim}`))) {
           throw new UserError(`RVC's logs/mute/3_feature${dim} folder is missing; restore logs/mute from the RVC repository.`, 'no-mute');
@@ -371,7 +428,7 @@ export const rvcEngine: Engine = {
     const logs = ctx.logsDir;
     const dim = ctx.params.version === 'v1' ? 256 : 768;
     const wavs = countFiles(path.join(logs, '1_16k_wavs'), '.wav');
-    if (exit.error) return failure(`The step could not start: ${exit.error}. Check rvcStudio.pythonPath.`, logTail);
+    if (exit.error) return failure(`The step could not start: ${exit.error}. Check rvcStudio.rvc.pythonPath.`, logTail);
     switch (ctx.step) {
       case 'preprocess': {
         const log = readFileTail(path.join(logs, 'preprocess.log'), 1 << 20);
@@ -394,28 +451,41 @@ export const rvcEngine: Engine = {
         return { ok: true, warnings };
       }
       case 'extract_f0': {
-        const missing = wavs.filter((w) => !fs.existsSync(path.join(logs, '2a_f0', `${w}.npy`)) || !fs.existsSync(path.join(logs, '2b-f0nsf', `${w}.npy`)));
+        const missing = wavs.filter(
+          (w) => !fs.existsSync(path.join(logs, '2a_f0', `${w}.npy`)) || !fs.existsSync(path.join(logs, '2b-f0nsf', `${w}.npy`)),
+        );
         if (exit.code !== 0 || wavs.length === 0 || missing.length > 0) {
-          const what = wavs.length === 0 ? 'there is no sliced audio in 1_16k_wavs (run preprocess again)' : `${missing.length} of ${wavs.length} sliced files have no f0${missing[0] ? ` (first: ${missing[0]})` : ''}`;
+          const what =
+            wavs.length === 0
+              ? 'there is no sliced audio in 1_16k_wavs (run preprocess again)'
+              : `${missing.length} of ${wavs.length} sliced files have no f0${missing[0] ? ` (first: ${missing[0]})` : ''}`;
           return failure(`f0 extraction did not finish${exitNote(exit)}: ${what}.`, logTail);
         }
         return { ok: true, warnings: [] };
       }
       case 'extract_feature': {
         if (/Extracting is shut down because/.test(logTail)) {
-          return failure(`RVC's HuBERT model assets/hubert/hubert_base.pt is missing in ${plan.expect.rvcRoot as string}; download it (python tools/download_models.py) and run extract_feature again.`, logTail);
+          return failure(
+            `RVC's HuBERT model assets/hubert/hubert_base.pt is missing in ${plan.expect.rvcRoot as string}; download it (python tools/download_models.py) and run extract_feature again.`,
+            logTail,
+          );
         }
         const missing = wavs.filter((w) => !fs.existsSync(path.join(logs, `3_feature${dim}`, w.replace(/\.wav$/, '.npy'))));
-        if (isCudaOom(logTail)) return failure('CUDA out of memory while extracting features — close other GPU programs or use another GPU.', logTail);
+        if (isCudaOom(logTail))
+          return failure('CUDA out of memory while extracting features — close other GPU programs or use another GPU.', logTail);
         if (exit.code !== 0 || wavs.length === 0 || missing.length > 0) {
-          return failure(`feature extraction did not finish${exitNote(exit)}: ${missing.length} of ${wavs.length} sliced files have no 3_feature${dim} file.`, logTail);
+          return failure(
+            `feature extraction did not finish${exitNote(exit)}: ${missing.length} of ${wavs.length} sliced files have no 3_feature${dim} file.`,
+            logTail,
+          );
         }
         return { ok: true, warnings: [] };
       }
       case 'train_model': {
         const trainLog = readFileTail(path.join(logs, 'train.log'));
         const text = `${trainLog}\n${logTail}`;
-        const done = /Training is done/.test(logTail) || (/Training is done/.test(trainLog) && newerThan(path.join(logs, 'train.log'), startedAt));
+        const done =
+          /Training is done/.test(logTail) || (/Training is done/.test(trainLog) && newerThan(path.join(logs, 'train.log'), startedAt));
         const weights = plan.expect.weights as string;
         if (isCudaOom(logTail)) {
           // The epoch being trained: the last "Train Epoch" line, or the one after the last
@@ -423,18 +493,35 @@ export const rvcEngine: Engine = {
           const started = [...text.matchAll(/Train Epoch: (\d+)/g)].map((m) => Number(m[1]));
           const finished = [...text.matchAll(/====> Epoch: (\d+)/g)].map((m) => Number(m[1]) + 1);
           const epoch = Math.max(1, ...started, ...finished);
-          return failure(`CUDA out of memory at epoch ${epoch} — lower the batch size (it is ${ctx.params.batch_size}) and run train_model again.`, logTail);
+          return failure(
+            `CUDA out of memory at epoch ${epoch} — lower the batch size (it is ${ctx.params.batch_size}) and run train_model again.`,
+            logTail,
+          );
         }
-        if (!done) return failure(`Training ended before its last epoch${exitNote(exit)} and RVC never said "Training is done"; no model was saved.`, logTail);
+        if (!done)
+          return failure(
+            `Training ended before its last epoch${exitNote(exit)} and RVC never said "Training is done"; no model was saved.`,
+            logTail,
+          );
         if (!newerThan(weights, startedAt)) {
-          return failure(`RVC said training is done but wrote no ${weights}; check free disk space and that RVC's assets/weights folder is writable.`, logTail);
+          return failure(
+            `RVC said training is done but wrote no ${weights}; check free disk space and that RVC's assets/weights folder is writable.`,
+            logTail,
+          );
         }
         return { ok: true, warnings: [], resultModelPath: weights };
       }
       case 'train_index': {
-        if (/No module named '?faiss/.test(logTail)) return failure(`The Python has no faiss: install faiss-cpu into RVC's environment (pip install faiss-cpu).`, logTail);
-        const index = countFiles(logs, '.index').find((f) => f.startsWith('added_') && f.endsWith(`_${ctx.training.name}_${ctx.params.version}.index`) && newerThan(path.join(logs, f), startedAt));
-        if (exit.code !== 0 || !index) return failure(`The index was not built${exitNote(exit)}: no added_*.index appeared in ${logs}.`, logTail);
+        if (/No module named '?faiss/.test(logTail))
+          return failure(`The Python has no faiss: install faiss-cpu into RVC's environment (pip install faiss-cpu).`, logTail);
+        const index = countFiles(logs, '.index').find(
+          (f) =>
+            f.startsWith('added_') &&
+            f.endsWith(`_${ctx.training.name}_${ctx.params.version}.index`) &&
+            newerThan(path.join(logs, f), startedAt),
+        );
+        if (exit.code !== 0 || !index)
+          return failure(`The index was not built${exitNote(exit)}: no added_*.index appeared in ${logs}.`, logTail);
         return { ok: true, warnings: [] };
       }
       default: {

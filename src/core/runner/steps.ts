@@ -41,9 +41,13 @@ export function unmetDependency(step: StepType, training: Training): string | un
     case 'extract_feature':
       return training.hasPreprocessed ? undefined : `extract_feature needs the sliced audio of preprocess: ${run('preprocess')}`;
     case 'train_model':
-      return training.hasExtracted ? undefined : `train_model needs the extracted features${training.ifF0 ? ' and f0' : ''}: ${run(training.hasPreprocessed ? 'extract_feature' : 'preprocess')}`;
+      return training.hasExtracted
+        ? undefined
+        : `train_model needs the extracted features${training.ifF0 ? ' and f0' : ''}: ${run(training.hasPreprocessed ? 'extract_feature' : 'preprocess')}`;
     case 'train_index':
-      return training.hasExtracted ? undefined : `train_index needs the extracted features: ${run(training.hasPreprocessed ? 'extract_feature' : 'preprocess')}`;
+      return training.hasExtracted
+        ? undefined
+        : `train_index needs the extracted features: ${run(training.hasPreprocessed ? 'extract_feature' : 'preprocess')}`;
     default: {
       const never: never = step;
       return never;

@@ -25,7 +25,7 @@ import { lastErrorLines } from './progress.ts';
 import { rvcEngine } from './rvcEngine.ts';
 import { isFinal } from './steps.ts';
 import { TaskLogTail } from './taskLog.ts';
-import { TaskRepository, type ClaimLimits, type Task, type TaskSnapshot } from './taskRepository.ts';
+import { TaskRepository, type ClaimLimits, type SlurmJobRef, type Task, type TaskSnapshot } from '../store/taskRepository.ts';
 import { extractionComplete, trainingPatchFor, type StepOutcome } from './trainingState.ts';
 
 export const ENGINES: Record<'rvc' | 'command', Engine> = { rvc: rvcEngine, command: commandEngine };
@@ -44,8 +44,16 @@ export type Assessment =
   | { state: 'gone'; pid: number | null; reason: string }
   | { state: 'foreign'; claimedBy: string };
 
-/** How a task is to end: what assess() found, a cancel, or a failure before its launcher started. */
-export type Outcome = Assessment | { state: 'cancelled' } | { state: 'failed'; message: string };
+/**
+ * How a task is to end: what assess() found, a cancel, a failure before its launcher started, or a
+ * Slurm job that Slurm itself ended (TIMEOUT, NODE_FAIL, …): its sentence, and the exit record if
+ * the launcher wrote one.
+ */
+export type Outcome =
+  | Assessment
+  | { state: 'cancelled' }
+  | { state: 'failed'; message: string }
+  | { state: 'jobEnded'; sentence: string; exit: ExitRecord | undefined };
 
 export interface Settled {
   task: Task;
@@ -149,6 +157,13 @@ export class TaskLifecycle {
     return launched;
   }
 
+  /** Its Slurm batch job was accepted: the job id is recorded (column and snapshot) and the training moves on. */
+  submitted(task: Task, job: SlurmJobRef, partition: string, snapshot: TaskSnapshot): Task {
+    const submitted = this.tasks.markSubmitted(task.id, job, partition, taskFiles(this.store, task.id).log, snapshot);
+    this.applyTrainingState(submitted, 'started', {});
+    return submitted;
+  }
+
   /** Takes over a running task whose runner died; false when another live runner got there first. */
   adopt(task: Task, runnerId: string): boolean {
     if (task.claimedBy === runnerId) return true;
@@ -164,6 +179,8 @@ export class TaskLifecycle {
     const exit = readExitRecord(this.store, task.id);
     if (exit) return { state: 'exited', exit };
     if (isForeign(task.claimedBy)) return { state: 'foreign', claimedBy: task.claimedBy };
+    // Its launcher runs on a compute node: no pid here means nothing; Slurm (the runner's poller) judges it.
+    if (task.slurm !== null) return { state: 'alive', pid: null };
     let pid = task.pid ?? readStartedRecord(this.store, task.id)?.launcherPid ?? null;
     // Killed between spawning the launcher and recording its pid: find it by its command line.
     pid ??= findLauncher(taskFiles(this.store, task.id).spec);
@@ -225,7 +242,7 @@ export class TaskLifecycle {
       if (verdict.errorMsg && verdict.status === 'failed') this.tasks.addLog(current.id, 'ERROR', verdict.errorMsg.split('\n')[0]!);
       const finished = this.tasks.get(current.id);
       this.faultPoint?.('settling', finished);
-      if (current.pid !== null || outcome.state === 'exited')
+      if (current.pid !== null || current.slurm !== null || outcome.state === 'exited')
         this.applyTrainingState(finished, verdict.status, { resultModelPath: verdict.resultModelPath });
       const cancelledChain =
         verdict.status === 'success'
@@ -249,11 +266,13 @@ export class TaskLifecycle {
     warnings: string[];
     resultModelPath?: string | undefined;
   } {
-    const exit = outcome.state === 'exited' ? outcome.exit : undefined;
+    const exit = outcome.state === 'exited' || outcome.state === 'jobEnded' ? outcome.exit : undefined;
     if (outcome.state === 'cancelled' || task.cancelRequested)
       return { status: 'cancelled', errorMsg: 'cancelled by the user', exit, warnings: [] };
     if (outcome.state === 'failed') return { status: 'failed', errorMsg: outcome.message, warnings: [] };
     const logTail = readFileTail(taskFiles(this.store, task.id).log);
+    if (outcome.state === 'jobEnded')
+      return { status: 'failed', errorMsg: [outcome.sentence, ...lastErrorLines(logTail, 4)].join('\n'), exit, warnings: [] };
     if (outcome.state === 'gone') {
       const head =
         task.pid === null && outcome.pid === null ? `interrupted (process gone): ${outcome.reason}` : 'interrupted (process gone)';

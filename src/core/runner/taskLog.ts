@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type { Store } from '../store/store.ts';
 import { taskFiles } from './processes.ts';
 import { ProgressTracker } from './progress.ts';
-import type { Task, TaskRepository } from './taskRepository.ts';
+import type { Task, TaskRepository } from '../store/taskRepository.ts';
 
 /** Read a log that jumped far ahead in pieces, so one read never holds a huge buffer. */
 const MAX_READ_BYTES = 4 << 20;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { isInside } from '../util/paths.ts';
 import { nowMs } from '../util/time.ts';
-import type { Store } from './store.ts';
+import { databaseOf, type Store } from './store.ts';
 import { TrainingRepository, trainingLogsDir } from './trainings.ts';
 
 /**
@@ -20,9 +20,9 @@ export function artifactRoots(store: Store, trainingId: string): string[] {
 
 /** Deletes one artifact's file and marks its row deleted (the row stays as history). */
 export function deleteArtifactFile(store: Store, artifactId: number): { path: string; bytes: number } {
-  const row = store.db.prepare('SELECT training_id AS trainingId, path, size, pinned, deleted_at AS deletedAt FROM artifacts WHERE id = ?').get(artifactId) as
-    | { trainingId: string; path: string; size: number | null; pinned: number; deletedAt: number | null }
-    | undefined;
+  const row = databaseOf(store)
+    .prepare('SELECT training_id AS trainingId, path, size, pinned, deleted_at AS deletedAt FROM artifacts WHERE id = ?')
+    .get(artifactId) as { trainingId: string; path: string; size: number | null; pinned: number; deletedAt: number | null } | undefined;
   if (!row || row.deletedAt !== null) throw new UserError(`That model file is no longer listed; refresh the Models view.`, 'no-artifact');
   if (row.pinned === 1) throw new UserError(`${path.basename(row.path)} is pinned; unpin it before deleting it.`, 'pinned');
   const roots = artifactRoots(store, row.trainingId);
@@ -30,7 +30,7 @@ export function deleteArtifactFile(store: Store, artifactId: number): { path: st
     throw new UserError(`Refusing to delete ${row.path}: it is outside the training's folders (${roots.join(', ')}).`, 'path-escape');
   }
   fs.rmSync(row.path, { force: true });
-  store.db.prepare('UPDATE artifacts SET deleted_at = ? WHERE id = ?').run(nowMs(), artifactId);
+  databaseOf(store).prepare('UPDATE artifacts SET deleted_at = ? WHERE id = ?').run(nowMs(), artifactId);
   store.events.emit('artifactsChanged', { trainingId: row.trainingId });
   return { path: row.path, bytes: row.size ?? 0 };
 }

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { Store } from './store.ts';
+import { databaseOf, type Store } from './store.ts';
 import { trainingLogsDir, TrainingRepository } from './trainings.ts';
 import { checkExports } from '../models/exportCache.ts';
 import type { Settings } from '../settings.ts';
@@ -37,9 +37,12 @@ export interface CheckReport {
  * whose process is gone, trainings whose logs folder vanished, artifacts whose file is missing or
  * changed. With repair, fixes what has one right answer and reports the rest.
  */
-export async function checkStore(store: Store, { repair = false, settings }: { repair?: boolean; settings?: () => Settings } = {}): Promise<CheckReport> {
+export async function checkStore(
+  store: Store,
+  { repair = false, settings }: { repair?: boolean; settings?: () => Settings } = {},
+): Promise<CheckReport> {
   const findings: Finding[] = [];
-  const db = store.db;
+  const db = databaseOf(store);
 
   const integrity = db.pragma('integrity_check') as { integrity_check: string }[];
   for (const row of integrity) {
@@ -69,12 +72,19 @@ export async function checkStore(store: Store, { repair = false, settings }: { r
     if (assessed.state === 'alive' || assessed.state === 'foreign') continue;
     const finding: Finding =
       assessed.state === 'exited'
-        ? { kind: 'task-ended-unrecorded', message: `task ${task.id} (${task.stepType}) is marked running but its step ended (exit code ${assessed.exit.code ?? assessed.exit.signal ?? '?'})` }
-        : { kind: 'task-process-gone', message: `task ${task.id} (${task.stepType}) is marked running but ${assessed.reason} (pid ${assessed.pid ?? task.pid ?? '(none)'})` };
+        ? {
+            kind: 'task-ended-unrecorded',
+            message: `task ${task.id} (${task.stepType}) is marked running but its step ended (exit code ${assessed.exit.code ?? assessed.exit.signal ?? '?'})`,
+          }
+        : {
+            kind: 'task-process-gone',
+            message: `task ${task.id} (${task.stepType}) is marked running but ${assessed.reason} (pid ${assessed.pid ?? task.pid ?? '(none)'})`,
+          };
     if (repair) {
       const settled = lifecycle.settle(task, assessed);
       const now = settled?.task ?? lifecycle.tasks.get(task.id);
-      const chain = settled && settled.cancelledChain.length > 0 ? `; ${settled.cancelledChain.length} later step(s) of its chain cancelled` : '';
+      const chain =
+        settled && settled.cancelledChain.length > 0 ? `; ${settled.cancelledChain.length} later step(s) of its chain cancelled` : '';
       finding.repaired = `${settled ? 'recorded' : 'already recorded'} ${now.status}${now.status === 'failed' && now.errorMsg ? `: ${now.errorMsg.split('\n')[0]}` : ''}${chain}`;
     }
     findings.push(finding);

@@ -1,4 +1,4 @@
-import type { Store } from './store.ts';
+import { databaseOf, type Store } from './store.ts';
 
 /**
  * Small read queries behind the sidebar views (and anything else that shows a summary). They read
@@ -14,7 +14,7 @@ export interface LatestMetric {
 
 /** The newest point of the first tag in `tags` that has any point for the training. */
 export function latestMetric(store: Store, trainingId: string, tags: readonly string[]): LatestMetric | undefined {
-  const query = store.db.prepare(
+  const query = databaseOf(store).prepare(
     `SELECT s.tag AS tag, m.step AS step, m.epoch AS epoch, m.value AS value
        FROM metric_series s JOIN metrics m ON m.series_id = s.id
       WHERE s.training_id = ? AND s.tag = ?
@@ -35,7 +35,7 @@ export interface MetricsSummary {
 }
 
 export function metricsSummary(store: Store, trainingId: string): MetricsSummary {
-  const row = store.db
+  const row = databaseOf(store)
     .prepare(
       `SELECT count(DISTINCT s.id) AS series, count(m.step) AS points, max(m.step) AS lastStep, max(m.epoch) AS lastEpoch
          FROM metric_series s LEFT JOIN metrics m ON m.series_id = s.id
@@ -47,6 +47,8 @@ export function metricsSummary(store: Store, trainingId: string): MetricsSummary
 
 /** Ids of trainings that have a live (not deleted) index file: train_index has run for them. */
 export function trainingsWithIndex(store: Store): Set<string> {
-  const rows = store.db.prepare("SELECT DISTINCT training_id AS id FROM artifacts WHERE kind = 'index' AND deleted_at IS NULL").all() as { id: string }[];
+  const rows = databaseOf(store)
+    .prepare("SELECT DISTINCT training_id AS id FROM artifacts WHERE kind = 'index' AND deleted_at IS NULL")
+    .all() as { id: string }[];
   return new Set(rows.map((r) => r.id));
 }

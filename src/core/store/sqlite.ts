@@ -26,3 +26,13 @@ export function sqlite(): typeof BetterSqlite3 {
   constructorCache = require('better-sqlite3') as typeof BetterSqlite3;
   return constructorCache;
 }
+
+/** The SQLite library's version (what `db version` reports). */
+export function sqliteVersion(): string {
+  const db = new (sqlite())(':memory:');
+  try {
+    return (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  } finally {
+    db.close();
+  }
+}

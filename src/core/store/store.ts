@@ -5,6 +5,7 @@ import { UserError, errorMessage } from '../util/errors.ts';
 import { fileTimestamp, nowMs } from '../util/time.ts';
 import { listBackups, writeBackup } from './backups.ts';
 import { latestVersion, loadMigrations, type Migration } from './migrations.ts';
+import type { Statement } from 'better-sqlite3';
 import { sqlite, type Database } from './sqlite.ts';
 
 export const STORE_DIR_NAME = '.rvc-studio';
@@ -63,10 +64,11 @@ export class CorruptDatabaseError extends UserError {
  */
 export class Store {
   readonly events = new EventBus();
+  /** Only the repositories in src/core/store reach the connection, through databaseOf(). */
   readonly workspaceDir: string;
   readonly storeDir: string;
   readonly dbPath: string;
-  readonly db: Database;
+  private readonly db: Database;
   readonly schemaVersion: number;
   readonly busyTimeoutMs: number;
   private closed = false;
@@ -76,6 +78,7 @@ export class Store {
     this.storeDir = storeDirOf(workspaceDir);
     this.dbPath = storePathOf(workspaceDir);
     this.db = db;
+    connections.set(this, db);
     this.schemaVersion = schemaVersion;
     this.busyTimeoutMs = busyTimeoutMs;
   }
@@ -91,7 +94,8 @@ export class Store {
 
     refuseUnusableFileWithoutOpening(dbPath, storeDir, known);
     if (options.readonly) {
-      if (!fs.existsSync(dbPath)) throw new UserError(`${dbPath} does not exist yet; run "rvc-studio init" in a trusted workspace.`, 'no-store');
+      if (!fs.existsSync(dbPath))
+        throw new UserError(`${dbPath} does not exist yet; run "rvc-studio init" in a trusted workspace.`, 'no-store');
       const db = openConnection(dbPath, storeDir, { readonly: true, busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
       const version = readUserVersion(db, dbPath, storeDir);
       if (version > known) {
@@ -135,9 +139,16 @@ export class Store {
     }
   }
 
+  /** A backup of this store in .rvc-studio/backups/ (the newest 5 kept); returns its path. */
+  backup(): string {
+    return writeBackup(this.db, this.storeDir, this.schemaVersion);
+  }
+
   log(level: LogLevel, module: LogModule, message: string): void {
     try {
-      this.db.prepare('INSERT INTO system_logs (level, module, message, created_at) VALUES (?, ?, ?, ?)').run(level, module, message, nowMs());
+      this.db
+        .prepare('INSERT INTO system_logs (level, module, message, created_at) VALUES (?, ?, ?, ?)')
+        .run(level, module, message, nowMs());
     } catch (error) {
       throw this.explain(error);
     }
@@ -156,7 +167,9 @@ export class Store {
       );
     }
     if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) {
-      return new UserError(`Could not use ${this.dbPath} (disk I/O error, ${code}); nothing of this change was saved.`, 'db-io', { cause: error });
+      return new UserError(`Could not use ${this.dbPath} (disk I/O error, ${code}); nothing of this change was saved.`, 'db-io', {
+        cause: error,
+      });
     }
     return error;
   }
@@ -195,6 +208,39 @@ export class Store {
   }
 }
 
+const connections = new WeakMap<Store, Database>();
+
+/**
+ * The SQLite connection behind a store, for the repositories in src/core/store (and tests that
+ * inspect rows): everything else goes through a repository, which test/unit/store/sqlOwnership
+ * checks.
+ */
+export function databaseOf(store: Store): Database {
+  const db = connections.get(store);
+  if (!db) throw new Error('not a store');
+  return db;
+}
+
+const statementCaches = new WeakMap<Database, Map<string, Statement>>();
+
+/**
+ * One prepared statement per store and SQL text (pluck'ed ones apart), prepared on first use: the
+ * repositories call it where they used to prepare on every call.
+ */
+export function prepared(store: Store, sql: string, { pluck = false }: { pluck?: boolean } = {}): Statement {
+  const db = databaseOf(store);
+  let cache = statementCaches.get(db);
+  if (!cache) statementCaches.set(db, (cache = new Map()));
+  const key = pluck ? `pluck:${sql}` : sql;
+  let statement = cache.get(key);
+  if (!statement) {
+    statement = db.prepare(sql);
+    if (pluck) statement.pluck();
+    cache.set(key, statement);
+  }
+  return statement;
+}
+
 function newestBackupPath(storeDir: string): string | undefined {
   return listBackups(storeDir)[0]?.path;
 }
@@ -226,7 +272,11 @@ function refuseUnusableFileWithoutOpening(dbPath: string, storeDir: string, know
   if (version > known) throw new NewerDatabaseError(dbPath, version, known);
 }
 
-function openConnection(dbPath: string, storeDir: string, { readonly, busyTimeoutMs }: { readonly: boolean; busyTimeoutMs: number }): Database {
+function openConnection(
+  dbPath: string,
+  storeDir: string,
+  { readonly, busyTimeoutMs }: { readonly: boolean; busyTimeoutMs: number },
+): Database {
   const Sqlite = sqlite();
   let db: Database;
   try {
@@ -334,7 +384,11 @@ function migrate(db: Database, dbPath: string, storeDir: string, migrations: Mig
  * Puts a backup back as the workspace's database. The current file is never lost: a readable one is
  * backed up first, an unreadable one is moved aside as studio.db.corrupt-{timestamp}.
  */
-export function restoreBackup(workspaceDir: string, backupFile: string, options: OpenStoreOptions = {}): { restored: string; previous?: string } {
+export function restoreBackup(
+  workspaceDir: string,
+  backupFile: string,
+  options: OpenStoreOptions = {},
+): { restored: string; previous?: string } {
   const storeDir = storeDirOf(workspaceDir);
   const dbPath = storePathOf(workspaceDir);
   const source = path.resolve(backupFile);
@@ -362,8 +416,8 @@ export function restoreBackup(workspaceDir: string, backupFile: string, options:
     try {
       const current = Store.open(workspaceDir, options);
       try {
-        current.db.pragma('wal_checkpoint(TRUNCATE)');
-        previous = writeBackup(current.db, storeDir, current.schemaVersion);
+        databaseOf(current).pragma('wal_checkpoint(TRUNCATE)');
+        previous = current.backup();
       } finally {
         current.close();
       }
@@ -379,4 +433,3 @@ export function restoreBackup(workspaceDir: string, backupFile: string, options:
   fs.renameSync(incoming, dbPath);
   return previous === undefined ? { restored: source } : { restored: source, previous };
 }
-

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { checkTrainingName } from '../util/names.ts';
 import { resolveInside } from '../util/paths.ts';
-import type { Store } from './store.ts';
+import { databaseOf, type Store } from './store.ts';
 
 export const TRAINING_STATUSES = ['draft', 'ready', 'training', 'finished', 'failed'] as const;
 export type TrainingStatus = (typeof TRAINING_STATUSES)[number];
@@ -170,7 +170,7 @@ export class TrainingRepository {
     }
     const id = randomUUID();
     try {
-      this.store.db
+      databaseOf(this.store)
         .prepare(
           `INSERT INTO trainings (id, name, status, dataset_path, target_sr, has_preprocessed, has_extracted, f0_method,
                                   model_version, gpu_id, result_model_path, if_f0, logs_dir, rvc_root, params, notes)
@@ -206,13 +206,13 @@ export class TrainingRepository {
   }
 
   get(id: string): Training {
-    const row = this.store.db.prepare(`${SELECT_TRAINING} WHERE t.id = ?`).get(id) as TrainingRow | undefined;
+    const row = databaseOf(this.store).prepare(`${SELECT_TRAINING} WHERE t.id = ?`).get(id) as TrainingRow | undefined;
     if (!row) throw new UserError(`No training with id ${id}.`, 'no-training');
     return fromRow(row);
   }
 
   findByName(name: string, { includeDeleted = false } = {}): Training | undefined {
-    const row = this.store.db
+    const row = databaseOf(this.store)
       .prepare(`${SELECT_TRAINING} WHERE t.name = ? ${includeDeleted ? '' : 'AND t.deleted_at IS NULL'}`)
       .get(name) as TrainingRow | undefined;
     return row ? fromRow(row) : undefined;
@@ -229,7 +229,9 @@ export class TrainingRepository {
   }
 
   /** Newest first, keyset-paginated so page N costs the same as page 1. */
-  list(options: { includeDeleted?: boolean; onlyDeleted?: boolean; limit?: number; after?: { createdAt: number; id: string } } = {}): Training[] {
+  list(
+    options: { includeDeleted?: boolean; onlyDeleted?: boolean; limit?: number; after?: { createdAt: number; id: string } } = {},
+  ): Training[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (options.onlyDeleted) where.push('t.deleted_at IS NOT NULL');
@@ -240,12 +242,16 @@ export class TrainingRepository {
     }
     const sql = `${SELECT_TRAINING} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
                  ORDER BY t.created_at DESC, t.id DESC ${options.limit ? 'LIMIT ' + Math.floor(options.limit) : ''}`;
-    return (this.store.db.prepare(sql).all(...params) as TrainingRow[]).map(fromRow);
+    return (
+      databaseOf(this.store)
+        .prepare(sql)
+        .all(...params) as TrainingRow[]
+    ).map(fromRow);
   }
 
   /** Full-text search over name, notes and tags (FTS5 syntax; a plain word works). */
   search(query: string, limit = 50): Training[] {
-    const rows = this.store.db
+    const rows = databaseOf(this.store)
       .prepare(
         `${SELECT_TRAINING} JOIN (SELECT training_id, rank FROM trainings_fts WHERE trainings_fts MATCH ? ORDER BY rank LIMIT ?) f
            ON f.training_id = t.id WHERE t.deleted_at IS NULL ORDER BY f.rank`,
@@ -258,7 +264,9 @@ export class TrainingRepository {
     const entries = Object.entries(patch).filter(([, value]) => value !== undefined) as [keyof TrainingPatch, unknown][];
     if (entries.length > 0) {
       const sets = entries.map(([key]) => `${PATCH_COLUMNS[key]} = ?`).join(', ');
-      const result = this.store.db.prepare(`UPDATE trainings SET ${sets} WHERE id = ?`).run(...entries.map(([, value]) => toColumnValue(value)), id);
+      const result = databaseOf(this.store)
+        .prepare(`UPDATE trainings SET ${sets} WHERE id = ?`)
+        .run(...entries.map(([, value]) => toColumnValue(value)), id);
       if (result.changes === 0) throw new UserError(`No training with id ${id}.`, 'no-training');
       this.store.events.emit('trainingChanged', { trainingId: id });
     }
@@ -267,7 +275,7 @@ export class TrainingRepository {
 
   softDelete(name: string): Training {
     const training = this.require(name);
-    this.store.db.prepare('UPDATE trainings SET deleted_at = ? WHERE id = ?').run(Date.now(), training.id);
+    databaseOf(this.store).prepare('UPDATE trainings SET deleted_at = ? WHERE id = ?').run(Date.now(), training.id);
     this.store.events.emit('trainingChanged', { trainingId: training.id });
     return this.get(training.id);
   }
@@ -275,7 +283,7 @@ export class TrainingRepository {
   restore(name: string): Training {
     const training = this.require(name, { includeDeleted: true });
     if (training.deletedAt === null) throw new UserError(`The training "${name}" is not deleted.`, 'not-deleted');
-    this.store.db.prepare('UPDATE trainings SET deleted_at = NULL WHERE id = ?').run(training.id);
+    databaseOf(this.store).prepare('UPDATE trainings SET deleted_at = NULL WHERE id = ?').run(training.id);
     this.store.events.emit('trainingChanged', { trainingId: training.id });
     return this.get(training.id);
   }
@@ -287,18 +295,23 @@ export class TrainingRepository {
   purge(name: string): Training {
     const training = this.require(name, { includeDeleted: true });
     if (training.deletedAt === null) {
-      throw new UserError(`Delete "${name}" first ("rvc-studio training delete ${name}"); only deleted trainings can be purged.`, 'not-deleted');
+      throw new UserError(
+        `Delete "${name}" first ("rvc-studio training delete ${name}"); only deleted trainings can be purged.`,
+        'not-deleted',
+      );
     }
-    this.store.db.prepare('DELETE FROM trainings WHERE id = ?').run(training.id);
+    databaseOf(this.store).prepare('DELETE FROM trainings WHERE id = ?').run(training.id);
     this.store.events.emit('trainingChanged', { trainingId: training.id });
     return training;
   }
 
   setTags(id: string, tags: string[]): Training {
     this.store.transaction(() => {
-      this.store.db.prepare('DELETE FROM training_tags WHERE training_id = ?').run(id);
-      const upsertTag = this.store.db.prepare('INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = name RETURNING id');
-      const link = this.store.db.prepare('INSERT OR IGNORE INTO training_tags (training_id, tag_id) VALUES (?, ?)');
+      databaseOf(this.store).prepare('DELETE FROM training_tags WHERE training_id = ?').run(id);
+      const upsertTag = databaseOf(this.store).prepare(
+        'INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = name RETURNING id',
+      );
+      const link = databaseOf(this.store).prepare('INSERT OR IGNORE INTO training_tags (training_id, tag_id) VALUES (?, ?)');
       for (const tag of new Set(tags.map((t) => t.trim()).filter(Boolean))) {
         const { id: tagId } = upsertTag.get(tag) as { id: number };
         link.run(id, tagId);

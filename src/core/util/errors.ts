@@ -19,3 +19,11 @@ export function isUserError(error: unknown): error is UserError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A UserError with one of these codes ("no-task", "no-training" …): what a caller may treat as
+ * "not there" while anything else (a failing store, an ambiguous id) still propagates.
+ */
+export function isUserErrorCode(error: unknown, ...codes: string[]): error is UserError {
+  return error instanceof UserError && codes.includes(error.code);
+}

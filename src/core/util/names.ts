@@ -33,9 +33,7 @@ export function checkTrainingName(name: string): NameCheck {
   if (WINDOWS_FORBIDDEN.test(name)) return fail('The training name contains a character Windows forbids in folder names (< > : " | ? *).');
   if (WINDOWS_RESERVED.test(name)) return fail(`"${name}" is a reserved device name on Windows (CON, NUL, COM1 …).`);
   if (/[^\x20-\x7e]/.test(name)) {
-    warnings.push(
-      'The name has non-ASCII characters: RVC\'s index step fails on non-ASCII paths on some systems (RVC issue #2331).',
-    );
+    warnings.push("The name has non-ASCII characters: RVC's index step fails on non-ASCII paths on some systems (RVC issue #2331).");
   }
   return { warnings };
 }

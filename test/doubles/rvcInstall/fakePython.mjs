@@ -82,7 +82,8 @@ function preprocess(rest) {
     const full = path.join(inp, name);
     try {
       const content = fs.readFileSync(full);
-      if (content.subarray(0, 6).toString() === 'BROKEN') throw new Error('RuntimeError: Failed to load audio: ffmpeg error (see stderr output for detail)');
+      if (content.subarray(0, 6).toString() === 'BROKEN')
+        throw new Error('RuntimeError: Failed to load audio: ffmpeg error (see stderr output for detail)');
       for (const part of [0, 1]) {
         wav(path.join(exp, '0_gt_wavs', `${idx}_${part}.wav`), Number(sr));
         wav(path.join(exp, '1_16k_wavs', `${idx}_${part}.wav`), 16000);
@@ -90,20 +91,27 @@ function preprocess(rest) {
       println(`${full}\t-> Success`);
     } catch (error) {
       const last = error.code === 'EISDIR' ? `IsADirectoryError: [Errno 21] Is a directory: '${full}'` : error.message;
-      println(`${full}\t-> Traceback (most recent call last):\n  File "infer/modules/train/preprocess.py", line 87, in pipeline\n    audio = load_audio(path, self.sr)\n${last}\n`);
+      println(
+        `${full}\t-> Traceback (most recent call last):\n  File "infer/modules/train/preprocess.py", line 87, in pipeline\n    audio = load_audio(path, self.sr)\n${last}\n`,
+      );
     }
   });
   println('end preprocess');
 }
 
 function wavsOf(exp) {
-  return fs.readdirSync(path.join(exp, '1_16k_wavs')).filter((n) => n.endsWith('.wav')).sort();
+  return fs
+    .readdirSync(path.join(exp, '1_16k_wavs'))
+    .filter((n) => n.endsWith('.wav'))
+    .sort();
 }
 
 function extractF0(paths, exp, printt) {
   fs.mkdirSync(path.join(exp, '2a_f0'), { recursive: true });
   fs.mkdirSync(path.join(exp, '2b-f0nsf'), { recursive: true });
-  const todo = paths.filter((p) => !(fs.existsSync(path.join(exp, '2a_f0', `${p}.npy`)) && fs.existsSync(path.join(exp, '2b-f0nsf', `${p}.npy`))));
+  const todo = paths.filter(
+    (p) => !(fs.existsSync(path.join(exp, '2a_f0', `${p}.npy`)) && fs.existsSync(path.join(exp, '2b-f0nsf', `${p}.npy`))),
+  );
   if (todo.length === 0) return printt('no-f0-todo');
   printt(`todo-f0-${todo.length}`);
   const every = Math.max(Math.floor(todo.length / 5), 1);
@@ -134,26 +142,35 @@ function extractF0Rmvpe(rest) {
   if (!['True', 'False'].includes(isHalf)) usage('extract_f0_rmvpe.py', 'is_half');
   const printt = logger(path.join(exp, 'extract_f0_feature.log'));
   printt(['infer/modules/train/extract/extract_f0_rmvpe.py', ...rest].join(' '));
-  extractF0(wavsOf(exp).filter((_, j) => j % Number(nPart) === Number(iPart)), exp, printt);
+  extractF0(
+    wavsOf(exp).filter((_, j) => j % Number(nPart) === Number(iPart)),
+    exp,
+    printt,
+  );
 }
 
 function extractFeature(rest) {
   if (rest.length !== 6 && rest.length !== 7) usage('extract_feature_print.py', `expected 6 or 7 arguments, got ${rest.length}`);
   const [device, nPart, iPart] = rest;
   const [exp, version, isHalf] = rest.slice(-3);
-  if (!/^(cpu|mps|cuda:\d+|privateuseone:\d+)$/.test(device) || !['v1', 'v2'].includes(version) || !['True', 'False'].includes(isHalf)) usage('extract_feature_print.py', 'device/version/is_half');
+  if (!/^(cpu|mps|cuda:\d+|privateuseone:\d+)$/.test(device) || !['v1', 'v2'].includes(version) || !['True', 'False'].includes(isHalf))
+    usage('extract_feature_print.py', 'device/version/is_half');
   const printt = logger(path.join(exp, 'extract_f0_feature.log'));
   printt(['infer/modules/train/extract_feature_print.py', ...rest].join(' '));
   printt(`exp_dir: ${exp}`);
   if (!fs.existsSync('assets/hubert/hubert_base.pt')) {
-    printt('Error: Extracting is shut down because assets/hubert/hubert_base.pt does not exist, you may download it from https://huggingface.co/lj1995/VoiceConversionWebUI/tree/main');
+    printt(
+      'Error: Extracting is shut down because assets/hubert/hubert_base.pt does not exist, you may download it from https://huggingface.co/lj1995/VoiceConversionWebUI/tree/main',
+    );
     process.exit(0);
   }
   printt('load model(s) from assets/hubert/hubert_base.pt');
   const dim = version === 'v1' ? 256 : 768;
   const out = path.join(exp, `3_feature${dim}`);
   fs.mkdirSync(out, { recursive: true });
-  const todo = wavsOf(exp).filter((_, j) => j % Number(nPart) === Number(iPart)).filter((n) => !fs.existsSync(path.join(out, n.replace('.wav', '.npy'))));
+  const todo = wavsOf(exp)
+    .filter((_, j) => j % Number(nPart) === Number(iPart))
+    .filter((n) => !fs.existsSync(path.join(out, n.replace('.wav', '.npy'))));
   if (todo.length === 0) return printt('no-feature-todo');
   printt(`all-feature-${todo.length}`);
   todo.forEach((name, idx) => {
@@ -169,15 +186,19 @@ function parseTrainFlags(rest) {
     if (!rest[i].startsWith('-') || rest[i + 1] === undefined) usage('train.py', `bad flag at ${rest[i]}`);
     flags[rest[i]] = rest[i + 1];
   }
-  for (const required of ['-e', '-sr', '-f0', '-bs', '-te', '-se', '-l', '-c', '-sw', '-v']) if (!(required in flags)) usage('train.py', `missing ${required}`);
-  for (const flag of Object.keys(flags)) if (!['-e', '-sr', '-f0', '-bs', '-g', '-te', '-se', '-pg', '-pd', '-l', '-c', '-sw', '-v'].includes(flag)) usage('train.py', `unknown flag ${flag}`);
+  for (const required of ['-e', '-sr', '-f0', '-bs', '-te', '-se', '-l', '-c', '-sw', '-v'])
+    if (!(required in flags)) usage('train.py', `missing ${required}`);
+  for (const flag of Object.keys(flags))
+    if (!['-e', '-sr', '-f0', '-bs', '-g', '-te', '-se', '-pg', '-pd', '-l', '-c', '-sw', '-v'].includes(flag))
+      usage('train.py', `unknown flag ${flag}`);
   return flags;
 }
 
 function trainParent(rest) {
   const flags = parseTrainFlags(rest);
   const expDir = path.join('logs', flags['-e']);
-  if (!fs.existsSync(path.join(expDir, 'config.json')) || !fs.existsSync(path.join(expDir, 'filelist.txt'))) usage('train.py', `${expDir}/config.json or filelist.txt missing`);
+  if (!fs.existsSync(path.join(expDir, 'config.json')) || !fs.existsSync(path.join(expDir, 'filelist.txt')))
+    usage('train.py', `${expDir}/config.json or filelist.txt missing`);
   // RVC's main() starts one mp.Process per GPU and only join()s it: the parent exits 0 whatever happened.
   const child = spawn(process.execPath, [process.argv[1], '--train-child', ...rest], { stdio: 'inherit' });
   fs.appendFileSync(path.join(expDir, 'double-train-pids.txt'), `${process.pid}\n${child.pid}\n`);
@@ -277,7 +298,13 @@ function trainIndex(rest) {
 }
 
 function probe() {
-  const result = { python: '3.10.14', torch: knobs.noTorch ? null : '2.1.2+double', cuda: Boolean(knobs.cuda), mps: false, gpus: knobs.gpus ?? [] };
+  const result = {
+    python: '3.10.14',
+    torch: knobs.noTorch ? null : '2.1.2+double',
+    cuda: Boolean(knobs.cuda),
+    mps: false,
+    gpus: knobs.gpus ?? [],
+  };
   if (knobs.noTorch) result.error = "ModuleNotFoundError: No module named 'torch'";
   console.log(JSON.stringify(result));
 }

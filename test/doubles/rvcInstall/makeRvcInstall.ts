@@ -36,14 +36,18 @@ export function makeRvcInstall(root: string, knobs: DoubleKnobs = {}): RvcInstal
   fs.mkdirSync(path.join(root, 'assets', 'hubert'), { recursive: true });
   fs.writeFileSync(path.join(root, 'assets', 'hubert', 'hubert_base.pt'), 'placeholder (test double)');
   const mute = path.join(root, 'logs', 'mute');
-  for (const dir of ['0_gt_wavs', '3_feature256', '3_feature768', '2a_f0', '2b-f0nsf']) fs.mkdirSync(path.join(mute, dir), { recursive: true });
+  for (const dir of ['0_gt_wavs', '3_feature256', '3_feature768', '2a_f0', '2b-f0nsf'])
+    fs.mkdirSync(path.join(mute, dir), { recursive: true });
   for (const sr of ['32k', '40k', '48k']) fs.writeFileSync(path.join(mute, '0_gt_wavs', `mute${sr}.wav`), 'mute');
-  for (const file of ['3_feature256/mute.npy', '3_feature768/mute.npy', '2a_f0/mute.wav.npy', '2b-f0nsf/mute.wav.npy']) fs.writeFileSync(path.join(mute, file), 'mute');
+  for (const file of ['3_feature256/mute.npy', '3_feature768/mute.npy', '2a_f0/mute.wav.npy', '2b-f0nsf/mute.wav.npy'])
+    fs.writeFileSync(path.join(mute, file), 'mute');
   fs.writeFileSync(path.join(root, 'double.json'), JSON.stringify(knobs));
   const python = path.join(root, 'bin', 'python');
   fs.mkdirSync(path.dirname(python), { recursive: true });
   const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
-  fs.writeFileSync(python, `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(path.join(here, 'fakePython.mjs'))} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(python, `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(path.join(here, 'fakePython.mjs'))} "$@"\n`, {
+    mode: 0o755,
+  });
   return { root, python };
 }
 

@@ -2,7 +2,7 @@
 // `ulimit -f`, with SIGXFSZ ignored so a write past the limit fails with EFBIG instead of killing us):
 // node diskFull.ts WORKSPACE task-log|metrics|store ID [LOGFILE]
 import { ingestTaskStdout } from '../../../src/core/metrics/metricsIngester.ts';
-import { TaskRepository } from '../../../src/core/runner/taskRepository.ts';
+import { TaskRepository } from '../../../src/core/store/taskRepository.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { errorMessage, isUserError } from '../../../src/core/util/errors.ts';
 

@@ -34,17 +34,34 @@ describe('rvc-studio CLI: foundation commands', () => {
   afterEach(() => cleanup());
 
   it('init, training create/list/show/delete/restore/purge with --json', () => {
-    const init = json<{ schemaVersion: number; database: string }>(cli(dir, 'init', '--json'));
+    const init = json<{ schema_version: number; database: string }>(cli(dir, 'init', '--json'));
     assert.equal(init.database, storePathOf(dir));
-    const created = json<{ training: { name: string; targetSr: number; modelVersion: string; f0Method: string; logsDir: string } }>(
-      cli(dir, 'training', 'create', 'alto-demo', '--dataset', dataset, '--sr', '48k', '--version', 'v1', '--f0-method', 'harvest', '--json'),
+    const created = json<{ training: { name: string; target_sr: number; model_version: string; f0_method: string; logs_dir: string } }>(
+      cli(
+        dir,
+        'training',
+        'create',
+        'alto-demo',
+        '--dataset',
+        dataset,
+        '--sr',
+        '48k',
+        '--version',
+        'v1',
+        '--f0-method',
+        'harvest',
+        '--json',
+      ),
     );
-    assert.equal(created.training.targetSr, 48000);
-    assert.equal(created.training.modelVersion, 'v1');
-    assert.equal(created.training.f0Method, 'harvest');
-    assert.equal(created.training.logsDir, path.join(dir, 'logs', 'alto-demo'));
+    assert.equal(created.training.target_sr, 48000);
+    assert.equal(created.training.model_version, 'v1');
+    assert.equal(created.training.f0_method, 'harvest');
+    assert.equal(created.training.logs_dir, path.join(dir, 'logs', 'alto-demo'));
     const list = json<{ trainings: { name: string }[] }>(cli(dir, 'training', 'list', '--json'));
-    assert.deepEqual(list.trainings.map((t) => t.name), ['alto-demo']);
+    assert.deepEqual(
+      list.trainings.map((t) => t.name),
+      ['alto-demo'],
+    );
     assert.equal(json<{ training: { name: string } }>(cli(dir, 'training', 'show', 'alto-demo', '--json')).training.name, 'alto-demo');
     assert.equal(cli(dir, 'training', 'delete', 'alto-demo').code, 0);
     assert.deepEqual(json<{ trainings: unknown[] }>(cli(dir, 'training', 'list', '--json')).trainings, []);
@@ -61,9 +78,11 @@ describe('rvc-studio CLI: foundation commands', () => {
       path.join(dir, '.vscode', 'settings.json'),
       '{\n  // JSONC, as VS Code writes it\n  "rvcStudio.defaults.sampleRate": "32k",\n  "rvcStudio.defaults.f0Method": "pm",\n}\n',
     );
-    const created = json<{ training: { targetSr: number; f0Method: string } }>(cli(dir, 'training', 'create', 'alto', '--dataset', dataset, '--json'));
-    assert.equal(created.training.targetSr, 32000);
-    assert.equal(created.training.f0Method, 'pm');
+    const created = json<{ training: { target_sr: number; f0_method: string } }>(
+      cli(dir, 'training', 'create', 'alto', '--dataset', dataset, '--json'),
+    );
+    assert.equal(created.training.target_sr, 32000);
+    assert.equal(created.training.f0_method, 'pm');
   });
 
   it('user errors exit 1 with one line on stderr and no stack trace', () => {
@@ -117,6 +136,9 @@ describe('rvc-studio CLI: foundation commands', () => {
     const check = json<{ ok: boolean; findings: unknown[] }>(cli(dir, 'db', 'check', '--json'));
     assert.equal(check.ok, true);
     assert.equal(cli(dir, 'db', 'restore', backup).code, 0);
-    assert.deepEqual(json<{ trainings: { name: string }[] }>(cli(dir, 'training', 'list', '--json')).trainings.map((t) => t.name), ['keep-me']);
+    assert.deepEqual(
+      json<{ trainings: { name: string }[] }>(cli(dir, 'training', 'list', '--json')).trainings.map((t) => t.name),
+      ['keep-me'],
+    );
   });
 });

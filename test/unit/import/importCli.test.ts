@@ -51,22 +51,31 @@ describe('rvc-studio CLI: import, models, metrics', function () {
   after(() => cleanup?.());
 
   it('import RVC_ROOT --json, then metrics NAME --json in the contract shape with "NaN"/"Infinity"', () => {
-    const imported = json<{ trainings: { name: string; action: string; newPoints: number }[] }>(cli(ws, 'import', rvc, '--json'));
-    assert.deepEqual(imported.trainings.map((t) => [t.name, t.action, t.newPoints]), [['alto-demo', 'created', 350]]);
-    const again = json<{ trainings: { action: string; newPoints: number; artifacts: { added: string[] } }[] }>(cli(ws, 'import', rvc, '--training', 'alto-demo', '--json'));
-    assert.deepEqual([again.trainings[0]!.action, again.trainings[0]!.newPoints, again.trainings[0]!.artifacts.added], ['unchanged', 0, []]);
+    const imported = json<{ trainings: { name: string; action: string; new_points: number }[] }>(cli(ws, 'import', rvc, '--json'));
+    assert.deepEqual(
+      imported.trainings.map((t) => [t.name, t.action, t.new_points]),
+      [['alto-demo', 'created', 350]],
+    );
+    const again = json<{ trainings: { action: string; new_points: number; artifacts: { added: string[] } }[] }>(
+      cli(ws, 'import', rvc, '--training', 'alto-demo', '--json'),
+    );
+    assert.deepEqual(
+      [again.trainings[0]!.action, again.trainings[0]!.new_points, again.trainings[0]!.artifacts.added],
+      ['unchanged', 0, []],
+    );
 
     const run = cli(ws, 'metrics', 'alto-demo', '--tag', 'grad_norm_g', '--json');
-    const out = json<{ training: string; series: Record<string, [number, number | string, number][]> }>(run);
-    assert.deepEqual(Object.keys(out), ['training', 'series']);
-    assert.equal(out.training, 'alto-demo');
+    const out = json<{ training: { id: string; name: string }; series: Record<string, [number, number | string, number][]> }>(run);
+    assert.deepEqual(Object.keys(out), ['schema', 'training', 'series']);
+    assert.equal(out.training.name, 'alto-demo');
     assert.deepEqual(Object.keys(out.series), ['grad_norm_g']);
     const dump = parseJsonWithNonFinite(fs.readFileSync(path.join(runA, 'provenance/tensorboard.json'), 'utf8')) as Record<
       string,
       { scalars: Record<string, [number, number, number][]> }
     >;
     const expected = dump['logs/alto-demo/events.out.tfevents.1795413187.vm.689.0']!.scalars['grad_norm_g']!;
-    const spell = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
+    const spell = (v: number): number | string =>
+      Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v;
     assert.deepEqual(
       out.series['grad_norm_g']!.map(([x, v]) => [x, v]),
       expected.map(([step, v]) => [step, spell(v)]),
@@ -76,8 +85,13 @@ describe('rvc-studio CLI: import, models, metrics', function () {
     const all = json<{ series: Record<string, unknown[]> }>(cli(ws, 'metrics', 'alto-demo', '--x', 'epoch', '--max-points', '4', '--json'));
     assert.equal(Object.keys(all.series).length, 35);
     assert.ok(Object.values(all.series).every((s) => s.length <= 4));
-    const epochs = json<{ series: Record<string, [number][]> }>(cli(ws, 'metrics', 'alto-demo', '--tag', 'loss/g/total', '--x', 'epoch', '--json'));
-    assert.deepEqual(epochs.series['loss/g/total']!.map(([x]) => x), [1, 1, 1, 2, 2, 3, 3, 3, 4, 4]);
+    const epochs = json<{ series: Record<string, [number][]> }>(
+      cli(ws, 'metrics', 'alto-demo', '--tag', 'loss/g/total', '--x', 'epoch', '--json'),
+    );
+    assert.deepEqual(
+      epochs.series['loss/g/total']!.map(([x]) => x),
+      [1, 1, 1, 2, 2, 3, 3, 3, 4, 4],
+    );
 
     const text = cli(ws, 'metrics', 'alto-demo');
     assert.equal(text.code, 0);
@@ -88,20 +102,27 @@ describe('rvc-studio CLI: import, models, metrics', function () {
     assert.match(bad.stderr, /has no metric "nope"; its tags are: /);
     assert.equal(cli(ws, 'metrics', 'alto-demo', '--x', 'time').code, 1);
 
-    const ingest = json<{ newPoints: number }>(cli(ws, 'metrics', 'ingest', 'alto-demo', '--json'));
-    assert.equal(ingest.newPoints, 0);
+    const ingest = json<{ new_points: number }>(cli(ws, 'metrics', 'ingest', 'alto-demo', '--json'));
+    assert.equal(ingest.new_points, 0);
   });
 
   it('models NAME --json, then models prune: dry run by default, deleting only with --yes', () => {
-    const models = json<{ artifacts: { kind: string; path: string; sha256: string }[]; diskUsage: { totalBytes: number } }>(cli(ws, 'models', 'alto-demo', '--json'));
+    const models = json<{ artifacts: { kind: string; path: string; sha256: string }[]; disk_usage: { total_bytes: number } }>(
+      cli(ws, 'models', 'alto-demo', '--json'),
+    );
     assert.equal(models.artifacts.filter((a) => a.kind === 'weights').length, 3);
     assert.ok(models.artifacts.every((a) => /^[0-9a-f]{64}$/.test(a.sha256)));
-    assert.ok(models.diskUsage.totalBytes > 0);
+    assert.ok(models.disk_usage.total_bytes > 0);
 
     const logs = path.join(rvc, 'logs/alto-demo');
-    const dry = json<{ remove: { path: string }[]; bytesFreed: number; deleted: boolean }>(cli(ws, 'models', 'prune', 'alto-demo', '--keep', '1', '--json'));
-    assert.deepEqual(dry.remove.map((r) => path.basename(r.path)), ['D_10.pth', 'G_10.pth']);
-    assert.equal(dry.bytesFreed, fs.statSync(path.join(logs, 'D_10.pth')).size + fs.statSync(path.join(logs, 'G_10.pth')).size);
+    const dry = json<{ remove: { path: string }[]; bytes_freed: number; deleted: boolean }>(
+      cli(ws, 'models', 'prune', 'alto-demo', '--keep', '1', '--json'),
+    );
+    assert.deepEqual(
+      dry.remove.map((r) => path.basename(r.path)),
+      ['D_10.pth', 'G_10.pth'],
+    );
+    assert.equal(dry.bytes_freed, fs.statSync(path.join(logs, 'D_10.pth')).size + fs.statSync(path.join(logs, 'G_10.pth')).size);
     assert.equal(dry.deleted, false);
     assert.ok(fs.existsSync(path.join(logs, 'G_10.pth')));
 

@@ -6,7 +6,7 @@ import { checkStore } from '../../../src/core/store/check.ts';
 import { parseJsonWithNonFinite } from '../../../src/core/metrics/jsonlReader.ts';
 import { querySeries } from '../../../src/core/metrics/metricsQuery.ts';
 import { listArtifacts } from '../../../src/core/models/modelRegistry.ts';
-import { Store } from '../../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
 
@@ -66,7 +66,11 @@ describe('import: RVC installs and logs folders', () => {
     const byKind = (kind: string): string[] => artifacts.filter((a) => a.kind === kind).map((a) => path.relative(rvc, a.path));
     assert.deepEqual(byKind('checkpoint_g'), ['logs/alto-demo/G_10.pth', 'logs/alto-demo/G_20.pth']);
     assert.deepEqual(byKind('checkpoint_d'), ['logs/alto-demo/D_10.pth', 'logs/alto-demo/D_20.pth']);
-    assert.deepEqual(byKind('weights').sort(), ['assets/weights/alto-demo.pth', 'assets/weights/alto-demo_e2_s10.pth', 'assets/weights/alto-demo_e4_s20.pth']);
+    assert.deepEqual(byKind('weights').sort(), [
+      'assets/weights/alto-demo.pth',
+      'assets/weights/alto-demo_e2_s10.pth',
+      'assets/weights/alto-demo_e4_s20.pth',
+    ]);
     assert.deepEqual(byKind('index'), ['logs/alto-demo/added_IVF37_Flat_nprobe_1_alto-demo_v2.index']);
     assert.ok(byKind('onnx').includes('onnx/alto-demo.onnx'));
     const g10 = artifacts.find((a) => a.path.endsWith('G_10.pth'))!;
@@ -94,7 +98,7 @@ describe('import: RVC installs and logs folders', () => {
 
   it('adds nothing when run twice, then adds new files and flags vanished ones', async () => {
     await importRvc(store, rvc);
-    const count = (table: string): number => store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    const count = (table: string): number => databaseOf(store).prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
     const before = ['trainings', 'artifacts', 'metrics', 'metric_series', 'metric_sources'].map(count);
     const second = await importRvc(store, rvc);
     assert.equal(second.trainings[0]!.action, 'unchanged');
@@ -108,7 +112,7 @@ describe('import: RVC installs and logs folders', () => {
     const third = await importRvc(store, rvc, { training: 'alto-demo' });
     assert.deepEqual(third.trainings[0]!.artifacts.added, [path.join(logs, 'G_30.pth')]);
     assert.deepEqual(third.trainings[0]!.artifacts.missing, [path.join(logs, 'D_10.pth')]);
-    const d10 = store.db.prepare('SELECT deleted_at FROM artifacts WHERE path = ?').pluck().get(path.join(logs, 'D_10.pth'));
+    const d10 = databaseOf(store).prepare('SELECT deleted_at FROM artifacts WHERE path = ?').pluck().get(path.join(logs, 'D_10.pth'));
     assert.equal(typeof d10, 'number', 'the vanished file stays as history, flagged');
     assert.equal((await importRvc(store, rvc)).trainings[0]!.artifacts.missing.length, 0, 'flagged once');
   });
@@ -119,7 +123,10 @@ describe('import: RVC installs and logs folders', () => {
     fs.cpSync(path.join(runC, 'logs/trainlog-demo'), path.join(logsOnly, 'trainlog-demo'), { recursive: true });
     fs.mkdirSync(path.join(logsOnly, 'mute', '0_gt_wavs'), { recursive: true });
     const report = await importRvc(store, logsOnly);
-    assert.deepEqual(report.trainings.map((t) => t.name), ['trainlog-demo']);
+    assert.deepEqual(
+      report.trainings.map((t) => t.name),
+      ['trainlog-demo'],
+    );
     const training = new TrainingRepository(store).require('trainlog-demo');
     assert.equal(training.status, 'finished', 'train.log says "Training is done"');
     assert.equal(training.rvcRoot, path.dirname(logsOnly));
@@ -127,10 +134,17 @@ describe('import: RVC installs and logs folders', () => {
     // train.log and the events file agree; every point has its epoch from the log.
     const [d] = querySeries(store, { trainingIds: [training.id], tag: 'loss/d/total' });
     assert.ok(d!.points.length >= 10 && d!.points.every((p) => p.epoch !== null));
-    assert.equal(store.db.prepare("SELECT count(*) FROM metrics WHERE source = 'train_log'").pluck().get(), d!.points.length, 'loss/g/gen only');
+    assert.equal(
+      databaseOf(store).prepare("SELECT count(*) FROM metrics WHERE source = 'train_log'").pluck().get(),
+      d!.points.length,
+      'loss/g/gen only',
+    );
 
     const single = await importRvc(store, path.join(rvc, 'logs', 'alto-demo'));
-    assert.deepEqual(single.trainings.map((t) => [t.name, t.action]), [['alto-demo', 'created']]);
+    assert.deepEqual(
+      single.trainings.map((t) => [t.name, t.action]),
+      [['alto-demo', 'created']],
+    );
     assert.equal(new TrainingRepository(store).require('alto-demo').rvcRoot, rvc);
 
     await assert.rejects(importRvc(store, path.join(dir, 'nope')), /is not a folder/);

@@ -47,7 +47,10 @@ describe('inference: signal processing', () => {
             const f = Math.round(fraction * nyquist);
             const alias = to - f > 0 ? to - f : f - to;
             const y = resample(sine(f, from, 0.5), from, to);
-            assert.ok(db(amplitudeAt(y, to, Math.abs(alias)) / 0.5) <= -70, `${f} Hz leaks at ${db(amplitudeAt(y, to, alias) / 0.5).toFixed(1)} dB`);
+            assert.ok(
+              db(amplitudeAt(y, to, Math.abs(alias)) / 0.5) <= -70,
+              `${f} Hz leaks at ${db(amplitudeAt(y, to, alias) / 0.5).toFixed(1)} dB`,
+            );
           }
         } else {
           // upsampling creates no image of a tone above the old Nyquist
@@ -73,7 +76,9 @@ describe('inference: signal processing', () => {
   describe("RVC's 48 Hz high-pass", () => {
     it('designs the same 5th-order Butterworth as scipy.signal.butter(5, 48, "high", fs=16000)', () => {
       const { b, a } = butterHighPass(5, 48, 16000);
-      const scipyB = [0.9699606451838447, -4.849803225919223, 9.699606451838447, -9.699606451838447, 4.849803225919223, -0.9699606451838447];
+      const scipyB = [
+        0.9699606451838447, -4.849803225919223, 9.699606451838447, -9.699606451838447, 4.849803225919223, -0.9699606451838447,
+      ];
       const scipyA = [1.0, -4.939001819168364, 9.757863526739543, -9.639544849413458, 4.761506797356209, -0.9408236532054606];
       b.forEach((v, i) => assert.ok(Math.abs(v - scipyB[i]!) < 1e-12, `b[${i}]`));
       a.forEach((v, i) => assert.ok(Math.abs(v - scipyA[i]!) < 1e-12, `a[${i}]`));
@@ -82,7 +87,15 @@ describe('inference: signal processing', () => {
     it('filtfilt matches scipy.signal.filtfilt (odd padding, steady-state start)', () => {
       const x = Float32Array.from({ length: 200 }, (_, i) => Math.sin(i * 0.05) * 0.5 + 0.2 + 0.001 * i);
       const y = filtfilt(butterHighPass(5, 48, 16000), x);
-      const scipy: [number, number][] = [[0, 0.184179061], [1, 0.207788412], [50, 0.37678338], [100, -0.586605183], [150, 0.239290778], [198, -0.047505008], [199, -0.049367657]];
+      const scipy: [number, number][] = [
+        [0, 0.184179061],
+        [1, 0.207788412],
+        [50, 0.37678338],
+        [100, -0.586605183],
+        [150, 0.239290778],
+        [198, -0.047505008],
+        [199, -0.049367657],
+      ];
       for (const [i, v] of scipy) assert.ok(Math.abs(y[i]! - v) < 1e-5, `y[${i}] = ${y[i]} vs ${v}`);
     });
 
@@ -119,7 +132,22 @@ describe('inference: signal processing', () => {
 
   describe('pitch transforms as RVC computes them', () => {
     it("coarse pitch equals RVC's mel formula on a table of values (numpy reference)", () => {
-      const table: [number, number][] = [[0, 1], [30, 1], [50, 1], [55.5, 3], [100, 20], [110, 23], [220, 60], [233.08, 64], [440, 122], [523.25, 143], [880, 217], [1000, 238], [1100, 255], [1500, 255]];
+      const table: [number, number][] = [
+        [0, 1],
+        [30, 1],
+        [50, 1],
+        [55.5, 3],
+        [100, 20],
+        [110, 23],
+        [220, 60],
+        [233.08, 64],
+        [440, 122],
+        [523.25, 143],
+        [880, 217],
+        [1000, 238],
+        [1100, 255],
+        [1500, 255],
+      ];
       for (const [hz, coarse] of table) assert.equal(coarsePitch(hz), coarse, `${hz} Hz`);
     });
 
@@ -159,7 +187,10 @@ describe('inference: signal processing', () => {
 
   describe('pipeline pieces', () => {
     it('reflect-pads like numpy mode="reflect", also past one reflection', () => {
-      assert.deepEqual(Array.from(reflectPad(Float32Array.of(0, 1, 2, 3, 4), 7, 7)), [1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3]);
+      assert.deepEqual(
+        Array.from(reflectPad(Float32Array.of(0, 1, 2, 3, 4), 7, 7)),
+        [1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3],
+      );
     });
 
     it('cuts long input at the quietest point near every t_center, never for short input', () => {
@@ -194,7 +225,13 @@ describe('inference: signal processing', () => {
       const a = normalSource(7);
       const b = normalSource(7);
       const draws = Array.from({ length: 20000 }, () => a());
-      assert.equal(draws[5], (() => { for (let i = 0; i < 5; i++) b(); return b(); })());
+      assert.equal(
+        draws[5],
+        (() => {
+          for (let i = 0; i < 5; i++) b();
+          return b();
+        })(),
+      );
       const mean = draws.reduce((s, v) => s + v, 0) / draws.length;
       const variance = draws.reduce((s, v) => s + (v - mean) ** 2, 0) / draws.length;
       assert.ok(Math.abs(mean) < 0.03 && Math.abs(variance - 1) < 0.05);

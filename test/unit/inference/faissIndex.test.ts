@@ -25,8 +25,14 @@ describe('inference: faiss IVF-Flat reader and .npy reader', function () {
 
   it('reads the added index RVC wrote (header, quantizer, inverted lists)', () => {
     const index = readIvfFlatIndex(fx.index);
-    assert.deepEqual([index.d, index.ntotal, index.nlist, index.nprobe], [reference.d, reference.ntotal, reference.nlist, reference.nprobe]);
-    assert.equal(index.lists.reduce((n, l) => n + l.ids.length, 0), reference.ntotal);
+    assert.deepEqual(
+      [index.d, index.ntotal, index.nlist, index.nprobe],
+      [reference.d, reference.ntotal, reference.nlist, reference.nprobe],
+    );
+    assert.equal(
+      index.lists.reduce((n, l) => n + l.ids.length, 0),
+      reference.ntotal,
+    );
   });
 
   it("returns faiss's own answers for rows 0..19 of 0_1.npy: same ids, distances within 1e-4", () => {
@@ -36,14 +42,21 @@ describe('inference: faiss IVF-Flat reader and .npy reader', function () {
     const { ids, distances } = searchIvfFlat(index, queries.data.subarray(0, 20 * 768), 8);
     assert.deepEqual(ids, reference.faiss_search_k8.ids);
     for (let q = 0; q < 20; q++) {
-      for (let j = 0; j < 8; j++) assert.ok(Math.abs(distances[q]![j]! - reference.faiss_search_k8.dist[q]![j]!) <= 1e-4, `query ${q} rank ${j}`);
+      for (let j = 0; j < 8; j++)
+        assert.ok(Math.abs(distances[q]![j]! - reference.faiss_search_k8.dist[q]![j]!) <= 1e-4, `query ${q} rank ${j}`);
     }
     // and it is faiss's IVF answer, not an exact search
     assert.notDeepEqual(ids, reference.bruteforce_k8_ids);
   });
 
   it('model index-search prints the same ids with --json', () => {
-    const out = JSON.parse(execFileSync(process.execPath, [cliEntry, 'model', 'index-search', fx.index, '--queries', fx.features, '--rows', '20', '--k', '8', '--json'], { encoding: 'utf8' }));
+    const out = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [cliEntry, 'model', 'index-search', fx.index, '--queries', fx.features, '--rows', '20', '--k', '8', '--json'],
+        { encoding: 'utf8' },
+      ),
+    );
     assert.deepEqual(out.ids, reference.faiss_search_k8.ids);
     assert.equal(out.index.nprobe, 1);
   });
@@ -56,8 +69,14 @@ describe('inference: faiss IVF-Flat reader and .npy reader', function () {
 
   it('refuses a truncated index, a non-IVF file and an empty trained index gracefully', () => {
     const bytes = fs.readFileSync(fx.index);
-    assert.throws(() => parseIvfFlatIndex(bytes.subarray(0, bytes.length - 100), 'cut.index'), (e: unknown) => e instanceof UserError && /truncated/.test(e.message));
-    assert.throws(() => parseIvfFlatIndex(Buffer.from('IxF2abcdefgh'), 'flat.index'), (e: unknown) => e instanceof UserError && /not a faiss IVF-Flat index/.test(e.message));
+    assert.throws(
+      () => parseIvfFlatIndex(bytes.subarray(0, bytes.length - 100), 'cut.index'),
+      (e: unknown) => e instanceof UserError && /truncated/.test(e.message),
+    );
+    assert.throws(
+      () => parseIvfFlatIndex(Buffer.from('IxF2abcdefgh'), 'flat.index'),
+      (e: unknown) => e instanceof UserError && /not a faiss IVF-Flat index/.test(e.message),
+    );
     const trained = readIvfFlatIndex(fx.trainedIndex);
     assert.equal(trained.ntotal, 0);
     const empty = searchIvfFlat(trained, new Float32Array(768), 2);

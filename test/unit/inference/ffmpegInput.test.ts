@@ -105,7 +105,8 @@ describe('inference: non-WAV input through ffmpeg', function () {
     fs.writeFileSync(junk, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24)));
     assert.throws(
       () => loadAudio(junk),
-      (e: unknown) => e instanceof UserError && e.message.startsWith(`${junk} is not audio ffmpeg can decode (`) && !e.message.includes('\n'),
+      (e: unknown) =>
+        e instanceof UserError && e.message.startsWith(`${junk} is not audio ffmpeg can decode (`) && !e.message.includes('\n'),
     );
   });
 
@@ -114,7 +115,10 @@ describe('inference: non-WAV input through ffmpeg', function () {
     const flac = path.join(tmp.dir, 'long.flac');
     writeToneWav(wav, 4, 16000, 1);
     ffmpeg(['-i', wav, '-c:a', 'flac', flac]);
-    assert.throws(() => loadAudio(flac, { maxSeconds: 2 }), (e: unknown) => e instanceof UserError && /longer than the limit of 2 s \(setting rvcStudio\.inference\.maxSeconds\)/.test(e.message));
+    assert.throws(
+      () => loadAudio(flac, { maxSeconds: 2 }),
+      (e: unknown) => e instanceof UserError && /longer than the limit of 2 s \(setting rvcStudio\.inference\.maxSeconds\)/.test(e.message),
+    );
     assert.equal(loadAudio(flac, { maxSeconds: 5 }).samples.length, 64000);
   });
 });
@@ -129,7 +133,8 @@ describe('inference: non-WAV input without ffmpeg', function () {
     fs.writeFileSync(flac, Buffer.from('fLaC\0\0\0\x22 not really flac'));
     assert.throws(
       () => loadAudio(flac, { ffmpeg: path.join(tmp.dir, 'no-such-ffmpeg') }),
-      (e: unknown) => e instanceof UserError && /is not a WAV file and ffmpeg is not on PATH; convert it to WAV or install ffmpeg\./.test(e.message),
+      (e: unknown) =>
+        e instanceof UserError && /is not a WAV file and ffmpeg is not on PATH; convert it to WAV or install ffmpeg\./.test(e.message),
     );
   });
 });

@@ -55,26 +55,55 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
     assert.equal(cli(['--workspace', ws, 'init']).status, 0);
     const output = path.join(ws, 'converted.wav');
     // the no-noise variant is deterministic, so a re-run with the same seed must give the same audio
-    const run = cli(['--workspace', ws, 'infer', '--model', fx.modelNoNoise, '--input', input10s, '--output', output, '--contentvec', fx.contentVec, '--sr', '40k',
-      '--index', fx.index, '--index-rate', '0.75', '--transpose', '2', '--protect', '0.33', '--rms-mix-rate', '0.25', '--seed', '5', '--json']);
+    const run = cli([
+      '--workspace',
+      ws,
+      'infer',
+      '--model',
+      fx.modelNoNoise,
+      '--input',
+      input10s,
+      '--output',
+      output,
+      '--contentvec',
+      fx.contentVec,
+      '--sr',
+      '40k',
+      '--index',
+      fx.index,
+      '--index-rate',
+      '0.75',
+      '--transpose',
+      '2',
+      '--protect',
+      '0.33',
+      '--rms-mix-rate',
+      '0.25',
+      '--seed',
+      '5',
+      '--json',
+    ]);
     assert.equal(run.status, 0, run.stderr);
     const result = JSON.parse(run.stdout);
-    assert.equal(result.sampleRate, 40000);
-    assert.ok(result.costMs > 0 && result.stages.synthesis > 0);
+    assert.equal(result.sample_rate, 40000);
+    assert.ok(result.cost_ms > 0 && result.stages.synthesis > 0);
     const wav = readWav(output);
     assert.equal(wav.sampleRate, 40000);
     assert.equal(wav.samples.length, 400000);
     assert.ok(wav.samples.every((v) => Number.isFinite(v)));
-    assert.ok(wav.samples.some((v) => Math.abs(v) > 0.01), 'output is not silent');
+    assert.ok(
+      wav.samples.some((v) => Math.abs(v) > 0.01),
+      'output is not silent',
+    );
 
     const history = JSON.parse(cli(['--workspace', ws, 'infer', 'history', '--json']).stdout);
     assert.equal(history.tasks.length, 1);
     const task = history.tasks[0];
     assert.equal(task.status, 'success');
-    assert.equal(task.id, result.inferenceId);
+    assert.equal(task.id, result.inference_id);
     assert.equal(task.params.transpose, 2);
-    assert.equal(task.params.indexPath, fx.index);
-    assert.ok(task.costMs > 0);
+    assert.equal(task.params.index_path, fx.index);
+    assert.ok(task.cost_ms > 0);
 
     const again = path.join(ws, 'again.wav');
     const rerun = cli(['--workspace', ws, 'infer', 'rerun', task.id.slice(0, 8), '--output', again, '--json']);
@@ -111,7 +140,11 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
         [{ protect: 0.9 }, /protect must be between 0 and 0.5/],
       ];
       for (const [overrides, message] of cases) {
-        await assert.rejects(engine.convert(params(overrides)), (e: unknown) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'), `expected ${message}`);
+        await assert.rejects(
+          engine.convert(params(overrides)),
+          (e: unknown) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'),
+          `expected ${message}`,
+        );
       }
       const short = path.join(tmp.dir, 'short.wav');
       writeVoiceWav(short, 2, 16000);
@@ -147,10 +180,14 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
       const stages: string[] = [];
       const output = path.join(tmp.dir, 'cancelled.wav');
       await assert.rejects(
-        engine.convert(params({ outputPath: output }), (p) => {
-          stages.push(p.stage);
-          controller.abort();
-        }, controller.signal),
+        engine.convert(
+          params({ outputPath: output }),
+          (p) => {
+            stages.push(p.stage);
+            controller.abort();
+          },
+          controller.signal,
+        ),
         (e: unknown) => e instanceof ConvertCancelledError,
       );
       assert.ok(!stages.includes('synthesis'), `stopped after ${stages.join(', ')}`);
@@ -176,8 +213,14 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
     assert.deepEqual(resolveModelSampleRate(path.join(tmp.dir, 'voice.pth')), { sampleRate: 0, source: 'model' }, 'a .pth says itself');
     const noGraph = path.join(tmp.dir, 'mystery.onnx');
     fs.copyFileSync(fx.contentVec, noGraph);
-    assert.deepEqual(resolveModelSampleRate(noGraph, { fromTraining: (name) => (name === 'mystery' ? 48000 : null) }), { sampleRate: 48000, source: 'training' });
-    assert.throws(() => resolveModelSampleRate(noGraph), (e: unknown) => e instanceof UserError && /sample rate of mystery\.onnx is unknown: pass --sr/.test(e.message));
+    assert.deepEqual(resolveModelSampleRate(noGraph, { fromTraining: (name) => (name === 'mystery' ? 48000 : null) }), {
+      sampleRate: 48000,
+      source: 'training',
+    });
+    assert.throws(
+      () => resolveModelSampleRate(noGraph),
+      (e: unknown) => e instanceof UserError && /sample rate of mystery\.onnx is unknown: pass --sr/.test(e.message),
+    );
   });
 
   it('finds its worker as the .ts source when unbundled', () => {

@@ -38,26 +38,40 @@ describe('inference: ONNX models (model inspect / model run)', function () {
 
   it('the CLI model run writes the same bytes, and model inspect reports the signature (--json)', () => {
     const out = path.join(tmp.dir, 'cli');
-    const run = JSON.parse(execFileSync(process.execPath, [cliEntry, 'model', 'run', fx.modelNoNoise, '--inputs', fx.manifest, '--output', out, '--json'], { encoding: 'utf8' }));
+    const run = JSON.parse(
+      execFileSync(process.execPath, [cliEntry, 'model', 'run', fx.modelNoNoise, '--inputs', fx.manifest, '--output', out, '--json'], {
+        encoding: 'utf8',
+      }),
+    );
     assert.equal(run.outputs.audio.file, 'output.audio.f32.bin');
-    assert.ok(maxAbsDiff(readF32(path.join(out, 'output.audio.f32.bin')), readF32(path.join(fx.onnxDir, 'output.audio.nonoise.f32.bin'))) <= 1e-6);
+    assert.ok(
+      maxAbsDiff(readF32(path.join(out, 'output.audio.f32.bin')), readF32(path.join(fx.onnxDir, 'output.audio.nonoise.f32.bin'))) <= 1e-6,
+    );
     const inspect = JSON.parse(execFileSync(process.execPath, [cliEntry, 'model', 'inspect', fx.model, '--json'], { encoding: 'utf8' }));
     assert.equal(inspect.kind, 'rvc-synthesizer');
-    assert.equal(inspect.featureSize, 768);
-    assert.deepEqual(inspect.inputs.map((i: { name: string }) => i.name), ['phone', 'phone_lengths', 'pitch', 'pitchf', 'ds', 'rnd']);
+    assert.equal(inspect.feature_size, 768);
+    assert.deepEqual(
+      inspect.inputs.map((i: { name: string }) => i.name),
+      ['phone', 'phone_lengths', 'pitch', 'pitchf', 'ds', 'rnd'],
+    );
     assert.deepEqual(inspect.inputs[5].shape, [1, 192, 'rnd_dynamic_axes_1']);
   });
 
   it('refuses a model with the wrong signature, naming what is missing', async () => {
     const description = await inspectModel(fx.contentVec);
     assert.equal(description.kind, 'contentvec');
-    assert.throws(() => checkSynthesizer(description), (e: unknown) => e instanceof UserError && /not an RVC voice model.*no input "phone"/.test(e.message));
+    assert.throws(
+      () => checkSynthesizer(description),
+      (e: unknown) => e instanceof UserError && /not an RVC voice model.*no input "phone"/.test(e.message),
+    );
   });
 
   it('bad manifests and files fail with one clear line (exit 1)', () => {
     const manifest = path.join(tmp.dir, 'm.json');
     fs.writeFileSync(manifest, JSON.stringify({ inputs: { phone: { file: '../../etc/passwd', dtype: 'float32', shape: [1] } } }));
-    const escape = spawnSync(process.execPath, [cliEntry, 'model', 'run', fx.modelNoNoise, '--inputs', manifest, '--output', tmp.dir], { encoding: 'utf8' });
+    const escape = spawnSync(process.execPath, [cliEntry, 'model', 'run', fx.modelNoNoise, '--inputs', manifest, '--output', tmp.dir], {
+      encoding: 'utf8',
+    });
     assert.equal(escape.status, 1);
     assert.match(escape.stderr, /would leave|no tensor/);
     fs.writeFileSync(path.join(tmp.dir, 'junk.onnx'), 'not a model');

@@ -63,7 +63,7 @@ describe('inference: converting with .pth models (export on first use)', functio
     const first = infer(pth, path.join(ws, 'a.wav'), ['--seed', '7']);
     assert.equal(first.status, 0, first.stderr);
     const result = JSON.parse(first.stdout);
-    assert.equal(result.sampleRate, 40000);
+    assert.equal(result.sample_rate, 40000);
     assert.equal(readWav(path.join(ws, 'a.wav')).samples.length, 120000);
     const exports = fs.readdirSync(path.join(ws, '.rvc-studio/models'));
     const onnx = exports.filter((f) => f.endsWith('.onnx'));
@@ -90,7 +90,7 @@ describe('inference: converting with .pth models (export on first use)', functio
     const pth = path.join(realA, 'assets/weights/alto-demo.pth');
     const run = infer(pth, path.join(ws, 'unseeded.wav'));
     assert.equal(run.status, 0, run.stderr);
-    const { inferenceId, params } = JSON.parse(run.stdout);
+    const { inference_id: inferenceId, params } = JSON.parse(run.stdout);
     assert.ok(Number.isInteger(params.seed));
     const rerun = cli(['--workspace', ws, 'infer', 'rerun', inferenceId, '--output', path.join(ws, 'rerun.wav')]);
     assert.equal(rerun.status, 0, rerun.stderr);
@@ -145,7 +145,7 @@ describe('inference: converting with .pth models (export on first use)', functio
     const out = path.join(tmp.dir, 'copy.onnx');
     const exported = cli(['model', 'export', pth, '--out', out, '--noise-free', '--json']);
     assert.equal(exported.status, 0, exported.stderr);
-    assert.equal(JSON.parse(exported.stdout).noiseFree, true);
+    assert.equal(JSON.parse(exported.stdout).noise_free, true);
     const described = JSON.parse(cli(['model', 'inspect', out, '--json']).stdout);
     assert.equal(described.kind, 'rvc-synthesizer');
 

@@ -80,7 +80,8 @@ describe('inference: RMVPE through ONNX (test double of the RMVPE model)', funct
       assert.deepEqual(fed, [[1, 128, 32 * Math.ceil(melFrames / 32)]], `${samples} samples`);
       assert.equal(f0.length, melFrames);
       // voiced up to the last frame: the trim keeps the model's frames for the audio, not the padding's
-      for (let t = 0; t < melFrames; t++) assert.ok(Math.abs(f0[t]! - DOUBLE_F0) / DOUBLE_F0 < 0.005, `${samples} samples, frame ${t}: ${f0[t]}`);
+      for (let t = 0; t < melFrames; t++)
+        assert.ok(Math.abs(f0[t]! - DOUBLE_F0) / DOUBLE_F0 < 0.005, `${samples} samples, frame ${t}: ${f0[t]}`);
       // what the converter asks for (⌊N/160⌋ frames, one fewer than the mel has) is cut, a longer request zero-filled
       const fewer = await rmvpePitch(spy, audio, melFrames - 1);
       assert.deepEqual(Array.from(fewer), Array.from(f0.subarray(0, melFrames - 1)));
@@ -90,7 +91,10 @@ describe('inference: RMVPE through ONNX (test double of the RMVPE model)', funct
   });
 
   it('refuses audio too short for one RMVPE window with a clear error', async () => {
-    await assert.rejects(rmvpePitch(session, new Float32Array(400), 3), (e: unknown) => e instanceof UserError && /too short for RMVPE/.test(e.message));
+    await assert.rejects(
+      rmvpePitch(session, new Float32Array(400), 3),
+      (e: unknown) => e instanceof UserError && /too short for RMVPE/.test(e.message),
+    );
   });
 });
 
@@ -126,12 +130,17 @@ describe('inference: conversion with f0 from RMVPE (test double of the RMVPE mod
   it('converts with rmvpePath set: a WAV of the input length at 40 kHz, no NaN, different from the YIN path', async () => {
     const converter = new VoiceConverter();
     try {
-      const viaRmvpe = await converter.convert(params({ f0Method: 'rmvpe', rmvpePath: rmvpeDouble, outputPath: path.join(tmp.dir, 'rmvpe.wav') }));
+      const viaRmvpe = await converter.convert(
+        params({ f0Method: 'rmvpe', rmvpePath: rmvpeDouble, outputPath: path.join(tmp.dir, 'rmvpe.wav') }),
+      );
       const wav = readWav(viaRmvpe.outputPath);
       assert.equal(wav.sampleRate, 40000);
       assert.equal(wav.samples.length, 100000);
       assert.ok(wav.samples.every((v) => Number.isFinite(v)));
-      assert.ok(wav.samples.some((v) => Math.abs(v) > 0.01), 'output is not silent');
+      assert.ok(
+        wav.samples.some((v) => Math.abs(v) > 0.01),
+        'output is not silent',
+      );
       assert.ok(viaRmvpe.stages.f0 > 0);
       // the no-noise model with the same seed is deterministic, so a difference is the f0 source
       const viaYin = await converter.convert(params({ f0Method: 'yin', rmvpePath: null, outputPath: path.join(tmp.dir, 'yin.wav') }));
@@ -153,12 +162,16 @@ describe('inference: conversion with f0 from RMVPE (test double of the RMVPE mod
         converter.convert(params({ f0Method: 'rmvpe', rmvpePath: fx.contentVec }), { onProgress: (p) => stages.push(p.stage) }),
         (e: unknown) =>
           e instanceof UserError &&
-          /vec-768-layer-12\.standin\.onnx is not an RMVPE pitch model \(input "source" is \[1,1,n_samples\], not a \[1,128,T\] log-mel/.test(e.message) &&
+          /vec-768-layer-12\.standin\.onnx is not an RMVPE pitch model \(input "source" is \[1,1,n_samples\], not a \[1,128,T\] log-mel/.test(
+            e.message,
+          ) &&
           !e.message.includes('\n'),
       );
       assert.deepEqual(stages, []);
       // the same converter still converts with the right model afterwards
-      const ok = await converter.convert(params({ f0Method: 'rmvpe', rmvpePath: rmvpeDouble, outputPath: path.join(tmp.dir, 'after.wav') }));
+      const ok = await converter.convert(
+        params({ f0Method: 'rmvpe', rmvpePath: rmvpeDouble, outputPath: path.join(tmp.dir, 'after.wav') }),
+      );
       assert.equal(readWav(ok.outputPath).samples.length, 100000);
     } finally {
       await converter.dispose();
@@ -168,7 +181,10 @@ describe('inference: conversion with f0 from RMVPE (test double of the RMVPE mod
   it('rmvpePitch itself refuses a session of another kind with the same clear error', async () => {
     const vec = await openSession(fx.contentVec, { threads: 1 });
     try {
-      await assert.rejects(rmvpePitch(vec, halfSilent(16000, 16000), 101), (e: unknown) => e instanceof UserError && /The model given as RMVPE is not an RMVPE pitch model/.test(e.message));
+      await assert.rejects(
+        rmvpePitch(vec, halfSilent(16000, 16000), 101),
+        (e: unknown) => e instanceof UserError && /The model given as RMVPE is not an RMVPE pitch model/.test(e.message),
+      );
     } finally {
       await vec.release();
     }

@@ -60,20 +60,34 @@ describe('inference: WAV decoding', () => {
         const decoded = readWav(write(`${name}-${channels}.wav`, wav(format, channels, 22050, bits, data, name === 's24')), {});
         assert.equal(decoded.sampleRate, 22050);
         assert.equal(decoded.samples.length, 4);
-        values.forEach((v, i) => assert.ok(Math.abs(decoded.samples[i]! - v / channels) < 1e-2, `${name} ch${channels} [${i}] = ${decoded.samples[i]}`));
+        values.forEach((v, i) =>
+          assert.ok(Math.abs(decoded.samples[i]! - v / channels) < 1e-2, `${name} ch${channels} [${i}] = ${decoded.samples[i]}`),
+        );
       }
     }
   });
 
   it('refuses not-audio, zero-length and compressed input with one clear line', () => {
     const notAudio = write('notes.wav', Buffer.from('this is not audio at all, just text'));
-    assert.throws(() => loadAudio(notAudio, { ffmpeg: path.join(tmp.dir, 'no-ffmpeg-here') }), (e: unknown) => e instanceof UserError && /not a WAV file and ffmpeg is not on PATH/.test(e.message));
+    assert.throws(
+      () => loadAudio(notAudio, { ffmpeg: path.join(tmp.dir, 'no-ffmpeg-here') }),
+      (e: unknown) => e instanceof UserError && /not a WAV file and ffmpeg is not on PATH/.test(e.message),
+    );
     const empty = write('empty.wav', Buffer.alloc(0));
-    assert.throws(() => loadAudio(empty), (e: unknown) => e instanceof UserError && /empty \(0 bytes\)/.test(e.message));
+    assert.throws(
+      () => loadAudio(empty),
+      (e: unknown) => e instanceof UserError && /empty \(0 bytes\)/.test(e.message),
+    );
     const noSamples = write('nosamples.wav', Buffer.concat([wavHeader16(0, 16000)]));
-    assert.throws(() => loadAudio(noSamples), (e: unknown) => e instanceof UserError && /zero-length/.test(e.message));
+    assert.throws(
+      () => loadAudio(noSamples),
+      (e: unknown) => e instanceof UserError && /zero-length/.test(e.message),
+    );
     const adpcm = write('adpcm.wav', wav(2, 1, 16000, 4, Buffer.alloc(16)));
-    assert.throws(() => loadAudio(adpcm), (e: unknown) => e instanceof UserError && /compressed WAV/.test(e.message));
+    assert.throws(
+      () => loadAudio(adpcm),
+      (e: unknown) => e instanceof UserError && /compressed WAV/.test(e.message),
+    );
   });
 
   it('refuses a 3-hour file from its header, before reading its data', () => {
@@ -81,6 +95,9 @@ describe('inference: WAV decoding', () => {
     const header = wav(1, 2, 44100, 16, Buffer.alloc(0));
     header.writeUInt32LE(3 * 3600 * 44100 * 4, header.length - 4);
     const file = write('long.wav', Buffer.concat([header, Buffer.alloc(1024)]));
-    assert.throws(() => readWav(file, { maxSeconds: 600 }), (e: unknown) => e instanceof UserError && e.code === 'audio-too-long' && /lasts 3:00:00; the limit is 0:10:00/.test(e.message));
+    assert.throws(
+      () => readWav(file, { maxSeconds: 600 }),
+      (e: unknown) => e instanceof UserError && e.code === 'audio-too-long' && /lasts 3:00:00; the limit is 0:10:00/.test(e.message),
+    );
   });
 });

@@ -28,7 +28,10 @@ describe('metrics: train_events.jsonl', () => {
         ['loss/g/total', 12, Infinity, 2, 1700000001000],
       ],
     );
-    assert.deepEqual(parseJsonWithNonFinite('{"a": "NaN in a string", "b": [NaN, Infinity]}'), { a: 'NaN in a string', b: [NaN, Infinity] });
+    assert.deepEqual(parseJsonWithNonFinite('{"a": "NaN in a string", "b": [NaN, Infinity]}'), {
+      a: 'NaN in a string',
+      b: [NaN, Infinity],
+    });
   });
 
   describe('ingestion', () => {
@@ -54,7 +57,10 @@ describe('metrics: train_events.jsonl', () => {
       const first = await ingestMetricFile(store, trainingId, jsonl, 'jsonl');
       assert.deepEqual([first.newPoints, first.badRecords], [1, 0]);
       fs.appendFileSync(jsonl, 'och": 1, "metrics": {"loss/g/total": 49.5}}\n');
-      fs.writeFileSync(path.join(logs, 'events.out.tfevents.1.host.1.0'), encodeEvent(0.5, 0, [{ tag: 'loss/g/total', value: 50.2500114 }]));
+      fs.writeFileSync(
+        path.join(logs, 'events.out.tfevents.1.host.1.0'),
+        encodeEvent(0.5, 0, [{ tag: 'loss/g/total', value: 50.2500114 }]),
+      );
       const report = await ingestTrainingMetrics(store, trainingId, logs);
       assert.deepEqual(
         report.sources.map((s) => [path.basename(s.path), s.newPoints]),

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MetricPointEvent } from '../../../src/core/events.ts';
 import { watchTrainingMetrics, type MetricsWatcher } from '../../../src/core/metrics/metricsWatcher.ts';
-import { Store } from '../../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
@@ -68,6 +68,6 @@ describe('metrics: watcher', () => {
     assert.equal(watcher.mode, 'poll');
     fs.mkdirSync(later);
     fs.writeFileSync(path.join(later, 'train.log'), LINES(0, 1));
-    await waitFor(() => (store.db.prepare('SELECT count(*) FROM metrics').pluck().get() as number) === 6);
+    await waitFor(() => (databaseOf(store).prepare('SELECT count(*) FROM metrics').pluck().get() as number) === 6);
   });
 });

@@ -10,10 +10,20 @@ import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 /** Writes a jsonl file of synthetic points and ingests it. */
-async function ingestSynthetic(store: Store, trainingId: string, dir: string, name: string, rows: { step: number; epoch?: number; ts?: number; metrics: Record<string, number> }[]): Promise<void> {
+async function ingestSynthetic(
+  store: Store,
+  trainingId: string,
+  dir: string,
+  name: string,
+  rows: { step: number; epoch?: number; ts?: number; metrics: Record<string, number> }[],
+): Promise<void> {
   const file = path.join(dir, `${name}.jsonl`);
   const text = rows
-    .map((r) => JSON.stringify({ ts: r.ts ?? 1_000_000 + r.step * 100, step: r.step, epoch: r.epoch, metrics: r.metrics }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)))
+    .map((r) =>
+      JSON.stringify({ ts: r.ts ?? 1_000_000 + r.step * 100, step: r.step, epoch: r.epoch, metrics: r.metrics }, (_k, v: unknown) =>
+        typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+      ),
+    )
     .join('\n');
   fs.writeFileSync(file, text + '\n');
   await ingestMetricFile(store, trainingId, file, 'jsonl');
@@ -51,11 +61,17 @@ describe('metrics: query', () => {
       assert.ok(steps.length <= maxPoints, `${steps.length} > ${maxPoints}`);
       assert.equal(steps[0], 0);
       assert.equal(steps.at(-1), 4999);
-      assert.deepEqual(steps, [...steps].sort((x, y) => x - y));
+      assert.deepEqual(
+        steps,
+        [...steps].sort((x, y) => x - y),
+      );
       if (maxPoints >= 50) {
         assert.ok(steps.includes(3210), `spike kept at maxPoints=${maxPoints}`);
         assert.ok(steps.includes(1234), `dip kept at maxPoints=${maxPoints}`);
-        assert.ok(series!.points.some((p) => Number.isNaN(p.value)), `NaN kept at maxPoints=${maxPoints}`);
+        assert.ok(
+          series!.points.some((p) => Number.isNaN(p.value)),
+          `NaN kept at maxPoints=${maxPoints}`,
+        );
       }
     }
     const all = querySeries(store, { trainingIds: [a], tag: 'loss' })[0]!;
@@ -109,13 +125,22 @@ describe('metrics: best epoch and overtraining (synthetic curves)', () => {
   });
 
   it('a steadily falling loss: the last saved epoch is best, no warning', () => {
-    const result = analyzeEpochs('loss/g/total', curve(50, (e) => 100 / e), [10, 20, 30, 40, 50]);
+    const result = analyzeEpochs(
+      'loss/g/total',
+      curve(50, (e) => 100 / e),
+      [10, 20, 30, 40, 50],
+    );
     assert.deepEqual(result.best, { epoch: 50, smoothed: result.perEpoch.at(-1)!.smoothed, saved: true });
     assert.equal(result.overtraining, null);
   });
 
   it('a U-shaped loss: the saved epoch nearest the valley is best, and overtraining is flagged', () => {
-    const result = analyzeEpochs('loss/g/total', curve(100, (e) => 30 + ((e - 40) / 10) ** 2), [20, 35, 45, 60, 80, 100], { patience: 20 });
+    const result = analyzeEpochs(
+      'loss/g/total',
+      curve(100, (e) => 30 + ((e - 40) / 10) ** 2),
+      [20, 35, 45, 60, 80, 100],
+      { patience: 20 },
+    );
     assert.ok(result.best!.epoch === 45 || result.best!.epoch === 35, `best ${result.best!.epoch}`);
     assert.equal(result.best!.saved, true);
     assert.ok(result.overtraining);
@@ -131,7 +156,9 @@ describe('metrics: best epoch and overtraining (synthetic curves)', () => {
   });
 
   it('ignores NaN/Inf steps and falls back to the best unsaved epoch when no small model was saved', () => {
-    const points = curve(10, (e) => 20 - e).map((p, i) => (i % 3 === 0 ? { ...p, value: NaN } : i % 5 === 0 ? { ...p, value: Infinity } : p));
+    const points = curve(10, (e) => 20 - e).map((p, i) =>
+      i % 3 === 0 ? { ...p, value: NaN } : i % 5 === 0 ? { ...p, value: Infinity } : p,
+    );
     const result = analyzeEpochs('loss/g/total', points, []);
     assert.deepEqual([result.best!.epoch, result.best!.saved], [10, false]);
     assert.ok(result.perEpoch.every((p) => Number.isFinite(p.smoothed)));
@@ -142,9 +169,20 @@ describe('metrics: best epoch and overtraining (synthetic curves)', () => {
     const store = Store.open(dir);
     try {
       const id = new TrainingRepository(store).create({ name: 'u' }).id;
-      const rows = Array.from({ length: 60 }, (_, e) => ({ step: e * 10, epoch: e + 1, metrics: { 'loss/g/total': 30 + ((e + 1 - 20) / 5) ** 2 } }));
+      const rows = Array.from({ length: 60 }, (_, e) => ({
+        step: e * 10,
+        epoch: e + 1,
+        metrics: { 'loss/g/total': 30 + ((e + 1 - 20) / 5) ** 2 },
+      }));
       await ingestSynthetic(store, id, dir, 'u', rows);
-      const weights = [10, 20, 30].map((e) => ({ kind: 'weights' as const, path: path.join(dir, `u_e${e}_s${e * 10}.pth`), size: 1, mtimeMs: 1, epoch: e, step: e * 10 }));
+      const weights = [10, 20, 30].map((e) => ({
+        kind: 'weights' as const,
+        path: path.join(dir, `u_e${e}_s${e * 10}.pth`),
+        size: 1,
+        mtimeMs: 1,
+        epoch: e,
+        step: e * 10,
+      }));
       for (const w of weights) fs.writeFileSync(w.path, 'x');
       await syncArtifacts(store, id, weights);
       const result = bestEpochOf(store, id)!;

@@ -7,7 +7,7 @@ import { ingestMetricFile } from '../../../src/core/metrics/metricsIngester.ts';
 import { querySeries } from '../../../src/core/metrics/metricsQuery.ts';
 import { parseTfeventsRecords } from '../../../src/core/metrics/tfeventsReader.ts';
 import type { MetricPointEvent } from '../../../src/core/events.ts';
-import { Store } from '../../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
 import { encodeEvent } from '../../bench/metricsTfeventsWriter.ts';
@@ -36,7 +36,7 @@ function tensorboardDump(): Record<string, TbFile> {
 /** Offsets and lengths of each TFRecord in a file (framing only). */
 function records(bytes: Buffer): { offset: number; length: number }[] {
   const out: { offset: number; length: number }[] = [];
-  for (let pos = 0; pos + 12 <= bytes.length; ) {
+  for (let pos = 0; pos + 12 <= bytes.length;) {
     const length = bytes.readUInt32LE(pos);
     out.push({ offset: pos, length });
     pos += 16 + length;
@@ -61,7 +61,7 @@ describe('metrics: TensorBoard events reader', () => {
   });
 
   const warnings = (): string[] =>
-    store.db.prepare("SELECT message FROM system_logs WHERE level = 'WARN'").pluck().all() as string[];
+    databaseOf(store).prepare("SELECT message FROM system_logs WHERE level = 'WARN'").pluck().all() as string[];
 
   it('computes CRC-32C (Castagnoli) correctly', () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
@@ -78,7 +78,10 @@ describe('metrics: TensorBoard events reader', () => {
     assert.equal(report.badRecords, 0);
     const expected = dump[eventsRel]!.scalars;
     assert.equal(Object.keys(expected).length, 35);
-    const tags = store.db.prepare('SELECT tag FROM metric_series WHERE training_id = ? ORDER BY tag').pluck().all(trainingId) as string[];
+    const tags = databaseOf(store)
+      .prepare('SELECT tag FROM metric_series WHERE training_id = ? ORDER BY tag')
+      .pluck()
+      .all(trainingId) as string[];
     assert.deepEqual(tags, Object.keys(expected).sort());
     let nonFinite = 0;
     for (const [tag, points] of Object.entries(expected)) {
@@ -106,7 +109,7 @@ describe('metrics: TensorBoard events reader', () => {
     // 4 KiB chunks: the image records (~20–80 KB) are larger than a chunk and must be read whole.
     const report = await ingestMetricFile(store, trainingId, file, 'tfevents', { chunkBytes: 4096 });
     assert.equal(report.newPoints, whole.length);
-    assert.equal(store.db.prepare('SELECT count(*) FROM metrics').pluck().get(), 350);
+    assert.equal(databaseOf(store).prepare('SELECT count(*) FROM metrics').pluck().get(), 350);
   });
 
   it('skips a record with a flipped byte, reports it once in system_logs, keeps every other point', async function () {
@@ -119,16 +122,19 @@ describe('metrics: TensorBoard events reader', () => {
     const report = await ingestMetricFile(store, trainingId, file, 'tfevents');
     assert.equal(report.badRecords, 1);
     assert.equal(report.state, 'ok');
-    assert.equal(store.db.prepare('SELECT count(*) FROM metrics').pluck().get(), 349);
+    assert.equal(databaseOf(store).prepare('SELECT count(*) FROM metrics').pluck().get(), 349);
     const [mel] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/g/mel' });
-    assert.deepEqual(mel!.points.map((p) => p.step), [2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    assert.deepEqual(
+      mel!.points.map((p) => p.step),
+      [2, 4, 6, 8, 10, 12, 14, 16, 18],
+    );
     assert.equal(warnings().length, 1);
     assert.match(warnings()[0]!, new RegExp(`record at byte ${target.offset} has a bad checksum`));
     // Reading again neither re-reports nor re-reads it.
     fs.appendFileSync(file, encodeEvent(1795413300, 20, [{ tag: 'loss/g/mel', value: 70 }]));
     const again = await ingestMetricFile(store, trainingId, file, 'tfevents');
     assert.deepEqual([again.newPoints, again.badRecords, warnings().length], [1, 0, 1]);
-    assert.equal(store.db.prepare('SELECT bad_records FROM metric_sources WHERE path = ?').pluck().get(file), 1);
+    assert.equal(databaseOf(store).prepare('SELECT bad_records FROM metric_sources WHERE path = ?').pluck().get(file), 1);
   });
 
   it('stops at a damaged length header without losing earlier points, and reports it once', async function () {
@@ -161,7 +167,10 @@ describe('metrics: TensorBoard events reader', () => {
     const first = await ingestMetricFile(store, trainingId, file, 'tfevents');
     assert.equal(first.state, 'partial');
     assert.equal(first.badRecords, 0);
-    assert.equal(store.db.prepare('SELECT byte_offset FROM metric_sources WHERE path = ?').pluck().get(file), all[all.length - 3]!.offset);
+    assert.equal(
+      databaseOf(store).prepare('SELECT byte_offset FROM metric_sources WHERE path = ?').pluck().get(file),
+      all[all.length - 3]!.offset,
+    );
     const before = seen.length;
     fs.appendFileSync(file, bytes.subarray(cut));
     const second = await ingestMetricFile(store, trainingId, file, 'tfevents');
@@ -182,8 +191,11 @@ describe('metrics: TensorBoard events reader', () => {
         ingestMetricFile(other, trainingId, file, 'tfevents', { chunkBytes: 4096 }),
       ]);
       assert.equal(reports[0].newPoints + reports[1].newPoints, 350);
-      assert.equal(store.db.prepare('SELECT count(*) FROM metrics').pluck().get(), 350);
-      assert.equal(store.db.prepare('SELECT byte_offset FROM metric_sources WHERE path = ?').pluck().get(file), fs.statSync(file).size);
+      assert.equal(databaseOf(store).prepare('SELECT count(*) FROM metrics').pluck().get(), 350);
+      assert.equal(
+        databaseOf(store).prepare('SELECT byte_offset FROM metric_sources WHERE path = ?').pluck().get(file),
+        fs.statSync(file).size,
+      );
     } finally {
       other.close();
     }
@@ -195,7 +207,13 @@ describe('metrics: TensorBoard events reader', () => {
     const empty = await ingestMetricFile(store, trainingId, file, 'tfevents');
     assert.deepEqual([empty.state, empty.newPoints, empty.badRecords], ['ok', 0, 0]);
     fs.appendFileSync(file, encodeEvent(1, 0, { fileVersion: 'brain.Event:2' }));
-    fs.appendFileSync(file, encodeEvent(2, 5, [{ tag: 'loss/g/total', value: NaN }, { tag: 'grad_norm_g', value: -Infinity }]));
+    fs.appendFileSync(
+      file,
+      encodeEvent(2, 5, [
+        { tag: 'loss/g/total', value: NaN },
+        { tag: 'grad_norm_g', value: -Infinity },
+      ]),
+    );
     const later = await ingestMetricFile(store, trainingId, file, 'tfevents');
     assert.equal(later.newPoints, 2);
     const [g] = querySeries(store, { trainingIds: [trainingId], tag: 'grad_norm_g' });

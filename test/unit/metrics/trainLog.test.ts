@@ -5,7 +5,7 @@ import { ingestMetricFile, ingestTaskStdout } from '../../../src/core/metrics/me
 import { querySeries } from '../../../src/core/metrics/metricsQuery.ts';
 import { parseTfeventsRecords } from '../../../src/core/metrics/tfeventsReader.ts';
 import { parsePythonFloat, parseTrainLogLines, type TrainLogState } from '../../../src/core/metrics/trainLogReader.ts';
-import { Store } from '../../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
 
@@ -59,9 +59,15 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
     const lines = fs.readFileSync(path.join(runA, 'provenance/console.txt'), 'utf8').split('\n');
     const points = parseTrainLogLines(lines, {});
     const mel = points.filter((p) => p.tag === 'loss/d/total');
-    assert.deepEqual(mel.map((p) => p.step), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    assert.deepEqual(
+      mel.map((p) => p.step),
+      [0, 2, 4, 6, 8, 10, 12, 14, 16, 18],
+    );
     // 5 steps per epoch: steps 0–4 in epoch 1, 5–9 in epoch 2, …
-    assert.deepEqual(mel.map((p) => p.epoch), [1, 1, 1, 2, 2, 3, 3, 3, 4, 4]);
+    assert.deepEqual(
+      mel.map((p) => p.epoch),
+      [1, 1, 1, 2, 2, 3, 3, 3, 4, 4],
+    );
     assert.ok(points.every((p) => p.wallTimeMs === null));
     const events = eventsPoints(path.join(runA, 'logs/alto-demo'));
     for (const p of points.filter((q) => SHARED_TAGS.includes(q.tag))) {
@@ -77,7 +83,11 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
     assert.equal(parsePythonFloat('abc'), undefined);
     const state: TrainLogState = {};
     const points = parseTrainLogLines(
-      ['INFO:x:Train Epoch: 7 [0%]', 'INFO:x:[300, 0.0001]', 'INFO:x:loss_disc=nan, loss_gen=inf, loss_fm=1.000,loss_mel=75.000, loss_kl=9.000'],
+      [
+        'INFO:x:Train Epoch: 7 [0%]',
+        'INFO:x:[300, 0.0001]',
+        'INFO:x:loss_disc=nan, loss_gen=inf, loss_fm=1.000,loss_mel=75.000, loss_kl=9.000',
+      ],
       state,
     );
     assert.equal(points.length, 6);
@@ -114,14 +124,22 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
       await ingestMetricFile(store, trainingId, events, 'tfevents');
       const [d] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total' });
       assert.equal(d!.points[0]!.value, eventsPoints(path.join(runA, 'logs/alto-demo')).get('loss/d/total@0'));
-      assert.deepEqual(d!.points.map((p) => p.epoch), [1, 1, 1, 2, 2, 3, 3, 3, 4, 4], 'the log’s epochs survive the replacement');
+      assert.deepEqual(
+        d!.points.map((p) => p.epoch),
+        [1, 1, 1, 2, 2, 3, 3, 3, 4, 4],
+        'the log’s epochs survive the replacement',
+      );
       // Re-reading the whole log from the start changes nothing and emits nothing.
-      store.db.prepare('UPDATE metric_sources SET byte_offset = 0, state = ? WHERE path = ?').run('{}', stdout);
+      databaseOf(store).prepare('UPDATE metric_sources SET byte_offset = 0, state = ? WHERE path = ?').run('{}', stdout);
       let emitted = 0;
       store.events.on('metricsAppended', (e) => (emitted += e.points.length));
       const again = await ingestTaskStdout(store, trainingId, stdout);
       assert.deepEqual([again.newPoints, emitted], [0, 0]);
-      assert.equal(store.db.prepare("SELECT count(*) FROM metrics WHERE source = 'stdout'").pluck().get(), 10, 'only loss/g/gen comes from the log');
+      assert.equal(
+        databaseOf(store).prepare("SELECT count(*) FROM metrics WHERE source = 'stdout'").pluck().get(),
+        10,
+        'only loss/g/gen comes from the log',
+      );
     });
 
     it('gives events-file points their epochs when the log is read after it', async function () {
@@ -134,20 +152,29 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
       fs.copyFileSync(path.join(runA, 'provenance/console.txt'), stdout);
       await ingestTaskStdout(store, trainingId, stdout);
       const [d] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total', x: 'epoch' });
-      assert.deepEqual(d!.points.map((p) => p.x), [1, 1, 1, 2, 2, 3, 3, 3, 4, 4]);
+      assert.deepEqual(
+        d!.points.map((p) => p.x),
+        [1, 1, 1, 2, 2, 3, 3, 3, 4, 4],
+      );
       assert.equal(d!.points[0]!.value, eventsPoints(path.join(runA, 'logs/alto-demo')).get('loss/d/total@0'));
     });
 
     it('leaves a partial last line for the next read', async () => {
       const log = path.join(dir, 'train.log');
-      fs.writeFileSync(log, '2026-11-23 06:00:55,394\tx\tINFO\tTrain Epoch: 1 [0%]\n2026-11-23 06:00:55,395\tx\tINFO\t[0, 0.0001]\n2026-11-23 06:00:55,395\tx\tINFO\tloss_disc=9.5');
+      fs.writeFileSync(
+        log,
+        '2026-11-23 06:00:55,394\tx\tINFO\tTrain Epoch: 1 [0%]\n2026-11-23 06:00:55,395\tx\tINFO\t[0, 0.0001]\n2026-11-23 06:00:55,395\tx\tINFO\tloss_disc=9.5',
+      );
       const first = await ingestMetricFile(store, trainingId, log, 'train_log');
       assert.equal(first.newPoints, 1, 'only the learning rate line is complete');
       fs.appendFileSync(log, '82, loss_gen=9.530, loss_fm=1.144,loss_mel=75.000, loss_kl=9.000\n');
       const second = await ingestMetricFile(store, trainingId, log, 'train_log');
       assert.equal(second.newPoints, 5);
       const [d] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total' });
-      assert.deepEqual(d!.points.map((p) => [p.step, p.value, p.epoch]), [[0, 9.582, 1]]);
+      assert.deepEqual(
+        d!.points.map((p) => [p.step, p.value, p.epoch]),
+        [[0, 9.582, 1]],
+      );
     });
   });
 });

@@ -47,7 +47,15 @@ describe('models registry: hashes, disk usage, duplicates, prune', () => {
     fs.cpSync(path.join(runA, 'assets'), path.join(rvc, 'assets'), { recursive: true });
     const logs = path.join(rvc, 'logs/alto-demo');
     fs.mkdirSync(logs);
-    for (const f of ['config.json', 'G_10.pth', 'G_20.pth', 'D_10.pth', 'D_20.pth', 'added_IVF37_Flat_nprobe_1_alto-demo_v2.index', 'trained_IVF37_Flat_nprobe_1_alto-demo_v2.index']) {
+    for (const f of [
+      'config.json',
+      'G_10.pth',
+      'G_20.pth',
+      'D_10.pth',
+      'D_20.pth',
+      'added_IVF37_Flat_nprobe_1_alto-demo_v2.index',
+      'trained_IVF37_Flat_nprobe_1_alto-demo_v2.index',
+    ]) {
       fs.copyFileSync(path.join(runA, 'logs/alto-demo', f), path.join(logs, f));
     }
     fs.mkdirSync(path.join(dir, 'ws'));
@@ -81,7 +89,10 @@ describe('models registry: hashes, disk usage, duplicates, prune', () => {
     const sizeOf = (rel: string): number => fs.statSync(path.join(rvc, rel)).size;
     assert.equal(usage.byKind.checkpoint_g!.bytes, sizeOf('logs/alto-demo/G_10.pth') + sizeOf('logs/alto-demo/G_20.pth'));
     assert.equal(usage.byKind.weights!.count, 3);
-    assert.equal(usage.totalBytes, Object.values(usage.byKind).reduce((s, k) => s + k.bytes, 0));
+    assert.equal(
+      usage.totalBytes,
+      Object.values(usage.byKind).reduce((s, k) => s + k.bytes, 0),
+    );
     assert.deepEqual(diskUsageByTraining(store), [{ trainingId: training.id, name: 'alto-demo', bytes: usage.totalBytes }]);
 
     fs.copyFileSync(path.join(rvc, 'assets/weights/alto-demo_e4_s20.pth'), path.join(rvc, 'assets/weights/alto-demo_e9_s45.pth'));
@@ -89,7 +100,10 @@ describe('models registry: hashes, disk usage, duplicates, prune', () => {
     await refreshHashes(store, training.id);
     const dupes = duplicateArtifacts(store);
     assert.equal(dupes.length, 1);
-    assert.deepEqual(dupes[0]!.paths.map((p) => path.basename(p)), ['alto-demo_e4_s20.pth', 'alto-demo_e9_s45.pth']);
+    assert.deepEqual(
+      dupes[0]!.paths.map((p) => path.basename(p)),
+      ['alto-demo_e4_s20.pth', 'alto-demo_e9_s45.pth'],
+    );
   });
 
   it('prune: a dry run lists bytes freed and deletes nothing; --yes deletes all but the newest N and pinned ones', async () => {
@@ -103,15 +117,33 @@ describe('models registry: hashes, disk usage, duplicates, prune', () => {
 
     const plan = planPrune(store, training.id, 1);
     assert.equal(plan.deleted, false);
-    assert.deepEqual(plan.remove.map((r) => path.basename(r.path)), ['D_10.pth', 'D_20.pth', 'G_20.pth', 'D_30.pth', 'G_30.pth']);
+    assert.deepEqual(
+      plan.remove.map((r) => path.basename(r.path)),
+      ['D_10.pth', 'D_20.pth', 'G_20.pth', 'D_30.pth', 'G_30.pth'],
+    );
     assert.deepEqual(plan.pinned, [path.join(logs, 'G_10.pth')]);
-    assert.equal(plan.bytesFreed, plan.remove.reduce((s, r) => s + fs.statSync(r.path).size, 0));
+    assert.equal(
+      plan.bytesFreed,
+      plan.remove.reduce((s, r) => s + fs.statSync(r.path).size, 0),
+    );
     assert.ok(fs.existsSync(path.join(logs, 'D_10.pth')), 'the dry run deleted nothing');
 
     const done = executePrune(store, training.id, logs, plan);
     assert.equal(done.deleted, true);
-    assert.deepEqual(fs.readdirSync(logs).filter((f) => f.endsWith('.pth')).sort(), ['D_40.pth', 'G_10.pth', 'G_40.pth']);
-    assert.deepEqual(listArtifacts(store, training.id).filter((a) => a.kind.startsWith('checkpoint')).map((a) => path.basename(a.path)).sort(), ['D_40.pth', 'G_10.pth', 'G_40.pth']);
+    assert.deepEqual(
+      fs
+        .readdirSync(logs)
+        .filter((f) => f.endsWith('.pth'))
+        .sort(),
+      ['D_40.pth', 'G_10.pth', 'G_40.pth'],
+    );
+    assert.deepEqual(
+      listArtifacts(store, training.id)
+        .filter((a) => a.kind.startsWith('checkpoint'))
+        .map((a) => path.basename(a.path))
+        .sort(),
+      ['D_40.pth', 'G_10.pth', 'G_40.pth'],
+    );
     assert.ok(fs.existsSync(path.join(rvc, 'assets/weights/alto-demo_e2_s10.pth')), 'small models are never pruned');
     assert.throws(() => planPrune(store, training.id, -1), /--keep/);
   });
@@ -133,6 +165,9 @@ describe('models registry: hashes, disk usage, duplicates, prune', () => {
     assert.equal(found.step, null);
     await syncArtifacts(store, training.id, scanArtifacts(logs, rvc, 'alto-demo'));
     const plan = planPrune(store, training.id, 1);
-    assert.deepEqual(plan.remove.filter((r) => r.kind === 'checkpoint_g').map((r) => path.basename(r.path)), ['G_10.pth', 'G_20.pth']);
+    assert.deepEqual(
+      plan.remove.filter((r) => r.kind === 'checkpoint_g').map((r) => path.basename(r.path)),
+      ['G_10.pth', 'G_20.pth'],
+    );
   });
 });

@@ -26,7 +26,12 @@ describe('CLI: run, task and worker', function () {
     const rvc = makeRvcInstall(path.join(dir, 'rvc'), { epochMs: 5 });
     fs.writeFileSync(
       path.join(workspace, '.vscode', 'settings.json'),
-      JSON.stringify({ 'rvcStudio.rvc.root': rvc.root, 'rvcStudio.pythonPath': rvc.python, 'rvcStudio.train.totalEpoch': 2, 'rvcStudio.train.saveEveryEpoch': 1 }),
+      JSON.stringify({
+        'rvcStudio.rvc.root': rvc.root,
+        'rvcStudio.rvc.pythonPath': rvc.python,
+        'rvcStudio.train.totalEpoch': 2,
+        'rvcStudio.train.saveEveryEpoch': 1,
+      }),
     );
     assert.equal(cli('training', 'create', 'alto', '--dataset', makeDataset(path.join(dir, 'data'), 2)).status, 0);
   });
@@ -35,13 +40,26 @@ describe('CLI: run, task and worker', function () {
   it('run waits and exits 0; --detach only queues; a failed step exits 1; task list/show/log/retry/cancel answer in --json', () => {
     const pre = json('run', 'alto', 'preprocess');
     assert.equal(pre.status, 0);
-    const [task] = pre.body.tasks as { id: string; status: string; stepType: string }[];
+    const [task] = pre.body.tasks as { id: string; status: string; step_type: string }[];
     assert.equal(task!.status, 'success');
 
     const detached = json('run', 'alto', 'all', '--detach', '--set', 'total_epoch=3');
     assert.equal(detached.status, 0);
-    const queued = detached.body.tasks as { id: string; status: string; stepType: string; snapshot: { params: Record<string, unknown> } }[];
-    assert.deepEqual(queued.map((t) => [t.stepType, t.status]), [['extract_f0', 'queued'], ['extract_feature', 'queued'], ['train_model', 'queued'], ['train_index', 'queued']]);
+    const queued = detached.body.tasks as {
+      id: string;
+      status: string;
+      step_type: string;
+      snapshot: { params: Record<string, unknown> };
+    }[];
+    assert.deepEqual(
+      queued.map((t) => [t.step_type, t.status]),
+      [
+        ['extract_f0', 'queued'],
+        ['extract_feature', 'queued'],
+        ['train_model', 'queued'],
+        ['train_index', 'queued'],
+      ],
+    );
     assert.equal(queued[2]!.snapshot.params.total_epoch, 3);
     const listed = json('task', 'list', '--training', 'alto', '--status', 'queued');
     assert.equal((listed.body.tasks as unknown[]).length, 4);
@@ -50,7 +68,13 @@ describe('CLI: run, task and worker', function () {
     assert.equal((cancelled.body.task as { status: string }).status, 'cancelled');
     const worker = json('worker', '--exit-when-idle');
     assert.equal(worker.status, 0, JSON.stringify(worker.body));
-    assert.deepEqual((worker.body.claimed as string[]).sort(), queued.slice(0, 3).map((t) => t.id).sort());
+    assert.deepEqual(
+      (worker.body.claimed as string[]).sort(),
+      queued
+        .slice(0, 3)
+        .map((t) => t.id)
+        .sort(),
+    );
 
     const shown = json('task', 'show', queued[2]!.id);
     assert.equal((shown.body.task as { status: string }).status, 'success');
@@ -61,7 +85,7 @@ describe('CLI: run, task and worker', function () {
 
     const retried = json('task', 'retry', queued[3]!.id);
     assert.equal(retried.status, 0, JSON.stringify(retried.body));
-    assert.equal((retried.body.tasks as { status: string; retryOf: string }[])[0]!.status, 'success');
+    assert.equal((retried.body.tasks as { status: string; retry_of: string }[])[0]!.status, 'success');
 
     const bad = cli('run', 'alto', 'train_model', '--set', 'batch_size=64', '--set', 'total_epoch=6');
     assert.equal(bad.status, 1);

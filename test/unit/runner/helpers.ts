@@ -4,7 +4,7 @@ import { defaultSettings, type Settings } from '../../../src/core/settings.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository, type Training } from '../../../src/core/store/trainings.ts';
 import { Runner } from '../../../src/core/runner/runner.ts';
-import type { Task } from '../../../src/core/runner/taskRepository.ts';
+import type { Task } from '../../../src/core/store/taskRepository.ts';
 import { makeDataset, makeRvcInstall, type DoubleKnobs, type RvcInstallDouble } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
@@ -27,7 +27,15 @@ export function makeBench(options: { knobs?: DoubleKnobs; settings?: Partial<Set
   fs.mkdirSync(workspace);
   const rvc = makeRvcInstall(path.join(dir, 'RVC WebUI'), { epochMs: 5, ...options.knobs });
   const store = Store.open(workspace);
-  const settings: Settings = { ...defaultSettings(), 'rvc.root': rvc.root, pythonPath: rvc.python, cpuProcesses: 2, 'train.totalEpoch': 4, 'train.saveEveryEpoch': 2, ...options.settings };
+  const settings: Settings = {
+    ...defaultSettings(),
+    'rvc.root': rvc.root,
+    'rvc.pythonPath': rvc.python,
+    'runner.cpuProcesses': 2,
+    'train.totalEpoch': 4,
+    'train.saveEveryEpoch': 2,
+    ...options.settings,
+  };
   const runner = new Runner(store, { settings: () => settings, sweepMs: options.sweepMs ?? 200, cancelGraceMs: 1500 });
   const trainings = new TrainingRepository(store);
   return {
@@ -50,7 +58,12 @@ export function makeBench(options: { knobs?: DoubleKnobs; settings?: Partial<Set
   };
 }
 
-export async function runAndWait(bench: Bench, name: string, step: Parameters<Runner['enqueue']>[1], set?: Record<string, string>): Promise<Task[]> {
+export async function runAndWait(
+  bench: Bench,
+  name: string,
+  step: Parameters<Runner['enqueue']>[1],
+  set?: Record<string, string>,
+): Promise<Task[]> {
   const tasks = bench.runner.enqueue(name, step, set ? { set } : {});
   bench.runner.start();
   return bench.runner.waitFor(tasks.map((t) => t.id));

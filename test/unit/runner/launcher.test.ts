@@ -56,14 +56,24 @@ describe('training state follows task outcomes', () => {
   const base = { status: 'draft', hasPreprocessed: false, hasExtracted: false, resultModelPath: null } as Training;
   it('draft → ready → training → finished | failed', () => {
     assert.deepEqual(trainingPatchFor(base, 'preprocess', 'success', {}), { hasPreprocessed: true });
-    assert.deepEqual(trainingPatchFor({ ...base, hasPreprocessed: true }, 'extract_feature', 'success', { extractionComplete: true }), { hasExtracted: true, status: 'ready' });
-    assert.deepEqual(trainingPatchFor({ ...base, hasPreprocessed: true }, 'extract_f0', 'success', { extractionComplete: false }), { hasExtracted: false });
+    assert.deepEqual(trainingPatchFor({ ...base, hasPreprocessed: true }, 'extract_feature', 'success', { extractionComplete: true }), {
+      hasExtracted: true,
+      status: 'ready',
+    });
+    assert.deepEqual(trainingPatchFor({ ...base, hasPreprocessed: true }, 'extract_f0', 'success', { extractionComplete: false }), {
+      hasExtracted: false,
+    });
     const ready = { ...base, status: 'ready', hasPreprocessed: true, hasExtracted: true } as Training;
     assert.deepEqual(trainingPatchFor(ready, 'train_model', 'started', {}), { status: 'training' });
-    assert.deepEqual(trainingPatchFor(ready, 'train_model', 'success', { resultModelPath: '/w.pth' }), { status: 'finished', resultModelPath: '/w.pth' });
+    assert.deepEqual(trainingPatchFor(ready, 'train_model', 'success', { resultModelPath: '/w.pth' }), {
+      status: 'finished',
+      resultModelPath: '/w.pth',
+    });
     assert.deepEqual(trainingPatchFor(ready, 'train_model', 'failed', {}), { status: 'failed' });
     assert.deepEqual(trainingPatchFor({ ...ready, status: 'training' }, 'train_model', 'cancelled', {}), { status: 'ready' });
-    assert.deepEqual(trainingPatchFor({ ...ready, status: 'training', resultModelPath: '/w.pth' }, 'train_model', 'cancelled', {}), { status: 'finished' });
+    assert.deepEqual(trainingPatchFor({ ...ready, status: 'training', resultModelPath: '/w.pth' }, 'train_model', 'cancelled', {}), {
+      status: 'finished',
+    });
     assert.deepEqual(trainingPatchFor(ready, 'train_index', 'success', {}), {});
   });
 });

@@ -1,7 +1,8 @@
+import { databaseOf } from '../../../src/core/store/store.ts';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TaskRepository } from '../../../src/core/runner/taskRepository.ts';
+import { TaskRepository } from '../../../src/core/store/taskRepository.ts';
 import { makeBench, runAndWait, type Bench } from './helpers.ts';
 
 describe('runner: the full pipeline against the RVC install test double', () => {
@@ -34,13 +35,37 @@ describe('runner: the full pipeline against the RVC install test double', () => 
     assert.ok(fs.readdirSync(logs).some((f) => /^added_IVF\d+_Flat_nprobe_1_alto-demo_v2\.index$/.test(f)));
     const train = tasks[3]!;
     const args = train.snapshot.plan!.processes[0]!.args;
-    assert.deepEqual(args, ['infer/modules/train/train.py', '-e', 'alto-demo', '-sr', '40k', '-f0', '1', '-bs', '4', '-te', '4', '-se', '2', '-l', '0', '-c', '0', '-sw', '1', '-v', 'v2']);
+    assert.deepEqual(args, [
+      'infer/modules/train/train.py',
+      '-e',
+      'alto-demo',
+      '-sr',
+      '40k',
+      '-f0',
+      '1',
+      '-bs',
+      '4',
+      '-te',
+      '4',
+      '-se',
+      '2',
+      '-l',
+      '0',
+      '-c',
+      '0',
+      '-sw',
+      '1',
+      '-v',
+      'v2',
+    ]);
     const notable = new TaskRepository(bench.store).logs(train.id).map((l) => l.message);
     assert.ok(notable.some((m) => m.includes('Training is done')));
     assert.ok(notable.some((m) => m.includes('====> Epoch: 4')));
     // The losses RVC prints to stdout become curve points while the step runs (train.log stays empty).
-    const points = bench.store.db
-      .prepare("SELECT count(*) AS n FROM metrics m JOIN metric_series s ON s.id = m.series_id WHERE s.training_id = ? AND m.source = 'stdout'")
+    const points = databaseOf(bench.store)
+      .prepare(
+        "SELECT count(*) AS n FROM metrics m JOIN metric_series s ON s.id = m.series_id WHERE s.training_id = ? AND m.source = 'stdout'",
+      )
       .get(training.id) as { n: number };
     assert.ok(points.n > 0, 'no metric points were read from the training stdout');
   });
@@ -57,8 +82,15 @@ describe('runner: on a two-GPU CUDA machine (test double)', () => {
     const created = bench.createTraining('duo', { files: 3 });
     bench.trainings.update(created.id, { f0Method: 'rmvpe_gpu', gpuId: '0-1' });
     const tasks = await runAndWait(bench, 'duo', 'all');
-    assert.deepEqual(tasks.map((t) => t.status), ['success', 'success', 'success', 'success', 'success'], tasks.map((t) => t.errorMsg).join('\n'));
-    assert.deepEqual(tasks.map((t) => t.gpuId), [null, '0-1', '0-1', '0-1', null]);
+    assert.deepEqual(
+      tasks.map((t) => t.status),
+      ['success', 'success', 'success', 'success', 'success'],
+      tasks.map((t) => t.errorMsg).join('\n'),
+    );
+    assert.deepEqual(
+      tasks.map((t) => t.gpuId),
+      [null, '0-1', '0-1', '0-1', null],
+    );
     assert.equal(tasks[1]!.snapshot.plan!.processes.length, 4, 'gpus_rmvpe 0-1-0-1: four rmvpe processes');
     assert.equal(tasks[2]!.snapshot.plan!.processes.length, 2);
     assert.deepEqual(tasks[2]!.snapshot.plan!.device, { device: 'cuda:0', isHalf: true, source: 'probe' });
@@ -84,7 +116,10 @@ describe('runner: failures a user can act on', () => {
     assert.equal(train.exitCode, 0, 'the launched train.py exited 0, as RVC does');
     const [sentence, ...lines] = train.errorMsg!.split('\n');
     assert.equal(sentence, 'CUDA out of memory at epoch 3 — lower the batch size (it is 64) and run train_model again.');
-    assert.ok(lines.some((l) => l.startsWith('torch.OutOfMemoryError: CUDA out of memory')), train.errorMsg!);
+    assert.ok(
+      lines.some((l) => l.startsWith('torch.OutOfMemoryError: CUDA out of memory')),
+      train.errorMsg!,
+    );
     const index = tasks.find((t) => t.stepType === 'train_index')!;
     assert.equal(index.status, 'cancelled');
     assert.match(index.errorMsg!, /train_model before it in the chain failed/);
@@ -118,7 +153,7 @@ describe('runner: failures a user can act on', () => {
     bench.createTraining('bystander');
     const good = bench.settings;
     const settingsFor: Record<string, Partial<typeof good>> = {
-      'no-python': { pythonPath: path.join(bench.dir, 'no', 'python') },
+      'no-python': { 'rvc.pythonPath': path.join(bench.dir, 'no', 'python') },
       'wrong-root': { 'rvc.root': bench.dir },
     };
     // One runner per odd setting, all on the same store and queue.
@@ -136,7 +171,10 @@ describe('runner: failures a user can act on', () => {
     const [notReady] = await runAndWait(bench, 'not-ready', 'train_model');
     const [bystander] = await runAndWait(bench, 'bystander', 'preprocess');
     assert.equal(outcomes['no-python']!.status, 'failed');
-    assert.match(outcomes['no-python']!.error, /^The Python .*no\/python does not run \(.*ENOENT\); set rvcStudio\.pythonPath to the Python of your RVC install\.$/);
+    assert.match(
+      outcomes['no-python']!.error,
+      /^The Python .*no\/python does not run \(.*ENOENT\); set rvcStudio\.rvc\.pythonPath to the Python of your RVC install\.$/,
+    );
     assert.equal(outcomes['wrong-root']!.status, 'failed');
     assert.match(outcomes['wrong-root']!.error, /is not an RVC WebUI folder: infer\/modules\/train\/preprocess\.py is missing/);
     assert.equal(empty!.status, 'failed');
@@ -146,7 +184,10 @@ describe('runner: failures a user can act on', () => {
     assert.equal(bystander!.status, 'success', 'the failures disturbed nothing else');
     assert.equal(bench.trainings.require('empty').status, 'draft');
     assert.throws(() => bench.runner.enqueue('bystander', 'train_model', { set: { totl_epoch: '3' } }), /Unknown parameter "totl_epoch"/);
-    assert.throws(() => bench.runner.enqueue('bystander', 'train_model', { set: { batch_size: 'many' } }), /batch_size must be a whole number/);
+    assert.throws(
+      () => bench.runner.enqueue('bystander', 'train_model', { set: { batch_size: 'many' } }),
+      /batch_size must be a whole number/,
+    );
   });
 
   it('a dataset with a .ipynb_checkpoints folder and names with spaces train fine', async () => {
@@ -158,20 +199,33 @@ describe('runner: failures a user can act on', () => {
       },
     });
     const tasks = await runAndWait(bench, 'alto demo 2', 'all');
-    assert.deepEqual(tasks.map((t) => t.status), ['success', 'success', 'success', 'success', 'success'], tasks.map((t) => t.errorMsg).join('\n'));
+    assert.deepEqual(
+      tasks.map((t) => t.status),
+      ['success', 'success', 'success', 'success', 'success'],
+      tasks.map((t) => t.errorMsg).join('\n'),
+    );
     const preprocessLog = fs.readFileSync(path.join(bench.workspace, 'logs', 'alto demo 2', 'preprocess.log'), 'utf8');
     assert.doesNotMatch(preprocessLog, /Traceback|ipynb/);
     const warnings = new TaskRepository(bench.store).logs(tasks[0]!.id).filter((l) => l.level === 'WARN');
-    assert.deepEqual(warnings.map((w) => w.message), ['skipped what is not audio in the dataset folder: .ipynb_checkpoints']);
+    assert.deepEqual(
+      warnings.map((w) => w.message),
+      ['skipped what is not audio in the dataset folder: .ipynb_checkpoints'],
+    );
     assert.deepEqual(fs.readdirSync(path.join(bench.store.storeDir, 'staging')), [], 'the folder of links is removed afterwards');
   });
   it('preprocess succeeds when some files fail, and lists them as warnings; when all fail it says so', async () => {
     bench.createTraining('partly', { files: 2, extra: (dir) => fs.writeFileSync(path.join(dir, 'zz_broken.wav'), 'BROKEN') });
     const [partly] = await runAndWait(bench, 'partly', 'preprocess');
     assert.equal(partly!.status, 'success');
-    const warnings = new TaskRepository(bench.store).logs(partly!.id).filter((l) => l.level === 'WARN').map((l) => l.message);
+    const warnings = new TaskRepository(bench.store)
+      .logs(partly!.id)
+      .filter((l) => l.level === 'WARN')
+      .map((l) => l.message);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^not sliced: .*zz_broken\.wav \(RuntimeError: Failed to load audio: ffmpeg error \(see stderr output for detail\)\)$/);
+    assert.match(
+      warnings[0]!,
+      /^not sliced: .*zz_broken\.wav \(RuntimeError: Failed to load audio: ffmpeg error \(see stderr output for detail\)\)$/,
+    );
     bench.createTraining('all-broken', { files: 0, extra: (dir) => fs.writeFileSync(path.join(dir, 'a.wav'), 'BROKEN') });
     const [broken] = await runAndWait(bench, 'all-broken', 'preprocess');
     assert.equal(broken!.status, 'failed');

@@ -2,16 +2,20 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Store } from '../../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { readExitRecord } from '../../../src/core/runner/processes.ts';
-import { TaskRepository, type Task } from '../../../src/core/runner/taskRepository.ts';
+import { TaskRepository, type Task } from '../../../src/core/store/taskRepository.ts';
 import { setKnobs } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { cliEntry } from '../../support/tempDir.ts';
 import { makeBench, processExists, until, type Bench } from './helpers.ts';
 
 function trainPids(bench: Bench, name: string): number[] {
   try {
-    return fs.readFileSync(path.join(bench.workspace, 'logs', name, 'double-train-pids.txt'), 'utf8').split('\n').filter(Boolean).map(Number);
+    return fs
+      .readFileSync(path.join(bench.workspace, 'logs', name, 'double-train-pids.txt'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -57,11 +61,22 @@ describe('runner: processes, cancel and restarts', function () {
   });
 
   it('a step that ignores SIGTERM is killed with SIGKILL after the grace period', async () => {
-    bench = makeBench({ settings: { engine: 'command', 'command.templates': { preprocess: ['${node}', '-e', "process.on('SIGTERM', () => {}); console.log('stubborn'); setInterval(() => {}, 1000)"] } } });
+    bench = makeBench({
+      settings: {
+        'runner.engine': 'command',
+        'command.templates': {
+          preprocess: ['${node}', '-e', "process.on('SIGTERM', () => {}); console.log('stubborn'); setInterval(() => {}, 1000)"],
+        },
+      },
+    });
     bench.createTraining('stubborn');
     const [task] = bench.runner.enqueue('stubborn', 'preprocess');
     bench.runner.start();
-    await until(() => fs.existsSync(task!.snapshot.training.logsDir) && /^stubborn$/m.test(readLog(bench, task!.id)), 10_000, 'the step to print');
+    await until(
+      () => fs.existsSync(task!.snapshot.training.logsDir) && /^stubborn$/m.test(readLog(bench, task!.id)),
+      10_000,
+      'the step to print',
+    );
     const pid = new TaskRepository(bench.store).get(task!.id).pid!;
     const started = Date.now();
     const done = await bench.runner.cancel(task!.id);
@@ -77,7 +92,11 @@ describe('runner: processes, cancel and restarts', function () {
     const tasks = bench.runner.enqueue('k9', 'all');
     const worker = startWorker(bench);
     const repo = new TaskRepository(bench.store);
-    await until(() => repo.logs(taskOf(bench, tasks, 'train_model').id).some((l) => l.message.includes('====> Epoch: 1')), 15_000, 'the first epoch in the store');
+    await until(
+      () => repo.logs(taskOf(bench, tasks, 'train_model').id).some((l) => l.message.includes('====> Epoch: 1')),
+      15_000,
+      'the first epoch in the store',
+    );
     worker.kill('SIGKILL');
     await new Promise((resolve) => worker.once('exit', resolve));
     const train = taskOf(bench, tasks, 'train_model');
@@ -88,7 +107,11 @@ describe('runner: processes, cancel and restarts', function () {
 
     bench.runner.start();
     const done = await bench.runner.waitFor(tasks.map((t) => t.id));
-    assert.deepEqual(done.map((t) => t.status), ['success', 'success', 'success', 'success', 'success'], done.map((t) => t.errorMsg).join('\n'));
+    assert.deepEqual(
+      done.map((t) => t.status),
+      ['success', 'success', 'success', 'success', 'success'],
+      done.map((t) => t.errorMsg).join('\n'),
+    );
     const epochs = repo.logs(train.id).filter((l) => l.message.includes('====> Epoch'));
     assert.equal(epochs.length, 4, 'the log tail resumed where the dead runner stopped: every epoch line stored once');
     assert.equal(bench.trainings.require('k9').status, 'finished');
@@ -117,7 +140,7 @@ describe('runner: processes, cancel and restarts', function () {
     // db check agrees: nothing is left "running".
     const other = Store.open(bench.workspace);
     try {
-      assert.deepEqual(other.db.prepare("SELECT count(*) AS n FROM training_tasks WHERE status = 'running'").get(), { n: 0 });
+      assert.deepEqual(databaseOf(other).prepare("SELECT count(*) AS n FROM training_tasks WHERE status = 'running'").get(), { n: 0 });
     } finally {
       other.close();
     }
@@ -132,12 +155,16 @@ describe('runner: processes, cancel and restarts', function () {
       await until(() => trainPids(bench, 'remote').length === 2, 15_000, 'training to start');
       const train = taskOf(bench, tasks, 'train_model');
       const pids = [train.pid!, ...trainPids(bench, 'remote')];
-      const cancel = spawnSync(process.execPath, [cliEntry, '--workspace', bench.workspace, '--json', 'task', 'cancel', train.id.slice(0, 8)], { encoding: 'utf8' });
+      const cancel = spawnSync(
+        process.execPath,
+        [cliEntry, '--workspace', bench.workspace, '--json', 'task', 'cancel', train.id.slice(0, 8)],
+        { encoding: 'utf8' },
+      );
       assert.equal(cancel.status, 0, cancel.stderr);
       assert.equal((JSON.parse(cancel.stdout) as { task: { status: string } }).task.status, 'cancelled');
       assert.deepEqual(pids.filter(processExists), []);
       const after = taskOf(bench, tasks, 'train_model');
-      assert.equal(after.claimedBy !== null && after.claimedBy.split(':')[1], String(worker.pid), 'still the worker\'s task');
+      assert.equal(after.claimedBy !== null && after.claimedBy.split(':')[1], String(worker.pid), "still the worker's task");
       assert.equal(taskOf(bench, tasks, 'train_index').status, 'cancelled');
     } finally {
       worker.kill('SIGTERM');

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TaskRepository, type Task } from '../../../src/core/runner/taskRepository.ts';
+import { TaskRepository, type Task } from '../../../src/core/store/taskRepository.ts';
 import { cliEntry } from '../../support/tempDir.ts';
 import { makeBench, type Bench } from './helpers.ts';
 
@@ -17,7 +17,9 @@ function maxOverlap(intervals: [number, number][]): number {
 
 function runWorker(bench: Bench): Promise<{ code: number | null; claimed: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliEntry, '--workspace', bench.workspace, '--json', 'worker', '--exit-when-idle'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [cliEntry, '--workspace', bench.workspace, '--json', 'worker', '--exit-when-idle'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
@@ -39,7 +41,11 @@ describe('runner: the queue', function () {
   it('two worker processes racing over 20 queued tasks run each exactly once, at most cpuConcurrency at a time', async () => {
     const record = "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\n'); setTimeout(() => {}, 40)";
     bench = makeBench({
-      settings: { engine: 'command', 'queue.cpuConcurrency': 3, 'command.templates': { preprocess: ['${node}', '-e', record, '${workspace}/ran.txt', '${taskId}'] } },
+      settings: {
+        'runner.engine': 'command',
+        'queue.cpuConcurrency': 3,
+        'command.templates': { preprocess: ['${node}', '-e', record, '${workspace}/ran.txt', '${taskId}'] },
+      },
     });
     fs.mkdirSync(path.join(bench.workspace, '.vscode'));
     const values: Record<string, unknown> = {};
@@ -59,15 +65,19 @@ describe('runner: the queue', function () {
     assert.deepEqual([...a.claimed, ...b.claimed].sort(), [...ids].sort(), 'each task was claimed by exactly one worker');
     const repo = new TaskRepository(bench.store);
     const tasks = ids.map((id) => repo.get(id));
-    assert.ok(tasks.every((t) => t.status === 'success'), tasks.map((t) => t.errorMsg).join('\n'));
+    assert.ok(
+      tasks.every((t) => t.status === 'success'),
+      tasks.map((t) => t.errorMsg).join('\n'),
+    );
     assert.ok(maxOverlap(tasks.map((t) => [t.startedAt!, t.finishedAt!])) <= 3, 'never more than 3 CPU steps at once across both workers');
   });
 
-  it('holds one GPU step per GPU id, runs a training\'s steps in order, and a chain stops at its first failure', async () => {
-    const sleep = "require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + Date.now() + ' start\\n'); setTimeout(() => require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + Date.now() + ' end\\n'), 150)";
+  it("holds one GPU step per GPU id, runs a training's steps in order, and a chain stops at its first failure", async () => {
+    const sleep =
+      "require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + Date.now() + ' start\\n'); setTimeout(() => require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + Date.now() + ' end\\n'), 150)";
     bench = makeBench({
       settings: {
-        engine: 'command',
+        'runner.engine': 'command',
         'queue.cpuConcurrency': 4,
         'command.templates': {
           train_model: ['${node}', '-e', sleep, '${workspace}/gpu.txt', '${name}'],
@@ -76,23 +86,43 @@ describe('runner: the queue', function () {
         },
       },
     });
-    for (const [name, gpu] of [['a', '0'], ['b', '0'], ['c', '1']] as const) {
+    for (const [name, gpu] of [
+      ['a', '0'],
+      ['b', '0'],
+      ['c', '1'],
+    ] as const) {
       const t = bench.createTraining(name);
       bench.trainings.update(t.id, { hasPreprocessed: true, hasExtracted: true, gpuId: gpu, status: 'ready' });
     }
-    const queued: Task[] = ['a', 'b', 'c'].flatMap((name) => [...bench.runner.enqueue(name, 'train_model'), ...bench.runner.enqueue(name, 'train_index')]);
-    assert.deepEqual(queued.map((t) => t.gpuId), ['0', null, '0', null, '1', null]);
+    const queued: Task[] = ['a', 'b', 'c'].flatMap((name) => [
+      ...bench.runner.enqueue(name, 'train_model'),
+      ...bench.runner.enqueue(name, 'train_index'),
+    ]);
+    assert.deepEqual(
+      queued.map((t) => t.gpuId),
+      ['0', null, '0', null, '1', null],
+    );
     bench.createTraining('chain');
     const chain = bench.runner.enqueue('chain', 'all');
     bench.runner.start();
     const done = await bench.runner.waitFor([...queued, ...chain].map((t) => t.id));
-    const lines = fs.readFileSync(path.join(bench.workspace, 'gpu.txt'), 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
-    const span = (name: string): [number, number] => [Number(lines.find((l) => l[0] === name && l[2] === 'start')![1]), Number(lines.find((l) => l[0] === name && l[2] === 'end')![1])];
+    const lines = fs
+      .readFileSync(path.join(bench.workspace, 'gpu.txt'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' '));
+    const span = (name: string): [number, number] => [
+      Number(lines.find((l) => l[0] === name && l[2] === 'start')![1]),
+      Number(lines.find((l) => l[0] === name && l[2] === 'end')![1]),
+    ];
     const [a, b] = [span('a'), span('b')];
     assert.ok(a[1] <= b[0] || b[1] <= a[0], 'a and b share GPU 0 and never overlap');
     assert.ok(span('a-index')[0] >= a[1], "a training's index waits for its training");
     const chainTasks = done.slice(queued.length);
-    assert.deepEqual(chainTasks.map((t) => t.status), ['failed', 'cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    assert.deepEqual(
+      chainTasks.map((t) => t.status),
+      ['failed', 'cancelled', 'cancelled', 'cancelled', 'cancelled'],
+    );
     assert.match(chainTasks[0]!.errorMsg!, /^The command failed \(exit code 3\)\./);
     assert.match(chainTasks[1]!.errorMsg!, /preprocess before it in the chain failed/);
     assert.throws(() => bench.runner.enqueue('a', 'train_model').concat(bench.runner.enqueue('a', 'train_model')), /already queued/);

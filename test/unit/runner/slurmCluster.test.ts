@@ -43,7 +43,7 @@ describe('slurm executor on a real cluster', function () {
     fs.mkdirSync(workspace);
     store = Store.open(workspace);
     client = new SlurmClient({ env: cluster.env, timeoutMs: 10_000 });
-    settings = { ...defaultSettings(), executor: 'slurm', 'slurm.partition': cluster.partition };
+    settings = { ...defaultSettings(), 'runner.executor': 'slurm', 'slurm.partition': cluster.partition };
     executor = new SlurmExecutor({ client, settings: () => settings, nodePath: NODE });
   });
 
@@ -61,14 +61,28 @@ describe('slurm executor on a real cluster', function () {
     cluster.run('scancel', ['--quiet', '--partition=debug']);
     const state = cluster.run('sinfo', ['--noheader', '--format=%T']).trim();
     if (/drain|down/.test(state)) cluster.run('scontrol', ['update', `NodeName=${cluster.node}`, 'State=RESUME']);
-    await until(() => cluster!.run('squeue', ['--noheader']).trim() === '' && cluster!.run('sinfo', ['--noheader', '--format=%T']).trim() === 'idle', 15_000, 'the node to be idle');
+    await until(
+      () => cluster!.run('squeue', ['--noheader']).trim() === '' && cluster!.run('sinfo', ['--noheader', '--format=%T']).trim() === 'idle',
+      15_000,
+      'the node to be idle',
+    );
   });
 
-  const plan = (taskId: string, script: string, gpuBound = false) => ({ taskId, step: 'train_model' as const, gpuBound, files: taskFiles(store, taskId), plan: { cwd: workspace, processes: [{ command: NODE, args: ['-e', script] }] } });
+  const plan = (taskId: string, script: string, gpuBound = false) => ({
+    taskId,
+    step: 'train_model' as const,
+    gpuBound,
+    files: taskFiles(store, taskId),
+    plan: { cwd: workspace, processes: [{ command: NODE, args: ['-e', script] }] },
+  });
 
   async function waitPhase(handle: SlurmHandle, taskId: string, phase: SlurmLiveness['phase'], ms = 20_000): Promise<SlurmLiveness> {
     let last: SlurmLiveness | undefined;
-    await until(async () => (last = await executor.assess(handle, taskFiles(store, taskId))).phase === phase, ms, `job ${handle.jobId} ${phase} (last: ${JSON.stringify(last)})`);
+    await until(
+      async () => (last = await executor.assess(handle, taskFiles(store, taskId))).phase === phase,
+      ms,
+      `job ${handle.jobId} ${phase} (last: ${JSON.stringify(last)})`,
+    );
     return last!;
   }
 
@@ -80,7 +94,11 @@ describe('slurm executor on a real cluster', function () {
     const stored = JSON.parse(JSON.stringify(handle)) as SlurmHandle; // as the task's snapshot keeps it
     const reloaded = new SlurmExecutor({ client: new SlurmClient({ env: cluster!.env }), settings: () => settings, probe: false });
     let ended: SlurmLiveness | undefined;
-    await until(async () => (ended = await reloaded.assess(reloaded.reattach(stored, false), taskFiles(store, id))).phase === 'ended', 20_000, 'the job to end');
+    await until(
+      async () => (ended = await reloaded.assess(reloaded.reattach(stored, false), taskFiles(store, id))).phase === 'ended',
+      20_000,
+      'the job to end',
+    );
     assert.equal(ended!.phase === 'ended' && ended!.outcome, 'completed');
     assert.equal(reloaded.explain(stored, ended as SlurmLiveness & { phase: 'ended' }, 'train_model'), undefined);
     const exit = readExitRecord(store, id)!;
@@ -108,7 +126,9 @@ describe('slurm executor on a real cluster', function () {
       slurm.push(performance.now() - t);
     }
     const median = (values: number[]): number => values.sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
-    console.log(`      (per task, median of ${n}: slurm start ${median(slurm).toFixed(1)} ms (job script + sbatch), local launch ${median(local).toFixed(1)} ms)`);
+    console.log(
+      `      (per task, median of ${n}: slurm start ${median(slurm).toFixed(1)} ms (job script + sbatch), local launch ${median(local).toFixed(1)} ms)`,
+    );
   });
 
   it('a job on a drained node stays queued with its reason, and runs when the node is released', async () => {
@@ -117,10 +137,14 @@ describe('slurm executor on a real cluster', function () {
     const handle = await executor.start(plan(id, 'console.log("released")'));
     const queued = await waitPhase(handle, id, 'queued');
     assert.ok(queued.phase === 'queued');
-    await until(async () => {
-      const now = await executor.assess(handle, taskFiles(store, id));
-      return now.phase === 'queued' && now.waiting.code !== 'None';
-    }, 10_000, 'a pending reason');
+    await until(
+      async () => {
+        const now = await executor.assess(handle, taskFiles(store, id));
+        return now.phase === 'queued' && now.waiting.code !== 'None';
+      },
+      10_000,
+      'a pending reason',
+    );
     const now = (await executor.assess(handle, taskFiles(store, id))) as SlurmLiveness & { phase: 'queued' };
     console.log(`      (pending reason on a drained node: ${now.waiting.code} → "${now.waiting.text}")`);
     assert.equal(now.waiting.stuck, false);
@@ -168,7 +192,10 @@ describe('slurm executor on a real cluster', function () {
     const ended = (await waitPhase(handle, id, 'ended')) as SlurmLiveness & { phase: 'ended' };
     assert.equal(ended.outcome, 'node_fail');
     const sentence = executor.explain(handle, ended, 'train_model', { epoch: 12, checkpoint: 'G_600.pth' });
-    assert.equal(sentence, `Node ${cluster!.node} failed under Slurm job ${handle.jobId} at epoch 12; run the step again: training continues from G_600.pth.`);
+    assert.equal(
+      sentence,
+      `Node ${cluster!.node} failed under Slurm job ${handle.jobId} at epoch 12; run the step again: training continues from G_600.pth.`,
+    );
     await until(() => cluster!.jobProcesses().length === 0, 10_000, 'no job process left');
   });
 
@@ -191,15 +218,25 @@ describe('slurm executor on a real cluster', function () {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     poller.dispose();
     assert.equal(calls.calls.squeue, poller.ticks, 'one squeue call per tick');
-    assert.ok(changes.slice(50).every((c) => c.current?.state === 'PENDING'), 'only pending reasons changed');
+    assert.ok(
+      changes.slice(50).every((c) => c.current?.state === 'PENDING'),
+      'only pending reasons changed',
+    );
     assert.equal(calls.calls.scontrol + calls.calls.sbatch, 0);
-    console.log(`      (50 jobs: one squeue call ${oneCallMs.toFixed(0)} ms; ${poller.ticks} calls in ~1.1 s at 100 ms; at the default ${DEFAULT_POLL_MS / 1000} s: ${60_000 / DEFAULT_POLL_MS} calls/minute for all 50)`);
+    console.log(
+      `      (50 jobs: one squeue call ${oneCallMs.toFixed(0)} ms; ${poller.ticks} calls in ~1.1 s at 100 ms; at the default ${DEFAULT_POLL_MS / 1000} s: ${60_000 / DEFAULT_POLL_MS} calls/minute for all 50)`,
+    );
   });
 
   it('refuses a partition that does not exist before submitting, naming the ones that do', async () => {
     const bad = new SlurmExecutor({ client, settings: () => ({ ...settings, 'slurm.partition': 'gpu-a100' }), probe: false });
     const submitted = client.calls.sbatch;
-    await assert.rejects(bad.start(plan(newTaskId(), '0')), (error: unknown) => isUserError(error) && /^Slurm has no partition "gpu-a100" \(rvcStudio\.slurm\.partition\): use one of "debug"/.test((error as Error).message));
+    await assert.rejects(
+      bad.start(plan(newTaskId(), '0')),
+      (error: unknown) =>
+        isUserError(error) &&
+        /^Slurm has no partition "gpu-a100" \(rvcStudio\.slurm\.partition\): use one of "debug"/.test((error as Error).message),
+    );
     assert.equal(client.calls.sbatch, submitted);
   });
 
@@ -207,7 +244,9 @@ describe('slurm executor on a real cluster', function () {
     // `exit 0` in the setup lines: the probe job completes without writing, as on a node that does not share the workspace.
     await assert.rejects(
       probeSharedFilesystem(client, { dir: path.join(workspace, '.rvc-studio', 'tasks'), setup: ['exit 0'], graceMs: 500 }),
-      (error: unknown) => isUserError(error) && /never appeared here: the workspace is not on a filesystem the compute nodes share/.test((error as Error).message),
+      (error: unknown) =>
+        isUserError(error) &&
+        /never appeared here: the workspace is not on a filesystem the compute nodes share/.test((error as Error).message),
     );
     const ok = await probeSharedFilesystem(client, { dir: path.join(workspace, '.rvc-studio', 'tasks') });
     assert.equal(ok.node, cluster!.node);
@@ -227,7 +266,10 @@ describe('slurm executor on a real cluster', function () {
     await until(async () => (ended = await slow.assess(handle, taskFiles(store, id))).phase === 'ended', 130_000, 'TIMEOUT', 1000);
     const done = ended as SlurmLiveness & { phase: 'ended' };
     assert.equal(done.outcome, 'timeout');
-    assert.equal(slow.explain(handle, done, 'train_model', { epoch: 37, checkpoint: 'G_2333.pth' }), 'The job hit its 1 min limit at epoch 37; resume with more time (rvcStudio.slurm.time): training continues from G_2333.pth.');
+    assert.equal(
+      slow.explain(handle, done, 'train_model', { epoch: 37, checkpoint: 'G_2333.pth' }),
+      'The job hit its 1 min limit at epoch 37; resume with more time (rvcStudio.slurm.time): training continues from G_2333.pth.',
+    );
   });
 });
 

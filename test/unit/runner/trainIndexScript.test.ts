@@ -21,7 +21,7 @@ function writeNpy(file: string, rows: number, dim: number): void {
   fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), data]));
 }
 
-describe('python/train_index.py (the WebUI\'s in-process train_index as a child)', () => {
+describe("python/train_index.py (the WebUI's in-process train_index as a child)", () => {
   it('loads the features, sizes the IVF index as RVC does, writes trained_/added_ indexes and links the added one', function () {
     const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0) {
@@ -41,7 +41,13 @@ describe('python/train_index.py (the WebUI\'s in-process train_index as a child)
       assert.equal(result.status, 0, result.stderr);
       // 1200 frames: n_ivf = min(int(16 * sqrt(1200)), 1200 // 39) = min(554, 30) = 30
       const tail = 'IVF30_Flat_nprobe_1_alto demo_v2.index';
-      assert.deepEqual(result.stdout.trim().split('\n'), ['(1200, 768),30', 'training', 'adding', `成功构建索引 added_${tail}`, `链接索引到外部-${outside}`]);
+      assert.deepEqual(result.stdout.trim().split('\n'), [
+        '(1200, 768),30',
+        'training',
+        'adding',
+        `成功构建索引 added_${tail}`,
+        `链接索引到外部-${outside}`,
+      ]);
       const added = JSON.parse(fs.readFileSync(path.join(exp, `added_${tail}`), 'utf8'));
       assert.deepEqual(added, { double: 'faiss', d: 768, description: 'IVF30,Flat', nprobe: 1, trained_rows: 1200, ntotal: 1200 });
       assert.ok(fs.existsSync(path.join(exp, `trained_${tail}`)));
@@ -51,7 +57,10 @@ describe('python/train_index.py (the WebUI\'s in-process train_index as a child)
       fs.rmSync(path.join(exp, '3_feature768'), { recursive: true });
       fs.mkdirSync(path.join(exp, '3_feature768'));
       writeNpy(path.join(exp, '3_feature768', 'tiny.npy'), 20, 768);
-      const tiny = spawnSync('python3', [pythonScript('train_index.py'), exp, 'alto demo', 'v2', outside, '2'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: faissDouble } });
+      const tiny = spawnSync('python3', [pythonScript('train_index.py'), exp, 'alto demo', 'v2', outside, '2'], {
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONPATH: faissDouble },
+      });
       assert.equal(tiny.status, 1);
       assert.match(tiny.stderr, /only 20 feature frames; an index needs at least 39/);
     } finally {

@@ -38,8 +38,8 @@ export function ourCommandLines(dir: string): { rvc: RvcInstallDouble; dataset: 
     const settings: Settings = {
       ...defaultSettings(),
       'rvc.root': rvc.root,
-      pythonPath: rvc.python,
-      cpuProcesses: 11,
+      'rvc.pythonPath': rvc.python,
+      'runner.cpuProcesses': 11,
       'train.batchSize': 4,
       'train.totalEpoch': 4,
       'train.saveEveryEpoch': 2,

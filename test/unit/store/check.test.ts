@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkStore } from '../../../src/core/store/check.ts';
 import { sha256File } from '../../../src/core/util/fileHash.ts';
-import { Store } from '../../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { recordedMtimeMs } from '../../../src/core/util/fileStamp.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
@@ -34,27 +34,42 @@ describe('db check', () => {
     const gone = repo.create({ name: 'gone', logsDir: path.join(dir, 'logs', 'gone'), status: 'ready', hasPreprocessed: true });
     const taskId = randomUUID();
     // pid 2^22+ is above Linux's pid_max default, so no process has it.
-    store.db.prepare("INSERT INTO training_tasks (id, training_id, step_type, status, pid) VALUES (?, ?, 'train_model', 'running', 4194999)").run(taskId, training.id);
+    databaseOf(store)
+      .prepare("INSERT INTO training_tasks (id, training_id, step_type, status, pid) VALUES (?, ?, 'train_model', 'running', 4194999)")
+      .run(taskId, training.id);
     const kept = path.join(logsDir, 'G_10.pth');
     fs.writeFileSync(kept, 'checkpoint v1');
     const stat = fs.statSync(kept);
-    store.db
+    databaseOf(store)
       .prepare("INSERT INTO artifacts (training_id, kind, path, size, mtime_ms, sha256) VALUES (?, 'checkpoint_g', ?, ?, ?, ?)")
       .run(training.id, kept, stat.size, recordedMtimeMs(stat), await sha256File(kept));
-    store.db.prepare("INSERT INTO artifacts (training_id, kind, path, size) VALUES (?, 'checkpoint_d', ?, 1)").run(training.id, path.join(logsDir, 'D_10.pth'));
+    databaseOf(store)
+      .prepare("INSERT INTO artifacts (training_id, kind, path, size) VALUES (?, 'checkpoint_d', ?, 1)")
+      .run(training.id, path.join(logsDir, 'D_10.pth'));
     fs.writeFileSync(kept, 'checkpoint v2, longer');
 
     const report = await checkStore(store);
-    assert.deepEqual(report.findings.map((f) => f.kind).sort(), ['artifact-changed', 'artifact-missing', 'logs-folder-missing', 'task-process-gone']);
+    assert.deepEqual(report.findings.map((f) => f.kind).sort(), [
+      'artifact-changed',
+      'artifact-missing',
+      'logs-folder-missing',
+      'task-process-gone',
+    ]);
     assert.ok(report.findings.some((f) => f.message.includes(gone.name)));
     assert.equal(report.ok, false);
 
     const repaired = await checkStore(store, { repair: true });
     assert.equal(repaired.repaired, 3);
     assert.equal(repaired.unrepaired, 1, 'a vanished logs folder cannot be repaired, only reported');
-    const task = store.db.prepare('SELECT status, error_msg FROM training_tasks WHERE id = ?').get(taskId) as { status: string; error_msg: string };
+    const task = databaseOf(store).prepare('SELECT status, error_msg FROM training_tasks WHERE id = ?').get(taskId) as {
+      status: string;
+      error_msg: string;
+    };
     assert.deepEqual(task, { status: 'failed', error_msg: 'interrupted (process gone)' });
     const after = await checkStore(store);
-    assert.deepEqual(after.findings.map((f) => f.kind), ['logs-folder-missing']);
+    assert.deepEqual(
+      after.findings.map((f) => f.kind),
+      ['logs-folder-missing'],
+    );
   });
 });

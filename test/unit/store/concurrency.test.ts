@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Store } from '../../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'createManyTrainings.ts');
@@ -34,12 +34,15 @@ describe('two processes writing one store', () => {
       const results = await Promise.all([run(dir, 'left', 500, startAt), run(dir, 'right', 500, startAt)]);
       for (const result of results) assert.equal(result.code, 0, result.stderr);
       const [left, right] = results.map((r) => r.span!) as [{ first: number; last: number }, { first: number; last: number }];
-      assert.ok(left.first <= right.last && right.first <= left.last, `the two writers did not overlap: ${JSON.stringify({ left, right })}`);
+      assert.ok(
+        left.first <= right.last && right.first <= left.last,
+        `the two writers did not overlap: ${JSON.stringify({ left, right })}`,
+      );
       const store = Store.open(dir);
       try {
-        const { n } = store.db.prepare('SELECT count(*) AS n FROM trainings').get() as { n: number };
+        const { n } = databaseOf(store).prepare('SELECT count(*) AS n FROM trainings').get() as { n: number };
         assert.equal(n, 1000);
-        const fts = store.db.prepare('SELECT count(*) AS n FROM trainings_fts').get() as { n: number };
+        const fts = databaseOf(store).prepare('SELECT count(*) AS n FROM trainings_fts').get() as { n: number };
         assert.equal(fts.n, 1000);
       } finally {
         store.close();

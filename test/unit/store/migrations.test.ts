@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { listBackups, writeBackup } from '../../../src/core/store/backups.ts';
 import { defaultSchemaDir, latestVersion, loadMigrations } from '../../../src/core/store/migrations.ts';
 import { sqlite } from '../../../src/core/store/sqlite.ts';
-import { CorruptDatabaseError, NewerDatabaseError, restoreBackup, Store, storePathOf } from '../../../src/core/store/store.ts';
+import { CorruptDatabaseError, databaseOf, NewerDatabaseError, restoreBackup, Store, storePathOf } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
@@ -16,7 +16,8 @@ const LATEST = latestVersion(loadMigrations());
 function schemaDirWith(dir: string, upTo: number, extra: Record<string, string> = {}): string {
   const target = path.join(dir, 'schema');
   fs.mkdirSync(target, { recursive: true });
-  for (const migration of loadMigrations().filter((m) => m.version <= upTo)) fs.writeFileSync(path.join(target, migration.name), migration.sql);
+  for (const migration of loadMigrations().filter((m) => m.version <= upTo))
+    fs.writeFileSync(path.join(target, migration.name), migration.sql);
   for (const [name, sql] of Object.entries(extra)) fs.writeFileSync(path.join(target, name), sql);
   return target;
 }
@@ -35,13 +36,27 @@ describe('store migrations', () => {
     const store = Store.open(dir);
     try {
       assert.equal(store.schemaVersion, LATEST);
-      assert.equal(store.db.pragma('user_version', { simple: true }), LATEST);
-      assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
-      assert.equal(store.db.pragma('synchronous', { simple: true }), 1); // NORMAL
-      assert.ok((store.db.pragma('busy_timeout', { simple: true }) as number) > 0);
-      const tables = (store.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-      for (const table of ['trainings', 'training_tasks', 'inference_tasks', 'system_logs', 'metrics', 'metric_sources', 'task_logs', 'artifacts', 'tags', 'training_tags', 'trainings_fts']) {
+      assert.equal(databaseOf(store).pragma('user_version', { simple: true }), LATEST);
+      assert.equal(databaseOf(store).pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(databaseOf(store).pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(databaseOf(store).pragma('synchronous', { simple: true }), 1); // NORMAL
+      assert.ok((databaseOf(store).pragma('busy_timeout', { simple: true }) as number) > 0);
+      const tables = (databaseOf(store).prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map(
+        (r) => r.name,
+      );
+      for (const table of [
+        'trainings',
+        'training_tasks',
+        'inference_tasks',
+        'system_logs',
+        'metrics',
+        'metric_sources',
+        'task_logs',
+        'artifacts',
+        'tags',
+        'training_tags',
+        'trainings_fts',
+      ]) {
         assert.ok(tables.includes(table), `missing table ${table}`);
       }
       assert.equal(listBackups(store.storeDir).length, 0, 'an empty database needs no backup');
@@ -53,16 +68,29 @@ describe('store migrations', () => {
   it('keeps the design columns, defaults and enum checks of trainings', () => {
     const store = Store.open(dir);
     try {
-      const columns = store.db.prepare('PRAGMA table_info(trainings)').all() as { name: string; type: string; dflt_value: string | null }[];
+      const columns = databaseOf(store).prepare('PRAGMA table_info(trainings)').all() as {
+        name: string;
+        type: string;
+        dflt_value: string | null;
+      }[];
       const byName = new Map(columns.map((c) => [c.name, c]));
       assert.equal(byName.get('target_sr')?.dflt_value, '40000');
       assert.equal(byName.get('f0_method')?.dflt_value, "'rmvpe'");
       assert.equal(byName.get('model_version')?.dflt_value, "'v2'");
       assert.equal(byName.get('gpu_id')?.dflt_value, "'0'");
       assert.equal(byName.get('status')?.dflt_value, "'draft'");
-      assert.throws(() => store.db.prepare("INSERT INTO trainings (id, name, status) VALUES (?, 'x', 'bogus')").run('0'.repeat(36)), /CHECK/);
-      assert.throws(() => store.db.prepare("INSERT INTO trainings (id, name, target_sr) VALUES (?, 'x', 44100)").run('0'.repeat(36)), /CHECK/);
-      assert.throws(() => store.db.prepare("INSERT INTO system_logs (level, module, message) VALUES ('DEBUG', 'system', 'x')").run(), /CHECK/);
+      assert.throws(
+        () => databaseOf(store).prepare("INSERT INTO trainings (id, name, status) VALUES (?, 'x', 'bogus')").run('0'.repeat(36)),
+        /CHECK/,
+      );
+      assert.throws(
+        () => databaseOf(store).prepare("INSERT INTO trainings (id, name, target_sr) VALUES (?, 'x', 44100)").run('0'.repeat(36)),
+        /CHECK/,
+      );
+      assert.throws(
+        () => databaseOf(store).prepare("INSERT INTO system_logs (level, module, message) VALUES ('DEBUG', 'system', 'x')").run(),
+        /CHECK/,
+      );
     } finally {
       store.close();
     }
@@ -77,7 +105,9 @@ describe('store migrations', () => {
       const created = new TrainingRepository(old).create({ name: `kept-${from}`, notes: 'survives migration' });
       old.close();
       // A synthetic next migration stands in for the future: the real ones are all applied above.
-      const schemaNew = schemaDirWith(path.join(ws, 'new'), LATEST, { [nextName('test_add_column')]: 'ALTER TABLE trainings ADD COLUMN added_later TEXT;' });
+      const schemaNew = schemaDirWith(path.join(ws, 'new'), LATEST, {
+        [nextName('test_add_column')]: 'ALTER TABLE trainings ADD COLUMN added_later TEXT;',
+      });
       const store = Store.open(ws, { schemaDir: schemaNew });
       try {
         assert.equal(store.schemaVersion, LATEST + 1);
@@ -107,7 +137,7 @@ describe('store migrations', () => {
     const store = Store.open(dir);
     try {
       assert.equal(store.schemaVersion, LATEST);
-      const columns = (store.db.prepare('PRAGMA table_info(trainings)').all() as { name: string }[]).map((c) => c.name);
+      const columns = (databaseOf(store).prepare('PRAGMA table_info(trainings)').all() as { name: string }[]).map((c) => c.name);
       assert.ok(!columns.includes('half_done'), 'the failed migration left a column behind');
       assert.ok(new TrainingRepository(store).findByName('intact'));
     } finally {
@@ -139,7 +169,7 @@ describe('store migrations', () => {
   it('reports a corrupt file with the newest backup, never overwriting it, and db restore brings the backup back', () => {
     const store = Store.open(dir);
     new TrainingRepository(store).create({ name: 'before-corruption' });
-    const backup = writeBackup(store.db, store.storeDir, store.schemaVersion);
+    const backup = writeBackup(databaseOf(store), store.storeDir, store.schemaVersion);
     store.close();
     const file = storePathOf(dir);
     for (const sidecar of ['-wal', '-shm']) fs.rmSync(file + sidecar, { force: true });
@@ -166,7 +196,7 @@ describe('store migrations', () => {
     const store = Store.open(dir);
     const repo = new TrainingRepository(store);
     for (let i = 0; i < 200; i++) repo.create({ name: `t${i}`, notes: 'x'.repeat(200) });
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    databaseOf(store).pragma('wal_checkpoint(TRUNCATE)');
     store.close();
     const file = storePathOf(dir);
     const bytes = fs.readFileSync(file);
@@ -178,7 +208,7 @@ describe('store migrations', () => {
     try {
       const reopened = Store.open(dir);
       // Some damage only shows under a full check; that is what db check is for.
-      const check = reopened.db.pragma('integrity_check', { simple: true });
+      const check = databaseOf(reopened).pragma('integrity_check', { simple: true });
       reopened.close();
       assert.notEqual(check, 'ok');
       return;
@@ -194,7 +224,7 @@ describe('store migrations', () => {
     const repo = new TrainingRepository(store);
     repo.create({ name: 'first' });
     const made: string[] = [];
-    for (let i = 0; i < 7; i++) made.push(writeBackup(store.db, store.storeDir, store.schemaVersion));
+    for (let i = 0; i < 7; i++) made.push(writeBackup(databaseOf(store), store.storeDir, store.schemaVersion));
     const kept = listBackups(store.storeDir);
     assert.equal(kept.length, 5);
     assert.deepEqual(

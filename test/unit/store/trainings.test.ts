@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { Store } from '../../../src/core/store/store.ts';
+import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
@@ -49,7 +49,9 @@ describe('trainings', () => {
 
   it('soft-deletes, restores and purges, and the name stays reserved until purged', () => {
     const training = repo.create({ name: 'alto' });
-    store.db.prepare("INSERT INTO training_tasks (id, training_id, step_type) VALUES (?, ?, 'preprocess')").run(crypto.randomUUID(), training.id);
+    databaseOf(store)
+      .prepare("INSERT INTO training_tasks (id, training_id, step_type) VALUES (?, ?, 'preprocess')")
+      .run(crypto.randomUUID(), training.id);
     repo.softDelete('alto');
     assert.equal(repo.list().length, 0);
     assert.equal(repo.list({ onlyDeleted: true }).length, 1);
@@ -61,20 +63,40 @@ describe('trainings', () => {
     repo.softDelete('alto');
     repo.purge('alto');
     assert.equal(repo.findByName('alto', { includeDeleted: true }), undefined);
-    assert.equal((store.db.prepare('SELECT count(*) AS n FROM training_tasks').get() as { n: number }).n, 0, 'tasks cascade with their training');
+    assert.equal(
+      (databaseOf(store).prepare('SELECT count(*) AS n FROM training_tasks').get() as { n: number }).n,
+      0,
+      'tasks cascade with their training',
+    );
   });
 
   it('finds a training by a word in its notes, name or tags through FTS, and follows edits', () => {
     const alto = repo.create({ name: 'alto-demo', notes: 'Breathy soprano recorded in the kitchen' });
     repo.create({ name: 'bass-line', notes: 'deep voice' });
-    assert.deepEqual(repo.search('soprano').map((t) => t.name), ['alto-demo']);
-    assert.deepEqual(repo.search('kitch').map((t) => t.name), ['alto-demo'], 'prefix match');
-    assert.deepEqual(repo.search('bass').map((t) => t.name), ['bass-line']);
+    assert.deepEqual(
+      repo.search('soprano').map((t) => t.name),
+      ['alto-demo'],
+    );
+    assert.deepEqual(
+      repo.search('kitch').map((t) => t.name),
+      ['alto-demo'],
+      'prefix match',
+    );
+    assert.deepEqual(
+      repo.search('bass').map((t) => t.name),
+      ['bass-line'],
+    );
     repo.update(alto.id, { notes: 'now a tenor' });
     assert.deepEqual(repo.search('soprano'), []);
-    assert.deepEqual(repo.search('tenor').map((t) => t.name), ['alto-demo']);
+    assert.deepEqual(
+      repo.search('tenor').map((t) => t.name),
+      ['alto-demo'],
+    );
     repo.setTags(alto.id, ['keeper', 'v2']);
-    assert.deepEqual(repo.search('keeper').map((t) => t.name), ['alto-demo']);
+    assert.deepEqual(
+      repo.search('keeper').map((t) => t.name),
+      ['alto-demo'],
+    );
     assert.deepEqual(repo.get(alto.id).tags, ['keeper', 'v2']);
     repo.setTags(alto.id, []);
     assert.deepEqual(repo.search('keeper'), []);

@@ -1,9 +1,9 @@
-import { flowReverse } from './flowGraph.ts';
-import { generator } from './generatorGraph.ts';
+import { flowReverse, type FlowShape } from './flowGraph.ts';
+import { generator, type GeneratorShape } from './generatorGraph.ts';
 import { GraphBuilder, int } from './graphBuilder.ts';
 import type { GraphValue } from './onnxProto.ts';
 import { Layers, type WeightSource } from './synthLayers.ts';
-import { textEncoder } from './textEncoderGraph.ts';
+import { textEncoder, type TextEncoderShape } from './textEncoderGraph.ts';
 
 /**
  * The synthesizer RVC's models_onnx.SynthesizerTrnMsNSFsidM describes, as an ONNX graph with the
@@ -13,22 +13,9 @@ import { textEncoder } from './textEncoderGraph.ts';
  * (z_p = m_p + exp(logs_p)·rnd, RVC's ONNX convention; its PyTorch .infer() scales by 0.66666).
  */
 
-export interface SynthesizerSpec {
+export interface SynthesizerSpec extends TextEncoderShape, FlowShape, GeneratorShape {
   featureSize: 256 | 768;
   f0: boolean;
-  sampleRate: number;
-  interChannels: number;
-  hiddenChannels: number;
-  filterChannels: number;
-  heads: number;
-  layers: number;
-  kernelSize: number;
-  resblock: '1' | '2';
-  resblockKernelSizes: number[];
-  resblockDilationSizes: number[][];
-  upsampleRates: number[];
-  upsampleInitialChannel: number;
-  upsampleKernelSizes: number[];
 }
 
 export interface GraphOptions {

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Settings } from '../../settings.ts';
 import { UserError } from '../../util/errors.ts';
-import type { LaunchProcess, LaunchSpec } from '../launcherWorker.ts';
-import type { TaskFiles } from '../processes.ts';
+import type { LaunchProcess } from '../launcherWorker.ts';
+import { writeLaunchSpec, type TaskFiles } from '../processes.ts';
 import type { StepType } from '../steps.ts';
 
 /** What Slurm is asked for, from the `rvcStudio.slurm.*` settings; every value is validated. */
@@ -70,7 +70,8 @@ export function jobResources(settings: Settings, step: StepType, gpuBound: boole
   const mem = String(settings['slurm.mem'][step] ?? '').trim();
   if (mem && !MEM.test(mem)) refuse(`mem.${step}`, mem, 'a Slurm memory size such as 16G or 16000M');
   const extraArgs = settings['slurm.extraArgs'].map((arg) => {
-    if (typeof arg !== 'string' || !OPTION.test(arg)) refuse('extraArgs', arg, 'one sbatch option per item, written --name=value without spaces or quotes');
+    if (typeof arg !== 'string' || !OPTION.test(arg))
+      refuse('extraArgs', arg, 'one sbatch option per item, written --name=value without spaces or quotes');
     if (RESERVED.has(arg.split('=')[0]!)) refuse('extraArgs', arg, 'allowed: RVC Studio sets that option itself');
     return arg;
   });
@@ -78,12 +79,26 @@ export function jobResources(settings: Settings, step: StepType, gpuBound: boole
     if (typeof line !== 'string' || /[\r\n\0]/.test(line)) refuse('setup', line, 'one shell line per item');
     return line;
   });
-  return { partition: text('partition'), account: text('account'), qos: text('qos'), time, gpus: gpuBound ? gpus : 0, cpus, mem, extraArgs, setup };
+  return {
+    partition: text('partition'),
+    account: text('account'),
+    qos: text('qos'),
+    time,
+    gpus: gpuBound ? gpus : 0,
+    cpus,
+    mem,
+    extraArgs,
+    setup,
+  };
 }
 
 /** A path inside #SBATCH "…": sbatch honours double quotes there, and % starts a filename pattern. */
 function sbatchPath(file: string, forOutput: boolean): string {
-  if (/["\r\n\0]/.test(file)) throw new UserError(`The path ${JSON.stringify(file)} cannot be handed to Slurm (it holds a quote or a line break); move the workspace.`, 'bad-path');
+  if (/["\r\n\0]/.test(file))
+    throw new UserError(
+      `The path ${JSON.stringify(file)} cannot be handed to Slurm (it holds a quote or a line break); move the workspace.`,
+      'bad-path',
+    );
   return `"${forOutput ? file.replaceAll('%', '%%') : file}"`;
 }
 
@@ -123,12 +138,13 @@ export function writeJobScript(input: JobScriptInput): JobScriptFiles & { resour
   const resources = jobResources(input.settings, input.step, input.gpuBound);
   const out = jobScriptFiles(files, taskId);
   for (const file of [input.nodePath, input.launcherPath, files.spec, files.log, files.exit]) {
-    if (/["\\\r\n\0]/.test(file)) throw new UserError(`The path ${JSON.stringify(file)} cannot be written into a job script (it holds a quote, a backslash or a line break); move it.`, 'bad-path');
+    if (/["\\\r\n\0]/.test(file))
+      throw new UserError(
+        `The path ${JSON.stringify(file)} cannot be written into a job script (it holds a quote, a backslash or a line break); move it.`,
+        'bad-path',
+      );
   }
-  fs.mkdirSync(files.dir, { recursive: true });
-  for (const stale of [files.exit, files.started, out.slurmOut]) fs.rmSync(stale, { force: true });
-  const spec: LaunchSpec = { taskId, cwd: plan.cwd, processes: plan.processes, logPath: files.log, exitPath: files.exit, startedPath: files.started };
-  fs.writeFileSync(files.spec, JSON.stringify(spec, null, 2) + '\n');
+  writeLaunchSpec(files, taskId, plan, [out.slurmOut]);
 
   // When node or the launcher is missing on the compute node, say so in the task's log and exit
   // record, the places the user already looks, instead of only in Slurm's output file.

@@ -4,7 +4,8 @@ import type { StepType } from '../steps.ts';
 export type JobPhase = 'queued' | 'running' | 'ended' | 'unknown';
 
 /** How a job ended, from Slurm's final state. */
-export type JobOutcome = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'out_of_memory' | 'node_fail' | 'preempted' | 'boot_fail' | 'deadline';
+export type JobOutcome =
+  'completed' | 'failed' | 'cancelled' | 'timeout' | 'out_of_memory' | 'node_fail' | 'preempted' | 'boot_fail' | 'deadline';
 
 export interface JobAssessment {
   phase: JobPhase;
@@ -77,7 +78,9 @@ export function pendingReason(reason: string): PendingReason {
       return stuck('it asks for more time than the partition or QOS allows: lower rvcStudio.slurm.time');
     case 'PartitionNodeLimit':
     case 'BadConstraints':
-      return stuck('it asks for more than any node of the partition has: lower rvcStudio.slurm.cpus / mem / gpusPerStep or pick another partition');
+      return stuck(
+        'it asks for more than any node of the partition has: lower rvcStudio.slurm.cpus / mem / gpusPerStep or pick another partition',
+      );
     case 'PartitionDown':
     case 'PartitionInactive':
       return plain('its partition is down; it starts when the partition is up again');
@@ -129,7 +132,9 @@ export function explainJobEnd(outcome: JobOutcome, context: EndContext): string 
     case 'completed':
       return undefined;
     case 'cancelled':
-      return context.cancelledByUs ? undefined : `Slurm job ${jobId} was cancelled outside RVC Studio (scancel or an administrator)${at}; run the step again${resume}.`;
+      return context.cancelledByUs
+        ? undefined
+        : `Slurm job ${jobId} was cancelled outside RVC Studio (scancel or an administrator)${at}; run the step again${resume}.`;
     case 'timeout': {
       const limit = context.timeLimitMinutes !== null ? `its ${formatMinutes(context.timeLimitMinutes)} limit` : 'its time limit';
       return step === 'train_model'
@@ -153,4 +158,12 @@ export function explainJobEnd(outcome: JobOutcome, context: EndContext): string 
       return never;
     }
   }
+}
+
+/** Where a Slurm task's job stands, in words: "queued on debug, job 41231, reason: Priority". */
+export function slurmJobText(job: { jobId: string; state: string | null; reason: string | null; partition: string | null }): string {
+  const on = job.partition ? ` on ${job.partition}` : '';
+  if (job.state === null || job.state === 'PENDING') return `queued${on}, job ${job.jobId}${job.reason ? `, reason: ${job.reason}` : ''}`;
+  if (job.state === 'RUNNING') return `running${on}, job ${job.jobId}`;
+  return `job ${job.jobId} ${job.state.toLowerCase()}`;
 }

@@ -38,11 +38,22 @@ export async function probeSharedFilesystem(client: SlurmClient, options: ProbeO
   const nonce = randomUUID();
   const marker = path.join(options.dir, `probe-${nonce}.ok`);
   const script = path.join(options.dir, `probe-${nonce}.sbatch`);
-  if (/["\\\r\n\0]/.test(marker)) throw new UserError(`The path ${JSON.stringify(marker)} cannot be written into a job script; move the workspace.`, 'bad-path');
+  if (/["\\\r\n\0]/.test(marker))
+    throw new UserError(`The path ${JSON.stringify(marker)} cannot be written into a job script; move the workspace.`, 'bad-path');
   const quoted = `'${marker.replaceAll("'", "'\\''")}'`;
   fs.writeFileSync(
     script,
-    ['#!/bin/bash', '#SBATCH --job-name=rvc-probe', '#SBATCH --output=/dev/null', '#SBATCH --time=1', '#SBATCH --no-requeue', ...(options.sbatchLines ?? []).filter((line) => !/--(time|gres|output|job-name)=/.test(line)), ...(options.setup ?? []), `hostname > ${quoted}`, ''].join('\n'),
+    [
+      '#!/bin/bash',
+      '#SBATCH --job-name=rvc-probe',
+      '#SBATCH --output=/dev/null',
+      '#SBATCH --time=1',
+      '#SBATCH --no-requeue',
+      ...(options.sbatchLines ?? []).filter((line) => !/--(time|gres|output|job-name)=/.test(line)),
+      ...(options.setup ?? []),
+      `hostname > ${quoted}`,
+      '',
+    ].join('\n'),
     { mode: 0o755 },
   );
   const cleanup = (): void => {
@@ -64,12 +75,15 @@ export async function probeSharedFilesystem(client: SlurmClient, options: ProbeO
       }
       if (endedAt !== undefined && Date.now() - endedAt > graceMs) {
         throw new UserError(
-          `The probe job ${jobId} ran${node ? ` on ${node}` : ''} but the file it wrote in ${options.dir} never appeared here: the workspace is not on a filesystem the compute nodes share. Open a workspace on the shared filesystem (home, /scratch, …) or set rvcStudio.executor to local.`,
+          `The probe job ${jobId} ran${node ? ` on ${node}` : ''} but the file it wrote in ${options.dir} never appeared here: the workspace is not on a filesystem the compute nodes share. Open a workspace on the shared filesystem (home, /scratch, …) or set rvcStudio.runner.executor to local.`,
           'slurm-not-shared',
         );
       }
       if (endedAt === undefined && Date.now() - started > timeoutMs) {
-        throw new UserError(`The probe job ${jobId} did not run within ${Math.round(timeoutMs / 1000)} s, so RVC Studio cannot tell whether the compute nodes see this workspace; check the partition (rvcStudio.slurm.partition) with sinfo.`, 'slurm-probe-timeout');
+        throw new UserError(
+          `The probe job ${jobId} did not run within ${Math.round(timeoutMs / 1000)} s, so RVC Studio cannot tell whether the compute nodes see this workspace; check the partition (rvcStudio.slurm.partition) with sinfo.`,
+          'slurm-probe-timeout',
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }

@@ -50,7 +50,16 @@ export function parseSqueue(stdout: string): QueueEntry[] {
   for (const line of stdout.split('\n')) {
     if (!line.trim()) continue;
     const [jobId = '', state = '', reason = '', nodes = '', partition = '', elapsed = '', timeLimit = '', ...name] = line.split('|');
-    entries.push({ jobId: jobId.trim(), state: state.trim().split(/\s+/)[0] ?? '', reason: reason.trim(), nodes: nodes.trim(), partition: partition.trim(), elapsed, timeLimit, name: name.join('|') });
+    entries.push({
+      jobId: jobId.trim(),
+      state: state.trim().split(/\s+/)[0] ?? '',
+      reason: reason.trim(),
+      nodes: nodes.trim(),
+      partition: partition.trim(),
+      elapsed,
+      timeLimit,
+      name: name.join('|'),
+    });
   }
   return entries;
 }
@@ -124,7 +133,11 @@ export class SlurmClient {
     const result = await this.run('sbatch', ['--parsable', ...args, script]);
     if (result.code !== 0) {
       const complaint = slurmComplaint(result);
-      if (/invalid partition/i.test(complaint)) throw new UserError(`Slurm refused the job: ${complaint}. Set rvcStudio.slurm.partition to one of the partitions sinfo lists.`, 'slurm-partition');
+      if (/invalid partition/i.test(complaint))
+        throw new UserError(
+          `Slurm refused the job: ${complaint}. Set rvcStudio.slurm.partition to one of the partitions sinfo lists.`,
+          'slurm-partition',
+        );
       throw new UserError(`Slurm refused the job: ${complaint}.`, 'slurm-refused');
     }
     return parseParsable(result.stdout);
@@ -169,7 +182,14 @@ export class SlurmClient {
   async partitions(): Promise<string[]> {
     const result = await this.run('sinfo', ['--noheader', '--format=%P']);
     if (result.code !== 0) throw new UserError(`sinfo failed: ${slurmComplaint(result)}.`, 'slurm-failed');
-    const names = [...new Set(result.stdout.split('\n').map((line) => line.trim()).filter(Boolean))];
+    const names = [
+      ...new Set(
+        result.stdout
+          .split('\n')
+          .map((line) => line.trim())
+          .filter(Boolean),
+      ),
+    ];
     const byDefault = names.findIndex((name) => name.endsWith('*'));
     const plain = names.map((name) => name.replace(/\*$/, ''));
     if (byDefault > 0) plain.unshift(...plain.splice(byDefault, 1));
@@ -181,7 +201,10 @@ export class SlurmClient {
     if (!partition) return;
     const names = await this.partitions();
     if (!names.includes(partition)) {
-      throw new UserError(`Slurm has no partition "${partition}" (rvcStudio.slurm.partition): use one of ${names.map((n) => `"${n}"`).join(', ') || 'the partitions sinfo lists'}, or leave it empty for the cluster's default.`, 'slurm-partition');
+      throw new UserError(
+        `Slurm has no partition "${partition}" (rvcStudio.slurm.partition): use one of ${names.map((n) => `"${n}"`).join(', ') || 'the partitions sinfo lists'}, or leave it empty for the cluster's default.`,
+        'slurm-partition',
+      );
     }
   }
 }

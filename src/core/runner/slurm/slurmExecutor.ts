@@ -30,7 +30,15 @@ export interface SlurmHandle {
 export type SlurmLiveness =
   | { phase: 'queued'; jobId: string; waiting: PendingReason; partition: string; failure?: string }
   | { phase: 'running'; jobId: string; nodes: string }
-  | { phase: 'ended'; jobId: string; outcome: JobOutcome | 'forgotten'; exit: ExitRecord | undefined; nodes: string; timeLimitMinutes: number | null; exitCode: number | null };
+  | {
+      phase: 'ended';
+      jobId: string;
+      outcome: JobOutcome | 'forgotten';
+      exit: ExitRecord | undefined;
+      nodes: string;
+      timeLimitMinutes: number | null;
+      exitCode: number | null;
+    };
 
 export interface SlurmExecutorOptions {
   client: SlurmClient;
@@ -70,8 +78,15 @@ export class SlurmExecutor {
       this.checkedPartitions.add(resources.partition);
     }
     if ((this.options.probe ?? true) && !this.probedDirs.has(plan.files.dir)) {
-      const lines = sbatchLines(plan, { ...resources, gpus: 0, cpus: null, mem: '', extraArgs: [] }, '/dev/null').filter((line) => /--(partition|account|qos)=/.test(line));
-      await probeSharedFilesystem(this.client, { dir: plan.files.dir, sbatchLines: lines, setup: resources.setup, timeoutMs: this.options.probeTimeoutMs ?? 120_000 });
+      const lines = sbatchLines(plan, { ...resources, gpus: 0, cpus: null, mem: '', extraArgs: [] }, '/dev/null').filter((line) =>
+        /--(partition|account|qos)=/.test(line),
+      );
+      await probeSharedFilesystem(this.client, {
+        dir: plan.files.dir,
+        sbatchLines: lines,
+        setup: resources.setup,
+        timeoutMs: this.options.probeTimeoutMs ?? 120_000,
+      });
       this.probedDirs.add(plan.files.dir);
     }
     const written = writeJobScript({
@@ -96,23 +111,51 @@ export class SlurmExecutor {
       const a = assessJob(entry.state, entry.reason);
       if (a.phase === 'queued') {
         const waiting = a.waiting!;
-        return { phase: 'queued', jobId, waiting, partition: entry.partition, ...(waiting.stuck ? { failure: `Slurm job ${jobId} cannot start: ${waiting.text}.` } : {}) };
+        return {
+          phase: 'queued',
+          jobId,
+          waiting,
+          partition: entry.partition,
+          ...(waiting.stuck ? { failure: `Slurm job ${jobId} cannot start: ${waiting.text}.` } : {}),
+        };
       }
       if (a.phase === 'running' || a.phase === 'unknown') return { phase: 'running', jobId, nodes: entry.nodes };
     }
     const details = await this.client.show(jobId);
-    if (!details) return { phase: 'ended', jobId, outcome: 'forgotten', exit: exit(), nodes: entry?.nodes ?? '', timeLimitMinutes: null, exitCode: null };
+    if (!details)
+      return {
+        phase: 'ended',
+        jobId,
+        outcome: 'forgotten',
+        exit: exit(),
+        nodes: entry?.nodes ?? '',
+        timeLimitMinutes: null,
+        exitCode: null,
+      };
     const a = assessJob(details.state, details.reason);
     if (a.phase === 'queued') return { phase: 'queued', jobId, waiting: a.waiting!, partition: details.partition };
     if (a.phase !== 'ended') return { phase: 'running', jobId, nodes: details.nodes };
-    return { phase: 'ended', jobId, outcome: a.outcome!, exit: exit(), nodes: details.nodes, timeLimitMinutes: details.timeLimitMinutes, exitCode: details.exitCode };
+    return {
+      phase: 'ended',
+      jobId,
+      outcome: a.outcome!,
+      exit: exit(),
+      nodes: details.nodes,
+      timeLimitMinutes: details.timeLimitMinutes,
+      exitCode: details.exitCode,
+    };
   }
 
   /**
    * The sentence for a job Slurm ended (TIMEOUT, NODE_FAIL, …), or undefined when the step's exit
    * record and outputs decide. epoch and checkpoint come from the caller, who reads the training.
    */
-  explain(handle: SlurmHandle, liveness: SlurmLiveness & { phase: 'ended' }, step: StepType, known: { epoch?: number; checkpoint?: string } = {}): string | undefined {
+  explain(
+    handle: SlurmHandle,
+    liveness: SlurmLiveness & { phase: 'ended' },
+    step: StepType,
+    known: { epoch?: number; checkpoint?: string } = {},
+  ): string | undefined {
     if (liveness.outcome === 'forgotten') {
       return liveness.exit ? undefined : `Slurm no longer knows job ${handle.jobId} and it left no exit record; see ${handle.slurmOut}.`;
     }
@@ -146,7 +189,10 @@ export class SlurmExecutor {
       if (!entry || assessJob(entry.state).phase === 'ended') return;
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
     }
-    throw new UserError(`Slurm job ${handle.jobId} is still running after scancel; check it with squeue -j ${handle.jobId}.`, 'slurm-cancel');
+    throw new UserError(
+      `Slurm job ${handle.jobId} is still running after scancel; check it with squeue -j ${handle.jobId}.`,
+      'slurm-cancel',
+    );
   }
 
   /** After a reload: the handle comes back from the task's snapshot; mark our own cancels again. */

@@ -36,7 +36,13 @@ export function runSlurmTool(tool: SlurmTool, args: readonly string[], options: 
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (error.code === 'ENOENT') {
-        reject(new UserError(`${tool} is not on PATH: install Slurm's client tools or set rvcStudio.executor to local.`, 'slurm-missing', { cause: error }));
+        reject(
+          new UserError(
+            `${tool} is not on PATH: install Slurm's client tools or set rvcStudio.runner.executor to local.`,
+            'slurm-missing',
+            { cause: error },
+          ),
+        );
       } else {
         reject(new UserError(`Could not run ${tool}: ${error.message}`, 'slurm-failed', { cause: error }));
       }
@@ -44,7 +50,12 @@ export function runSlurmTool(tool: SlurmTool, args: readonly string[], options: 
     child.on('close', (code) => {
       clearTimeout(timer);
       if (timedOut) {
-        reject(new UserError(`${tool} did not answer within ${Math.round(options.timeoutMs / 1000)} s: is the Slurm controller reachable from here (scontrol ping)?`, 'slurm-timeout'));
+        reject(
+          new UserError(
+            `${tool} did not answer within ${Math.round(options.timeoutMs / 1000)} s: is the Slurm controller reachable from here (scontrol ping)?`,
+            'slurm-timeout',
+          ),
+        );
         return;
       }
       resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
@@ -54,7 +65,10 @@ export function runSlurmTool(tool: SlurmTool, args: readonly string[], options: 
 
 /** The last non-empty line Slurm wrote to stderr, without its "sbatch: error: " prefix. */
 export function slurmComplaint(result: ToolResult): string {
-  const lines = result.stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = result.stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const last = lines.at(-1) ?? `exit code ${String(result.code)}`;
   return last.replace(/^[a-z_]+: error: /, '');
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConvertParams, ConvertResult } from '../../protocol/inferenceWorkerProtocol.ts';
-import type { Store } from '../store/store.ts';
+import { databaseOf, type Store } from './store.ts';
 import { UserError } from '../util/errors.ts';
 
 export type InferenceStatus = 'queued' | 'running' | 'success' | 'failed' | 'cancelled';
@@ -63,30 +63,40 @@ export class InferenceHistory {
 
   start(params: ConvertParams, links: { modelId?: string | null; trainingId?: string | null } = {}): InferenceTask {
     const id = randomUUID();
-    this.store.db
+    databaseOf(this.store)
       .prepare(
         `INSERT INTO inference_tasks (id, model_id, model_path, training_id, status, input_audio_path, output_audio_path, params)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
       )
-      .run(id, links.modelId ?? null, params.modelPath, links.trainingId ?? null, params.inputPath, params.outputPath, JSON.stringify(params));
+      .run(
+        id,
+        links.modelId ?? null,
+        params.modelPath,
+        links.trainingId ?? null,
+        params.inputPath,
+        params.outputPath,
+        JSON.stringify(params),
+      );
     this.store.events.emit('inferenceChanged', { inferenceId: id });
     return this.require(id);
   }
 
   finish(id: string, result: ConvertResult): void {
-    this.store.db
+    databaseOf(this.store)
       .prepare(`UPDATE inference_tasks SET status = 'success', output_audio_path = ?, cost_ms = ?, finished_at = ? WHERE id = ?`)
       .run(result.outputPath, Math.round(result.costMs), Date.now(), id);
     this.store.events.emit('inferenceChanged', { inferenceId: id });
   }
 
   fail(id: string, status: 'failed' | 'cancelled', message: string): void {
-    this.store.db.prepare(`UPDATE inference_tasks SET status = ?, error_msg = ?, finished_at = ? WHERE id = ?`).run(status, message, Date.now(), id);
+    databaseOf(this.store)
+      .prepare(`UPDATE inference_tasks SET status = ?, error_msg = ?, finished_at = ? WHERE id = ?`)
+      .run(status, message, Date.now(), id);
     this.store.events.emit('inferenceChanged', { inferenceId: id });
   }
 
   get(id: string): InferenceTask | null {
-    const row = this.store.db.prepare('SELECT * FROM inference_tasks WHERE id = ?').get(id) as Row | undefined;
+    const row = databaseOf(this.store).prepare('SELECT * FROM inference_tasks WHERE id = ?').get(id) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 
@@ -95,7 +105,9 @@ export class InferenceHistory {
     const exact = this.get(idOrPrefix);
     if (exact) return exact;
     if (idOrPrefix.length >= 4 && /^[0-9a-f-]+$/i.test(idOrPrefix)) {
-      const rows = this.store.db.prepare("SELECT * FROM inference_tasks WHERE id LIKE ? || '%' LIMIT 2").all(idOrPrefix.toLowerCase()) as Row[];
+      const rows = databaseOf(this.store)
+        .prepare("SELECT * FROM inference_tasks WHERE id LIKE ? || '%' LIMIT 2")
+        .all(idOrPrefix.toLowerCase()) as Row[];
       if (rows.length === 1) return fromRow(rows[0]!);
       if (rows.length > 1) throw new UserError(`Inference id "${idOrPrefix}" is ambiguous; give more characters.`, 'ambiguous');
     }
@@ -103,6 +115,8 @@ export class InferenceHistory {
   }
 
   list(limit = 50): InferenceTask[] {
-    return (this.store.db.prepare('SELECT * FROM inference_tasks ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(fromRow);
+    return (
+      databaseOf(this.store).prepare('SELECT * FROM inference_tasks ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]
+    ).map(fromRow);
   }
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../store/store.ts';
+import { databaseOf, prepared, type Store } from './store.ts';
 import { UserError } from '../util/errors.ts';
 import { nowMs } from '../util/time.ts';
-import type { StepType, TaskStatus } from './steps.ts';
+import type { StepType, TaskStatus } from '../runner/steps.ts';
 
 export type TaskLogLevel = 'INFO' | 'WARN' | 'ERROR';
 
@@ -14,6 +14,27 @@ export interface TaskSnapshot {
   /** Filled in when the task launches: the exact processes, working folder and environment. */
   plan?: TaskPlan;
   training: { name: string; logsDir: string };
+  /** Where it runs (rvcStudio.runner.executor when it was queued); absent: local. */
+  executor?: 'local' | 'slurm';
+  /** Set once its batch job is submitted: what a new runner re-attaches by. */
+  slurm?: SlurmJobRef;
+}
+
+/** A Slurm task's batch job, as kept in config_snapshot (the id is also a column). */
+export interface SlurmJobRef {
+  executor: 'slurm';
+  jobId: string;
+  submittedAt: number;
+  script: string;
+  slurmOut: string;
+}
+
+/** Slurm's view of a task's job, as the poller last saw it (PENDING and its reason, RUNNING, …). */
+export interface SlurmJobState {
+  jobId: string;
+  state: string | null;
+  reason: string | null;
+  partition: string | null;
 }
 
 export interface TaskPlan {
@@ -48,6 +69,9 @@ export interface Task {
   exitSignal: string | null;
   cancelRequested: boolean;
   logOffset: number;
+  executor: 'local' | 'slurm';
+  /** Null unless the task runs as a Slurm batch job and was submitted. */
+  slurm: SlurmJobState | null;
 }
 
 interface TaskRow {
@@ -74,6 +98,11 @@ interface TaskRow {
   exit_signal: string | null;
   cancel_requested: number;
   log_offset: number;
+  executor: 'local' | 'slurm';
+  slurm_job_id: string | null;
+  slurm_state: string | null;
+  slurm_reason: string | null;
+  slurm_partition: string | null;
 }
 
 function fromRow(row: TaskRow): Task {
@@ -101,6 +130,11 @@ function fromRow(row: TaskRow): Task {
     exitSignal: row.exit_signal,
     cancelRequested: row.cancel_requested === 1,
     logOffset: row.log_offset,
+    executor: row.executor,
+    slurm:
+      row.slurm_job_id === null
+        ? null
+        : { jobId: row.slurm_job_id, state: row.slurm_state, reason: row.slurm_reason, partition: row.slurm_partition },
   };
 }
 
@@ -147,12 +181,25 @@ export class TaskRepository {
     const ids = tasks.map(() => randomUUID());
     const now = nowMs();
     this.store.transaction(() => {
-      const insert = this.store.db.prepare(
-        `INSERT INTO training_tasks (id, training_id, step_type, status, config_snapshot, created_at, updated_at, gpu_id, chain_id, chain_seq, retry_of)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+      const insert = databaseOf(this.store).prepare(
+        `INSERT INTO training_tasks (id, training_id, step_type, status, config_snapshot, created_at, updated_at, gpu_id, chain_id, chain_seq, retry_of, executor)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       tasks.forEach((task, i) => {
-        insert.run(ids[i], task.trainingId, task.stepType, JSON.stringify(task.snapshot), now, now, task.gpuId, task.chainId ?? null, task.chainSeq ?? null, task.retryOf ?? null);
+        const { slurm: _job, ...snapshot } = task.snapshot; // a retry gets a job of its own
+        insert.run(
+          ids[i],
+          task.trainingId,
+          task.stepType,
+          JSON.stringify(snapshot),
+          now,
+          now,
+          task.gpuId,
+          task.chainId ?? null,
+          task.chainSeq ?? null,
+          task.retryOf ?? null,
+          snapshot.executor ?? 'local',
+        );
       });
     });
     const created = ids.map((id) => this.get(id));
@@ -161,7 +208,7 @@ export class TaskRepository {
   }
 
   get(id: string): Task {
-    const row = this.store.db.prepare('SELECT * FROM training_tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const row = databaseOf(this.store).prepare('SELECT * FROM training_tasks WHERE id = ?').get(id) as TaskRow | undefined;
     if (!row) throw new UserError(`No task with id ${id}.`, 'no-task');
     return fromRow(row);
   }
@@ -170,12 +217,20 @@ export class TaskRepository {
   resolve(idOrPrefix: string): Task {
     const prefix = idOrPrefix.trim().toLowerCase();
     if (!/^[0-9a-f-]{1,36}$/.test(prefix)) throw new UserError(`"${idOrPrefix}" is not a task id (ids look like 3f2a9c1e-…).`, 'no-task');
-    const rows = this.store.db
+    const rows = databaseOf(this.store)
       .prepare("SELECT * FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id LIMIT 2")
       .all(prefix, prefix) as TaskRow[];
-    if (rows.length === 0) throw new UserError(`No task id starts with "${idOrPrefix}". "rvc-studio task list" shows the tasks.`, 'no-task');
+    if (rows.length === 0)
+      throw new UserError(`No task id starts with "${idOrPrefix}". "rvc-studio task list" shows the tasks.`, 'no-task');
     if (rows.length > 1 && rows[0]!.id !== prefix) {
-      throw new UserError(`"${idOrPrefix}" matches more than one task; type more of the id.`, 'ambiguous-task');
+      const matches = prepared(this.store, "SELECT id FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id", {
+        pluck: true,
+      }).all(prefix, prefix) as string[];
+      const shown = matches.slice(0, 5).map((id) => `${id.slice(0, Math.max(8, prefix.length + 4))}…`);
+      throw new UserError(
+        `"${idOrPrefix}" is ambiguous: matches ${matches.length} tasks (${shown.join(', ')}${matches.length > shown.length ? ', …' : ''}); type more of the id.`,
+        'ambiguous-task',
+      );
     }
     return fromRow(rows[0]!);
   }
@@ -191,7 +246,7 @@ export class TaskRepository {
       where.push('status = ?');
       params.push(options.status);
     }
-    const rows = this.store.db
+    const rows = databaseOf(this.store)
       .prepare(
         `SELECT * FROM training_tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
           ORDER BY created_at DESC, coalesce(chain_seq, 0) DESC, rowid DESC LIMIT ?`,
@@ -202,48 +257,64 @@ export class TaskRepository {
 
   /** Queued or running: what a worker waits for before it may call the queue idle. */
   unfinishedCount(): number {
-    return this.store.db.prepare("SELECT count(*) FROM training_tasks WHERE status IN ('queued', 'running')").pluck().get() as number;
+    return databaseOf(this.store)
+      .prepare("SELECT count(*) FROM training_tasks WHERE status IN ('queued', 'running')")
+      .pluck()
+      .get() as number;
   }
 
   /** Ids of the tasks one runner claimed, in the order they started. */
   claimedBy(runnerId: string): string[] {
-    return this.store.db.prepare('SELECT id FROM training_tasks WHERE claimed_by = ? ORDER BY started_at').pluck().all(runnerId) as string[];
+    return databaseOf(this.store)
+      .prepare('SELECT id FROM training_tasks WHERE claimed_by = ? ORDER BY started_at')
+      .pluck()
+      .all(runnerId) as string[];
   }
 
   running(): Task[] {
-    return (this.store.db.prepare("SELECT * FROM training_tasks WHERE status = 'running'").all() as TaskRow[]).map(fromRow);
+    return (databaseOf(this.store).prepare("SELECT * FROM training_tasks WHERE status = 'running'").all() as TaskRow[]).map(fromRow);
   }
 
   /**
    * Claims the next task that may start now, atomically: two runner processes (two VS Code windows,
    * a window and a CLI worker) never claim the same row. Rules: tasks of one training run one at a
    * time in the order they were queued; a GPU step waits until none of its GPU ids is busy; CPU steps
-   * run at most cpuConcurrency at a time across all runners.
+   * run at most cpuConcurrency at a time across all runners. Slurm tasks take no part in the GPU and
+   * CPU limits (Slurm queues them on the cluster); the one-at-a-time rule per training still holds.
    */
   claimNext(runnerId: string, limits: ClaimLimits): Task | undefined {
     const claimed = this.store.transaction(() => {
-      const running = this.store.db.prepare("SELECT training_id, gpu_id FROM training_tasks WHERE status = 'running'").all() as {
+      const running = databaseOf(this.store)
+        .prepare("SELECT training_id, gpu_id, executor FROM training_tasks WHERE status = 'running'")
+        .all() as {
         training_id: string;
         gpu_id: string | null;
+        executor: 'local' | 'slurm';
       }[];
       const busyTrainings = new Set(running.map((r) => r.training_id));
-      const busyGpus = new Set(running.flatMap((r) => gpuIds(r.gpu_id)));
-      let cpuRunning = running.filter((r) => r.gpu_id === null).length;
-      const queued = this.store.db
-        .prepare("SELECT id, training_id, gpu_id FROM training_tasks WHERE status = 'queued' ORDER BY created_at, coalesce(chain_seq, 0), rowid")
-        .all() as { id: string; training_id: string; gpu_id: string | null }[];
+      const local = running.filter((r) => r.executor !== 'slurm');
+      const busyGpus = new Set(local.flatMap((r) => gpuIds(r.gpu_id)));
+      let cpuRunning = local.filter((r) => r.gpu_id === null).length;
+      const queued = databaseOf(this.store)
+        .prepare(
+          "SELECT id, training_id, gpu_id, executor FROM training_tasks WHERE status = 'queued' ORDER BY created_at, coalesce(chain_seq, 0), rowid",
+        )
+        .all() as { id: string; training_id: string; gpu_id: string | null; executor: 'local' | 'slurm' }[];
       for (const candidate of queued) {
         const blocked = busyTrainings.has(candidate.training_id);
         // Whatever happens to this one, later tasks of its training wait behind it.
         busyTrainings.add(candidate.training_id);
         if (blocked) continue;
         if (limits.only && !limits.only.has(candidate.id)) continue;
-        const gpus = gpuIds(candidate.gpu_id);
-        if (gpus.length > 0 ? gpus.some((g) => busyGpus.has(g)) : cpuRunning >= limits.cpuConcurrency) continue;
-        const row = this.store.db
-          .prepare("UPDATE training_tasks SET status = 'running', claimed_by = ?, started_at = ? WHERE id = ? AND status = 'queued' RETURNING *")
+        const gpus = candidate.executor === 'slurm' ? null : gpuIds(candidate.gpu_id);
+        if (gpus !== null && (gpus.length > 0 ? gpus.some((g) => busyGpus.has(g)) : cpuRunning >= limits.cpuConcurrency)) continue;
+        const row = databaseOf(this.store)
+          .prepare(
+            "UPDATE training_tasks SET status = 'running', claimed_by = ?, started_at = ? WHERE id = ? AND status = 'queued' RETURNING *",
+          )
           .get(runnerId, nowMs(), candidate.id) as TaskRow | undefined;
         if (row) return fromRow(row);
+        if (gpus === null) continue;
         if (gpus.length > 0) gpus.forEach((g) => busyGpus.add(g));
         else cpuRunning++;
       }
@@ -255,12 +326,14 @@ export class TaskRepository {
 
   /** The exact plan, stored before its launcher is spawned, so whoever settles the task can judge it. */
   savePlan(id: string, snapshot: TaskSnapshot): Task {
-    this.store.db.prepare("UPDATE training_tasks SET config_snapshot = ? WHERE id = ? AND status = 'running'").run(JSON.stringify(snapshot), id);
+    databaseOf(this.store)
+      .prepare("UPDATE training_tasks SET config_snapshot = ? WHERE id = ? AND status = 'running'")
+      .run(JSON.stringify(snapshot), id);
     return this.get(id);
   }
 
   markLaunched(id: string, pid: number, logPath: string, snapshot: TaskSnapshot): Task {
-    this.store.db
+    databaseOf(this.store)
       .prepare('UPDATE training_tasks SET pid = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?')
       .run(pid, logPath, JSON.stringify(snapshot), id);
     const task = this.get(id);
@@ -268,9 +341,33 @@ export class TaskRepository {
     return task;
   }
 
+  /** The batch job was accepted: its id (column and snapshot) and the log; the task has no local pid. */
+  markSubmitted(id: string, job: SlurmJobRef, partition: string, logPath: string, snapshot: TaskSnapshot): Task {
+    databaseOf(this.store)
+      .prepare(
+        "UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, slurm_partition = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?",
+      )
+      .run(job.jobId, partition || null, logPath, JSON.stringify({ ...snapshot, slurm: job }), id);
+    const task = this.get(id);
+    this.emitChanged(task);
+    return task;
+  }
+
+  /** Slurm's state and reason for the task's job, written only when they changed (one row per poll at most). */
+  recordSlurmState(id: string, state: string, reason: string | null, partition: string | null): boolean {
+    const result = databaseOf(this.store)
+      .prepare(
+        `UPDATE training_tasks SET slurm_state = ?, slurm_reason = ?, slurm_partition = coalesce(?, slurm_partition)
+          WHERE id = ? AND slurm_job_id IS NOT NULL AND (slurm_state IS NOT ? OR slurm_reason IS NOT ? OR (? IS NOT NULL AND slurm_partition IS NOT ?))`,
+      )
+      .run(state, reason, partition || null, id, state, reason, partition || null, partition || null);
+    if (result.changes === 1) this.emitChanged(this.get(id));
+    return result.changes === 1;
+  }
+
   /** Takes over a running task whose runner died; false when another live runner got there first. */
   adopt(id: string, fromRunner: string | null, runnerId: string): boolean {
-    const result = this.store.db
+    const result = databaseOf(this.store)
       .prepare("UPDATE training_tasks SET claimed_by = ? WHERE id = ? AND status = 'running' AND claimed_by IS ?")
       .run(runnerId, id, fromRunner);
     return result.changes === 1;
@@ -281,7 +378,10 @@ export class TaskRepository {
    * restart; false (nothing written) when the stored position is no longer `fromOffset` (another
    * reader stored that range first).
    */
-  recordLog(id: string, update: { fromOffset: number; logOffset: number; progress?: number | null; etaMs?: number | null; lines: TaskLogEntry[] }): boolean {
+  recordLog(
+    id: string,
+    update: { fromOffset: number; logOffset: number; progress?: number | null; etaMs?: number | null; lines: TaskLogEntry[] },
+  ): boolean {
     return this.store.transaction(() => {
       const sets = ['log_offset = ?'];
       const params: unknown[] = [update.logOffset];
@@ -293,9 +393,11 @@ export class TaskRepository {
         sets.push('eta_ms = ?');
         params.push(update.etaMs);
       }
-      const moved = this.store.db.prepare(`UPDATE training_tasks SET ${sets.join(', ')} WHERE id = ? AND log_offset = ?`).run(...params, id, update.fromOffset);
+      const moved = databaseOf(this.store)
+        .prepare(`UPDATE training_tasks SET ${sets.join(', ')} WHERE id = ? AND log_offset = ?`)
+        .run(...params, id, update.fromOffset);
       if (moved.changes !== 1) return false;
-      const insert = this.store.db.prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)');
+      const insert = databaseOf(this.store).prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)');
       const now = nowMs();
       for (const line of update.lines) insert.run(id, line.level, line.message, now);
       return true;
@@ -303,12 +405,16 @@ export class TaskRepository {
   }
 
   addLog(id: string, level: TaskLogLevel, message: string): void {
-    this.store.db.prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)').run(id, level, message, nowMs());
+    databaseOf(this.store)
+      .prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)')
+      .run(id, level, message, nowMs());
   }
 
   logs(id: string, { afterId = 0, limit = 1000 } = {}): TaskLogRow[] {
     return (
-      this.store.db.prepare('SELECT id, level, message, created_at FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?').all(id, afterId, limit) as {
+      databaseOf(this.store)
+        .prepare('SELECT id, level, message, created_at FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?')
+        .all(id, afterId, limit) as {
         id: number;
         level: TaskLogLevel;
         message: string;
@@ -323,22 +429,40 @@ export class TaskRepository {
    */
   finish(
     id: string,
-    outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg?: string | null; exitCode?: number | null; exitSignal?: string | null; progress?: number | null },
+    outcome: {
+      status: 'success' | 'failed' | 'cancelled';
+      errorMsg?: string | null;
+      exitCode?: number | null;
+      exitSignal?: string | null;
+      progress?: number | null;
+    },
   ): boolean {
-    const result = this.store.db
+    const result = databaseOf(this.store)
       .prepare(
         `UPDATE training_tasks SET status = ?, error_msg = ?, exit_code = ?, exit_signal = ?, finished_at = ?, eta_ms = NULL,
                 progress = coalesce(?, progress)
           WHERE id = ? AND status IN ('queued', 'running')`,
       )
-      .run(outcome.status, outcome.errorMsg ?? null, outcome.exitCode ?? null, outcome.exitSignal ?? null, nowMs(), outcome.progress ?? null, id);
+      .run(
+        outcome.status,
+        outcome.errorMsg ?? null,
+        outcome.exitCode ?? null,
+        outcome.exitSignal ?? null,
+        nowMs(),
+        outcome.progress ?? null,
+        id,
+      );
     if (result.changes === 1) this.emitChanged(this.get(id));
     return result.changes === 1;
   }
 
   /** finish() only from the given state (a queued task that was claimed meanwhile is not cancelled here). */
-  finishIf(id: string, from: 'queued' | 'running', outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg?: string | null }): boolean {
-    const result = this.store.db
+  finishIf(
+    id: string,
+    from: 'queued' | 'running',
+    outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg?: string | null },
+  ): boolean {
+    const result = databaseOf(this.store)
       .prepare('UPDATE training_tasks SET status = ?, error_msg = ?, finished_at = ?, eta_ms = NULL WHERE id = ? AND status = ?')
       .run(outcome.status, outcome.errorMsg ?? null, nowMs(), id, from);
     if (result.changes === 1) this.emitChanged(this.get(id));
@@ -348,7 +472,7 @@ export class TaskRepository {
   /** The chain stops at its first failure: its later tasks that have not started are cancelled. */
   cancelRestOfChain(task: Task, reason: string): Task[] {
     if (!task.chainId || task.chainSeq === null) return [];
-    const rows = this.store.db
+    const rows = databaseOf(this.store)
       .prepare(
         `UPDATE training_tasks SET status = 'cancelled', error_msg = ?, finished_at = ?
           WHERE chain_id = ? AND chain_seq > ? AND status = 'queued' RETURNING *`,
@@ -360,7 +484,7 @@ export class TaskRepository {
   }
 
   requestCancel(id: string): void {
-    this.store.db.prepare('UPDATE training_tasks SET cancel_requested = 1 WHERE id = ?').run(id);
+    databaseOf(this.store).prepare('UPDATE training_tasks SET cancel_requested = 1 WHERE id = ?').run(id);
   }
 
   private emitChanged(task: Task): void {
