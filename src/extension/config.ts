@@ -1,13 +1,20 @@
 import * as vscode from 'vscode';
-import { applySettings, defaultSettings, SETTING_DEFAULTS, SETTINGS_PREFIX, type SettingKey, type Settings } from '../core/settings.ts';
+import { SETTINGS_PREFIX, settingsFromSection, type SettingKey, type Settings } from '../core/settings.ts';
 
 const SECTION = SETTINGS_PREFIX.slice(0, -1);
+
+/** Where the one line saying an old setting name was read goes; the context points it at the log. */
+let renamedSettingLog: ((line: string) => void) | undefined;
+
+export function logRenamedSettingsTo(log: (line: string) => void): void {
+  renamedSettingLog = log;
+}
 
 /**
  * The one way the extension reads its settings: VS Code's configuration for a folder, typed and
  * checked by the core's own rules (the same defaults and checks the CLI uses). In an untrusted
  * workspace VS Code itself drops the workspace's values of the restricted keys (rvc.root,
- * pythonPath), so those can only come from the user's own settings there.
+ * rvc.pythonPath and its old name pythonPath), so those can only come from the user's own settings there.
  */
 export class Config {
   private readonly scope: vscode.Uri | undefined;
@@ -17,13 +24,7 @@ export class Config {
   }
 
   settings(): Settings {
-    const section = vscode.workspace.getConfiguration(SECTION, this.scope);
-    const values: Record<string, unknown> = {};
-    for (const key of Object.keys(SETTING_DEFAULTS) as SettingKey[]) {
-      const value = section.get(key);
-      if (value !== undefined) values[SETTINGS_PREFIX + key] = value;
-    }
-    return applySettings(defaultSettings(), values, 'RVC Studio settings');
+    return settingsFromSection(vscode.workspace.getConfiguration(SECTION, this.scope), 'your settings', renamedSettingLog);
   }
 
   get rvcRoot(): string {
@@ -31,7 +32,7 @@ export class Config {
   }
 
   get pythonPath(): string {
-    return this.settings().pythonPath;
+    return this.settings()['rvc.pythonPath'];
   }
 
   get defaultSampleRate(): Settings['defaults.sampleRate'] {
@@ -47,7 +48,7 @@ export class Config {
   }
 
   get gpus(): string {
-    return this.settings().gpus;
+    return this.settings()['runner.gpus'];
   }
 
   /** Machine-wide keys (RVC root, Python) are written to the user's settings, never the workspace's. */

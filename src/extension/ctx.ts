@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { errorMessage, isUserError } from '../core/util/errors.ts';
+import { logRenamedSettingsTo } from './config.ts';
 import type { FolderStore } from './folderStore.ts';
 import { FolderStores } from './folderStores.ts';
 import type { InferencePanel } from './panels/inferencePanels.ts';
@@ -8,11 +9,19 @@ import type { ViewNode } from './views/nodes.ts';
 import { ModelsView } from './views/modelsView.ts';
 import { TasksView } from './views/tasksView.ts';
 import { TrainingsView } from './views/trainingsView.ts';
+import { VoiceDropController } from './views/voiceDrop.ts';
 
 export const VIEW_IDS = { trainings: 'rvcStudio.trainings', tasks: 'rvcStudio.tasks', models: 'rvcStudio.models' } as const;
 
 export const UNTRUSTED_MESSAGE =
   'This workspace is not trusted, so RVC Studio shows its trainings read-only and launches nothing. Trust the workspace (Manage Workspace Trust) to create trainings or run steps.';
+
+/** UNTRUSTED_MESSAGE in the user's language (the log keeps the English). */
+export function untrustedMessage(): string {
+  return vscode.l10n.t(
+    'This workspace is not trusted, so RVC Studio shows its trainings read-only and launches nothing. Trust the workspace (Manage Workspace Trust) to create trainings or run steps.',
+  );
+}
 
 /**
  * Everything the extension's parts share: the log channel, the per-folder stores and the views.
@@ -37,14 +46,24 @@ export class Ctx implements vscode.Disposable {
   constructor(extension: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
     this.extension = extension;
     this.log = log;
+    logRenamedSettingsTo((line) => log.info(line));
     this.stores = this.register(new FolderStores());
     this.trainingsView = this.register(new TrainingsView(this.stores));
     this.tasksView = this.register(new TasksView(this.stores));
     this.modelsView = this.register(new ModelsView(this.stores));
     this.trees = {
-      trainings: this.register(vscode.window.createTreeView(VIEW_IDS.trainings, { treeDataProvider: this.trainingsView, showCollapseAll: true })),
+      trainings: this.register(
+        vscode.window.createTreeView(VIEW_IDS.trainings, { treeDataProvider: this.trainingsView, showCollapseAll: true }),
+      ),
       tasks: this.register(vscode.window.createTreeView(VIEW_IDS.tasks, { treeDataProvider: this.tasksView })),
-      models: this.register(vscode.window.createTreeView(VIEW_IDS.models, { treeDataProvider: this.modelsView, showCollapseAll: true })),
+      // Voice zips, .pth files and folders dropped on it are added as voices.
+      models: this.register(
+        vscode.window.createTreeView(VIEW_IDS.models, {
+          treeDataProvider: this.modelsView,
+          showCollapseAll: true,
+          dragAndDropController: new VoiceDropController(),
+        }),
+      ),
     };
     this.updateContext();
     this.register(this.stores.onDidChange(() => this.updateContext()));
@@ -63,7 +82,7 @@ export class Ctx implements vscode.Disposable {
   /** Commands that write or launch call this first. */
   requireTrust(): boolean {
     if (this.trusted) return true;
-    void vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust').then((choice) => {
+    void vscode.window.showWarningMessage(untrustedMessage(), vscode.l10n.t('Manage Workspace Trust')).then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
     });
     return false;
@@ -77,9 +96,11 @@ export class Ctx implements vscode.Disposable {
       return;
     }
     this.log.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    void vscode.window.showErrorMessage(`RVC Studio: ${what} failed: ${errorMessage(error)}`, 'Show Log').then((choice) => {
-      if (choice) this.log.show();
-    });
+    void vscode.window
+      .showErrorMessage(vscode.l10n.t('RVC Studio: {0} failed: {1}', what, errorMessage(error)), vscode.l10n.t('Show Log'))
+      .then((choice) => {
+        if (choice) this.log.show();
+      });
   }
 
   /** Shows a training's row in the Trainings view, selected (after Create Training). */
@@ -112,10 +133,14 @@ export class Ctx implements vscode.Disposable {
     this.inferencePanel.openInferencePanel(modelPath);
   }
 
+  /** Whether any open store holds a training (the context key rvcStudio:hasTrainings). */
+  get hasTrainings(): boolean {
+    return this.stores.open().some((f) => (f.trainings?.list().length ?? 0) > 0);
+  }
+
   private updateContext(): void {
-    const hasTrainings = this.stores.open().some((f) => (f.trainings?.list().length ?? 0) > 0);
     void vscode.commands.executeCommand('setContext', 'rvcStudio:trusted', this.trusted);
-    void vscode.commands.executeCommand('setContext', 'rvcStudio:hasTrainings', hasTrainings);
+    void vscode.commands.executeCommand('setContext', 'rvcStudio:hasTrainings', this.hasTrainings);
     void vscode.commands.executeCommand('setContext', 'rvcStudio:multiRoot', this.stores.isMultiRoot);
   }
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type * as vscode from 'vscode';
 import type { Unsubscribe } from '../core/events.ts';
 import { Runner } from '../core/runner/runner.ts';
-import { TaskRepository } from '../core/runner/taskRepository.ts';
+import { TaskRepository } from '../core/store/taskRepository.ts';
 import { Store, storePathOf } from '../core/store/store.ts';
 import { TrainingRepository } from '../core/store/trainings.ts';
 import { errorMessage } from '../core/util/errors.ts';

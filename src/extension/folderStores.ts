@@ -45,10 +45,14 @@ export class FolderStores implements vscode.Disposable {
   }
 
   /** The folder a command works on: the only one, or the one the user picks. */
-  async pick(placeHolder = 'Which workspace folder?', { needStore = false } = {}): Promise<FolderStore | undefined> {
+  async pick(placeHolder = vscode.l10n.t('Which workspace folder?'), { needStore = false } = {}): Promise<FolderStore | undefined> {
     const candidates = needStore ? this.open() : this.all();
     if (candidates.length === 0) {
-      throw new UserError(needStore ? 'No workspace folder has an RVC Studio store yet; create a training or import an RVC install first.' : 'Open a folder first: RVC Studio keeps its store in the workspace folder.');
+      throw new UserError(
+        needStore
+          ? vscode.l10n.t('No workspace folder has an RVC Studio store yet; create a training or import an RVC install first.')
+          : vscode.l10n.t('Open a folder first: RVC Studio keeps its store in the workspace folder.'),
+      );
     }
     if (candidates.length === 1) return candidates[0];
     const picked = await vscode.window.showQuickPick(
@@ -72,7 +76,9 @@ export class FolderStores implements vscode.Disposable {
   }
 
   private sync(): void {
-    const wanted = new Map((vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => [f.uri.toString(), f]));
+    const wanted = new Map(
+      (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => [f.uri.toString(), f]),
+    );
     for (const [key, store] of this.folders) {
       if (!wanted.has(key)) {
         store.dispose();

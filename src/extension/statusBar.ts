@@ -24,7 +24,10 @@ export class TaskStatusBar implements vscode.Disposable {
       return;
     }
     this.item.text = text;
-    this.item.tooltip = running.map((r) => `${r.trainingName} · ${STEP_LABELS[r.task.stepType]} ${progressText(r.task)}`).join('\n') + '\nClick to show the Tasks view.';
+    this.item.tooltip =
+      running.map((r) => `${r.trainingName} · ${STEP_LABELS[r.task.stepType]} ${progressText(r.task)}`).join('\n') +
+      '\n' +
+      vscode.l10n.t('Click to show the Tasks view.');
     this.item.show();
   }
 

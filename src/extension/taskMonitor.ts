@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { isFinal } from '../core/runner/steps.ts';
-import type { Task } from '../core/runner/taskRepository.ts';
+import type { Task } from '../core/store/taskRepository.ts';
 import type { FolderStore } from './folderStore.ts';
 import type { FolderStores } from './folderStores.ts';
+import { isUserErrorCode } from '../core/util/errors.ts';
 
 export interface MonitoredTask {
   folder: FolderStore;
@@ -59,8 +60,9 @@ export class TaskMonitor implements vscode.Disposable {
       let task: Task;
       try {
         task = entry.folder.tasks!.get(entry.task.id);
-      } catch {
-        continue; // purged with its training
+      } catch (error) {
+        if (isUserErrorCode(error, 'no-task')) continue; // purged with its training
+        throw error;
       }
       if (isFinal(task.status)) this.ended.fire({ ...entry, task });
     }
@@ -71,8 +73,9 @@ export class TaskMonitor implements vscode.Disposable {
   private nameOf(_folder: FolderStore, trainingId: string, trainings: NonNullable<FolderStore['trainings']>): string {
     try {
       return trainings.get(trainingId).name;
-    } catch {
-      return trainingId.slice(0, 8);
+    } catch (error) {
+      if (isUserErrorCode(error, 'no-training')) return trainingId.slice(0, 8); // purged since
+      throw error;
     }
   }
 

@@ -33,7 +33,12 @@ export class TaskTerminals implements vscode.Disposable {
     if (this.open.has(task.id) || !folder.store) return;
     const file = task.logPath ?? taskFiles(folder.store, task.id).log;
     const pty = new LogTailPty(file);
-    const terminal = vscode.window.createTerminal({ name: terminalName(trainingName, task.stepType), pty, iconPath: new vscode.ThemeIcon('pulse'), isTransient: true });
+    const terminal = vscode.window.createTerminal({
+      name: terminalName(trainingName, task.stepType),
+      pty,
+      iconPath: new vscode.ThemeIcon('pulse'),
+      isTransient: true,
+    });
     this.open.set(task.id, { terminal, pty });
   }
 

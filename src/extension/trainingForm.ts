@@ -1,5 +1,6 @@
 import { GPU_LIST } from '../core/runner/params.ts';
 import { checkTrainingName } from '../core/util/names.ts';
+import * as l10n from './l10n.ts';
 
 /** What an input box shows under the field as the user types: nothing, a warning or an error. */
 export interface FieldCheck {
@@ -14,7 +15,8 @@ export interface FieldCheck {
 export function checkNameField(name: string, exists: (name: string) => boolean): FieldCheck | undefined {
   const check = checkTrainingName(name);
   if (check.error) return { message: check.error, severity: 'error' };
-  if (exists(name)) return { message: `A training named "${name}" already exists in this workspace; pick another name.`, severity: 'error' };
+  if (exists(name))
+    return { message: l10n.t('A training named "{0}" already exists in this workspace; pick another name.', name), severity: 'error' };
   if (check.warnings.length > 0) return { message: check.warnings.join(' '), severity: 'warning' };
   return undefined;
 }
@@ -22,33 +24,93 @@ export function checkNameField(name: string, exists: (name: string) => boolean):
 export function checkGpuField(value: string): FieldCheck | undefined {
   const text = value.trim();
   if (text === '' || text === 'cpu' || GPU_LIST.test(text)) return undefined;
-  return { message: `"${text}" is not a GPU list: write GPU numbers joined by "-" (0 or 0-1), or cpu.`, severity: 'error' };
+  return { message: l10n.t('"{0}" is not a GPU list: write GPU numbers joined by "-" (0 or 0-1), or cpu.', text), severity: 'error' };
 }
 
 export const SAMPLE_RATE_CHOICES = [
-  { label: '40k', value: 40000 as const, detail: '40 kHz — the WebUI default, good for speech and singing' },
-  { label: '48k', value: 48000 as const, detail: '48 kHz — for 48 kHz source audio' },
-  { label: '32k', value: 32000 as const, detail: '32 kHz — smaller, for lower-rate sources' },
+  {
+    label: '40k',
+    value: 40000 as const,
+    get detail() {
+      return l10n.t('40 kHz — the WebUI default, good for speech and singing');
+    },
+  },
+  {
+    label: '48k',
+    value: 48000 as const,
+    get detail() {
+      return l10n.t('48 kHz — for 48 kHz source audio');
+    },
+  },
+  {
+    label: '32k',
+    value: 32000 as const,
+    get detail() {
+      return l10n.t('32 kHz — smaller, for lower-rate sources');
+    },
+  },
 ];
 
 export const VERSION_CHOICES = [
-  { label: 'v2', value: 'v2' as const, detail: '768-dim HuBERT features (recommended)' },
-  { label: 'v1', value: 'v1' as const, detail: '256-dim features, older models' },
+  {
+    label: 'v2',
+    value: 'v2' as const,
+    get detail() {
+      return l10n.t('768-dim HuBERT features (recommended)');
+    },
+  },
+  {
+    label: 'v1',
+    value: 'v1' as const,
+    get detail() {
+      return l10n.t('256-dim features, older models');
+    },
+  },
 ];
 
 export const F0_CHOICES = [
-  { label: 'rmvpe', value: 'rmvpe' as const, detail: 'best quality pitch, on CPU processes' },
-  { label: 'rmvpe_gpu', value: 'rmvpe_gpu' as const, detail: 'rmvpe on the GPU(s)' },
-  { label: 'harvest', value: 'harvest' as const, detail: 'slow, smooth pitch' },
-  { label: 'pm', value: 'pm' as const, detail: 'fast, rough pitch' },
-  { label: 'dio', value: 'dio' as const, detail: 'fast, rough pitch' },
+  {
+    label: 'rmvpe',
+    value: 'rmvpe' as const,
+    get detail() {
+      return l10n.t('best quality pitch, on CPU processes');
+    },
+  },
+  {
+    label: 'rmvpe_gpu',
+    value: 'rmvpe_gpu' as const,
+    get detail() {
+      return l10n.t('rmvpe on the GPU(s)');
+    },
+  },
+  {
+    label: 'harvest',
+    value: 'harvest' as const,
+    get detail() {
+      return l10n.t('slow, smooth pitch');
+    },
+  },
+  {
+    label: 'pm',
+    value: 'pm' as const,
+    get detail() {
+      return l10n.t('fast, rough pitch');
+    },
+  },
+  {
+    label: 'dio',
+    value: 'dio' as const,
+    get detail() {
+      return l10n.t('fast, rough pitch');
+    },
+  },
 ];
 
 /** Epochs and batch size: a whole number from 1 up. */
 export function checkCountField(value: string): FieldCheck | undefined {
   const text = value.trim();
   if (/^[1-9]\d{0,5}$/.test(text)) return undefined;
-  return { message: `"${text}" is not a whole number of at least 1.`, severity: 'error' };
+  return { message: l10n.t('"{0}" is not a whole number of at least 1.', text), severity: 'error' };
 }
 
 export interface Choice<T> {
@@ -59,31 +121,41 @@ export interface Choice<T> {
 }
 
 /**
- * The GPU step's choices and the one offered first: it follows rvcStudio.device (cpu or mps: no CUDA
+ * The GPU step's choices and the one offered first: it follows rvcStudio.runner.device (cpu or mps: no CUDA
  * card numbers) and the cards RVC's Python reports (`detected`; undefined when it could not be asked),
- * falling back to rvcStudio.gpus.
+ * falling back to rvcStudio.runner.gpus.
  */
 export function gpuChoices(
   device: 'auto' | 'cpu' | 'cuda' | 'mps',
   detected: readonly { index: number; name: string; memGb: number }[] | undefined,
   configured: string,
 ): { items: Choice<string>[]; active: string } {
-  const cpu: Choice<string> = { label: 'cpu', value: 'cpu', description: 'no CUDA card' };
+  const cpu: Choice<string> = { label: 'cpu', value: 'cpu', description: l10n.t('no CUDA card') };
   if (device === 'cpu' || device === 'mps') {
-    return { items: [{ ...cpu, description: `rvcStudio.device is "${device}"` }], active: 'cpu' };
+    return { items: [{ ...cpu, description: l10n.t('rvcStudio.runner.device is "{0}"', device) }], active: 'cpu' };
   }
   if (detected === undefined) {
-    const items: Choice<string>[] = [{ label: configured || '0', value: configured || '0', description: 'from rvcStudio.gpus (the devices could not be detected)' }];
+    const items: Choice<string>[] = [
+      {
+        label: configured || '0',
+        value: configured || '0',
+        description: l10n.t('from rvcStudio.runner.gpus (the devices could not be detected)'),
+      },
+    ];
     if (configured !== 'cpu') items.push(cpu);
     return { items, active: items[0]!.value };
   }
   if (detected.length === 0) {
-    return { items: [{ ...cpu, description: 'RVC\'s Python sees no CUDA card' }], active: 'cpu' };
+    return { items: [{ ...cpu, description: l10n.t("RVC's Python sees no CUDA card") }], active: 'cpu' };
   }
-  const items: Choice<string>[] = detected.map((gpu) => ({ label: String(gpu.index), value: String(gpu.index), description: `${gpu.name} · ${gpu.memGb} GB` }));
+  const items: Choice<string>[] = detected.map((gpu) => ({
+    label: String(gpu.index),
+    value: String(gpu.index),
+    description: `${gpu.name} · ${gpu.memGb} GB`,
+  }));
   if (detected.length > 1) {
     const all = detected.map((g) => g.index).join('-');
-    items.unshift({ label: all, value: all, description: `all ${detected.length} cards (RVC's WebUI default)` });
+    items.unshift({ label: all, value: all, description: l10n.t("all {0} cards (RVC's WebUI default)", detected.length) });
   }
   items.push(cpu);
   const active = items.some((i) => i.value === configured) ? configured : items[0]!.value;

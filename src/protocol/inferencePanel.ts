@@ -11,10 +11,12 @@ import {
   rangeProblem,
   type ConvertProgress,
   type ConvertResult,
+  type ConvertStage,
   type F0Estimator,
   type RangedParam,
 } from './inferenceWorkerProtocol.ts';
 import { checkCorrelation } from './messageHandler.ts';
+import { mergeStrings } from './panelStrings.ts';
 
 /** What the user sets in the panel: RVC's vc_single parameters plus the files. */
 export interface PanelConvertParams {
@@ -68,6 +70,23 @@ export interface ModelOption {
   suggestedIndex: string | null;
   /** false for a no-pitch model (the panel hides the pitch controls); null when not known. */
   usesPitch?: boolean | null;
+  /** The training's or voice's RVC version, which picks the ContentVec (v1 → 256/L9, v2 → 768/L12); null when not known. */
+  version?: 'v1' | 'v2' | null;
+}
+
+/** The conversion models the host can fetch (the catalogue's ids, src/core/models/auxModels.ts). */
+export const AUX_IDS = ['contentvec-v2', 'contentvec-v1', 'rmvpe'] as const;
+export type AuxId = (typeof AUX_IDS)[number];
+
+/** A conversion model the chosen voice (ContentVec) or pitch method (RMVPE) needs: its cached file, or null when missing. */
+export interface AuxNeed {
+  id: AuxId;
+  /** "ContentVec (v2)". */
+  label: string;
+  fileName: string;
+  /** For "Download 360 MB". */
+  megabytes: number;
+  path: string | null;
 }
 
 export interface HistoryRow {
@@ -84,6 +103,97 @@ export interface HistoryRow {
 export type Presets = Record<string, PanelConvertParams>;
 
 /**
+ * Every string the inference panel shows, in English: what the webview renders until init brings
+ * the host's translation (src/extension/panels/panelStrings.ts fills the same shape with l10n.t).
+ * `{0}` … are filled in by the webview (formatString, ./panelStrings.ts).
+ */
+export const INFERENCE_STRINGS = {
+  labels: {
+    transpose: 'Transpose (semitones; 12 = one octave)',
+    indexRate: 'Search feature ratio (index rate)',
+    filterRadius: 'Median filter radius',
+    rmsMixRate: 'Volume envelope mix (rms mix rate)',
+    protect: 'Protect voiceless consonants (0.5 = off)',
+    resampleSr: 'Resample output (0 = the model’s rate)',
+    sid: 'Speaker id',
+  } satisfies Record<RangedParam, string>,
+  f0Methods: {
+    yin: 'yin — built in, no model file (not one of RVC’s pm, harvest, crepe)',
+    rmvpe: 'rmvpe — RVC’s default; needs rmvpe.onnx',
+  } satisfies Record<F0Estimator, string>,
+  stages: {
+    export: 'exporting the model',
+    load: 'loading the models',
+    decode: 'reading the input',
+    resample: 'resampling to 16 kHz',
+    features: 'ContentVec features',
+    f0: 'pitch',
+    index: 'index search',
+    synthesis: 'synthesis',
+    post: 'writing the output',
+  } satisfies Record<ConvertStage, string>,
+  /** Why Convert cannot run now (its tooltip and the line beside it). */
+  why: {
+    busy: 'Converting…',
+    model: 'Choose a model',
+    contentVec: 'Choose ContentVec',
+    input: 'Choose an input file',
+    folder: 'Choose a batch folder',
+    rmvpe: 'Choose an RMVPE model, or pick yin',
+    /** {0}: the conversion model, "ContentVec (v2)". */
+    missing: '{0} is missing: download it or use a local file',
+  },
+  files: 'Files',
+  model: 'Model (.pth or .onnx)',
+  choose: '— choose —',
+  browse: 'Browse…',
+  index: 'Feature index',
+  indexPlaceholder: 'none (added_*.index)',
+  contentVec: 'ContentVec model',
+  input: 'Input audio',
+  modelSampleRate: 'Model sample rate',
+  fromModel: 'from the model',
+  parameters: 'Parameters',
+  f0Method: 'Pitch extraction (f0 method)',
+  rmvpe: 'RMVPE model',
+  /** {0}: the conversion model. */
+  missing: '{0} missing —',
+  /** {0}: its size in MB. */
+  download: 'Download {0} MB',
+  useLocalFile: 'Use a local file',
+  fetching: 'Working… (progress and Cancel in the notification)',
+  loadPreset: 'Load preset…',
+  presetName: 'preset name',
+  savePreset: 'Save preset',
+  convert: 'Convert',
+  cancel: 'Cancel',
+  /** {0}: file, {1}/{2}: its number and the count, {3}: the stage. */
+  converting: 'Converting {0} ({1}/{2}): {3}',
+  batchFolder: 'Batch folder',
+  convertFolder: 'Convert folder',
+  /** {0}: converted, {1}: failed. */
+  batchDone: 'Batch done: {0} converted, {1} failed.',
+  /** {0}: output file, {1}: input seconds, {2}: sample rate, {3}: time taken in ms. */
+  result: '{0}: {1} s in, {2} Hz, {3} ms',
+  reveal: 'Reveal',
+  revealTitle: 'Show the converted file in the file manager',
+  inputAudio: 'Input',
+  outputAudio: 'Output',
+  history: 'History',
+  /** {0}: milliseconds. */
+  milliseconds: '{0} ms',
+  historyError: 'error',
+  rerun: 'Re-run',
+};
+
+export type InferenceStrings = typeof INFERENCE_STRINGS;
+
+/** The host's strings as the webview uses them: every key present, the English default where one is missing or malformed. */
+export function parseInferenceStrings(raw: unknown): InferenceStrings {
+  return mergeStrings(INFERENCE_STRINGS, raw);
+}
+
+/**
  * Requests carry `messageId` (src/protocol/messageHandler.ts): the host answers each with messages
  * `inReplyTo` it and always ends it with `done`, so the panel never waits for nothing. `ready`,
  * `cancel` and `reveal` are events.
@@ -97,6 +207,10 @@ export type FromInferenceWebview =
   | { type: 'browse'; messageId: number; field: BrowseField }
   | { type: 'savePreset'; messageId: number; name: string; params: PanelConvertParams }
   | { type: 'deletePreset'; messageId: number; name: string }
+  /** Which ContentVec (by the model's version) and RMVPE (for method rmvpe) this model needs, and whether they are cached. */
+  | { type: 'needs'; messageId: number; modelPath: string; f0Method: F0Estimator }
+  /** Download a missing conversion model, or take a local copy (picked, then verified); answered with `picked`. */
+  | { type: 'fetchAux'; messageId: number; id: AuxId; source: 'download' | 'local' }
   /** Show a converted file in the OS file manager (the host only reveals outputs it wrote). */
   | { type: 'reveal'; path: string };
 
@@ -104,7 +218,15 @@ export type InferenceRequest = Extract<FromInferenceWebview, { messageId: number
 
 /** Answers carry `inReplyTo` (the request's messageId); without it a message is the host's own news. */
 export type ToInferenceWebview =
-  | { type: 'init'; models: ModelOption[]; defaults: PanelConvertParams; presets: Presets; history: HistoryRow[] }
+  /** `strings`: every string the panel shows, in the user's language; the webview checks it with parseInferenceStrings. */
+  | {
+      type: 'init';
+      models: ModelOption[];
+      defaults: PanelConvertParams;
+      presets: Presets;
+      history: HistoryRow[];
+      strings: InferenceStrings;
+    }
   | { type: 'picked'; field: BrowseField; path: string; inReplyTo?: number }
   | { type: 'progress'; progress: ConvertProgress; file: string; index: number; count: number; inReplyTo?: number }
   | { type: 'result'; taskId: string | null; result: ConvertResult; inputUri: string; outputUri: string; inReplyTo?: number }
@@ -112,6 +234,9 @@ export type ToInferenceWebview =
   | { type: 'error'; message: string; inReplyTo?: number }
   | { type: 'history'; rows: HistoryRow[]; inReplyTo?: number }
   | { type: 'presets'; presets: Presets; inReplyTo?: number }
+  | { type: 'needs'; modelPath: string; contentVec: AuxNeed; rmvpe: AuxNeed | null; inReplyTo?: number }
+  /** "Convert with this Model" on an open panel: the fresh model list, that model and its index chosen. */
+  | { type: 'select'; models: ModelOption[]; modelPath: string; indexPath: string | null }
   /** The request `inReplyTo` has ended (after its result or error): the panel leaves its busy state. */
   | { type: 'done'; inReplyTo: number };
 
@@ -166,6 +291,8 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
     browse: ['type', 'messageId', 'field'],
     savePreset: ['type', 'messageId', 'name', 'params'],
     deletePreset: ['type', 'messageId', 'name'],
+    needs: ['type', 'messageId', 'modelPath', 'f0Method'],
+    fetchAux: ['type', 'messageId', 'id', 'source'],
   };
   if (typeof type !== 'string' || !Object.hasOwn(keys, type)) return fail(`unknown message type ${JSON.stringify(type)}`);
   const extra = onlyKeys(raw, keys[type]!);
@@ -190,13 +317,17 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
       if (typeof params === 'string') return fail(params);
       if (type === 'convert') return { ok: true, message: { type, messageId, params } };
       if (type === 'batch')
-        return isPath(raw['folder']) ? { ok: true, message: { type, messageId, params, folder: raw['folder'] } } : fail('folder must be a path');
+        return isPath(raw['folder'])
+          ? { ok: true, message: { type, messageId, params, folder: raw['folder'] } }
+          : fail('folder must be a path');
       return isName(raw['name'])
         ? { ok: true, message: { type, messageId, name: (raw['name'] as string).trim(), params } }
         : fail('preset name must be 1..100 characters');
     }
     case 'deletePreset':
-      return isName(raw['name']) ? { ok: true, message: { type, messageId, name: raw['name'] } } : fail('preset name must be 1..100 characters');
+      return isName(raw['name'])
+        ? { ok: true, message: { type, messageId, name: raw['name'] } }
+        : fail('preset name must be 1..100 characters');
     case 'rerun':
       return typeof raw['taskId'] === 'string' && /^[0-9a-f-]{1,64}$/i.test(raw['taskId'])
         ? { ok: true, message: { type, messageId, taskId: raw['taskId'] } }
@@ -205,9 +336,29 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
       return BROWSE_FIELDS.includes(raw['field'] as BrowseField)
         ? { ok: true, message: { type, messageId, field: raw['field'] as BrowseField } }
         : fail('unknown browse field');
+    case 'needs':
+      if (!isPath(raw['modelPath'])) return fail('modelPath must be a path');
+      return F0_ESTIMATORS.includes(raw['f0Method'] as F0Estimator)
+        ? { ok: true, message: { type, messageId, modelPath: raw['modelPath'], f0Method: raw['f0Method'] as F0Estimator } }
+        : fail(`f0Method must be one of ${F0_ESTIMATORS.join(', ')}`);
+    case 'fetchAux':
+      if (!AUX_IDS.includes(raw['id'] as AuxId)) return fail(`id must be one of ${AUX_IDS.join(', ')}`);
+      return raw['source'] === 'download' || raw['source'] === 'local'
+        ? { ok: true, message: { type, messageId, id: raw['id'] as AuxId, source: raw['source'] } }
+        : fail('source must be download or local');
     default:
       return fail(`unknown message type ${JSON.stringify(type)}`);
   }
+}
+
+function isAuxNeed(v: unknown): v is AuxNeed {
+  return (
+    isObj(v) &&
+    AUX_IDS.includes(v['id'] as AuxId) &&
+    typeof v['label'] === 'string' &&
+    typeof v['megabytes'] === 'number' &&
+    (v['path'] === null || isPath(v['path']))
+  );
 }
 
 /** The host's messages are checked by the webview too: a malformed one is ignored, never rendered. */
@@ -238,6 +389,10 @@ export function isToInferenceWebview(raw: unknown): raw is ToInferenceWebview {
       return Array.isArray(raw['rows']);
     case 'presets':
       return isObj(raw['presets']);
+    case 'needs':
+      return typeof raw['modelPath'] === 'string' && isAuxNeed(raw['contentVec']) && (raw['rmvpe'] === null || isAuxNeed(raw['rmvpe']));
+    case 'select':
+      return Array.isArray(raw['models']) && isPath(raw['modelPath']) && (raw['indexPath'] === null || isPath(raw['indexPath']));
     default:
       return false;
   }

@@ -8,6 +8,7 @@
  */
 
 import { checkCorrelation, inReplyToOf } from './messageHandler.ts';
+import { mergeStrings } from './panelStrings.ts';
 
 export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
 
@@ -91,6 +92,67 @@ export interface PersistedPanelState {
   settings: PanelSettings;
 }
 
+/**
+ * Every string the metrics panel shows, in English: what the webview renders until init brings the
+ * host's translation (src/extension/panels/panelStrings.ts fills the same shape with l10n.t).
+ * `{0}` … are filled in by the webview (formatString, ./panelStrings.ts). Tags and chart titles
+ * are the trainer's names and stay as logged.
+ */
+export const METRICS_STRINGS = {
+  filterPlaceholder: 'Filter tags (regular expression)',
+  filterTitle: 'Only charts whose tags match are shown',
+  smoothing: 'Smoothing',
+  alignBy: 'Align by',
+  xAxis: 'X axis',
+  xAxisModes: { step: 'Step', epoch: 'Epoch', relative: 'Relative time', wall: 'Wall time' } satisfies Record<XAxisMode, string>,
+  logScale: 'Log scale',
+  showRaw: 'Show raw',
+  exportCsv: 'Export CSV',
+  trainings: 'Trainings',
+  toggleRun: 'Show or hide this training',
+  dismiss: 'Dismiss',
+  markers: 'Markers:',
+  markerWeights: 'small model saved (its epoch at the foot)',
+  markerCheckpoint: 'G checkpoint — click either to reveal the file',
+  markerBest: 'best epoch (lowest smoothed generator loss among saved models)',
+  /** {0}: how many tags. */
+  loadingOne: 'Loading {0} tag…',
+  loadingMany: 'Loading {0} tags…',
+  noMetrics: 'No metrics yet. Points appear here as soon as the trainer logs them.',
+  noMatch: 'No tag matches the filter.',
+  /** {0}: epoch, {1}: tag, {2}: smoothed value, {3}: bestSmoothing or '', {4}: bestRaw or ''. */
+  bestEpoch: 'Best epoch {0}: {1} {2} smoothed (per-epoch mean{3}){4}',
+  bestSmoothing: ', smoothing {0}',
+  bestRaw: '; raw epoch mean {0}',
+  /** {0}: the best epoch, the label of its marker line. */
+  bestMarker: 'best e{0}',
+  resetZoom: 'Reset zoom',
+  savePng: 'Save this chart as PNG',
+  png: 'PNG',
+  leftAxis: '(left axis)',
+  rightAxis: '(right axis)',
+  smoothedWithRaw: 'smoothed; faint: raw',
+  smoothed: 'smoothed',
+  notSmoothed: 'raw (not smoothed)',
+  /** {0}: the chart's title. */
+  legend: '{0} legend',
+  chart: '{0} chart',
+  /** {0}: the series' label. */
+  rawSeries: '{0} (raw)',
+  /** {0}: series, {1}: smoothed value, {2}: raw value. */
+  tooltipSmoothed: '{0}: {1} smoothed (raw {2})',
+  /** {0}: how many points. */
+  gapsOne: '{0} point is NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.',
+  gapsMany: '{0} points are NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.',
+};
+
+export type MetricsStrings = typeof METRICS_STRINGS;
+
+/** The host's strings as the webview uses them: every key present, the English default where one is missing or malformed. */
+export function parseMetricsStrings(raw: unknown): MetricsStrings {
+  return mergeStrings(METRICS_STRINGS, raw);
+}
+
 // ---- host → webview -------------------------------------------------------------------------
 
 /** First message: which trainings this panel shows and the settings to start from. */
@@ -99,6 +161,8 @@ export interface InitMessage {
   kind: PanelKind;
   runs: RunInfo[];
   settings: PanelSettings;
+  /** Every string the panel shows, in the user's language; the webview checks it with parseMetricsStrings. */
+  strings: MetricsStrings;
 }
 /** The tags each training has; the webview groups them into charts. */
 export interface TagsMessage {
@@ -173,12 +237,7 @@ export interface ExportMessage {
   data: string;
 }
 
-export type FromWebview =
-  | ReadyMessage
-  | RequestSeriesMessage
-  | SettingsChangedMessage
-  | RevealArtifactMessage
-  | ExportMessage;
+export type FromWebview = ReadyMessage | RequestSeriesMessage | SettingsChangedMessage | RevealArtifactMessage | ExportMessage;
 
 // ---- wire numbers ---------------------------------------------------------------------------
 
@@ -268,7 +327,10 @@ export function parseFromWebview(raw: unknown): ParseResult {
         if (!isFiniteNum(lo) || !isFiniteNum(hi) || lo > hi) return fail('stepRange must be null or [min, max] with min <= max');
         range = [lo, hi];
       }
-      return { ok: true, message: { type, messageId: messageId as number, tags: [...(tags as string[])], maxPoints: maxPoints as number, stepRange: range } };
+      return {
+        ok: true,
+        message: { type, messageId: messageId as number, tags: [...(tags as string[])], maxPoints: maxPoints as number, stepRange: range },
+      };
     }
     case 'settingsChanged': {
       const extra = onlyKeys(raw, ['type', 'settings']);
@@ -310,7 +372,8 @@ function parseSeriesPayload(v: unknown): SeriesPayload | null {
   const { steps, values, epochs, wallTimesMs, totalPoints } = v;
   if (!Array.isArray(steps) || !Array.isArray(values) || steps.length !== values.length) return null;
   if (!steps.every(isFiniteNum) || !values.every(isWire)) return null;
-  const column = (c: unknown) => (Array.isArray(c) && c.length === steps.length && c.every(isNumOrNull) ? (c as (number | null)[]) : steps.map(() => null));
+  const column = (c: unknown) =>
+    Array.isArray(c) && c.length === steps.length && c.every(isNumOrNull) ? (c as (number | null)[]) : steps.map(() => null);
   return {
     trainingId: v['trainingId'],
     tag: v['tag'],
@@ -326,7 +389,13 @@ function parseCheckpoint(v: unknown): CheckpointMarker | null {
   if (!isObj(v) || !isStr(v['trainingId']) || !isStr(v['path'])) return null;
   if (!ARTIFACT_KINDS.includes(v['kind'] as CheckpointMarker['kind'])) return null;
   if (!isNumOrNull(v['epoch'] ?? null) || !isNumOrNull(v['step'] ?? null)) return null;
-  return { trainingId: v['trainingId'], kind: v['kind'] as CheckpointMarker['kind'], path: v['path'], epoch: (v['epoch'] ?? null) as number | null, step: (v['step'] ?? null) as number | null };
+  return {
+    trainingId: v['trainingId'],
+    kind: v['kind'] as CheckpointMarker['kind'],
+    path: v['path'],
+    epoch: (v['epoch'] ?? null) as number | null,
+    step: (v['step'] ?? null) as number | null,
+  };
 }
 
 function parseBestEpoch(v: unknown): BestEpoch | null {
@@ -360,11 +429,17 @@ export function parseToWebview(raw: unknown): ToWebview | null {
         kind,
         runs: (runs as RunInfo[]).map((r) => ({ trainingId: r.trainingId, name: r.name })),
         settings: typeof parsed === 'string' ? { ...DEFAULT_PANEL_SETTINGS } : parsed,
+        strings: parseMetricsStrings(raw['strings']),
       };
     }
     case 'tags':
       if (!Array.isArray(raw['tags'])) return null;
-      return { type: 'tags', tags: (raw['tags'] as unknown[]).filter((t): t is { trainingId: string; tag: string } => isObj(t) && isStr(t['trainingId']) && isStr(t['tag'])) };
+      return {
+        type: 'tags',
+        tags: (raw['tags'] as unknown[]).filter(
+          (t): t is { trainingId: string; tag: string } => isObj(t) && isStr(t['trainingId']) && isStr(t['tag']),
+        ),
+      };
     case 'series': {
       if (!Array.isArray(raw['series'])) return null;
       const series = (raw['series'] as unknown[]).map(parseSeriesPayload).filter((s): s is SeriesPayload => s !== null);
@@ -375,9 +450,18 @@ export function parseToWebview(raw: unknown): ToWebview | null {
       if (!isStr(raw['trainingId']) || !Array.isArray(raw['points'])) return null;
       const points = (raw['points'] as unknown[]).filter(
         (p): p is AppendMessage['points'][number] =>
-          isObj(p) && isStr(p['tag']) && isFiniteNum(p['step']) && isWire(p['value']) && isNumOrNull(p['epoch'] ?? null) && isNumOrNull(p['wallTimeMs'] ?? null),
+          isObj(p) &&
+          isStr(p['tag']) &&
+          isFiniteNum(p['step']) &&
+          isWire(p['value']) &&
+          isNumOrNull(p['epoch'] ?? null) &&
+          isNumOrNull(p['wallTimeMs'] ?? null),
       );
-      return { type: 'append', trainingId: raw['trainingId'], points: points.map((p) => ({ ...p, epoch: p.epoch ?? null, wallTimeMs: p.wallTimeMs ?? null })) };
+      return {
+        type: 'append',
+        trainingId: raw['trainingId'],
+        points: points.map((p) => ({ ...p, epoch: p.epoch ?? null, wallTimeMs: p.wallTimeMs ?? null })),
+      };
     }
     case 'markers': {
       if (!isStr(raw['trainingId']) || !Array.isArray(raw['checkpoints'])) return null;
@@ -391,7 +475,12 @@ export function parseToWebview(raw: unknown): ToWebview | null {
     }
     case 'notice':
       if (!isStr(raw['text'])) return null;
-      return { type: 'notice', level: raw['level'] === 'error' ? 'error' : 'info', text: raw['text'], ...(inReplyToOf(raw) !== undefined ? { inReplyTo: inReplyToOf(raw)! } : {}) };
+      return {
+        type: 'notice',
+        level: raw['level'] === 'error' ? 'error' : 'info',
+        text: raw['text'],
+        ...(inReplyToOf(raw) !== undefined ? { inReplyTo: inReplyToOf(raw)! } : {}),
+      };
     default:
       return null;
   }

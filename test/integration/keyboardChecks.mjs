@@ -5,7 +5,7 @@
 // training must be the selected row of the Trainings view.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
 
 const TAG = '  [keyboard]';
 
@@ -29,11 +29,13 @@ async function waitForTitle(page, pattern, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const last = await page
-      .evaluate(`(() => {
+      .evaluate(
+        `(() => {
         const widget = document.querySelector('.quick-input-widget');
         if (!widget || widget.style.display === 'none') return '';
         return widget.querySelector('.quick-input-title')?.textContent ?? '';
-      })()`)
+      })()`,
+      )
       .catch(() => '');
     if (pattern.test(last)) return last;
     if (Date.now() > deadline) throw new Error(`the quick input shows "${last}", waited for ${pattern}`);
@@ -55,19 +57,7 @@ export async function keyboardChecks({ server, folder, outDir, name, dataset }) 
   const profile = tempRoot('rvc-it-browser-');
   const browser = await launchBrowser(profile);
   const page = browser.pages()[0] ?? (await browser.newPage());
-  const check = async (what, fn) => {
-    try {
-      await fn();
-      result.passed += 1;
-      console.log(`${TAG} ✔ ${what}`);
-    } catch (error) {
-      await page.screenshot({ path: path.join(outDir, 'keyboard-failed.png') }).catch(() => undefined);
-      result.failed += 1;
-      result.failures.push(what);
-      console.log(`${TAG} ✘ ${what} — ${error.message.split('\n')[0]}`);
-      throw error;
-    }
-  };
+  const check = checkRunner({ result, page, outDir, tag: TAG, screenshot: 'keyboard-failed.png' });
   try {
     await page.goto(workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot }));
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
@@ -115,7 +105,10 @@ export async function keyboardChecks({ server, folder, outDir, name, dataset }) 
     await check(`the created training ${name} is revealed and selected in the Trainings view`, async () => {
       const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Trainings' }) }).first();
       await pane.locator('.monaco-list-row.selected', { hasText: name }).first().waitFor({ timeout: 20_000 });
-      fs.writeFileSync(path.join(outDir, 'keyboard-trainings.txt'), (await pane.locator('.monaco-list-row').allInnerTexts()).join('\n') + '\n');
+      fs.writeFileSync(
+        path.join(outDir, 'keyboard-trainings.txt'),
+        (await pane.locator('.monaco-list-row').allInnerTexts()).join('\n') + '\n',
+      );
       await page.screenshot({ path: path.join(outDir, 'keyboard-created.png') });
     });
   } catch {

@@ -14,7 +14,9 @@ fs.rmSync(root, { recursive: true, force: true });
 fs.mkdirSync(root, { recursive: true });
 
 function cli(workspace: string, ...args: string[]): void {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/main.ts'), '--workspace', workspace, ...args], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/main.ts'), '--workspace', workspace, ...args], {
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`rvc-studio ${args.join(' ')} failed: ${result.stderr}`);
 }
 
@@ -25,7 +27,17 @@ const dataset = makeDataset(path.join(workspace, 'datasets', 'alto'), 8);
 fs.mkdirSync(path.join(workspace, '.vscode'));
 fs.writeFileSync(
   path.join(workspace, '.vscode/settings.json'),
-  JSON.stringify({ 'rvcStudio.rvc.root': rvc.root, 'rvcStudio.pythonPath': rvc.python, 'rvcStudio.device': 'cpu', 'rvcStudio.train.totalEpoch': 10, 'rvcStudio.train.saveEveryEpoch': 2 }, null, 2),
+  JSON.stringify(
+    {
+      'rvcStudio.rvc.root': rvc.root,
+      'rvcStudio.rvc.pythonPath': rvc.python,
+      'rvcStudio.runner.device': 'cpu',
+      'rvcStudio.train.totalEpoch': 10,
+      'rvcStudio.train.saveEveryEpoch': 2,
+    },
+    null,
+    2,
+  ),
 );
 cli(workspace, 'training', 'create', 'demo-double', '--dataset', dataset, '--gpu', 'cpu');
 const fixture = path.resolve(repoRoot, '../shared/fixtures/rvc-real-a');

@@ -3,7 +3,7 @@
 // screenshot and checks the chart titles and point counts the panel exposes in its DOM.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
 import { readMetricsPanel } from '../webview/metricsPanelDom.ts';
 
 const TAG = '  [metricsPanel]';
@@ -47,7 +47,9 @@ function compare(found, expected) {
     const got = found.find((c) => c.id === id);
     if (!got) problems.push(`no chart "${want.title}"`);
     else if (got.title !== want.title || got.points !== want.points || got.series !== want.series) {
-      problems.push(`${id}: got "${got.title}" ${got.points} points/${got.series} series, want "${want.title}" ${want.points}/${want.series}`);
+      problems.push(
+        `${id}: got "${got.title}" ${got.points} points/${got.series} series, want "${want.title}" ${want.points}/${want.series}`,
+      );
     }
   }
   return problems;
@@ -69,19 +71,7 @@ export async function metricsPanelChecks({ server, folder, outDir, training, fix
   const profile = tempRoot('rvc-it-browser-');
   const browser = await launchBrowser(profile);
   const page = browser.pages()[0] ?? (await browser.newPage());
-  const check = async (name, fn) => {
-    try {
-      await fn();
-      result.passed += 1;
-      console.log(`${TAG} ✔ ${name}`);
-    } catch (error) {
-      await page.screenshot({ path: path.join(outDir, `metrics-panel-failed.png`) }).catch(() => undefined);
-      result.failed += 1;
-      result.failures.push(name);
-      console.log(`${TAG} ✘ ${name} — ${error.message.split('\n')[0]}`);
-      throw error;
-    }
-  };
+  const check = checkRunner({ result, page, outDir, tag: TAG, screenshot: 'metrics-panel-failed.png' });
   try {
     await page.goto(workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot }));
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
@@ -128,7 +118,10 @@ export async function metricsPanelChecks({ server, folder, outDir, training, fix
       await tab.hover();
       await tab.locator('.tab-actions .action-label').first().click();
       await tab.waitFor({ state: 'detached', timeout: 10_000 });
-      const row = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Trainings' }) }).locator('.monaco-list-row', { hasText: training }).first();
+      const row = page
+        .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Trainings' }) })
+        .locator('.monaco-list-row', { hasText: training })
+        .first();
       await row.hover();
       const clicked = Date.now();
       await row.locator('.action-label[aria-label="Show Metrics"]').first().click();

@@ -7,13 +7,16 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeWav16 } from '../../src/core/inference/wavFile.ts';
 import { makeDataset, makeRvcInstall } from '../doubles/rvcInstall/makeRvcInstall.ts';
+import { zip } from '../support/torchWriter.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const root = path.resolve(process.argv[2] ?? '');
 if (!process.argv[2] || !fs.existsSync(root)) throw new Error('usage: prepareWorkspaces.ts <existing temp folder>');
 
 function cli(workspace: string, ...args: string[]): string {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/main.ts'), '--workspace', workspace, ...args], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [path.join(repoRoot, 'src/cli/main.ts'), '--workspace', workspace, ...args], {
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`rvc-studio ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }
@@ -26,10 +29,10 @@ function writeSettings(workspace: string, settings: Record<string, unknown>): vo
 const rvc = makeRvcInstall(path.join(root, 'rvc-double'), { epochMs: 30 });
 const dataset = makeDataset(path.join(root, 'dataset-alto'), 4);
 const quickRun = {
-  'rvcStudio.device': 'cpu',
+  'rvcStudio.runner.device': 'cpu',
   'rvcStudio.train.totalEpoch': 2,
   'rvcStudio.train.saveEveryEpoch': 1,
-  'rvcStudio.cpuProcesses': 1,
+  'rvcStudio.runner.cpuProcesses': 1,
 };
 
 const fixture = path.resolve(repoRoot, '../shared/fixtures/rvc-real-a');
@@ -51,7 +54,15 @@ writeSettings(trusted, quickRun);
 // The inference panel check converts a file in the trusted workspace with the imported alto-demo
 // ONNX model: the panel only reads ContentVec and input audio from inside the workspace, so the
 // ContentVec stand-in the model was fixtured with is copied in, next to a 3 s input written here.
-let inference: { folder: string; training: string; model: string; contentVec: string; input: string; inputSeconds: number; modelSampleRate: number } | null = null;
+let inference: {
+  folder: string;
+  training: string;
+  model: string;
+  contentVec: string;
+  input: string;
+  inputSeconds: number;
+  modelSampleRate: number;
+} | null = null;
 if (fixtureCopy) {
   const contentVec = path.join(trusted, 'models', 'vec-768-layer-12.standin.onnx');
   fs.mkdirSync(path.dirname(contentVec), { recursive: true });
@@ -67,14 +78,71 @@ if (fixtureCopy) {
     samples[i] = Math.round(9000 * Math.sin(2 * Math.PI * (196 + 40 * t) * t) * (0.8 + 0.2 * Math.sin(2 * Math.PI * 3 * t)));
   }
   writeWav16(input, samples, rate);
-  inference = { folder: trusted, training: 'alto-demo', model: path.join(fixtureCopy, 'onnx/alto-demo.onnx'), contentVec, input, inputSeconds: seconds, modelSampleRate: 40000 };
+  inference = {
+    folder: trusted,
+    training: 'alto-demo',
+    model: path.join(fixtureCopy, 'onnx/alto-demo.onnx'),
+    contentVec,
+    input,
+    inputSeconds: seconds,
+    modelSampleRate: 40000,
+  };
+}
+
+// Shared voices (phase voiceImport): an empty store, a voice zip laid out the way AI Hub asks
+// (a wrapping folder holding NAME.pth and its added_*.index) made from rvc-real-a, and an input WAV.
+// ContentVec is not in it: the check serves it from a loopback server and the panel downloads it.
+let voices: {
+  folder: string;
+  zip: string;
+  voice: string;
+  input: string;
+  inputSeconds: number;
+  modelSampleRate: number;
+  contentVecStandin: string;
+} | null = null;
+if (fixtureCopy && inference) {
+  const folder = path.join(root, 'ws-voices');
+  fs.mkdirSync(folder, { recursive: true });
+  cli(folder, 'init');
+  const zipFile = path.join(root, 'downloads', 'Alto Demo.zip');
+  fs.mkdirSync(path.dirname(zipFile), { recursive: true });
+  fs.writeFileSync(
+    zipFile,
+    zip([
+      { name: 'Alto Demo/alto-demo.pth', data: fs.readFileSync(path.join(fixtureCopy, 'assets/weights/alto-demo.pth')), method: 8 },
+      {
+        name: 'Alto Demo/added_IVF37_Flat_nprobe_1_alto-demo_v2.index',
+        data: fs.readFileSync(path.join(fixtureCopy, 'logs/alto-demo/added_IVF37_Flat_nprobe_1_alto-demo_v2.index')),
+        method: 8,
+      },
+    ]),
+  );
+  const input = path.join(folder, 'audio', 'tone-3s.wav');
+  fs.mkdirSync(path.dirname(input), { recursive: true });
+  fs.copyFileSync(inference.input, input);
+  voices = {
+    folder,
+    zip: zipFile,
+    voice: 'alto-demo',
+    input,
+    inputSeconds: inference.inputSeconds,
+    modelSampleRate: inference.modelSampleRate,
+    contentVecStandin: path.join(fixtureCopy, 'onnx/aux/vec-768-layer-12.standin.onnx'),
+  };
 }
 
 // Untrusted: a store with one training, and a settings file that tries to point RVC at a program.
 const untrusted = path.join(root, 'ws-untrusted');
 fs.mkdirSync(untrusted, { recursive: true });
 cli(untrusted, 'training', 'create', 'untrusted-voice', '--dataset', dataset);
-writeSettings(untrusted, { 'rvcStudio.rvc.root': rvc.root, 'rvcStudio.pythonPath': rvc.python, ...quickRun });
+// The renamed key's old name too (rvcStudio.pythonPath): an untrusted workspace cannot use it either.
+writeSettings(untrusted, {
+  'rvcStudio.rvc.root': rvc.root,
+  'rvcStudio.rvc.pythonPath': rvc.python,
+  'rvcStudio.pythonPath': rvc.python,
+  ...quickRun,
+});
 
 // Multi-root: two folders, each with its own store.
 const multiA = path.join(root, 'multi-a');
@@ -86,11 +154,15 @@ cli(multiB, 'training', 'create', 'voice-b', '--dataset', dataset);
 const multiWorkspace = path.join(root, 'multi.code-workspace');
 fs.writeFileSync(multiWorkspace, JSON.stringify({ folders: [{ path: multiA }, { path: multiB }] }, null, 2));
 
+// Walkthrough: a plain folder, no store and no trainings, as a new user's first workspace.
+const fresh = path.join(root, 'ws-fresh');
+fs.mkdirSync(fresh);
+
 const context = { root, rvcRoot: rvc.root, python: rvc.python, dataset, fixtureCopy, trusted, untrusted, multiA, multiB };
 fs.writeFileSync(path.join(root, 'context.json'), JSON.stringify(context, null, 2));
 
 const prepared = {
-  userSettings: { 'rvcStudio.rvc.root': rvc.root, 'rvcStudio.pythonPath': rvc.python },
+  userSettings: { 'rvcStudio.rvc.root': rvc.root, 'rvcStudio.rvc.pythonPath': rvc.python },
   trustedPhases: [
     { name: 'phaseTrusted', folder: trusted },
     // Opening the same folder again is a window reload: the task left running must come back.
@@ -115,7 +187,11 @@ const prepared = {
   },
   // null: fixtures absent, the inference panel check is skipped loudly.
   inference,
+  // null: fixtures absent, the voice import check is skipped loudly.
+  voices,
   untrustedPhases: [{ name: 'phaseUntrusted', folder: untrusted }],
+  // Its own code-server: the first activation there must be the first the profile has seen.
+  walkthrough: { folder: fresh },
   // Stops the slow task the reload phase left running, so nothing outlives the run.
   cleanup: [path.join(repoRoot, 'test/integration/stopTasks.ts'), trusted],
 };

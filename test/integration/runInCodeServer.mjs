@@ -11,10 +11,13 @@ import { keyboardChecks } from './keyboardChecks.mjs';
 import { metricsPanelChecks } from './metricsPanelChecks.mjs';
 import { sidebarChecks } from './sidebarChecks.mjs';
 import { vsixChecks } from './vsixChecks.mjs';
+import { voiceImportChecks } from './voiceImportChecks.mjs';
+import { walkthroughChecks } from './walkthroughChecks.mjs';
 
 const outDir = path.join(repoRoot, 'test-output/integration');
 const verbose = process.env.RVC_IT_VERBOSE === '1';
-const NOISE = /AgentHost|ChatModelSelection|AccountPolicy|open-vsx|ENOTFOUND|vsda|telemetry|Canceled: Canceled|authentication provider|Resolving connection token|Resolved connection token|Creating a socket|reconnection-grace-time|builtin extensions cache|Service Worker/;
+const NOISE =
+  /AgentHost|ChatModelSelection|AccountPolicy|open-vsx|ENOTFOUND|vsda|telemetry|Canceled: Canceled|authentication provider|Resolving connection token|Resolved connection token|Creating a socket|reconnection-grace-time|builtin extensions cache|Service Worker/;
 
 const missing = checkTools();
 if (missing.length > 0) {
@@ -80,7 +83,10 @@ async function runPhase(server, phase, folder, { timeoutMs = 180_000 } = {}) {
     }
     resolveExit(code);
   });
-  const url = workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot, extensionTestsPath: path.join(repoRoot, `out/test/${phase}.js`) });
+  const url = workbenchUrl(server.base, folder, {
+    extensionDevelopmentPath: repoRoot,
+    extensionTestsPath: path.join(repoRoot, `out/test/${phase}.js`),
+  });
   console.log(`phase ${phase}: ${folder} (${elapsed()})`);
   await page.goto(url);
   const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), timeoutMs))]);
@@ -96,7 +102,9 @@ function record(result) {
   totals.passed += result.passed;
   totals.failed += result.failed;
   totals.skipped += result.skipped ?? 0;
-  console.log(`phase ${result.phase}: ${result.passed} passed, ${result.failed} failed${result.note ? ` (${result.note})` : ''} (${elapsed()})`);
+  console.log(
+    `phase ${result.phase}: ${result.passed} passed, ${result.failed} failed${result.note ? ` (${result.note})` : ''} (${elapsed()})`,
+  );
 }
 
 let exitCode = 0;
@@ -107,7 +115,15 @@ try {
   console.log(`code-server up at ${trusted.base} (${elapsed()})`);
   for (const phase of prepared.trustedPhases.filter((p) => wanted(p.name))) await runPhase(trusted, phase.name, phase.folder);
   if (prepared.sidebar && wanted('sidebar')) {
-    record(await sidebarChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, expect: prepared.sidebar.expect, expand: prepared.sidebar.expand }));
+    record(
+      await sidebarChecks({
+        server: trusted,
+        folder: prepared.sidebar.folder,
+        outDir,
+        expect: prepared.sidebar.expect,
+        expand: prepared.sidebar.expand,
+      }),
+    );
   }
   if (prepared.sidebar && wanted('keyboard')) {
     const { dataset } = JSON.parse(fs.readFileSync(path.join(root, 'context.json'), 'utf8'));
@@ -116,19 +132,31 @@ try {
   if (prepared.sidebar && wanted('metricsPanel')) {
     // The imported copy of rvc-real-a is training "alto-demo" in the sidebar's folder (null: fixtures absent, skipped loudly).
     const { fixtureCopy } = JSON.parse(fs.readFileSync(path.join(root, 'context.json'), 'utf8'));
-    if (!wanted('phaseTrusted')) console.warn('metricsPanel: phaseTrusted is not selected, and it is what imports alto-demo; expect the check to fail.');
-    const checked = await metricsPanelChecks({ server: trusted, folder: prepared.sidebar.folder, outDir, training: 'alto-demo', fixtureDir: fixtureCopy });
+    if (!wanted('phaseTrusted'))
+      console.warn('metricsPanel: phaseTrusted is not selected, and it is what imports alto-demo; expect the check to fail.');
+    const checked = await metricsPanelChecks({
+      server: trusted,
+      folder: prepared.sidebar.folder,
+      outDir,
+      training: 'alto-demo',
+      fixtureDir: fixtureCopy,
+    });
     // Cold: the first webview of a fresh browser profile (VS Code's webview bootstrap included); warm: reopened.
     if (checked.chartsMs !== undefined) metrics.metricsPanelChartsLoaded = `${checked.chartsMs} ms`;
     if (checked.reopenChartsMs !== undefined) metrics.metricsPanelReopenChartsLoaded = `${checked.reopenChartsMs} ms`;
     record(checked);
   }
   if (wanted('inferencePanel')) {
-    if (prepared.inference && !wanted('phaseTrusted')) console.warn('inferencePanel: phaseTrusted is not selected, and it is what imports alto-demo (the model); expect the check to fail.');
+    if (prepared.inference && !wanted('phaseTrusted'))
+      console.warn('inferencePanel: phaseTrusted is not selected, and it is what imports alto-demo (the model); expect the check to fail.');
     const checked = await inferencePanelChecks({ server: trusted, outDir, inference: prepared.inference });
     // One conversion of a 3 s input, measured from the Convert click to the rendered result.
     if (checked.clickToResultMs !== undefined) metrics.inferencePanelClickToResult = `${checked.clickToResultMs} ms`;
     record(checked);
+  }
+  if (wanted('voiceImport')) {
+    // Its own folder (ws-voices): the voice zip added, ContentVec downloaded from a loopback mirror, one conversion.
+    record(await voiceImportChecks({ server: trusted, outDir, voices: prepared.voices }));
   }
   await trusted.stop();
 
@@ -139,11 +167,22 @@ try {
     await isolated.stop();
   }
 
+  if (prepared.walkthrough && wanted('walkthrough')) {
+    const fresh = await startCodeServer({ runDir: path.join(root, 'cs-walkthrough'), settings: prepared.userSettings ?? {} });
+    servers.push(fresh);
+    record(await walkthroughChecks({ server: fresh, folder: prepared.walkthrough.folder, outDir }));
+    await fresh.stop();
+  }
+
   if (prepared.untrustedPhases?.some((p) => wanted(p.name))) {
     const untrusted = await startCodeServer({
       runDir: path.join(root, 'cs-untrusted'),
       trust: false,
-      settings: { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never', 'security.workspace.trust.emptyWindow': false },
+      settings: {
+        'security.workspace.trust.startupPrompt': 'never',
+        'security.workspace.trust.banner': 'never',
+        'security.workspace.trust.emptyWindow': false,
+      },
     });
     servers.push(untrusted);
     for (const phase of prepared.untrustedPhases.filter((p) => wanted(p.name))) await runPhase(untrusted, phase.name, phase.folder);
@@ -166,7 +205,10 @@ try {
   if (prepared.cleanup) spawnSync(process.execPath, prepared.cleanup, { cwd: repoRoot, stdio: 'inherit' });
   if (process.env.RVC_IT_KEEP !== '1') fs.rmSync(root, { recursive: true, force: true });
 }
-fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ totals, results, metrics, seconds: (Date.now() - t0) / 1000 }, null, 2));
+fs.writeFileSync(
+  path.join(outDir, 'results.json'),
+  JSON.stringify({ totals, results, metrics, seconds: (Date.now() - t0) / 1000 }, null, 2),
+);
 if (totals.failed > 0) exitCode = 1;
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(exitCode);

@@ -20,7 +20,10 @@ step('preparing the test workspaces', ['test/integration/prepareWorkspaces.ts', 
 const prepared = JSON.parse(fs.readFileSync(path.join(root, 'prepared.json'), 'utf8'));
 const userDataDir = path.join(root, 'user-data');
 fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-fs.writeFileSync(path.join(userDataDir, 'User/settings.json'), JSON.stringify({ ...prepared.userSettings, 'security.workspace.trust.enabled': false }, null, 2));
+fs.writeFileSync(
+  path.join(userDataDir, 'User/settings.json'),
+  JSON.stringify({ ...prepared.userSettings, 'security.workspace.trust.enabled': false }, null, 2),
+);
 
 let passed = 0;
 let failed = 0;

@@ -35,7 +35,8 @@ export async function sidebarChecks({ server, folder, outDir, expect, expand }) 
         if (open) {
           const row = pane.locator('.monaco-list-row', { hasText: open.row }).first();
           if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
-          for (const child of open.children) await pane.locator('.monaco-list-row', { hasText: child }).first().waitFor({ timeout: 30_000 });
+          for (const child of open.children)
+            await pane.locator('.monaco-list-row', { hasText: child }).first().waitFor({ timeout: 30_000 });
         }
         const rows = await pane.locator('.monaco-list-row').allInnerTexts();
         fs.writeFileSync(path.join(outDir, `${name}.txt`), rows.join('\n') + '\n');

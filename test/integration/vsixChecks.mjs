@@ -24,8 +24,11 @@ export async function waitForRvcStudio(page, timeoutMs = 90_000) {
 /** The "RVC Studio: …" titles a trusted workspace's palette must list, from the manifest itself. */
 function paletteTitles() {
   const { contributes } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  // Titles are %key% placeholders; the palette shows package.nls.json's English (the host runs in English).
+  const nls = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8'));
+  const english = (text) => text.replace(/^%([^%]+)%$/, (whole, key) => nls[key] ?? whole);
   const hidden = new Set(contributes.menus.commandPalette.filter((m) => m.when === 'false').map((m) => m.command));
-  return contributes.commands.filter((c) => c.category === 'RVC Studio' && !hidden.has(c.command)).map((c) => c.title);
+  return contributes.commands.filter((c) => english(c.category) === 'RVC Studio' && !hidden.has(c.command)).map((c) => english(c.title));
 }
 
 /** Runs a command with a time limit; resolves { code, output } (output also written to `logFile`). */

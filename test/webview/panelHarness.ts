@@ -63,7 +63,12 @@ export async function panelHost(browser: Browser, bundleDir: string, panel: stri
   await page.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/index.html') {
-      const html = renderWebviewHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/${panel}.js`, styleUri: `${ORIGIN}/${panel}.css`, title: 'test' });
+      const html = renderWebviewHtml({
+        cspSource: ORIGIN,
+        scriptUri: `${ORIGIN}/${panel}.js`,
+        styleUri: `${ORIGIN}/${panel}.css`,
+        title: 'test',
+      });
       return route.fulfill({ contentType: 'text/html', body: html });
     }
     const file = path.join(bundleDir, path.basename(url.pathname));

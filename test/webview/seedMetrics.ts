@@ -1,6 +1,6 @@
 // Writes metric rows straight into a real store, the way the metrics ingester stores them, so the
 // panel's host can be exercised without parsing log files.
-import type { Store } from '../../src/core/store/store.ts';
+import { databaseOf, type Store } from '../../src/core/store/store.ts';
 
 export interface SeedPoint {
   step: number;
@@ -10,7 +10,7 @@ export interface SeedPoint {
 }
 
 export function seedSeries(store: Store, trainingId: string, tag: string, points: Iterable<SeedPoint>): number {
-  const db = store.db;
+  const db = databaseOf(store);
   db.prepare('INSERT OR IGNORE INTO metric_series (training_id, tag) VALUES (?, ?)').run(trainingId, tag);
   const seriesId = db.prepare('SELECT id FROM metric_series WHERE training_id = ? AND tag = ?').pluck().get(trainingId, tag) as number;
   const insert = db.prepare(
@@ -27,6 +27,15 @@ export function seedSeries(store: Store, trainingId: string, tag: string, points
   return n;
 }
 
-export function seedArtifact(store: Store, trainingId: string, kind: string, filePath: string, epoch: number | null, step: number | null): void {
-  store.db.prepare('INSERT INTO artifacts (training_id, kind, path, epoch, step) VALUES (?, ?, ?, ?, ?)').run(trainingId, kind, filePath, epoch, step);
+export function seedArtifact(
+  store: Store,
+  trainingId: string,
+  kind: string,
+  filePath: string,
+  epoch: number | null,
+  step: number | null,
+): void {
+  databaseOf(store)
+    .prepare('INSERT INTO artifacts (training_id, kind, path, epoch, step) VALUES (?, ?, ?, ?, ?)')
+    .run(trainingId, kind, filePath, epoch, step);
 }

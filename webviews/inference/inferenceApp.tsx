@@ -1,15 +1,20 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
+  INFERENCE_STRINGS,
   MODEL_SAMPLE_RATE_CHOICES,
   PANEL_DEFAULTS,
   PARAM_RANGES,
   RANGED_PARAMS,
   isToInferenceWebview,
+  parseInferenceStrings,
   rangeProblem,
+  type AuxId,
+  type AuxNeed,
   type BrowseField,
   type FromInferenceWebview,
   type HistoryRow,
   type InferenceRequest,
+  type InferenceStrings,
   type ModelOption,
   type PanelConvertParams,
   type Presets,
@@ -18,8 +23,8 @@ import {
 } from '../../src/protocol/inferencePanel.ts';
 import { F0_ESTIMATORS, type ConvertProgress, type ConvertResult } from '../../src/protocol/inferenceWorkerProtocol.ts';
 import { MessageHandler } from '../../src/protocol/messageHandler.ts';
+import { formatString } from '../../src/protocol/panelStrings.ts';
 import type { VsCodeApi } from '../shared/vscodeApi.ts';
-import { STRINGS } from './strings.ts';
 
 /** What the panel keeps across hide/show and reloads. */
 export interface InferenceState {
@@ -61,10 +66,19 @@ export function InferenceApp({ api }: InferenceAppProps) {
   const [result, setResult] = useState<{ result: ConvertResult; inputUri: string; outputUri: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The host's translation arrives with init; English until then.
+  const [strings, setStrings] = useState<InferenceStrings>(INFERENCE_STRINGS);
+  const stringsRef = useRef(strings);
+  stringsRef.current = strings;
   // Requests carry a messageId; the host answers inReplyTo it and always ends one with done.
   const channel = useMemo(() => new MessageHandler<FromInferenceWebview, ToInferenceWebview>((m) => api.postMessage(m)), []);
   const [presetName, setPresetName] = useState('');
   const [batchSummary, setBatchSummary] = useState<string | null>(null);
+  // What the chosen model needs (the host's answer for it), and the conversion model being fetched.
+  const [needs, setNeeds] = useState<Extract<ToInferenceWebview, { type: 'needs' }> | null>(null);
+  const [fetching, setFetching] = useState<AuxId | null>(null);
+  // Paths the panel filled in from the cache: replaced when another model needs another file, a path the user chose never is.
+  const autoFilled = useRef<{ contentVecPath?: string; rmvpePath?: string }>({});
 
   useEffect(() => api.setState({ params, folder }), [params, folder]);
 
@@ -77,6 +91,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
         case 'done':
           return;
         case 'init':
+          setStrings(parseInferenceStrings(m.strings));
           setModels(m.models);
           setPresets(m.presets);
           setHistory(m.history);
@@ -105,7 +120,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
           setError(null);
           return;
         case 'batchDone':
-          setBatchSummary(STRINGS.batchDone(m.converted, m.failed));
+          setBatchSummary(formatString(stringsRef.current.batchDone, m.converted, m.failed));
           return;
         case 'error':
           setError(m.message);
@@ -120,6 +135,26 @@ export function InferenceApp({ api }: InferenceAppProps) {
           return;
         case 'presets':
           setPresets(m.presets);
+          return;
+        case 'needs':
+          setNeeds(m);
+          setParams((p) => {
+            if (p.modelPath !== m.modelPath) return p;
+            const next = { ...p };
+            const fill = (key: 'contentVecPath' | 'rmvpePath', need: AuxNeed | null) => {
+              const current = p[key];
+              if (!need?.path || (current && current !== autoFilled.current[key])) return;
+              next[key] = need.path;
+              autoFilled.current[key] = need.path;
+            };
+            fill('contentVecPath', m.contentVec);
+            fill('rmvpePath', m.rmvpe);
+            return next;
+          });
+          return;
+        case 'select':
+          setModels(m.models);
+          setParams((p) => ({ ...p, modelPath: m.modelPath, indexPath: m.indexPath }));
           return;
       }
     };
@@ -137,6 +172,14 @@ export function InferenceApp({ api }: InferenceAppProps) {
     sent.reply.catch(() => undefined);
   };
   const browse = (field: BrowseField) => send((messageId) => ({ type: 'browse', messageId, field }));
+  const fetchAux = (id: AuxId, source: 'download' | 'local') => {
+    setFetching(id);
+    setError(null);
+    send(
+      (messageId) => ({ type: 'fetchAux', messageId, id, source }),
+      () => setFetching(null),
+    );
+  };
   const start = (build: (messageId: number) => InferenceRequest) => {
     setBusy(true);
     setError(null);
@@ -153,16 +196,39 @@ export function InferenceApp({ api }: InferenceAppProps) {
   // A no-pitch model takes no f0: RVC's pipeline runs without it (and without protect).
   const usesPitch = models.find((m) => m.path === params.modelPath)?.usesPitch !== false;
   const problems = paramProblems(params, usesPitch);
+  // The host says which ContentVec this model's version needs (and RMVPE for rmvpe), cached or not.
+  const wantsRmvpe = usesPitch && params.f0Method === 'rmvpe';
+  useEffect(() => {
+    if (params.modelPath)
+      send((messageId) => ({ type: 'needs', messageId, modelPath: params.modelPath, f0Method: wantsRmvpe ? 'rmvpe' : 'yin' }));
+  }, [params.modelPath, wantsRmvpe]);
+  const current = needs && needs.modelPath === params.modelPath ? needs : null;
+  const missingContentVec = current && !current.contentVec.path && !params.contentVecPath ? current.contentVec : null;
+  const missingRmvpe = current && wantsRmvpe && current.rmvpe && !current.rmvpe.path && !params.rmvpePath ? current.rmvpe : null;
+  const missing = (need: AuxNeed, field: 'contentVec' | 'rmvpe') => (
+    <p id={`${field}-missing`} class="missing" role="status">
+      <span>{formatString(strings.missing, need.label)}</span>
+      <button id={`${field}-download`} disabled={fetching !== null} onClick={() => fetchAux(need.id, 'download')}>
+        {formatString(strings.download, need.megabytes)}
+      </button>
+      <button id={`${field}-local`} disabled={fetching !== null} title={need.fileName} onClick={() => fetchAux(need.id, 'local')}>
+        {strings.useLocalFile}
+      </button>
+      {fetching === need.id && <span id={`${field}-fetching`}>{strings.fetching}</span>}
+    </p>
+  );
   // Why Convert (or Convert folder) cannot run now; null when it can.
   const whyNot = (needs: 'input' | 'folder'): string | null => {
-    if (busy) return STRINGS.why.busy;
-    if (!params.modelPath) return STRINGS.why.model;
-    if (!params.contentVecPath) return STRINGS.why.contentVec;
-    if (needs === 'input' && !params.inputPath) return STRINGS.why.input;
-    if (needs === 'folder' && !folder) return STRINGS.why.folder;
-    if (usesPitch && params.f0Method === 'rmvpe' && !params.rmvpePath) return STRINGS.why.rmvpe;
+    const why = strings.why;
+    if (busy) return why.busy;
+    if (!params.modelPath) return why.model;
+    if (!params.contentVecPath) return missingContentVec ? formatString(why.missing, missingContentVec.label) : why.contentVec;
+    if (needs === 'input' && !params.inputPath) return why.input;
+    if (needs === 'folder' && !folder) return why.folder;
+    if (usesPitch && params.f0Method === 'rmvpe' && !params.rmvpePath)
+      return missingRmvpe ? formatString(why.missing, missingRmvpe.label) : why.rmvpe;
     const bad = RANGED_PARAMS.find((key) => problems[key]);
-    return bad ? `${STRINGS.labels[bad]} ${problems[bad]}` : null;
+    return bad ? `${strings.labels[bad]} ${problems[bad]}` : null;
   };
   const convertWhy = whyNot('input');
   const batchWhy = whyNot('folder');
@@ -170,10 +236,10 @@ export function InferenceApp({ api }: InferenceAppProps) {
   return (
     <main>
       <fieldset>
-        <legend>Files</legend>
-        <label for="model">Model (.pth or .onnx)</label>
+        <legend>{strings.files}</legend>
+        <label for="model">{strings.model}</label>
         <select id="model" value={params.modelPath} onChange={(e) => pickModel(e.currentTarget.value)}>
-          <option value="">— choose —</option>
+          <option value="">{strings.choose}</option>
           {models.map((m) => (
             <option key={m.path} value={m.path}>
               {m.label}
@@ -184,39 +250,40 @@ export function InferenceApp({ api }: InferenceAppProps) {
           )}
         </select>
         <button id="browse-model" onClick={() => browse('model')}>
-          Browse…
+          {strings.browse}
         </button>
-        <label for="index">Feature index</label>
+        <label for="index">{strings.index}</label>
         <input
           id="index"
           value={params.indexPath ?? ''}
-          placeholder="none (added_*.index)"
+          placeholder={strings.indexPlaceholder}
           onInput={(e) => set('indexPath', e.currentTarget.value || null)}
         />
-        <button onClick={() => browse('index')}>Browse…</button>
-        <label for="contentVec">ContentVec model</label>
+        <button onClick={() => browse('index')}>{strings.browse}</button>
+        <label for="contentVec">{strings.contentVec}</label>
         <input id="contentVec" value={params.contentVecPath} onInput={(e) => set('contentVecPath', e.currentTarget.value)} />
-        <button onClick={() => browse('contentVec')}>Browse…</button>
-        <label for="input">Input audio</label>
+        <button onClick={() => browse('contentVec')}>{strings.browse}</button>
+        {missingContentVec && missing(missingContentVec, 'contentVec')}
+        <label for="input">{strings.input}</label>
         <input id="input" value={params.inputPath} onInput={(e) => set('inputPath', e.currentTarget.value)} />
         <button id="browse-input" onClick={() => browse('input')}>
-          Browse…
+          {strings.browse}
         </button>
-        <label for="sr">Model sample rate</label>
+        <label for="sr">{strings.modelSampleRate}</label>
         <select id="sr" value={String(params.modelSampleRate)} onChange={(e) => set('modelSampleRate', Number(e.currentTarget.value))}>
           {MODEL_SAMPLE_RATE_CHOICES.map((sr) => (
             <option key={sr} value={String(sr)}>
-              {sr === 0 ? 'from the model' : `${sr / 1000}k`}
+              {sr === 0 ? strings.fromModel : `${sr / 1000}k`}
             </option>
           ))}
         </select>
         <span />
       </fieldset>
       <fieldset>
-        <legend>Parameters</legend>
+        <legend>{strings.parameters}</legend>
         {usesPitch && (
           <>
-            <label for="f0Method">Pitch extraction (f0 method)</label>
+            <label for="f0Method">{strings.f0Method}</label>
             <select
               id="f0Method"
               value={params.f0Method}
@@ -224,7 +291,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
             >
               {F0_ESTIMATORS.map((method) => (
                 <option key={method} value={method}>
-                  {STRINGS.f0Methods[method]}
+                  {strings.f0Methods[method]}
                 </option>
               ))}
             </select>
@@ -233,9 +300,10 @@ export function InferenceApp({ api }: InferenceAppProps) {
         )}
         {usesPitch && params.f0Method === 'rmvpe' && (
           <>
-            <label for="rmvpe">RMVPE model</label>
+            <label for="rmvpe">{strings.rmvpe}</label>
             <input id="rmvpe" value={params.rmvpePath ?? ''} onInput={(e) => set('rmvpePath', e.currentTarget.value || null)} />
-            <button onClick={() => browse('rmvpe')}>Browse…</button>
+            <button onClick={() => browse('rmvpe')}>{strings.browse}</button>
+            {missingRmvpe && missing(missingRmvpe, 'rmvpe')}
           </>
         )}
         {RANGED_PARAMS.filter((key) => usesPitch || !PITCH_PARAMS.has(key)).map((key) => {
@@ -245,7 +313,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
             set(key, e.currentTarget.value === '' ? NaN : Number(e.currentTarget.value));
           return [
             <label key={`${key}-label`} for={key}>
-              {STRINGS.labels[key]}
+              {strings.labels[key]}
             </label>,
             <span key={key} class="control">
               {SLIDERS.has(key) && (
@@ -256,7 +324,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
                   max={max}
                   step={step}
                   value={Number.isFinite(params[key]) ? params[key] : min}
-                  aria-label={STRINGS.labels[key]}
+                  aria-label={strings.labels[key]}
                   onInput={onInput}
                 />
               )}
@@ -285,20 +353,20 @@ export function InferenceApp({ api }: InferenceAppProps) {
       </fieldset>
       <div class="row">
         <select id="preset" value="" onChange={(e) => presets[e.currentTarget.value] && setParams({ ...presets[e.currentTarget.value]! })}>
-          <option value="">Load preset…</option>
+          <option value="">{strings.loadPreset}</option>
           {Object.keys(presets).map((name) => (
             <option key={name} value={name}>
               {name}
             </option>
           ))}
         </select>
-        <input id="preset-name" placeholder="preset name" value={presetName} onInput={(e) => setPresetName(e.currentTarget.value)} />
+        <input id="preset-name" placeholder={strings.presetName} value={presetName} onInput={(e) => setPresetName(e.currentTarget.value)} />
         <button
           id="save-preset"
           disabled={!presetName.trim()}
           onClick={() => send((messageId) => ({ type: 'savePreset', messageId, name: presetName.trim(), params }))}
         >
-          Save preset
+          {strings.savePreset}
         </button>
       </div>
       <div class="row">
@@ -308,10 +376,10 @@ export function InferenceApp({ api }: InferenceAppProps) {
           title={convertWhy ?? ''}
           onClick={() => start((messageId) => ({ type: 'convert', messageId, params }))}
         >
-          Convert
+          {strings.convert}
         </button>
         <button id="cancel" disabled={!busy} onClick={() => api.postMessage({ type: 'cancel' })}>
-          Cancel
+          {strings.cancel}
         </button>
         {convertWhy && !busy && (
           <span id="convert-why" class="why">
@@ -321,28 +389,29 @@ export function InferenceApp({ api }: InferenceAppProps) {
         {progress && (
           <span id="progress" role="status">
             <progress value={progress.progress.done} max={progress.progress.total || 1} />{' '}
-            {STRINGS.converting(
+            {formatString(
+              strings.converting,
               progress.file,
               progress.index + 1,
               progress.count,
               progress.progress.total > 1
-                ? `${STRINGS.stages[progress.progress.stage]} ${progress.progress.done}/${progress.progress.total}`
-                : STRINGS.stages[progress.progress.stage],
+                ? `${strings.stages[progress.progress.stage]} ${progress.progress.done}/${progress.progress.total}`
+                : strings.stages[progress.progress.stage],
             )}
           </span>
         )}
       </div>
       <div class="row">
-        <label for="folder">Batch folder</label>
+        <label for="folder">{strings.batchFolder}</label>
         <input id="folder" value={folder} onInput={(e) => setFolder(e.currentTarget.value)} />
-        <button onClick={() => browse('folder')}>Browse…</button>
+        <button onClick={() => browse('folder')}>{strings.browse}</button>
         <button
           id="batch"
           disabled={batchWhy !== null}
           title={batchWhy ?? ''}
           onClick={() => start((messageId) => ({ type: 'batch', messageId, params, folder }))}
         >
-          Convert folder
+          {strings.convertFolder}
         </button>
         {batchSummary && <span id="batch-summary">{batchSummary}</span>}
       </div>
@@ -354,9 +423,10 @@ export function InferenceApp({ api }: InferenceAppProps) {
       {result && (
         <section id="result">
           <p>
-            {STRINGS.result(
+            {formatString(
+              strings.result,
               base(result.result.outputPath) ?? '',
-              result.result.inputSeconds,
+              result.result.inputSeconds.toFixed(2),
               result.result.sampleRate,
               Math.round(result.result.costMs),
             )}
@@ -365,21 +435,21 @@ export function InferenceApp({ api }: InferenceAppProps) {
             <code id="output-path">{result.result.outputPath}</code>
             <button
               id="reveal"
-              title={STRINGS.revealTitle}
+              title={strings.revealTitle}
               onClick={() => api.postMessage({ type: 'reveal', path: result.result.outputPath })}
             >
-              {STRINGS.reveal}
+              {strings.reveal}
             </button>
           </div>
           <div class="row">
-            <span>Input</span>
+            <span>{strings.inputAudio}</span>
             <audio id="input-audio" controls src={result.inputUri} />
-            <span>Output</span>
+            <span>{strings.outputAudio}</span>
             <audio id="output-audio" controls src={result.outputUri} />
           </div>
         </section>
       )}
-      <h3>History</h3>
+      <h3>{strings.history}</h3>
       <table id="history">
         <tbody>
           {history.map((row) => (
@@ -388,11 +458,11 @@ export function InferenceApp({ api }: InferenceAppProps) {
               <td>{row.status}</td>
               <td>{base(row.modelPath)}</td>
               <td>{base(row.inputPath)}</td>
-              <td>{row.costMs === null ? '' : `${row.costMs} ms`}</td>
-              <td title={row.errorMsg ?? ''}>{row.errorMsg ? 'error' : base(row.outputPath)}</td>
+              <td>{row.costMs === null ? '' : formatString(strings.milliseconds, row.costMs)}</td>
+              <td title={row.errorMsg ?? ''}>{row.errorMsg ? strings.historyError : base(row.outputPath)}</td>
               <td>
                 <button class="rerun" disabled={busy} onClick={() => start((messageId) => ({ type: 'rerun', messageId, taskId: row.id }))}>
-                  Re-run
+                  {strings.rerun}
                 </button>
               </td>
             </tr>

@@ -1,10 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   DEFAULT_PANEL_SETTINGS,
+  METRICS_STRINGS,
+  X_AXIS_MODES,
   parseToWebview,
   type BestEpoch,
   type FromWebview,
   type MarkersMessage,
+  type MetricsStrings,
   type PanelKind,
   type PanelSettings,
   type PersistedPanelState,
@@ -13,13 +16,13 @@ import {
   type XAxisMode,
 } from '../../src/protocol/metricsPanel.ts';
 import { MessageHandler } from '../../src/protocol/messageHandler.ts';
+import { formatString } from '../../src/protocol/panelStrings.ts';
 import { onThemeChange, readTheme, type ThemeColors } from '../shared/theme.ts';
 import type { VsCodeApi } from '../shared/vscodeApi.ts';
 import { ChartCard, type RunView } from './chartCard.tsx';
 import { compileTagFilter, filterSections, groupTags, type ChartSpec } from './chartGroups.ts';
 import { seriesToCsv } from './csvExport.ts';
 import { SeriesStore } from './seriesStore.ts';
-import { X_AXIS_LABELS } from './xAxis.ts';
 
 export interface AppProps {
   api: VsCodeApi<PersistedPanelState, FromWebview>;
@@ -41,6 +44,8 @@ export function App({ api }: AppProps) {
   const [markers, setMarkers] = useState<Map<string, MarkersMessage>>(new Map());
   const [notice, setNotice] = useState<{ level: 'info' | 'error'; text: string } | null>(null);
   const [theme, setTheme] = useState<ThemeColors>(() => readTheme());
+  // The host's translation arrives with init; English until then.
+  const [strings, setStrings] = useState<MetricsStrings>(METRICS_STRINGS);
   const store = useMemo(() => new SeriesStore(settings.smoothing), []);
   const loaded = useRef(new Set<string>());
   // Each open request's tags not answered yet: the host answers tag by tag, so charts fill in over time.
@@ -109,6 +114,7 @@ export function App({ api }: AppProps) {
   const handle = (message: ToWebview) => {
     switch (message.type) {
       case 'init':
+        setStrings(message.strings);
         setKind(message.kind);
         setRuns(message.runs);
         updateSettings({ ...DEFAULT_PANEL_SETTINGS, ...message.settings }, message.kind, message.runs, false);
@@ -123,10 +129,12 @@ export function App({ api }: AppProps) {
         return;
       case 'append': {
         const touched = store.append(message);
-        const stale = touched.map((key) => key.split('\u0000')[1]!).filter((tag) => {
-          const s = store.get(message.trainingId, tag);
-          return s !== undefined && s.appendedSinceLoad > REQUERY_FACTOR * maxPoints.current;
-        });
+        const stale = touched
+          .map((key) => key.split('\u0000')[1]!)
+          .filter((tag) => {
+            const s = store.get(message.trainingId, tag);
+            return s !== undefined && s.appendedSinceLoad > REQUERY_FACTOR * maxPoints.current;
+          });
         request(stale);
         return;
       }
@@ -182,49 +190,65 @@ export function App({ api }: AppProps) {
 
   const warnings = [...markers.values()].filter((m) => m.overtraining && !settings.hiddenRuns.includes(m.trainingId));
   const bests = [...markers.values()].filter((m) => m.bestEpoch);
-  const hasMarkers = bests.length > 0 || [...markers.values()].some((m) => m.checkpoints.some((c) => c.kind === 'weights' || c.kind === 'checkpoint_g' || c.kind === 'onnx'));
+  const hasMarkers =
+    bests.length > 0 ||
+    [...markers.values()].some((m) => m.checkpoints.some((c) => c.kind === 'weights' || c.kind === 'checkpoint_g' || c.kind === 'onnx'));
 
   return (
     <div class="panel" data-kind={kind} data-loading={pendingCount > 0 ? pendingCount : undefined} aria-busy={pendingCount > 0}>
       <div class="toolbar" role="toolbar">
         <vscode-textfield
           class="filter"
-          placeholder="Filter tags (regular expression)"
+          placeholder={strings.filterPlaceholder}
           value={settings.tagFilter}
           invalid={filter.error !== null}
-          title={filter.error ?? 'Only charts whose tags match are shown'}
+          title={filter.error ?? strings.filterTitle}
           onInput={(e: Event) => patch({ tagFilter: (e.target as HTMLInputElement).value })}
         />
         <label class="smoothing">
-          Smoothing
+          {strings.smoothing}
           <input
             type="range"
             min="0"
             max="0.99"
             step="0.01"
             value={settings.smoothing}
-            aria-label="Smoothing"
+            aria-label={strings.smoothing}
             onInput={(e) => patch({ smoothing: Number((e.target as HTMLInputElement).value) })}
           />
           <output>{settings.smoothing.toFixed(2)}</output>
         </label>
         <label class="x-axis">
-          {kind === 'compare' ? 'Align by' : 'X axis'}
-          <vscode-single-select value={settings.xAxis} aria-label="X axis" onChange={(e: Event) => patch({ xAxis: (e.target as HTMLSelectElement).value as XAxisMode })}>
-            {(Object.keys(X_AXIS_LABELS) as XAxisMode[]).map((mode) => (
+          {kind === 'compare' ? strings.alignBy : strings.xAxis}
+          <vscode-single-select
+            value={settings.xAxis}
+            aria-label={strings.xAxis}
+            onChange={(e: Event) => patch({ xAxis: (e.target as HTMLSelectElement).value as XAxisMode })}
+          >
+            {X_AXIS_MODES.map((mode) => (
               <vscode-option key={mode} value={mode} selected={mode === settings.xAxis}>
-                {X_AXIS_LABELS[mode]}
+                {strings.xAxisModes[mode]}
               </vscode-option>
             ))}
           </vscode-single-select>
         </label>
-        <vscode-checkbox class="log-scale" label="Log scale" checked={settings.logScale} onChange={(e: Event) => patch({ logScale: (e.target as HTMLInputElement).checked })} />
-        <vscode-checkbox class="show-raw" label="Show raw" checked={settings.showRaw} onChange={(e: Event) => patch({ showRaw: (e.target as HTMLInputElement).checked })} />
+        <vscode-checkbox
+          class="log-scale"
+          label={strings.logScale}
+          checked={settings.logScale}
+          onChange={(e: Event) => patch({ logScale: (e.target as HTMLInputElement).checked })}
+        />
+        <vscode-checkbox
+          class="show-raw"
+          label={strings.showRaw}
+          checked={settings.showRaw}
+          onChange={(e: Event) => patch({ showRaw: (e.target as HTMLInputElement).checked })}
+        />
         <vscode-button class="export-csv" secondary onClick={exportCsv}>
-          Export CSV
+          {strings.exportCsv}
         </vscode-button>
       </div>
-      <div class="legend" role="group" aria-label="Trainings">
+      <div class="legend" role="group" aria-label={strings.trainings}>
         {runs.map((run) => {
           const hidden = settings.hiddenRuns.includes(run.trainingId);
           return (
@@ -232,8 +256,13 @@ export function App({ api }: AppProps) {
               key={run.trainingId}
               class={`run${hidden ? ' hidden' : ''}`}
               aria-pressed={!hidden}
-              title={kind === 'compare' ? 'Show or hide this training' : run.name}
-              onClick={() => kind === 'compare' && patch({ hiddenRuns: hidden ? settings.hiddenRuns.filter((id) => id !== run.trainingId) : [...settings.hiddenRuns, run.trainingId] })}
+              title={kind === 'compare' ? strings.toggleRun : run.name}
+              onClick={() =>
+                kind === 'compare' &&
+                patch({
+                  hiddenRuns: hidden ? settings.hiddenRuns.filter((id) => id !== run.trainingId) : [...settings.hiddenRuns, run.trainingId],
+                })
+              }
             >
               <span class="swatch" style={{ background: colorOf(run.trainingId) }} />
               {run.name}
@@ -244,7 +273,7 @@ export function App({ api }: AppProps) {
       {notice && (
         <div class={`notice ${notice.level}`} role="status">
           {notice.text}
-          <button class="dismiss" aria-label="Dismiss" onClick={() => setNotice(null)}>
+          <button class="dismiss" aria-label={strings.dismiss} onClick={() => setNotice(null)}>
             ×
           </button>
         </div>
@@ -258,22 +287,22 @@ export function App({ api }: AppProps) {
       {bests.map((m) => (
         <div key={m.trainingId} class="best" data-best-epoch={m.bestEpoch!.epoch}>
           {runs.length > 1 ? `${runName(m.trainingId)}: ` : ''}
-          {bestEpochText(m.bestEpoch!)}
+          {bestEpochText(m.bestEpoch!, strings)}
         </div>
       ))}
       {hasMarkers && (
         <p class="marker-legend">
-          Markers: <span class="marker solid" /> small model saved (its epoch at the foot) · <span class="marker dashed" /> G checkpoint — click either to reveal the file ·{' '}
-          <span class="marker best" /> best epoch (lowest smoothed generator loss among saved models)
+          {strings.markers} <span class="marker solid" /> {strings.markerWeights} · <span class="marker dashed" />{' '}
+          {strings.markerCheckpoint} · <span class="marker best" /> {strings.markerBest}
         </p>
       )}
       {pendingCount > 0 && (
         <p class="loading" role="status">
-          Loading {pendingCount} {pendingCount === 1 ? 'tag' : 'tags'}…
+          {formatString(pendingCount === 1 ? strings.loadingOne : strings.loadingMany, pendingCount)}
         </p>
       )}
-      {tags.length === 0 && <p class="empty">No metrics yet. Points appear here as soon as the trainer logs them.</p>}
-      {tags.length > 0 && visibleSections.length === 0 && <p class="empty">No tag matches the filter.</p>}
+      {tags.length === 0 && <p class="empty">{strings.noMetrics}</p>}
+      {tags.length > 0 && visibleSections.length === 0 && <p class="empty">{strings.noMatch}</p>}
       {visibleSections.map((section) => {
         const open = !section.collapsible || settings.expandedGroups.includes(section.id);
         return (
@@ -282,7 +311,13 @@ export function App({ api }: AppProps) {
               <button
                 class="section-toggle"
                 aria-expanded={open}
-                onClick={() => patch({ expandedGroups: open ? settings.expandedGroups.filter((id) => id !== section.id) : [...settings.expandedGroups, section.id] })}
+                onClick={() =>
+                  patch({
+                    expandedGroups: open
+                      ? settings.expandedGroups.filter((id) => id !== section.id)
+                      : [...settings.expandedGroups, section.id],
+                  })
+                }
               >
                 {open ? '▾' : '▸'} {section.title} ({section.charts.length})
               </button>
@@ -301,6 +336,7 @@ export function App({ api }: AppProps) {
                     settings={settings}
                     markers={markers}
                     theme={theme}
+                    strings={strings}
                     onRequest={(t, range, points) => request(t, range, points)}
                     onReveal={(path) => api.postMessage({ type: 'revealArtifact', path })}
                     onExportPng={exportPng}
@@ -316,12 +352,17 @@ export function App({ api }: AppProps) {
 }
 
 /** Says which number is smoothed and which raw: the sidebar shows the raw last loss, this the smoothed epoch mean. */
-function bestEpochText(best: BestEpoch): string {
-  const smoothing = best.smoothing === undefined ? '' : `, smoothing ${best.smoothing}`;
-  const raw = best.rawMean === null || best.rawMean === undefined ? '' : `; raw epoch mean ${best.rawMean.toPrecision(4)}`;
-  return `Best epoch ${best.epoch}: ${best.tag} ${best.value.toPrecision(4)} smoothed (per-epoch mean${smoothing})${raw}`;
+function bestEpochText(best: BestEpoch, strings: MetricsStrings): string {
+  const smoothing = best.smoothing === undefined ? '' : formatString(strings.bestSmoothing, best.smoothing);
+  const raw = best.rawMean === null || best.rawMean === undefined ? '' : formatString(strings.bestRaw, best.rawMean.toPrecision(4));
+  return formatString(strings.bestEpoch, best.epoch, best.tag, best.value.toPrecision(4), smoothing, raw);
 }
 
 function safeName(text: string): string {
-  return text.replace(/[^\w.-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'metrics';
+  return (
+    text
+      .replace(/[^\w.-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 80) || 'metrics'
+  );
 }

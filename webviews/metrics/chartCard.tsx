@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChartConfiguration, ChartDataset, Plugin, TooltipItem, TooltipModel } from 'chart.js';
-import type { MarkersMessage, PanelSettings, XAxisMode } from '../../src/protocol/metricsPanel.ts';
+import type { MarkersMessage, MetricsStrings, PanelSettings, XAxisMode } from '../../src/protocol/metricsPanel.ts';
+import { formatString } from '../../src/protocol/panelStrings.ts';
 import { withAlpha, type ThemeColors } from '../shared/theme.ts';
 import { Chart } from './chartSetup.ts';
 import type { ChartSpec } from './chartGroups.ts';
 import { seriesKey, type Series, type SeriesStore } from './seriesStore.ts';
-import { X_AXIS_LABELS, formatTick, formatX, stepRangeFor, xOf } from './xAxis.ts';
+import { formatTick, formatX, stepRangeFor, xOf } from './xAxis.ts';
 
 export interface RunView {
   trainingId: string;
@@ -21,6 +22,8 @@ export interface ChartCardProps {
   settings: PanelSettings;
   markers: Map<string, MarkersMessage>;
   theme: ThemeColors;
+  /** The host's strings (English until init). */
+  strings: MetricsStrings;
   onRequest: (tags: string[], stepRange: [number, number] | null, maxPoints: number) => void;
   onReveal: (path: string) => void;
   onExportPng: (spec: ChartSpec, base64: string) => void;
@@ -76,7 +79,6 @@ interface MarkerLine {
 const smoothed = (spec: ChartSpec, store: SeriesStore): boolean => spec.smooth !== false && store.smoothing > 0;
 const onRightAxis = (spec: ChartSpec, tagIndex: number): boolean => spec.dualAxis === true && spec.tags.length > 1 && tagIndex > 0;
 
-
 /** Where a training's checkpoint/best-epoch markers sit on the current x axis. */
 function markerLines(props: ChartCardProps): MarkerLine[] {
   const lines: MarkerLine[] = [];
@@ -97,11 +99,27 @@ function markerLines(props: ChartCardProps): MarkerLine[] {
       if (c.kind === 'checkpoint_d' || c.kind === 'index') continue;
       const x = place(c.step, c.epoch);
       const footLabel = c.kind === 'weights' && c.epoch !== null ? `e${c.epoch}` : null;
-      if (Number.isFinite(x)) lines.push({ x, color: withAlpha(run.color, 0.55), dash: c.kind === 'weights' ? [] : [3, 3], label: null, footLabel, path: c.path });
+      if (Number.isFinite(x))
+        lines.push({
+          x,
+          color: withAlpha(run.color, 0.55),
+          dash: c.kind === 'weights' ? [] : [3, 3],
+          label: null,
+          footLabel,
+          path: c.path,
+        });
     }
     if (m.bestEpoch) {
       const x = place(m.bestEpoch.step, m.bestEpoch.epoch);
-      if (Number.isFinite(x)) lines.push({ x, color: props.theme.warning, dash: [], label: `best e${m.bestEpoch.epoch}`, footLabel: null, path: null });
+      if (Number.isFinite(x))
+        lines.push({
+          x,
+          color: props.theme.warning,
+          dash: [],
+          label: formatString(props.strings.bestMarker, m.bestEpoch.epoch),
+          footLabel: null,
+          path: null,
+        });
     }
   }
   return lines;
@@ -147,7 +165,8 @@ export function ChartCard(props: ChartCardProps) {
     const note = gapsRef.current;
     if (note) {
       note.hidden = gaps === 0;
-      note.textContent = gaps === 0 ? '' : `${gaps} ${gaps === 1 ? 'point is' : 'points are'} NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.`;
+      note.textContent =
+        gaps === 0 ? '' : formatString(gaps === 1 ? propsRef.current.strings.gapsOne : propsRef.current.strings.gapsMany, gaps);
     }
   };
   const gapsRef = useRef<HTMLParagraphElement>(null);
@@ -169,11 +188,29 @@ export function ChartCard(props: ChartCardProps) {
         const yAxisID = onRightAxis(p.spec, tagIndex) ? 'y2' : 'y';
         if (p.settings.showRaw && smooth) {
           meta.push({ key: seriesKey(run.trainingId, tag), role: 'raw', main: false, run });
-          datasets.push({ label: `${label} (raw)`, yAxisID, data: pointsOf(series, 0, 'raw', p.settings.xAxis, p.settings.logScale), borderColor: withAlpha(color, 0.25), borderWidth: 1, borderDash: dash, pointRadius: 0, pointHitRadius: 0 });
+          datasets.push({
+            label: formatString(p.strings.rawSeries, label),
+            yAxisID,
+            data: pointsOf(series, 0, 'raw', p.settings.xAxis, p.settings.logScale),
+            borderColor: withAlpha(color, 0.25),
+            borderWidth: 1,
+            borderDash: dash,
+            pointRadius: 0,
+            pointHitRadius: 0,
+          });
         }
         const role = smooth ? 'smoothed' : 'raw';
         meta.push({ key: seriesKey(run.trainingId, tag), role, main: true, run });
-        datasets.push({ label, yAxisID, data: pointsOf(series, 0, role, p.settings.xAxis, p.settings.logScale), borderColor: color, borderWidth: wide, borderDash: dash, pointRadius: 0, pointHoverRadius: 3 });
+        datasets.push({
+          label,
+          yAxisID,
+          data: pointsOf(series, 0, role, p.settings.xAxis, p.settings.logScale),
+          borderColor: color,
+          borderWidth: wide,
+          borderDash: dash,
+          pointRadius: 0,
+          pointHoverRadius: 3,
+        });
       });
     });
     metaRef.current = meta;
@@ -192,7 +229,7 @@ export function ChartCard(props: ChartCardProps) {
     const y2 = chart.options.scales!['y2']!;
     x.min = z?.[0];
     x.max = z?.[1];
-    if (x.title) x.title.text = X_AXIS_LABELS[p.settings.xAxis];
+    if (x.title) x.title.text = p.strings.xAxisModes[p.settings.xAxis];
     y.type = p.settings.logScale ? 'logarithmic' : 'linear';
     y2.type = y.type;
     if (x.title) x.title.color = p.theme.muted;
@@ -303,10 +340,14 @@ export function ChartCard(props: ChartCardProps) {
         scales: {
           x: {
             type: 'linear',
-            title: { display: true, text: X_AXIS_LABELS[propsRef.current.settings.xAxis] },
+            title: { display: true, text: propsRef.current.strings.xAxisModes[propsRef.current.settings.xAxis] },
             ticks: { maxRotation: 0, callback: (value) => formatX(Number(value), propsRef.current.settings.xAxis) },
           },
-          y: { type: 'linear', title: { display: false, text: '' }, ticks: { callback: (value) => formatTick(Number(value), propsRef.current.spec.yFormat) } },
+          y: {
+            type: 'linear',
+            title: { display: false, text: '' },
+            ticks: { callback: (value) => formatTick(Number(value), propsRef.current.spec.yFormat) },
+          },
           y2: {
             type: 'linear',
             position: 'right',
@@ -350,7 +391,10 @@ export function ChartCard(props: ChartCardProps) {
     const xIn = (event: MouseEvent, chart: LineChart) => {
       const rect = canvas.getBoundingClientRect();
       const area = chart.chartArea;
-      return { x: Math.min(Math.max(event.clientX - rect.left, area.left), area.right), inside: event.clientX - rect.left >= area.left && event.clientX - rect.left <= area.right };
+      return {
+        x: Math.min(Math.max(event.clientX - rect.left, area.left), area.right),
+        inside: event.clientX - rect.left >= area.left && event.clientX - rect.left <= area.right,
+      };
     };
     const onDown = (event: MouseEvent) => {
       const chart = chartRef.current;
@@ -447,7 +491,12 @@ export function ChartCard(props: ChartCardProps) {
     if (!item) return '';
     const meta = metaRef.current[item.datasetIndex];
     const point = item.raw as Point;
-    const series = meta && propsRef.current.store.get(meta.run.trainingId, propsRef.current.spec.tags.find((t) => seriesKey(meta.run.trainingId, t) === meta.key)!);
+    const series =
+      meta &&
+      propsRef.current.store.get(
+        meta.run.trainingId,
+        propsRef.current.spec.tags.find((t) => seriesKey(meta.run.trainingId, t) === meta.key)!,
+      );
     if (!series) return '';
     const parts = [`step ${series.steps[point.i]}`];
     const epoch = series.epochs[point.i];
@@ -467,7 +516,9 @@ export function ChartCard(props: ChartCardProps) {
     const raw = series.values[point.i]!;
     const smooth = series.smoothed[point.i]!;
     const label = item.dataset.label ?? tag;
-    return smoothed(propsRef.current.spec, propsRef.current.store) ? `${label}: ${fmt(smooth)} smoothed (raw ${fmt(raw)})` : `${label}: ${fmt(raw)}`;
+    return smoothed(propsRef.current.spec, propsRef.current.store)
+      ? formatString(propsRef.current.strings.tooltipSmoothed, label, fmt(smooth), fmt(raw))
+      : `${label}: ${fmt(raw)}`;
   };
 
   const tooltipRef = useRef<HTMLDivElement>(null);
@@ -527,7 +578,16 @@ export function ChartCard(props: ChartCardProps) {
   // Settings, runs, theme or markers changed: rebuild the datasets (not on live appends).
   useEffect(() => {
     rebuild('none');
-  }, [props.settings.xAxis, props.settings.logScale, props.settings.showRaw, props.settings.smoothing, props.runs, props.theme, props.spec.tags.join('\n')]);
+  }, [
+    props.settings.xAxis,
+    props.settings.logScale,
+    props.settings.showRaw,
+    props.settings.smoothing,
+    props.runs,
+    props.theme,
+    props.strings,
+    props.spec.tags.join('\n'),
+  ]);
   useEffect(() => {
     if (visibleRef.current) chartRef.current?.update('none');
     else staleRef.current = true;
@@ -550,19 +610,22 @@ export function ChartCard(props: ChartCardProps) {
         <h3 title={props.spec.tags.join(', ')}>{props.spec.title}</h3>
         {zoom && (
           <vscode-button secondary class="small" onClick={() => zoomTo(null)}>
-            Reset zoom
+            {props.strings.resetZoom}
           </vscode-button>
         )}
-        <vscode-button secondary class="small" onClick={exportPng} title="Save this chart as PNG">
-          PNG
+        <vscode-button secondary class="small" onClick={exportPng} title={props.strings.savePng}>
+          {props.strings.png}
         </vscode-button>
       </header>
-      <ul class="chart-legend" aria-label={`${props.spec.title} legend`}>
+      <ul class="chart-legend" aria-label={formatString(props.strings.legend, props.spec.title)}>
         {props.spec.tags.flatMap((tag, tagIndex) =>
           (props.compare ? props.runs : props.runs.slice(0, 1)).map((run, runIndex) => {
             const color = props.compare ? run.color : props.theme.palette[tagIndex % props.theme.palette.length]!;
             const dash = props.compare ? DASHES[tagIndex % DASHES.length]! : DASHES[runIndex % DASHES.length]!;
-            const side = props.spec.dualAxis && props.spec.tags.length > 1 ? (onRightAxis(props.spec, tagIndex) ? ' (right axis)' : ' (left axis)') : '';
+            const side =
+              props.spec.dualAxis && props.spec.tags.length > 1
+                ? ` ${onRightAxis(props.spec, tagIndex) ? props.strings.rightAxis : props.strings.leftAxis}`
+                : '';
             return (
               <li key={`${run.trainingId}\u0000${tag}`} data-tag={tag}>
                 <svg width="18" height="6" aria-hidden="true">
@@ -574,10 +637,16 @@ export function ChartCard(props: ChartCardProps) {
             );
           }),
         )}
-        <li class="legend-note">{smoothed(props.spec, props.store) ? (props.settings.showRaw ? 'smoothed; faint: raw' : 'smoothed') : 'raw (not smoothed)'}</li>
+        <li class="legend-note">
+          {smoothed(props.spec, props.store)
+            ? props.settings.showRaw
+              ? props.strings.smoothedWithRaw
+              : props.strings.smoothed
+            : props.strings.notSmoothed}
+        </li>
       </ul>
       <div class="canvas-box">
-        <canvas ref={canvasRef} role="img" aria-label={`${props.spec.title} chart`} />
+        <canvas ref={canvasRef} role="img" aria-label={formatString(props.strings.chart, props.spec.title)} />
         <div class="chart-tooltip" ref={tooltipRef} role="tooltip" hidden />
       </div>
       <p class="gaps" ref={gapsRef} hidden />

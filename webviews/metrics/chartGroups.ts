@@ -37,7 +37,13 @@ const FIXED: FixedChart[] = [
   { id: 'mel', title: 'Mel (loss/g/mel)', match: (t) => t === 'loss/g/mel', section: 'main' },
   { id: 'kl', title: 'KL (loss/g/kl)', match: (t) => t === 'loss/g/kl', section: 'main' },
   { id: 'fm', title: 'Feature matching (loss/g/fm)', match: (t) => t === 'loss/g/fm', section: 'main' },
-  { id: 'lr', title: 'Learning rate', match: (t) => t === 'learning_rate' || /^(lr|learning_rate)(\/|$)/.test(t), section: 'optimizer', options: { smooth: false, yFormat: 'exp' } },
+  {
+    id: 'lr',
+    title: 'Learning rate',
+    match: (t) => t === 'learning_rate' || /^(lr|learning_rate)(\/|$)/.test(t),
+    section: 'optimizer',
+    options: { smooth: false, yFormat: 'exp' },
+  },
   { id: 'grad', title: 'Gradient norms', match: (t) => /^grad_norm/.test(t), section: 'optimizer', options: { dualAxis: true } },
 ];
 
@@ -58,7 +64,13 @@ export function groupTags(tags: Iterable<string>): ChartSection[] {
     const matched = unique.filter((t) => !used.has(t) && fixed.match(t));
     if (matched.length === 0) continue;
     matched.forEach((t) => used.add(t));
-    (fixed.section === 'main' ? main : optimizer).push({ id: fixed.id, title: fixed.title, tags: matched, section: fixed.section, ...fixed.options });
+    (fixed.section === 'main' ? main : optimizer).push({
+      id: fixed.id,
+      title: fixed.title,
+      tags: matched,
+      section: fixed.section,
+      ...fixed.options,
+    });
   }
   const sections: ChartSection[] = [];
   if (main.length > 0) sections.push({ id: 'main', title: 'Losses', collapsible: false, charts: main });
@@ -72,7 +84,12 @@ export function groupTags(tags: Iterable<string>): ChartSection[] {
   }
   const other = unique.filter((t) => !used.has(t));
   if (other.length > 0) {
-    sections.push({ id: 'other', title: 'Other', collapsible: false, charts: other.map((tag) => ({ id: `tag:${tag}`, title: tag, tags: [tag], section: 'other' })) });
+    sections.push({
+      id: 'other',
+      title: 'Other',
+      collapsible: false,
+      charts: other.map((tag) => ({ id: `tag:${tag}`, title: tag, tags: [tag], section: 'other' })),
+    });
   }
   return sections;
 }
@@ -92,9 +109,7 @@ export function compileTagFilter(source: string): { test: (tag: string) => boole
 export function filterSections(sections: ChartSection[], test: (tag: string) => boolean): ChartSection[] {
   const out: ChartSection[] = [];
   for (const section of sections) {
-    const charts = section.charts
-      .map((chart) => ({ ...chart, tags: chart.tags.filter(test) }))
-      .filter((chart) => chart.tags.length > 0);
+    const charts = section.charts.map((chart) => ({ ...chart, tags: chart.tags.filter(test) })).filter((chart) => chart.tags.length > 0);
     if (charts.length > 0) out.push({ ...section, charts });
   }
   return out;

@@ -17,10 +17,7 @@ export interface Series {
   smoother: EmaSmoother;
 }
 
-export type SeriesChange =
-  | { kind: 'replaced'; keys: string[] }
-  | { kind: 'appended'; key: string; from: number }
-  | { kind: 'resmoothed' };
+export type SeriesChange = { kind: 'replaced'; keys: string[] } | { kind: 'appended'; key: string; from: number } | { kind: 'resmoothed' };
 
 export const seriesKey = (trainingId: string, tag: string): string => `${trainingId}\u0000${tag}`;
 

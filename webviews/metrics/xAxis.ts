@@ -39,7 +39,10 @@ export function epochLayout(series: Series): Float64Array {
     if (last && last.epoch === epoch) last.indices.push(i);
     else runs.push({ epoch, indices: [i] });
   }
-  const finished = runs.slice(0, -1).map((r) => r.indices.length).sort((a, b) => a - b);
+  const finished = runs
+    .slice(0, -1)
+    .map((r) => r.indices.length)
+    .sort((a, b) => a - b);
   const expected = finished.length > 0 ? finished[Math.floor(finished.length / 2)]! : 0;
   runs.forEach((run, r) => {
     const count = r === runs.length - 1 ? Math.max(expected, run.indices.length) : run.indices.length;
@@ -82,8 +85,6 @@ export function formatTick(value: number, format?: 'exp'): string {
   if (format === 'exp' || abs < 1e-3 || abs >= 1e5) return value.toExponential(1).replace('e+', 'e');
   return String(Number(value.toPrecision(4)));
 }
-
-export const X_AXIS_LABELS: Record<XAxisMode, string> = { step: 'Step', epoch: 'Epoch', relative: 'Relative time', wall: 'Wall time' };
 
 /** The step range covered by the points whose x lies in [min, max]: what the host re-queries on zoom. */
 export function stepRangeFor(series: Series[], mode: XAxisMode, min: number, max: number): [number, number] | null {

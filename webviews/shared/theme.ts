@@ -53,7 +53,10 @@ export function onThemeChange(callback: () => void): () => void {
 /** A colour made faint for the raw curve behind the smoothed one. */
 export function withAlpha(color: string, alpha: number): string {
   const hex = /^#([0-9a-f]{6})([0-9a-f]{2})?$/i.exec(color);
-  if (hex) return `#${hex[1]}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  if (hex)
+    return `#${hex[1]}${Math.round(alpha * 255)
+      .toString(16)
+      .padStart(2, '0')}`;
   const short = /^#([0-9a-f])([0-9a-f])([0-9a-f])$/i.exec(color);
   if (short) return withAlpha(`#${short[1]}${short[1]}${short[2]}${short[2]}${short[3]}${short[3]}`, alpha);
   const rgb = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i.exec(color);

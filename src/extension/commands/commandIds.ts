@@ -33,6 +33,8 @@ export const COMMANDS = {
   showLog: { title: 'Show Extension Log', icon: 'output' },
   addVoiceModel: { title: 'Add Voice Model…', icon: 'add' },
   fetchConversionModel: { title: 'Download Conversion Model…', icon: 'cloud-download' },
+  revealVoice: { title: 'Reveal Voice', icon: 'folder-opened' },
+  deleteVoice: { title: 'Delete Voice…', icon: 'trash' },
 } as const satisfies Record<string, { title: string; icon: string }>;
 
 export type CommandName = keyof typeof COMMANDS;

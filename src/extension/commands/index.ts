@@ -41,7 +41,7 @@ function showLog(ctx: Ctx): Cmd {
 
 function showMetrics(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
-    const target = await pickTraining(ctx, arg, 'Show the metrics of which training?');
+    const target = await pickTraining(ctx, arg, vscode.l10n.t('Show the metrics of which training?'));
     if (!target) return undefined;
     ctx.openMetrics(target.folder, target.training.id);
     return target.training.id;
@@ -55,12 +55,16 @@ function compareMetrics(ctx: Ctx): Cmd {
     if (!folder?.trainings) return undefined;
     const trainings = folder.trainings.list();
     if (trainings.length < 2) {
-      void vscode.window.showInformationMessage('Comparing needs at least two trainings in this folder.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Comparing needs at least two trainings in this folder.'));
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
-      trainings.map((t) => ({ label: t.name, description: `${trainingStateText(folder, t)} · ${t.targetSr / 1000}k ${t.modelVersion}`, id: t.id })),
-      { canPickMany: true, placeHolder: 'Compare the curves of which trainings?' },
+      trainings.map((t) => ({
+        label: t.name,
+        description: `${trainingStateText(folder, t)} · ${t.targetSr / 1000}k ${t.modelVersion}`,
+        id: t.id,
+      })),
+      { canPickMany: true, placeHolder: vscode.l10n.t('Compare the curves of which trainings?') },
     );
     if (!picked || picked.length === 0) return undefined;
     const ids = picked.map((p) => p.id);
@@ -86,28 +90,40 @@ const CONVERTIBLE_KINDS: ReadonlySet<string> = new Set(['weights', 'checkpoint_g
  */
 function trainingModel(store: Store, training: Training): string | null {
   const artifacts = listArtifacts(store, training.id);
-  const newest = (kind: string): string | null => artifacts.filter((a) => a.kind === kind).sort((a, b) => (b.epoch ?? 0) - (a.epoch ?? 0))[0]?.path ?? null;
-  return artifacts.find((a) => a.kind === 'weights' && path.basename(a.path) === `${training.name}.pth`)?.path ?? newest('weights') ?? newest('checkpoint_g');
+  const newest = (kind: string): string | null =>
+    artifacts.filter((a) => a.kind === kind).sort((a, b) => (b.epoch ?? 0) - (a.epoch ?? 0))[0]?.path ?? null;
+  return (
+    artifacts.find((a) => a.kind === 'weights' && path.basename(a.path) === `${training.name}.pth`)?.path ??
+    newest('weights') ??
+    newest('checkpoint_g')
+  );
 }
 
 /**
- * From a model row of the Models view (small model, G checkpoint or ONNX) or a training: the panel
- * opens with that model (and its index) chosen; a `.pth` is exported when it is first converted with.
+ * From a model row of the Models view (small model, G checkpoint or ONNX), an added voice or a
+ * training: the panel opens with that model (and its index) chosen; a `.pth` is exported when it is
+ * first converted with.
  */
 function convertWithModel(ctx: Ctx): Cmd {
   return (arg?: unknown) => {
     const node = asNode(arg);
+    if (node?.kind === 'voice') {
+      ctx.openInference(node.folder, node.voice.model.file);
+      return node.voice.model.file;
+    }
     if (node?.kind === 'artifact' && CONVERTIBLE_KINDS.has(node.artifact.kind)) {
       ctx.openInference(node.folder, node.artifact.path);
       return node.artifact.path;
     }
     if ((node?.kind === 'training' || node?.kind === 'modelTraining') && node.folder.store) {
       const model = trainingModel(node.folder.store, node.training);
-      if (!model) throw new UserError(`${node.training.name} has no model yet: run its train_model step first.`);
+      if (!model) throw new UserError(vscode.l10n.t('{0} has no model yet: run its train_model step first.', node.training.name));
       ctx.openInference(node.folder, model);
       return model;
     }
-    throw new UserError('Pick a model (a .pth, G checkpoint or ONNX file) in the Models view, or a training, first.');
+    throw new UserError(
+      vscode.l10n.t('Pick a model (a .pth, G checkpoint, ONNX file or added voice) in the Models view, or a training, first.'),
+    );
   };
 }
 

@@ -11,9 +11,14 @@ import { asObject, folderFor } from './pickers.ts';
 const RVC_MARKERS = ['infer/modules/train/train.py', 'infer-web.py'];
 
 export function checkRvcRoot(dir: string): void {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${dir} is not a folder.`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(vscode.l10n.t('{0} is not a folder.', dir));
   if (!RVC_MARKERS.some((marker) => fs.existsSync(path.join(dir, marker)))) {
-    throw new UserError(`${dir} does not look like an RVC WebUI install (no infer/modules/train/train.py); pick the folder you cloned RVC into.`);
+    throw new UserError(
+      vscode.l10n.t(
+        '{0} does not look like an RVC WebUI install (no infer/modules/train/train.py); pick the folder you cloned RVC into.',
+        dir,
+      ),
+    );
   }
 }
 
@@ -50,11 +55,11 @@ function configureRvcInstall(ctx: Ctx) {
     if (rvcRoot === undefined) {
       const current = folder.config.rvcRoot;
       const picked = await vscode.window.showOpenDialog({
-        title: 'Configure RVC Install (1/2): the RVC WebUI folder',
+        title: vscode.l10n.t('Configure RVC Install (1/2): the RVC WebUI folder'),
         canSelectFolders: true,
         canSelectFiles: false,
         ...(current ? { defaultUri: vscode.Uri.file(current) } : {}),
-        openLabel: 'Use this RVC Install',
+        openLabel: vscode.l10n.t('Use this RVC Install'),
       });
       if (!picked?.[0]) return undefined;
       rvcRoot = picked[0].fsPath;
@@ -66,28 +71,41 @@ function configureRvcInstall(ctx: Ctx) {
     if (pythonPath === undefined) {
       const fromExtension = await pythonExtensionInterpreter(folder);
       const items: (vscode.QuickPickItem & { value?: string })[] = [];
-      if (fromExtension) items.push({ label: fromExtension, description: 'selected in the Python extension', value: fromExtension });
-      for (const candidate of pythonCandidates(rvcRoot)) items.push({ label: candidate, description: 'inside the RVC install', value: candidate });
-      if (folder.config.pythonPath) items.push({ label: folder.config.pythonPath, description: 'current setting', value: folder.config.pythonPath });
-      items.push({ label: 'python3', description: 'the python3 on PATH', value: '' });
-      items.push({ label: '$(folder-opened) Browse…', description: 'pick the interpreter file' });
-      const picked = await vscode.window.showQuickPick(items, { title: 'Configure RVC Install (2/2): Python for RVC', ignoreFocusOut: true });
+      if (fromExtension)
+        items.push({ label: fromExtension, description: vscode.l10n.t('selected in the Python extension'), value: fromExtension });
+      for (const candidate of pythonCandidates(rvcRoot))
+        items.push({ label: candidate, description: vscode.l10n.t('inside the RVC install'), value: candidate });
+      if (folder.config.pythonPath)
+        items.push({ label: folder.config.pythonPath, description: vscode.l10n.t('current setting'), value: folder.config.pythonPath });
+      items.push({ label: 'python3', description: vscode.l10n.t('the python3 on PATH'), value: '' });
+      items.push({ label: `$(folder-opened) ${vscode.l10n.t('Browse…')}`, description: vscode.l10n.t('pick the interpreter file') });
+      const picked = await vscode.window.showQuickPick(items, {
+        title: vscode.l10n.t('Configure RVC Install (2/2): Python for RVC'),
+        ignoreFocusOut: true,
+      });
       if (!picked) return undefined;
       if (picked.value === undefined) {
-        const file = await vscode.window.showOpenDialog({ title: 'Python interpreter for RVC', canSelectFiles: true, canSelectMany: false });
+        const file = await vscode.window.showOpenDialog({
+          title: vscode.l10n.t('Python interpreter for RVC'),
+          canSelectFiles: true,
+          canSelectMany: false,
+        });
         if (!file?.[0]) return undefined;
         pythonPath = file[0].fsPath;
       } else {
         pythonPath = picked.value;
       }
     }
-    if (pythonPath !== '' && !fs.existsSync(pythonPath)) throw new UserError(`The Python interpreter ${pythonPath} does not exist.`);
+    if (pythonPath !== '' && !fs.existsSync(pythonPath))
+      throw new UserError(vscode.l10n.t('The Python interpreter {0} does not exist.', pythonPath));
     // Both keys are machine-overridable and restricted: written to the user's settings so a
     // workspace's own settings file never has to (and, untrusted, cannot) name a program to run.
     await folder.config.update('rvc.root', rvcRoot);
-    await folder.config.update('pythonPath', pythonPath);
+    await folder.config.update('rvc.pythonPath', pythonPath);
     ctx.log.info(`RVC install set to ${rvcRoot} with Python ${pythonPath || 'python3 on PATH'}`);
-    void vscode.window.showInformationMessage(`RVC Studio will run RVC from ${rvcRoot} with ${pythonPath || 'python3'}.`);
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('RVC Studio will run RVC from {0} with {1}.', rvcRoot, pythonPath || 'python3'),
+    );
     return { rvcRoot, pythonPath };
   };
 }
@@ -102,23 +120,35 @@ function importRvcInstall(ctx: Ctx) {
     if (root === undefined) {
       const current = folder.config.rvcRoot;
       const picked = await vscode.window.showOpenDialog({
-        title: 'Import RVC Install: the RVC folder (or its logs folder, or one experiment)',
+        title: vscode.l10n.t('Import RVC Install: the RVC folder (or its logs folder, or one experiment)'),
         canSelectFolders: true,
         canSelectFiles: false,
         ...(current ? { defaultUri: vscode.Uri.file(current) } : {}),
-        openLabel: 'Import',
+        openLabel: vscode.l10n.t('Import'),
       });
       if (!picked?.[0]) return undefined;
       root = picked[0].fsPath;
     }
     const store = folder.require();
-    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${root}…` }, () => importRvc(store, root));
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Importing {0}…', root) },
+      () => importRvc(store, root),
+    );
     const created = report.trainings.filter((t) => t.action === 'created').length;
     const updated = report.trainings.filter((t) => t.action === 'updated').length;
     ctx.log.info(`import ${root}: ${created} created, ${updated} updated, ${report.skipped.length} skipped`);
     for (const skip of report.skipped) ctx.log.warn(`import skipped ${skip.name}: ${skip.reason}`);
     ctx.stores.fire(folder);
-    const summary = `Imported ${report.trainings.length} training${report.trainings.length === 1 ? '' : 's'} from ${root} (${created} new, ${updated} updated${report.skipped.length ? `, ${report.skipped.length} skipped — see the log` : ''}).`;
+    const summary = report.skipped.length
+      ? vscode.l10n.t(
+          'Imported {0} training(s) from {1} ({2} new, {3} updated, {4} skipped — see the log).',
+          report.trainings.length,
+          root,
+          created,
+          updated,
+          report.skipped.length,
+        )
+      : vscode.l10n.t('Imported {0} training(s) from {1} ({2} new, {3} updated).', report.trainings.length, root, created, updated);
     void vscode.window.showInformationMessage(summary);
     return report;
   };
@@ -132,17 +162,30 @@ function checkDatabase(ctx: Ctx) {
     const repair = args.repair === true;
     if (repair && !ctx.requireTrust()) return undefined;
     const report = await checkStore(folder.store, { repair, settings: () => folder.config.settings() });
-    for (const finding of report.findings) ctx.log.warn(`db check ${folder.name}: [${finding.kind}] ${finding.message}${finding.repaired ? ` — repaired: ${finding.repaired}` : ''}`);
+    for (const finding of report.findings)
+      ctx.log.warn(
+        `db check ${folder.name}: [${finding.kind}] ${finding.message}${finding.repaired ? ` — repaired: ${finding.repaired}` : ''}`,
+      );
     if (report.ok) {
       ctx.log.info(`db check ${folder.name}: ok`);
-      void vscode.window.showInformationMessage(`The RVC Studio database of ${folder.name} is healthy.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('The RVC Studio database of {0} is healthy.', folder.name));
     } else {
-      const actions = report.unrepaired > 0 && !repair && ctx.trusted ? ['Repair', 'Show Log'] : ['Show Log'];
+      const [repairAction, showLog] = [vscode.l10n.t('Repair'), vscode.l10n.t('Show Log')];
+      const actions = report.unrepaired > 0 && !repair && ctx.trusted ? [repairAction, showLog] : [showLog];
       void vscode.window
-        .showWarningMessage(`Database check of ${folder.name}: ${report.findings.length} finding(s), ${report.repaired} repaired, ${report.unrepaired} left.`, ...actions)
+        .showWarningMessage(
+          vscode.l10n.t(
+            'Database check of {0}: {1} finding(s), {2} repaired, {3} left.',
+            folder.name,
+            report.findings.length,
+            report.repaired,
+            report.unrepaired,
+          ),
+          ...actions,
+        )
         .then((choice) => {
-          if (choice === 'Show Log') ctx.log.show();
-          if (choice === 'Repair') void vscode.commands.executeCommand('rvcStudio.checkDatabase', { folder: folder.dir, repair: true });
+          if (choice === showLog) ctx.log.show();
+          if (choice === repairAction) void vscode.commands.executeCommand('rvcStudio.checkDatabase', { folder: folder.dir, repair: true });
         });
     }
     ctx.stores.fire(folder);

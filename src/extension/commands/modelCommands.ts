@@ -13,7 +13,7 @@ import { revealPath } from './taskCommands.ts';
 
 function artifactNode(arg: unknown): NodeOf<'artifact'> {
   const node = asNode(arg);
-  if (node?.kind !== 'artifact') throw new UserError('Pick a model file in the Models view first.');
+  if (node?.kind !== 'artifact') throw new UserError(vscode.l10n.t('Pick a model file in the Models view first.'));
   return node;
 }
 
@@ -39,12 +39,18 @@ function deleteArtifact(ctx: Ctx) {
     const confirmed = asObject(arg).confirmed === true;
     const name = path.basename(node.artifact.path);
     if (!confirmed) {
+      const remove = vscode.l10n.t('Delete');
       const choice = await vscode.window.showWarningMessage(
-        `Delete ${name} (${formatBytes(node.artifact.size)}) of "${node.training.name}"? The file is removed from disk.`,
+        vscode.l10n.t(
+          'Delete {0} ({1}) of "{2}"? The file is removed from disk.',
+          name,
+          formatBytes(node.artifact.size),
+          node.training.name,
+        ),
         { modal: true },
-        'Delete',
+        remove,
       );
-      if (choice !== 'Delete') return false;
+      if (choice !== remove) return false;
     }
     const removed = deleteArtifactFile(node.folder.store!, node.artifact.id);
     ctx.log.info(`deleted ${removed.path} (${removed.bytes} bytes)`);
@@ -55,16 +61,16 @@ function deleteArtifact(ctx: Ctx) {
 function pruneCheckpoints(ctx: Ctx) {
   return async (arg?: unknown): Promise<PrunePlan | undefined> => {
     if (!ctx.requireTrust()) return undefined;
-    const target = await pickTraining(ctx, arg, 'Prune the checkpoints of which training?');
+    const target = await pickTraining(ctx, arg, vscode.l10n.t('Prune the checkpoints of which training?'));
     if (!target) return undefined;
     const args = asObject(arg);
     let keep = typeof args.keep === 'number' ? args.keep : undefined;
     if (keep === undefined) {
       const answer = await vscode.window.showInputBox({
-        title: `Prune checkpoints of "${target.training.name}"`,
-        prompt: 'Keep how many of the newest G and D checkpoints? (Only needed to resume training; small models are kept.)',
+        title: vscode.l10n.t('Prune checkpoints of "{0}"', target.training.name),
+        prompt: vscode.l10n.t('Keep how many of the newest G and D checkpoints? (Only needed to resume training; small models are kept.)'),
         value: '1',
-        validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'Type a whole number, e.g. 1.'),
+        validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : vscode.l10n.t('Type a whole number, e.g. 1.')),
       });
       if (answer === undefined) return undefined;
       keep = Number(answer.trim());
@@ -72,16 +78,24 @@ function pruneCheckpoints(ctx: Ctx) {
     const store = target.folder.store!;
     const plan = planPrune(store, target.training.id, keep);
     if (plan.remove.length === 0) {
-      void vscode.window.showInformationMessage(`"${target.training.name}" has no checkpoints beyond the newest ${keep} to delete.`);
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('"{0}" has no checkpoints beyond the newest {1} to delete.', target.training.name, keep),
+      );
       return plan;
     }
     if (args.confirmed !== true) {
+      const remove = vscode.l10n.t('Delete');
       const choice = await vscode.window.showWarningMessage(
-        `Delete ${plan.remove.length} checkpoint file(s) of "${target.training.name}" and free ${formatBytes(plan.bytesFreed)}?`,
+        vscode.l10n.t(
+          'Delete {0} checkpoint file(s) of "{1}" and free {2}?',
+          plan.remove.length,
+          target.training.name,
+          formatBytes(plan.bytesFreed),
+        ),
         { modal: true, detail: plan.remove.map((r) => path.basename(r.path)).join('\n') },
-        'Delete',
+        remove,
       );
-      if (choice !== 'Delete') return undefined;
+      if (choice !== remove) return undefined;
     }
     const done = executePrune(store, target.training.id, trainingLogsDir(store, target.training), plan);
     ctx.log.info(`pruned ${done.remove.length} checkpoints of ${target.training.name}, freed ${done.bytesFreed} bytes`);

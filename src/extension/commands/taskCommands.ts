@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { taskFiles } from '../../core/runner/processes.ts';
 import { isFinal } from '../../core/runner/steps.ts';
-import type { Task } from '../../core/runner/taskRepository.ts';
+import type { Task } from '../../core/store/taskRepository.ts';
 import { trainingLogsDir } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import { isInside } from '../../core/util/paths.ts';
@@ -14,7 +14,13 @@ import { asObject, pickTask, requireRunner } from './pickers.ts';
 function cancelTask(ctx: Ctx) {
   return async (arg?: unknown): Promise<Task | undefined> => {
     if (!ctx.requireTrust()) return undefined;
-    const picked = await pickTask(ctx, arg, (t) => !isFinal(t.status), 'Cancel which task?', 'No task is running or queued.');
+    const picked = await pickTask(
+      ctx,
+      arg,
+      (t) => !isFinal(t.status),
+      vscode.l10n.t('Cancel which task?'),
+      vscode.l10n.t('No task is running or queued.'),
+    );
     if (!picked) return undefined;
     const runner = requireRunner(picked.folder);
     // Asks first (a cancelled train_model loses the epochs since its last checkpoint), naming the
@@ -32,8 +38,8 @@ function cancelTask(ctx: Ctx) {
 /** The queued steps of the same pipeline after this task: cancelling it cancels them too. */
 export function queuedBehind(folder: FolderStore, task: Task): Task[] {
   if (!task.chainId) return [];
-  return folder.tasks!
-    .list({ trainingId: task.trainingId, status: 'queued', limit: 100 })
+  return folder
+    .tasks!.list({ trainingId: task.trainingId, status: 'queued', limit: 100 })
     .filter((t) => t.chainId === task.chainId && t.id !== task.id && (t.chainSeq ?? 0) > (task.chainSeq ?? 0));
 }
 
@@ -44,7 +50,11 @@ async function confirmCancel(folder: FolderStore, task: Task): Promise<boolean> 
   const detail =
     behind.length === 0
       ? vscode.l10n.t('No other step is queued behind it.')
-      : vscode.l10n.t('The {0} queued step(s) behind it in the same pipeline are cancelled too: {1}.', behind.length, behind.map((t) => STEP_LABELS[t.stepType]).join(', '));
+      : vscode.l10n.t(
+          'The {0} queued step(s) behind it in the same pipeline are cancelled too: {1}.',
+          behind.length,
+          behind.map((t) => STEP_LABELS[t.stepType]).join(', '),
+        );
   const cancel = vscode.l10n.t('Cancel Task');
   const choice = await vscode.window.showWarningMessage(
     task.status === 'running' ? vscode.l10n.t('Stop the running step {0}?', what) : vscode.l10n.t('Cancel the queued step {0}?', what),
@@ -57,7 +67,13 @@ async function confirmCancel(folder: FolderStore, task: Task): Promise<boolean> 
 function retryTask(ctx: Ctx) {
   return async (arg?: unknown): Promise<Task | undefined> => {
     if (!ctx.requireTrust()) return undefined;
-    const picked = await pickTask(ctx, arg, (t) => t.status === 'failed' || t.status === 'cancelled', 'Retry which task?', 'No failed or cancelled task to retry.');
+    const picked = await pickTask(
+      ctx,
+      arg,
+      (t) => t.status === 'failed' || t.status === 'cancelled',
+      vscode.l10n.t('Retry which task?'),
+      vscode.l10n.t('No failed or cancelled task to retry.'),
+    );
     if (!picked) return undefined;
     const task = requireRunner(picked.folder).retry(picked.task.id);
     ctx.log.info(`retrying task ${picked.task.id} as ${task.id}`);
@@ -85,7 +101,9 @@ export class TaskLogDocuments implements vscode.TextDocumentContentProvider {
 
   provideTextDocumentContent(uri: vscode.Uri): string {
     // A link can name any path: serve only the log files of this workspace's tasks.
-    const known = this.ctx.stores.open().some((folder) => folder.tasks!.list({ limit: 500 }).some((task) => taskLogFile(folder, task) === uri.query));
+    const known = this.ctx.stores
+      .open()
+      .some((folder) => folder.tasks!.list({ limit: 500 }).some((task) => taskLogFile(folder, task) === uri.query));
     if (!known) return vscode.l10n.t('{0} is not the log of a task of this workspace.', uri.query);
     try {
       return fs.readFileSync(uri.query, 'utf8');
@@ -101,11 +119,19 @@ export function taskLogFile(folder: FolderStore, task: Task): string {
 
 function openTaskLog(ctx: Ctx) {
   return async (arg?: unknown): Promise<string | undefined> => {
-    const picked = await pickTask(ctx, arg, () => true, 'Open the log of which task?', 'There are no tasks yet.');
+    const picked = await pickTask(
+      ctx,
+      arg,
+      () => true,
+      vscode.l10n.t('Open the log of which task?'),
+      vscode.l10n.t('There are no tasks yet.'),
+    );
     if (!picked) return undefined;
     const file = taskLogFile(picked.folder, picked.task);
     if (!fs.existsSync(file)) {
-      void vscode.window.showInformationMessage(`${picked.task.stepType} has not started yet, so it has no log (it is ${picked.task.status}).`);
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('{0} has not started yet, so it has no log (it is {1}).', picked.task.stepType, picked.task.status),
+      );
       return undefined;
     }
     const training = picked.folder.trainings!.get(picked.task.trainingId).name;
@@ -116,7 +142,7 @@ function openTaskLog(ctx: Ctx) {
 
 /** Shows a file or folder: in the Explorer when it is inside the workspace, else in the OS. */
 export async function revealPath(folder: FolderStore, target: string): Promise<void> {
-  if (!fs.existsSync(target)) throw new UserError(`${target} does not exist (any more).`);
+  if (!fs.existsSync(target)) throw new UserError(vscode.l10n.t('{0} does not exist (any more).', target));
   const uri = vscode.Uri.file(target);
   if (isInside(folder.dir, target)) await vscode.commands.executeCommand('revealInExplorer', uri);
   else await vscode.commands.executeCommand('revealFileInOS', uri);
@@ -124,7 +150,13 @@ export async function revealPath(folder: FolderStore, target: string): Promise<v
 
 function revealTaskOutputs(ctx: Ctx) {
   return async (arg?: unknown): Promise<string | undefined> => {
-    const picked = await pickTask(ctx, arg, () => true, 'Reveal the outputs of which task?', 'There are no tasks yet.');
+    const picked = await pickTask(
+      ctx,
+      arg,
+      () => true,
+      vscode.l10n.t('Reveal the outputs of which task?'),
+      vscode.l10n.t('There are no tasks yet.'),
+    );
     if (!picked) return undefined;
     const training = picked.folder.trainings!.get(picked.task.trainingId);
     const dir = picked.task.snapshot.training.logsDir || trainingLogsDir(picked.folder.store!, training);

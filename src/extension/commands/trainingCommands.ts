@@ -3,8 +3,16 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { probeDeviceAsync, type ProbeResult } from '../../core/runner/device.ts';
 import { listDataset, pythonOf, rvcRootOf } from '../../core/runner/rvcEngine.ts';
-import type { Task } from '../../core/runner/taskRepository.ts';
-import { F0_METHODS, MODEL_VERSIONS, SAMPLE_RATES, type F0Method, type ModelVersion, type SampleRate, type Training } from '../../core/store/trainings.ts';
+import type { Task } from '../../core/store/taskRepository.ts';
+import {
+  F0_METHODS,
+  MODEL_VERSIONS,
+  SAMPLE_RATES,
+  type F0Method,
+  type ModelVersion,
+  type SampleRate,
+  type Training,
+} from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';
 import type { FolderStore } from '../folderStore.ts';
@@ -27,7 +35,10 @@ const STEPS = 9;
 
 function validation(check: FieldCheck | undefined): vscode.InputBoxValidationMessage | undefined {
   if (!check) return undefined;
-  return { message: check.message, severity: check.severity === 'error' ? vscode.InputBoxValidationSeverity.Error : vscode.InputBoxValidationSeverity.Warning };
+  return {
+    message: check.message,
+    severity: check.severity === 'error' ? vscode.InputBoxValidationSeverity.Error : vscode.InputBoxValidationSeverity.Warning,
+  };
 }
 
 function oneOf<T extends string | number>(value: unknown, allowed: readonly T[], what: string): T {
@@ -37,9 +48,13 @@ function oneOf<T extends string | number>(value: unknown, allowed: readonly T[],
 
 function checkedDataset(datasetPath: string): { datasetPath: string; audio: number } {
   const resolved = path.resolve(datasetPath);
-  if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) throw new UserError(vscode.l10n.t('The dataset folder {0} does not exist.', resolved));
+  if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory())
+    throw new UserError(vscode.l10n.t('The dataset folder {0} does not exist.', resolved));
   const audio = listDataset(resolved).audio.length;
-  if (audio === 0) throw new UserError(vscode.l10n.t('{0} has no audio files (.wav, .flac, .mp3, …); pick the folder that holds the recordings.', resolved));
+  if (audio === 0)
+    throw new UserError(
+      vscode.l10n.t('{0} has no audio files (.wav, .flac, .mp3, …); pick the folder that holds the recordings.', resolved),
+    );
   return { datasetPath: resolved, audio };
 }
 
@@ -94,7 +109,7 @@ async function pickDataset(wizard: Wizard, folder: FolderStore): Promise<string 
 /** The devices the user's RVC Python sees, asked once per Create Training (importing torch takes seconds). */
 async function detectGpus(folder: FolderStore): Promise<ProbeResult['gpus'] | undefined> {
   const settings = folder.config.settings();
-  if (settings.device === 'cpu' || settings.device === 'mps') return undefined;
+  if (settings['runner.device'] === 'cpu' || settings['runner.device'] === 'mps') return undefined;
   try {
     const rvcRoot = rvcRootOf(settings, null);
     const probe = await probeDeviceAsync(pythonOf(settings, rvcRoot), rvcRoot);
@@ -125,7 +140,12 @@ function createTraining(ctx: Ctx) {
   };
 }
 
-async function createTrainingSteps(ctx: Ctx, folder: FolderStore, args: Record<string, unknown>, wizard: Wizard): Promise<Training | undefined> {
+async function createTrainingSteps(
+  ctx: Ctx,
+  folder: FolderStore,
+  args: Record<string, unknown>,
+  wizard: Wizard,
+): Promise<Training | undefined> {
   const config = folder.config;
   const settings = config.settings();
   const exists = (name: string): boolean => folder.trainings?.findByName(name, { includeDeleted: true }) !== undefined;
@@ -151,18 +171,24 @@ async function createTrainingSteps(ctx: Ctx, folder: FolderStore, args: Record<s
   const targetSr: SampleRate | undefined =
     args.sampleRate !== undefined
       ? oneOf(Number(args.sampleRate), SAMPLE_RATES, 'Sample rate')
-      : await wizard.pick(3, vscode.l10n.t('sample rate'), SAMPLE_RATE_CHOICES, { active: (Number.parseInt(config.defaultSampleRate, 10) * 1000) as SampleRate });
+      : await wizard.pick(3, vscode.l10n.t('sample rate'), SAMPLE_RATE_CHOICES, {
+          active: (Number.parseInt(config.defaultSampleRate, 10) * 1000) as SampleRate,
+        });
   if (!targetSr) return undefined;
   const modelVersion: ModelVersion | undefined =
-    args.version !== undefined ? oneOf(args.version as string, MODEL_VERSIONS, 'Version') : await wizard.pick(4, vscode.l10n.t('model version'), VERSION_CHOICES, { active: config.defaultVersion });
+    args.version !== undefined
+      ? oneOf(args.version as string, MODEL_VERSIONS, 'Version')
+      : await wizard.pick(4, vscode.l10n.t('model version'), VERSION_CHOICES, { active: config.defaultVersion });
   if (!modelVersion) return undefined;
   const f0Method: F0Method | undefined =
-    args.f0Method !== undefined ? oneOf(args.f0Method as string, F0_METHODS, 'F0 method') : await wizard.pick(5, vscode.l10n.t('pitch (f0) method'), F0_CHOICES, { active: config.defaultF0Method });
+    args.f0Method !== undefined
+      ? oneOf(args.f0Method as string, F0_METHODS, 'F0 method')
+      : await wizard.pick(5, vscode.l10n.t('pitch (f0) method'), F0_CHOICES, { active: config.defaultF0Method });
   if (!f0Method) return undefined;
 
   let gpuId = typeof args.gpu === 'string' ? args.gpu : undefined;
   if (gpuId === undefined) {
-    const choices = gpuChoices(settings.device, await gpus, config.gpus);
+    const choices = gpuChoices(settings['runner.device'], await gpus, config.gpus);
     gpuId = await wizard.pick(6, vscode.l10n.t('GPU'), choices.items, { active: choices.active });
     if (gpuId === undefined) return undefined;
   }
@@ -171,17 +197,39 @@ async function createTrainingSteps(ctx: Ctx, folder: FolderStore, args: Record<s
 
   const params: Record<string, unknown> = {};
   const automated = typeof args.name === 'string';
-  const number = async (step: number, what: string, key: 'total_epoch' | 'batch_size', fallback: number, prompt: string): Promise<number | undefined> => {
+  const number = async (
+    step: number,
+    what: string,
+    key: 'total_epoch' | 'batch_size',
+    fallback: number,
+    prompt: string,
+  ): Promise<number | undefined> => {
     const given = args[key === 'total_epoch' ? 'epochs' : 'batchSize'];
     if (given !== undefined) return checkedCount(String(given), what);
     // Called with a name (tests, automation): the optional parameters take their defaults unasked.
     if (automated) return fallback;
-    const typed = await wizard.input(step, what, { prompt, value: String(fallback), validate: (value) => validation(checkCountField(value)) });
+    const typed = await wizard.input(step, what, {
+      prompt,
+      value: String(fallback),
+      validate: (value) => validation(checkCountField(value)),
+    });
     return typed === undefined ? undefined : checkedCount(typed, what);
   };
-  const epochs = await number(7, vscode.l10n.t('epochs'), 'total_epoch', settings['train.totalEpoch'], vscode.l10n.t("Total epochs to train; RVC's WebUI offers 20 (2 to 1000)."));
+  const epochs = await number(
+    7,
+    vscode.l10n.t('epochs'),
+    'total_epoch',
+    settings['train.totalEpoch'],
+    vscode.l10n.t("Total epochs to train; RVC's WebUI offers 20 (2 to 1000)."),
+  );
   if (epochs === undefined) return undefined;
-  const batchSize = await number(8, vscode.l10n.t('batch size'), 'batch_size', defaultBatchSize(await gpus, settings['train.batchSize']), vscode.l10n.t("Batch size per GPU; RVC's WebUI offers half the card's memory in GB (4 is safe on 8 GB)."));
+  const batchSize = await number(
+    8,
+    vscode.l10n.t('batch size'),
+    'batch_size',
+    defaultBatchSize(await gpus, settings['train.batchSize']),
+    vscode.l10n.t("Batch size per GPU; RVC's WebUI offers half the card's memory in GB (4 is safe on 8 GB)."),
+  );
   if (batchSize === undefined) return undefined;
   if (epochs !== settings['train.totalEpoch']) params.total_epoch = epochs;
   if (batchSize !== settings['train.batchSize']) params.batch_size = batchSize;
@@ -197,11 +245,22 @@ async function createTrainingSteps(ctx: Ctx, folder: FolderStore, args: Record<s
   if (pretrained === 'none') Object.assign(params, { pretrainG: 'none', pretrainD: 'none' });
 
   folder.require();
-  const training = folder.trainings!.create({ name, datasetPath, targetSr, modelVersion, f0Method, gpuId: gpuId.trim(), status: 'ready', params });
+  const training = folder.trainings!.create({
+    name,
+    datasetPath,
+    targetSr,
+    modelVersion,
+    f0Method,
+    gpuId: gpuId.trim(),
+    status: 'ready',
+    params,
+  });
   ctx.log.info(`created training ${training.name} (${audio} audio files in ${datasetPath})`);
   ctx.stores.fire(folder);
   await ctx.revealTraining(folder, training.id);
-  void vscode.window.showInformationMessage(vscode.l10n.t('Created training "{0}" ({1} audio files). Run its steps from the Trainings view.', training.name, audio));
+  void vscode.window.showInformationMessage(
+    vscode.l10n.t('Created training "{0}" ({1} audio files). Run its steps from the Trainings view.', training.name, audio),
+  );
   return training;
 }
 
@@ -215,10 +274,17 @@ function pretrainedChoices(rvcRoot: string, version: ModelVersion, sampleRate: S
       description: `${g} · ${path.basename(d)}`,
       detail: present
         ? vscode.l10n.t('The WebUI default: fine-tune from them (found in the RVC install).')
-        : vscode.l10n.t("The WebUI default; not found in the RVC install yet (RVC's tools/download_models.py fetches them), so train_model will ask for them."),
+        : vscode.l10n.t(
+            "The WebUI default; not found in the RVC install yet (RVC's tools/download_models.py fetches them), so train_model will ask for them.",
+          ),
       value: '',
     },
-    { label: vscode.l10n.t('None'), description: vscode.l10n.t('train from scratch'), detail: vscode.l10n.t('Needs far more data and epochs.'), value: 'none' },
+    {
+      label: vscode.l10n.t('None'),
+      description: vscode.l10n.t('train from scratch'),
+      detail: vscode.l10n.t('Needs far more data and epochs.'),
+      value: 'none',
+    },
   ];
 }
 
@@ -231,13 +297,17 @@ function checkedCount(value: string, what: string): number {
 function runStep(ctx: Ctx) {
   return async (arg?: unknown): Promise<Task[] | undefined> => {
     if (!ctx.requireTrust()) return undefined;
-    const target = await pickTraining(ctx, arg, 'Run a step of which training?');
+    const target = await pickTraining(ctx, arg, vscode.l10n.t('Run a step of which training?'));
     if (!target) return undefined;
     const step = await pickStep(arg);
     if (!step) return undefined;
     // `set`: WebUI parameter overrides for this run only (total_epoch, batch_size, …), as on the CLI.
     const set = asObject(arg).set;
-    const tasks = requireRunner(target.folder).enqueue(target.training.name, step, set && typeof set === 'object' ? { set: set as Record<string, string> } : {});
+    const tasks = requireRunner(target.folder).enqueue(
+      target.training.name,
+      step,
+      set && typeof set === 'object' ? { set: set as Record<string, string> } : {},
+    );
     ctx.log.info(`queued ${step} for ${target.training.name} (task ${tasks[0]?.id})`);
     return tasks;
   };
@@ -246,7 +316,7 @@ function runStep(ctx: Ctx) {
 function runFullPipeline(ctx: Ctx) {
   return async (arg?: unknown): Promise<Task[] | undefined> => {
     if (!ctx.requireTrust()) return undefined;
-    const target = await pickTraining(ctx, arg, 'Run the remaining steps of which training?');
+    const target = await pickTraining(ctx, arg, vscode.l10n.t('Run the remaining steps of which training?'));
     if (!target) return undefined;
     const tasks = requireRunner(target.folder).enqueue(target.training.name, 'all');
     ctx.log.info(`queued ${tasks.map((t) => t.stepType).join(' → ')} for ${target.training.name}`);

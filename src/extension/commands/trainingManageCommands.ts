@@ -47,8 +47,12 @@ function setDataset(ctx: Ctx) {
       dir = chosen[0].fsPath;
     }
     const resolved = path.resolve(dir);
-    if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) throw new UserError(vscode.l10n.t('The dataset folder {0} does not exist.', resolved));
-    if (listDataset(resolved).audio.length === 0) throw new UserError(vscode.l10n.t('{0} has no audio files (.wav, .flac, .mp3, …); pick the folder that holds the recordings.', resolved));
+    if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory())
+      throw new UserError(vscode.l10n.t('The dataset folder {0} does not exist.', resolved));
+    if (listDataset(resolved).audio.length === 0)
+      throw new UserError(
+        vscode.l10n.t('{0} has no audio files (.wav, .flac, .mp3, …); pick the folder that holds the recordings.', resolved),
+      );
     const training = picked.folder.trainings!.update(picked.training.id, { datasetPath: resolved });
     ctx.log.info(`dataset of ${training.name}: ${resolved}`);
     return training;
@@ -87,7 +91,12 @@ function renameTraining(ctx: Ctx) {
         value: training.name,
         validateInput: (value) => {
           const check = checkNameField(value, exists);
-          return check ? { message: check.message, severity: check.severity === 'error' ? vscode.InputBoxValidationSeverity.Error : vscode.InputBoxValidationSeverity.Warning } : undefined;
+          return check
+            ? {
+                message: check.message,
+                severity: check.severity === 'error' ? vscode.InputBoxValidationSeverity.Error : vscode.InputBoxValidationSeverity.Warning,
+              }
+            : undefined;
         },
       });
       if (name === undefined || name === training.name) return undefined;
@@ -124,7 +133,8 @@ function deleteTraining(ctx: Ctx) {
     const picked = await target(ctx, arg, vscode.l10n.t('Delete which training?'));
     if (!picked) return undefined;
     const { folder, training } = picked;
-    if (hasLiveTask(folder, training)) throw new UserError(vscode.l10n.t('"{0}" has a step running or queued; cancel it first.', training.name));
+    if (hasLiveTask(folder, training))
+      throw new UserError(vscode.l10n.t('"{0}" has a step running or queued; cancel it first.', training.name));
     if (asObject(arg).confirmed !== true) {
       const remove = vscode.l10n.t('Delete');
       const choice = await vscode.window.showWarningMessage(
@@ -168,12 +178,20 @@ function editNotesAndTags(ctx: Ctx) {
     const args = asObject(arg);
     let notes = typeof args.notes === 'string' ? args.notes : undefined;
     if (notes === undefined) {
-      notes = await vscode.window.showInputBox({ title: vscode.l10n.t('Notes of {0}', training.name), prompt: vscode.l10n.t('Shown in its tooltip; searchable.'), value: training.notes });
+      notes = await vscode.window.showInputBox({
+        title: vscode.l10n.t('Notes of {0}', training.name),
+        prompt: vscode.l10n.t('Shown in its tooltip; searchable.'),
+        value: training.notes,
+      });
       if (notes === undefined) return undefined;
     }
     let tags = Array.isArray(args.tags) ? (args.tags as unknown[]).map(String) : undefined;
     if (tags === undefined) {
-      const typed = await vscode.window.showInputBox({ title: vscode.l10n.t('Tags of {0}', training.name), prompt: vscode.l10n.t('Comma-separated, e.g. alto, clean, 40k'), value: training.tags.join(', ') });
+      const typed = await vscode.window.showInputBox({
+        title: vscode.l10n.t('Tags of {0}', training.name),
+        prompt: vscode.l10n.t('Comma-separated, e.g. alto, clean, 40k'),
+        value: training.tags.join(', '),
+      });
       if (typed === undefined) return undefined;
       tags = typed.split(',');
     }

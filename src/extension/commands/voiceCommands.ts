@@ -1,11 +1,18 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AUX_MODEL_IDS, AUX_MODELS, AuxModelCache, type AuxModelId } from '../../core/models/auxModels.ts';
-import { addVoice, VoicePickNeeded, type VoiceRecord } from '../../core/models/voiceImport.ts';
+import { addVoice, voicesDir, VoicePickNeeded, type VoiceRecord } from '../../core/models/voiceImport.ts';
 import { describeProgress, type DownloadProgress } from '../../core/util/download.ts';
+import { UserError } from '../../core/util/errors.ts';
+import { isInside } from '../../core/util/paths.ts';
 import type { Ctx } from '../ctx.ts';
 import type { FolderStore } from '../folderStore.ts';
-import { asObject, folderFor } from './pickers.ts';
+import type { AuxModelAccess } from '../panels/inferencePanelController.ts';
+import type { NodeOf } from '../views/nodes.ts';
+import { formatBytes } from '../views/stepStates.ts';
+import { asNode, asObject, folderFor } from './pickers.ts';
+import { revealPath } from './taskCommands.ts';
 
 /**
  * ContentVec/RMVPE live once per user in the extension's global storage, never in a workspace. The
@@ -16,6 +23,34 @@ export function auxModelCache(ctx: Ctx, folder?: FolderStore): AuxModelCache {
   return new AuxModelCache(path.join(ctx.extension.globalStorageUri.fsPath, 'models'), {
     ...(settings ? { mirror: settings['models.mirror'], urls: settings['models.urls'] } : {}),
   });
+}
+
+/**
+ * The inference panel's view of the cache: downloads show the same cancellable notification as
+ * "Download Conversion Model…". Settings are read at each call, so a changed mirror applies at once.
+ */
+export function auxModelAccess(ctx: Ctx, folder: FolderStore | undefined): AuxModelAccess {
+  const cache = (): AuxModelCache => auxModelCache(ctx, folder);
+  const warn = (line: string): void => {
+    ctx.log.warn(line);
+    void vscode.window.showWarningMessage(line);
+  };
+  return {
+    dir: cache().dir,
+    pathIfPresent: (id) => cache().pathIfPresent(id),
+    download: async (id) => {
+      const status = await withDownloadProgress(vscode.l10n.t('Downloading {0}', AUX_MODELS[id].label), (signal, onProgress) =>
+        cache().fetch(id, { signal, onProgress, warn }),
+      );
+      ctx.log.info(`${status.entry.label} stored at ${status.path} (${status.state})`);
+      return status.path;
+    },
+    useLocalFile: async (id, file) => {
+      const status = await cache().useLocalFile(id, file, { warn });
+      ctx.log.info(`${status.entry.label} stored at ${status.path} from ${file} (${status.state})`);
+      return status.path;
+    },
+  };
 }
 
 /** A cancellable notification: "ContentVec (v2): 45% 160.2/361.7 MB 12.3 MB/s ETA 0:12". */
@@ -155,18 +190,65 @@ function addVoiceModel(ctx: Ctx) {
     );
     ctx.stores.fire(undefined);
     const convert = vscode.l10n.t('Convert with this Model');
-    const answer = await vscode.window.showInformationMessage(
-      voice.index
-        ? vscode.l10n.t('Added voice {0} with its index.', voice.name)
-        : vscode.l10n.t('Added voice {0} (no index found).', voice.name),
-      convert,
-    );
-    if (answer === convert) ctx.openInference(folder, voice.model.file);
+    // Not awaited: a notification with a button stays until dismissed, and a drop or a caller waits for the voice.
+    void vscode.window
+      .showInformationMessage(
+        voice.index
+          ? vscode.l10n.t('Added voice {0} with its index.', voice.name)
+          : vscode.l10n.t('Added voice {0} (no index found).', voice.name),
+        convert,
+      )
+      .then((answer) => {
+        if (answer === convert) ctx.openInference(folder, voice.model.file);
+      });
     return voice;
+  };
+}
+
+function voiceNode(arg: unknown): NodeOf<'voice'> {
+  const node = asNode(arg);
+  if (node?.kind !== 'voice') throw new UserError(vscode.l10n.t('Pick a voice under "Added voices" in the Models view first.'));
+  return node;
+}
+
+function revealVoice() {
+  return async (arg?: unknown): Promise<string> => {
+    const node = voiceNode(arg);
+    await revealPath(node.folder, node.voice.model.file);
+    return node.voice.dir;
+  };
+}
+
+/** Removes the voice's folder (its .pth, index and voice.json) after a modal confirmation. */
+function deleteVoice(ctx: Ctx) {
+  return async (arg?: unknown): Promise<boolean> => {
+    if (!ctx.requireTrust()) return false;
+    const node = voiceNode(arg);
+    const { voice, folder } = node;
+    // voice.json cannot move the folder: listVoices rebuilds it from the folder's name.
+    if (!isInside(voicesDir(folder.dir), voice.dir))
+      throw new UserError(vscode.l10n.t('{0} is not an added voice of this workspace.', voice.dir));
+    const bytes = voice.model.size + (voice.index?.size ?? 0);
+    // A caller (a test) may pass the row with `confirmed: true` to skip the dialog.
+    if ((arg as { confirmed?: unknown }).confirmed !== true) {
+      const remove = vscode.l10n.t('Delete');
+      const choice = await vscode.window.showWarningMessage(
+        vscode.l10n.t('Delete voice "{0}" ({1})? Its folder is removed from disk.', voice.name, formatBytes(bytes)),
+        { modal: true, detail: voice.dir },
+        remove,
+      );
+      if (choice !== remove) return false;
+    }
+    fs.rmSync(voice.dir, { recursive: true, force: true });
+    ctx.log.info(`deleted voice ${voice.name} (${voice.dir}, ${bytes} bytes)`);
+    ctx.stores.fire(undefined);
+    return true;
   };
 }
 
 export const voiceCommands = {
   addVoiceModel,
   fetchConversionModel,
+  revealVoice,
+  deleteVoice,
 };

@@ -81,7 +81,12 @@ export class Wizard implements vscode.Disposable {
   input(
     step: number,
     what: string,
-    options: { prompt?: string; placeholder?: string; value?: string; validate?: (value: string) => vscode.InputBoxValidationMessage | undefined },
+    options: {
+      prompt?: string;
+      placeholder?: string;
+      value?: string;
+      validate?: (value: string) => vscode.InputBoxValidationMessage | undefined;
+    },
   ): Promise<string | undefined> {
     const input = vscode.window.createInputBox();
     input.title = this.titleOf(step, what);

@@ -2,9 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { convertWithHistory, rerunParams } from '../../core/inference/convertWithHistory.ts';
 import type { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
-import { InferenceHistory, type InferenceTask } from '../../core/inference/inferenceHistory.ts';
+import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
 import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
-import { exportsDir } from '../../core/models/exportCache.ts';
+import { inspectModel } from '../../core/inference/onnxModel.ts';
+import { AUX_MODELS, contentVecFor, type AuxModelId } from '../../core/models/auxModels.ts';
+import { exportsDir, isPthModel } from '../../core/models/exportCache.ts';
+import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage } from '../../core/util/errors.ts';
@@ -14,6 +17,8 @@ import { messageIdOf, replyTo } from '../../protocol/messageHandler.ts';
 import {
   PANEL_DEFAULTS,
   parseInferenceFromWebview,
+  type AuxId,
+  type AuxNeed,
   type BrowseField,
   type HistoryRow,
   type ModelOption,
@@ -21,6 +26,26 @@ import {
   type Presets,
   type ToInferenceWebview,
 } from '../../protocol/inferencePanel.ts';
+import * as l10n from '../l10n.ts';
+import { inferenceStrings } from './panelStrings.ts';
+
+// The protocol's ids are the catalogue's: a new catalogue entry must be added to both.
+const SAME_IDS: AuxId extends AuxModelId ? (AuxModelId extends AuxId ? true : false) : false = true;
+void SAME_IDS;
+
+/**
+ * The per-user cache of ContentVec and RMVPE (src/core/models/auxModels.ts) as the panel uses it:
+ * the host implements the download with its own progress UI (a cancellable notification).
+ */
+export interface AuxModelAccess {
+  /** The folder the cached files live in: ContentVec and RMVPE may come from there. */
+  dir: string;
+  pathIfPresent(id: AuxId): string | null;
+  /** Downloads (with the host's progress, cancellable); resolves to the cached file. */
+  download(id: AuxId): Promise<string>;
+  /** Verifies a file the user has (signature, pinned hash) and copies it into the cache; resolves to the cached file. */
+  useLocalFile(id: AuxId, file: string): Promise<string>;
+}
 
 /** What the controller needs from its surroundings; the VS Code panel and the tests both provide it. */
 export interface InferencePanelEnv {
@@ -43,6 +68,8 @@ export interface InferencePanelEnv {
   savePresets(presets: Presets): void | Promise<void>;
   /** A model to preselect (from "Convert with this Model"). */
   initialModel?: string;
+  /** ContentVec and RMVPE, fetched for the user; without it the panel only takes files the user picks. */
+  aux?: AuxModelAccess;
 }
 
 /** Posts an answer to the request being handled (inReplyTo its messageId). */
@@ -64,6 +91,8 @@ export class InferencePanelController {
   private disposed = false;
   /** Outputs this panel wrote: what a reveal request may name, besides the history's. */
   private readonly revealable = new Set<string>();
+  /** A model file's RVC version, by path, kept while its size and mtime stay the same. */
+  private readonly versions = new Map<string, { stamp: string; version: 'v1' | 'v2' }>();
 
   constructor(env: InferencePanelEnv) {
     this.env = env;
@@ -83,7 +112,7 @@ export class InferencePanelController {
     if (!parsed.ok) {
       this.env.log('warn', `inference panel: rejected a message: ${parsed.reason}`);
       const id = messageIdOf(raw);
-      this.post(replyTo(id, { type: 'error', message: `The request was refused: ${parsed.reason}.` }));
+      this.post(replyTo(id, { type: 'error', message: l10n.t('The request was refused: {0}.', parsed.reason) }));
       if (id !== undefined) this.post({ type: 'done', inReplyTo: id });
       return;
     }
@@ -122,13 +151,37 @@ export class InferencePanelController {
         case 'rerun': {
           const task = this.history.require(message.taskId);
           await this.runExclusive(answer, async (signal) => {
-            await this.convertOne(this.confined(rerunParams(task, { outputPath: this.outputPathFor(task.params.inputPath, task.params.modelPath) })), signal, 0, 1, answer);
+            await this.convertOne(
+              this.confined(rerunParams(task, { outputPath: this.outputPathFor(task.params.inputPath, task.params.modelPath) })),
+              signal,
+              0,
+              1,
+              answer,
+            );
           });
           return;
         }
         case 'batch':
           await this.runExclusive(answer, (signal) => this.convertFolder(message.params, message.folder, signal, answer));
           return;
+        case 'needs':
+          answer(await this.needs(message.modelPath, message.f0Method));
+          return;
+        case 'fetchAux': {
+          const aux = this.env.aux;
+          if (!aux) throw new Error(l10n.t('Downloading conversion models is not available here; pick the file with Browse….'));
+          const field = message.id === 'rmvpe' ? 'rmvpe' : 'contentVec';
+          let file: string;
+          if (message.source === 'local') {
+            const picked = await this.env.browse(field);
+            if (!picked) return;
+            file = await aux.useLocalFile(message.id, picked);
+          } else {
+            file = await aux.download(message.id);
+          }
+          answer({ type: 'picked', field, path: file });
+          return;
+        }
         default: {
           const never: never = message;
           throw new Error(`unhandled message ${JSON.stringify(never)}`);
@@ -147,6 +200,65 @@ export class InferencePanelController {
     this.running?.abort();
   }
 
+  /** "Convert with this Model" while the panel is open: a fresh model list (a voice may have been added), that model and its index. */
+  select(modelPath: string): void {
+    const models = this.env.models();
+    const option = models.find((m) => path.resolve(m.path) === path.resolve(modelPath));
+    this.post({ type: 'select', models, modelPath, indexPath: option?.suggestedIndex ?? null });
+  }
+
+  /**
+   * What this model needs besides itself: the ContentVec of its version and, for rmvpe, RMVPE, each
+   * with its cached file or null, so the panel fills in what is there and offers to fetch the rest.
+   */
+  private async needs(
+    modelPath: string,
+    f0Method: PanelConvertParams['f0Method'],
+  ): Promise<Extract<ToInferenceWebview, { type: 'needs' }>> {
+    const version = await this.modelVersion(modelPath);
+    const need = (id: AuxModelId): AuxNeed => {
+      const entry = AUX_MODELS[id];
+      return {
+        id,
+        label: entry.label,
+        fileName: entry.fileName,
+        megabytes: Math.round(entry.approxBytes / 1e6),
+        path: this.env.aux?.pathIfPresent(id) ?? null,
+      };
+    };
+    return { type: 'needs', modelPath, contentVec: need(contentVecFor(version)), rmvpe: f0Method === 'rmvpe' ? need('rmvpe') : null };
+  }
+
+  /**
+   * The model's RVC version: the registry's (its training's) or voice's, else read from the file
+   * (a .pth's own fields, an ONNX graph's feature width); v2, RVC's default, when it cannot be read.
+   */
+  private async modelVersion(modelPath: string): Promise<'v1' | 'v2'> {
+    const absolute = path.resolve(this.env.store.workspaceDir, modelPath);
+    const known = this.env.models().find((m) => path.resolve(m.path) === absolute)?.version;
+    if (known) return known;
+    try {
+      const file = this.confine(absolute, 'model', this.registeredFiles());
+      const stat = fs.statSync(file);
+      const stamp = `${stat.size}:${stat.mtimeMs}`;
+      const cached = this.versions.get(file);
+      if (cached?.stamp === stamp) return cached.version;
+      let version: 'v1' | 'v2';
+      if (isPthModel(file)) {
+        const model = await openRvcModel(file);
+        await model.close();
+        version = model.version;
+      } else {
+        version = (await inspectModel(file)).featureSize === 256 ? 'v1' : 'v2';
+      }
+      this.versions.set(file, { stamp, version });
+      return version;
+    } catch (error) {
+      this.env.log('info', `inference panel: version of ${path.basename(modelPath)} unknown (${errorMessage(error)}); assuming v2`);
+      return 'v2';
+    }
+  }
+
   private post(message: ToInferenceWebview): void {
     if (!this.disposed) this.env.post(message);
   }
@@ -158,7 +270,7 @@ export class InferencePanelController {
       defaults.modelPath = this.env.initialModel;
       defaults.indexPath = models.find((m) => m.path === this.env.initialModel)?.suggestedIndex ?? null;
     }
-    this.post({ type: 'init', models, defaults, presets: this.env.presets(), history: this.historyRows() });
+    this.post({ type: 'init', models, defaults, presets: this.env.presets(), history: this.historyRows(), strings: inferenceStrings() });
   }
 
   /**
@@ -171,23 +283,21 @@ export class InferencePanelController {
   }
 
   private historyRows(): HistoryRow[] {
-    return this.history
-      .list(HISTORY_ROWS)
-      .map((t: InferenceTask) => ({
-        id: t.id,
-        status: t.status,
-        modelPath: t.modelPath,
-        inputPath: t.inputAudioPath,
-        outputPath: t.outputAudioPath,
-        createdAt: t.createdAt,
-        costMs: t.costMs,
-        errorMsg: t.errorMsg,
-      }));
+    return this.history.list(HISTORY_ROWS).map((t: InferenceTask) => ({
+      id: t.id,
+      status: t.status,
+      modelPath: t.modelPath,
+      inputPath: t.inputAudioPath,
+      outputPath: t.outputAudioPath,
+      createdAt: t.createdAt,
+      costMs: t.costMs,
+      errorMsg: t.errorMsg,
+    }));
   }
 
   private async runExclusive(answer: Answer, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
     if (this.running) {
-      answer({ type: 'error', message: 'A conversion is already running; cancel it or wait for it to finish.' });
+      answer({ type: 'error', message: l10n.t('A conversion is already running; cancel it or wait for it to finish.') });
       return;
     }
     const controller = new AbortController();
@@ -224,7 +334,7 @@ export class InferencePanelController {
       .filter((e) => e.isFile() && AUDIO.test(e.name))
       .map((e) => e.name)
       .sort();
-    if (files.length === 0) throw new Error(`${folder} holds no audio files (.wav, .flac, .mp3, .ogg, .m4a).`);
+    if (files.length === 0) throw new Error(l10n.t('{0} holds no audio files (.wav, .flac, .mp3, .ogg, .m4a).', folder));
     let converted = 0;
     let failed = 0;
     for (const [i, name] of files.entries()) {
@@ -257,10 +367,17 @@ export class InferencePanelController {
     if (field === 'model' || field === 'index' || field === 'contentVec' || field === 'rmvpe') roots.push(...this.env.extraRoots);
     const installs = field === 'contentVec' || field === 'rmvpe' ? this.trainingInstalls() : [];
     roots.push(...installs);
+    // The per-user cache the panel downloads ContentVec and RMVPE into.
+    if ((field === 'contentVec' || field === 'rmvpe') && this.env.aux) roots.push(path.resolve(this.env.aux.dir));
     const root = roots.find((r) => isInside(r, absolute));
     if (!root) {
-      const where = roots.length > 1 ? (installs.length > 0 ? ', the RVC root and the RVC installs of your trainings' : ' and the RVC root') : '';
-      throw new Error(`${file} is outside the workspace${where}; pick a file inside it.`);
+      throw new Error(
+        roots.length === 1
+          ? l10n.t('{0} is outside the workspace; pick a file inside it.', file)
+          : installs.length > 0
+            ? l10n.t('{0} is outside the workspace, the RVC root and the RVC installs of your trainings; pick a file inside it.', file)
+            : l10n.t('{0} is outside the workspace and the RVC root; pick a file inside it.', file),
+      );
     }
     return resolveInsideReal(root, path.relative(root, absolute));
   }
@@ -273,10 +390,12 @@ export class InferencePanelController {
   /** Shows a file this panel converted (and nothing else) in the OS file manager. */
   private async reveal(requested: string): Promise<void> {
     const absolute = path.resolve(this.env.store.workspaceDir, requested);
-    const known = this.revealable.has(absolute) || this.history.list(HISTORY_ROWS).some((t) => t.outputAudioPath && path.resolve(t.outputAudioPath) === absolute);
-    if (!known) throw new Error(`${requested} is not a file this panel converted.`);
+    const known =
+      this.revealable.has(absolute) ||
+      this.history.list(HISTORY_ROWS).some((t) => t.outputAudioPath && path.resolve(t.outputAudioPath) === absolute);
+    if (!known) throw new Error(l10n.t('{0} is not a file this panel converted.', requested));
     const confined = this.confine(absolute, 'output');
-    if (!fs.existsSync(confined)) throw new Error(`${path.basename(confined)} no longer exists.`);
+    if (!fs.existsSync(confined)) throw new Error(l10n.t('{0} no longer exists.', path.basename(confined)));
     await this.env.reveal(confined);
   }
 

@@ -2,10 +2,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { listArtifacts } from '../../core/models/modelRegistry.ts';
+import { listVoices } from '../../core/models/voiceImport.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import type { BrowseField, ModelOption, Presets } from '../../protocol/inferencePanel.ts';
-import { InferencePanelController } from './inferencePanelController.ts';
+import { InferencePanelController, type AuxModelAccess } from './inferencePanelController.ts';
 import { renderWebviewHtml } from './webviewHtml.ts';
 
 export const INFERENCE_VIEW_TYPE = 'rvcStudio.inference';
@@ -13,7 +14,7 @@ const PRESETS_KEY = 'rvcStudio.inferencePanel.presets';
 
 export interface InferencePanelDeps {
   /** The store conversions are recorded in, and where the RVC install lives (may be ''). */
-  target(): { store: Store; rvcRoot: string; maxSeconds: number };
+  target(): { store: Store; rvcRoot: string; maxSeconds: number; aux?: AuxModelAccess };
   log: vscode.LogOutputChannel;
 }
 
@@ -36,22 +37,54 @@ export function registryModels(store: Store): ModelOption[] {
     const index = artifacts.find((a) => a.kind === 'index' && path.basename(a.path).startsWith('added_'))?.path ?? null;
     for (const a of artifacts) {
       if (!CONVERTIBLE.has(a.kind)) continue;
-      const facts = [training.targetSr, training.modelVersion, training.ifF0 ? 'pitch' : 'no pitch', a.kind === 'checkpoint_g' ? 'G checkpoint' : null, a.epoch !== null ? `epoch ${a.epoch}` : null]
+      const facts = [
+        training.targetSr,
+        training.modelVersion,
+        training.ifF0 ? vscode.l10n.t('pitch') : vscode.l10n.t('no pitch'),
+        a.kind === 'checkpoint_g' ? vscode.l10n.t('G checkpoint') : null,
+        a.epoch !== null ? vscode.l10n.t('epoch {0}', a.epoch) : null,
+      ]
         .filter(Boolean)
         .join(' · ');
-      options.push({ path: a.path, label: `${training.name} / ${path.basename(a.path)} (${facts})`, trainingId: training.id, suggestedIndex: index, usesPitch: training.ifF0 });
+      options.push({
+        path: a.path,
+        label: `${training.name} / ${path.basename(a.path)} (${facts})`,
+        trainingId: training.id,
+        suggestedIndex: index,
+        usesPitch: training.ifF0,
+        version: training.modelVersion,
+      });
     }
   }
   return options;
 }
 
-const FILTERS: Record<Exclude<BrowseField, 'folder'>, Record<string, string[]>> = {
-  model: { 'RVC model': ['pth', 'onnx'] },
-  index: { 'Faiss index': ['index'] },
-  contentVec: { 'ContentVec ONNX': ['onnx'] },
-  rmvpe: { 'RMVPE ONNX': ['onnx'] },
-  input: { Audio: ['wav', 'flac', 'mp3', 'ogg', 'm4a'] },
-};
+/** The voices added to the workspace (.rvc-studio/voices/), each with the index that came with it. */
+export function voiceModels(workspaceDir: string): ModelOption[] {
+  return listVoices(workspaceDir).map((v) => ({
+    path: v.model.file,
+    label: vscode.l10n.t(
+      '{0} (added voice · {1} · {2} · {3})',
+      v.name,
+      v.sampleRate,
+      v.version,
+      v.f0 ? vscode.l10n.t('pitch') : vscode.l10n.t('no pitch'),
+    ),
+    trainingId: null,
+    suggestedIndex: v.index?.file ?? null,
+    usesPitch: v.f0,
+    version: v.version,
+  }));
+}
+
+/** The open dialog's filters, named in the user's language (so built when asked, not at load). */
+const filters = (): Record<Exclude<BrowseField, 'folder'>, Record<string, string[]>> => ({
+  model: { [vscode.l10n.t('RVC model')]: ['pth', 'onnx'] },
+  index: { [vscode.l10n.t('Faiss index')]: ['index'] },
+  contentVec: { [vscode.l10n.t('ContentVec ONNX')]: ['onnx'] },
+  rmvpe: { [vscode.l10n.t('RMVPE ONNX')]: ['onnx'] },
+  input: { [vscode.l10n.t('Audio')]: ['wav', 'flac', 'mp3', 'ogg', 'm4a'] },
+});
 
 /**
  * Registers the inference panel: a serializer (so it comes back after a reload, and so
@@ -62,7 +95,7 @@ export function registerInferencePanel(context: vscode.ExtensionContext, deps: I
   let current: { panel: vscode.WebviewPanel; controller: InferencePanelController } | undefined;
 
   const attach = (panel: vscode.WebviewPanel, initialModel?: string) => {
-    const { store, rvcRoot, maxSeconds } = deps.target();
+    const { store, rvcRoot, maxSeconds, aux } = deps.target();
     const extraRoots = rvcRoot ? [rvcRoot] : [];
     panel.webview.options = {
       enableScripts: true,
@@ -76,7 +109,7 @@ export function registerInferencePanel(context: vscode.ExtensionContext, deps: I
       extraRoots,
       contentVecPath: '',
       maxSeconds,
-      models: () => registryModels(store),
+      models: () => [...registryModels(store), ...voiceModels(store.workspaceDir)],
       post: (message) => void panel.webview.postMessage(message),
       log: (level, message) => deps.log[level](message),
       toWebviewUri: (file) => panel.webview.asWebviewUri(vscode.Uri.file(file)).toString(),
@@ -86,7 +119,7 @@ export function registerInferencePanel(context: vscode.ExtensionContext, deps: I
           canSelectFiles: field !== 'folder',
           canSelectFolders: field === 'folder',
           canSelectMany: false,
-          ...(field === 'folder' ? {} : { filters: FILTERS[field] }),
+          ...(field === 'folder' ? {} : { filters: filters()[field] }),
         });
         return picked?.[0]?.fsPath;
       },
@@ -100,6 +133,7 @@ export function registerInferencePanel(context: vscode.ExtensionContext, deps: I
         await context.workspaceState.update(PRESETS_KEY, presets);
       },
       ...(initialModel ? { initialModel } : {}),
+      ...(aux ? { aux } : {}),
     });
     panel.webview.html = renderWebviewHtml({
       cspSource: panel.webview.cspSource,
@@ -135,10 +169,13 @@ export function registerInferencePanel(context: vscode.ExtensionContext, deps: I
     openInferencePanel: (modelPath) => {
       if (current) {
         current.panel.reveal();
-        if (modelPath) void current.panel.webview.postMessage({ type: 'picked', field: 'model', path: modelPath });
+        if (modelPath) current.controller.select(modelPath);
         return;
       }
-      const panel = vscode.window.createWebviewPanel(INFERENCE_VIEW_TYPE, 'RVC Inference', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: true });
+      const panel = vscode.window.createWebviewPanel(INFERENCE_VIEW_TYPE, vscode.l10n.t('RVC Inference'), vscode.ViewColumn.Active, {
+        enableScripts: true,
+        retainContextWhenHidden: true,
+      });
       attach(panel, modelPath);
     },
     dispose: () => {

@@ -15,6 +15,7 @@ import {
 } from '../../protocol/metricsPanel.ts';
 import { replyTo } from '../../protocol/messageHandler.ts';
 import type { MetricsSource } from './metricsSource.ts';
+import { metricsStrings } from './panelStrings.ts';
 
 /** What the controller needs from its surroundings; the VS Code host and the tests both provide it. */
 export interface MetricsPanelEnv {
@@ -99,7 +100,13 @@ export class MetricsPanelController {
     } catch (error) {
       this.env.log('error', `metrics panel: ${parsed.message.type} failed: ${errorMessage(error)}`);
       // A failed request is answered, so the panel stops waiting for its tags.
-      this.env.post(replyTo(parsed.message.type === 'requestSeries' ? parsed.message.messageId : undefined, { type: 'notice', level: 'error', text: errorMessage(error) }));
+      this.env.post(
+        replyTo(parsed.message.type === 'requestSeries' ? parsed.message.messageId : undefined, {
+          type: 'notice',
+          level: 'error',
+          text: errorMessage(error),
+        }),
+      );
     }
   }
 
@@ -137,7 +144,7 @@ export class MetricsPanelController {
   private start(): void {
     this.started = true;
     const runs = this.env.source.runs(this.trainingIds);
-    this.env.post({ type: 'init', kind: this.kind, runs, settings: this.settings });
+    this.env.post({ type: 'init', kind: this.kind, runs, settings: this.settings, strings: metricsStrings() });
     this.sendTags();
     for (const id of this.trainingIds) this.sendMarkers(id);
   }
@@ -166,7 +173,9 @@ export class MetricsPanelController {
         const [trainingId, tag] = k.split('\u0000') as [string, string];
         for (const s of this.env.source.series([trainingId], tag, MAX_POINTS_PER_SERIES, [last + 1, Number.MAX_SAFE_INTEGER])) {
           const points = byTraining.get(trainingId) ?? [];
-          s.steps.forEach((step, i) => points.push({ tag, step, value: s.values[i]!, epoch: s.epochs[i] ?? null, wallTimeMs: s.wallTimesMs[i] ?? null }));
+          s.steps.forEach((step, i) =>
+            points.push({ tag, step, value: s.values[i]!, epoch: s.epochs[i] ?? null, wallTimeMs: s.wallTimesMs[i] ?? null }),
+          );
           byTraining.set(trainingId, points);
           this.noteLastStep(trainingId, tag, s.steps.at(-1));
         }

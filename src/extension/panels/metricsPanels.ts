@@ -96,11 +96,16 @@ export function registerMetricsPanels(context: vscode.ExtensionContext, deps: Me
     if (existing) return existing.reveal();
     const source = storeMetricsSource(deps.store());
     const names = source.runs(trainingIds).map((r) => r.name);
-    const title = kind === 'training' ? `Metrics: ${names[0]}` : `Compare: ${names.join(', ')}`;
-    const panel = vscode.window.createWebviewPanel(kind === 'training' ? METRICS_VIEW_TYPE : METRICS_COMPARE_VIEW_TYPE, title, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [webviewRoot],
-    });
+    const title = kind === 'training' ? vscode.l10n.t('Metrics: {0}', names[0] ?? '') : vscode.l10n.t('Compare: {0}', names.join(', '));
+    const panel = vscode.window.createWebviewPanel(
+      kind === 'training' ? METRICS_VIEW_TYPE : METRICS_COMPARE_VIEW_TYPE,
+      title,
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        localResourceRoots: [webviewRoot],
+      },
+    );
     attach(panel, kind, trainingIds, lastSettings());
   };
 
@@ -163,5 +168,5 @@ async function saveExport(message: ExportMessage, workspaceDir: string): Promise
   if (!target) return;
   const bytes = message.format === 'csv' ? Buffer.from(message.data, 'utf8') : Buffer.from(message.data, 'base64');
   await vscode.workspace.fs.writeFile(target, bytes);
-  void vscode.window.showInformationMessage(`Saved ${path.basename(target.fsPath)}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0}', path.basename(target.fsPath)));
 }

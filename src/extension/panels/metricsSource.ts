@@ -2,6 +2,9 @@ import { bestEpochOf } from '../../core/metrics/bestEpoch.ts';
 import { metricTags, querySeries } from '../../core/metrics/metricsQuery.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
+import { datedArtifacts } from '../../core/store/artifactRepository.ts';
+// Where an epoch ends on the step axis, for a best epoch with no saved model to take the step from.
+import { lastStepOfEpoch } from '../../core/store/metricsRepository.ts';
 import { toWire, type CheckpointMarker, type MarkersMessage, type RunInfo, type SeriesPayload } from '../../protocol/metricsPanel.ts';
 
 /**
@@ -22,20 +25,12 @@ const MARKER_KINDS: readonly CheckpointMarker['kind'][] = ['checkpoint_g', 'chec
 /** The port over the workspace store and src/core/metrics (queries, best epoch, artifacts). */
 export function storeMetricsSource(store: Store): MetricsSource {
   const trainings = new TrainingRepository(store);
-  const artifacts = store.db.prepare(
-    `SELECT kind, path, epoch, step FROM artifacts
-      WHERE training_id = ? AND deleted_at IS NULL AND (epoch IS NOT NULL OR step IS NOT NULL)
-      ORDER BY coalesce(step, epoch)`,
-  );
-  // Where an epoch ends on the step axis, for a best epoch with no saved model to take the step from.
-  const lastStepOfEpoch = store.db
-    .prepare('SELECT max(m.step) FROM metrics m JOIN metric_series s ON s.id = m.series_id WHERE s.training_id = ? AND m.epoch = ?')
-    .pluck();
   return {
-    runs: (ids) => ids.map((id) => {
-      const training = trainings.get(id);
-      return { trainingId: training.id, name: training.name };
-    }),
+    runs: (ids) =>
+      ids.map((id) => {
+        const training = trainings.get(id);
+        return { trainingId: training.id, name: training.name };
+      }),
     tags: (trainingId) => metricTags(store, trainingId),
     series: (trainingIds, tag, maxPoints, stepRange) =>
       querySeries(store, { trainingIds, tag, x: 'step', maxPoints, ...(stepRange ? { range: stepRange } : {}) }).map((result) => ({
@@ -48,14 +43,14 @@ export function storeMetricsSource(store: Store): MetricsSource {
         totalPoints: result.totalPoints,
       })),
     markers: (trainingId) => {
-      const rows = artifacts.all(trainingId) as { kind: string; path: string; epoch: number | null; step: number | null }[];
+      const rows = datedArtifacts(store, trainingId);
       const checkpoints = rows
         .filter((row) => MARKER_KINDS.includes(row.kind as CheckpointMarker['kind']))
         .map((row) => ({ trainingId, kind: row.kind as CheckpointMarker['kind'], path: row.path, epoch: row.epoch, step: row.step }));
       const analysis = bestEpochOf(store, trainingId);
       const best = analysis?.best ?? null;
       const bestStep = best
-        ? (checkpoints.find((c) => c.kind === 'weights' && c.epoch === best.epoch)?.step ?? (lastStepOfEpoch.get(trainingId, best.epoch) as number | null))
+        ? (checkpoints.find((c) => c.kind === 'weights' && c.epoch === best.epoch)?.step ?? lastStepOfEpoch(store, trainingId, best.epoch))
         : null;
       return {
         trainingId,

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportsDir, listExports, type CachedExport } from '../../core/models/exportCache.ts';
 import { diskUsage, listArtifacts, type Artifact } from '../../core/models/modelRegistry.ts';
+import { listVoices, type VoiceRecord } from '../../core/models/voiceImport.ts';
 import type { Training } from '../../core/store/trainings.ts';
 import type { FolderStore } from '../folderStore.ts';
 import type { ViewNode } from './nodes.ts';
@@ -39,15 +40,58 @@ function exportRow(e: CachedExport): ViewNode {
   };
 }
 
-/** Models: per training, its small models, checkpoints, ONNX files and index, with sizes; and the exports made from them. */
+function voiceBytes(voice: VoiceRecord): number {
+  return voice.model.size + (voice.index?.size ?? 0);
+}
+
+/** The voice's files: its .pth and the index that came with it (or a note that none did). */
+function voiceFiles(voice: VoiceRecord): ViewNode[] {
+  const rows: ViewNode[] = [
+    {
+      kind: 'info',
+      id: `models:voiceFile:${voice.model.file}`,
+      label: path.basename(voice.model.file),
+      description: vscode.l10n.t('model · {0}', formatBytes(voice.model.size)),
+      tooltip: vscode.l10n.t('{0}\nsha256 {1}', voice.model.file, voice.model.sha256),
+      icon: 'symbol-event',
+      contextValue: 'voiceFile',
+      path: voice.model.file,
+    },
+  ];
+  rows.push(
+    voice.index
+      ? {
+          kind: 'info',
+          id: `models:voiceFile:${voice.index.file}`,
+          label: path.basename(voice.index.file),
+          description: vscode.l10n.t('index · {0}', formatBytes(voice.index.size)),
+          tooltip: vscode.l10n.t('{0}\nsha256 {1}', voice.index.file, voice.index.sha256),
+          icon: 'database',
+          contextValue: 'voiceFile',
+          path: voice.index.file,
+        }
+      : { kind: 'info', id: `models:voiceNoIndex:${voice.dir}`, label: vscode.l10n.t('no index'), icon: 'info' },
+  );
+  return rows;
+}
+
+/**
+ * Models: per training, its small models, checkpoints, ONNX files and index, with sizes; the exports
+ * made from them; and the voices added to the workspace (.rvc-studio/voices/) under "Added voices".
+ */
 export class ModelsView extends TreeProvider {
   readonly view = 'models';
 
   protected rowsOf(folder: FolderStore): ViewNode[] {
-    return (folder.trainings?.list() ?? []).map((training): ViewNode => ({ kind: 'modelTraining', folder, training }));
+    const rows = (folder.trainings?.list() ?? []).map((training): ViewNode => ({ kind: 'modelTraining', folder, training }));
+    if (listVoices(folder.dir).length > 0) rows.push({ kind: 'voices', folder });
+    return rows;
   }
 
   protected moreChildren(node: ViewNode): ViewNode[] {
+    if (node.kind === 'voices')
+      return listVoices(node.folder.dir).map((voice): ViewNode => ({ kind: 'voice', folder: node.folder, voice }));
+    if (node.kind === 'voice') return voiceFiles(node.voice);
     if (node.kind !== 'modelTraining' || !node.folder.store) return [];
     const { folder, training } = node;
     return listArtifacts(folder.store!, training.id)
@@ -67,7 +111,10 @@ export class ModelsView extends TreeProvider {
       const exports = exportsOf(folder, training);
       const count = Object.values(usage.byKind).reduce((sum, k) => sum + (k?.count ?? 0), 0) + exports.length;
       usage.totalBytes += exports.reduce((sum, e) => sum + e.bytes, 0);
-      const item = new vscode.TreeItem(training.name, count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(
+        training.name,
+        count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+      );
       item.id = `models:${training.id}`;
       item.description = count > 0 ? `${formatBytes(usage.totalBytes)} · ${count} file${count === 1 ? '' : 's'}` : 'no models yet';
       item.iconPath = new vscode.ThemeIcon('package');
@@ -82,8 +129,54 @@ export class ModelsView extends TreeProvider {
       item.description = `${KIND_LABELS[artifact.kind]}${epoch} · ${formatBytes(artifact.size)}${artifact.pinned ? ' · pinned' : ''}`;
       item.tooltip = artifact.path;
       item.resourceUri = vscode.Uri.file(artifact.path);
-      item.iconPath = new vscode.ThemeIcon(artifact.kind === 'index' ? 'database' : artifact.kind === 'onnx' ? 'circuit-board' : artifact.kind === 'weights' ? 'symbol-event' : 'save');
+      item.iconPath = new vscode.ThemeIcon(
+        artifact.kind === 'index'
+          ? 'database'
+          : artifact.kind === 'onnx'
+            ? 'circuit-board'
+            : artifact.kind === 'weights'
+              ? 'symbol-event'
+              : 'save',
+      );
       item.contextValue = `artifact.${artifact.kind}${folder.readonly ? '.readonly' : ''}`;
+      return item;
+    }
+    if (node.kind === 'voices') {
+      const voices = listVoices(node.folder.dir);
+      const item = new vscode.TreeItem(vscode.l10n.t('Added voices'), vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `models:voices:${node.folder.dir}`;
+      const bytes = voices.reduce((sum, v) => sum + voiceBytes(v), 0);
+      item.description =
+        voices.length === 1
+          ? vscode.l10n.t('1 voice · {0}', formatBytes(bytes))
+          : vscode.l10n.t('{0} voices · {1}', voices.length, formatBytes(bytes));
+      item.tooltip = vscode.l10n.t(
+        'Shared voices added with "Add Voice Model…", kept in {0}',
+        path.join(node.folder.dir, '.rvc-studio', 'voices'),
+      );
+      item.iconPath = new vscode.ThemeIcon('library');
+      item.contextValue = node.folder.readonly ? 'voices.readonly' : 'voices';
+      return item;
+    }
+    if (node.kind === 'voice') {
+      const { voice, folder } = node;
+      const item = new vscode.TreeItem(voice.name, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `models:voice:${voice.dir}`;
+      const pitch = voice.f0 ? vscode.l10n.t('pitch') : vscode.l10n.t('no pitch');
+      const index = voice.index ? vscode.l10n.t('index') : vscode.l10n.t('no index');
+      item.description = `${voice.sampleRate / 1000}k ${voice.version} · ${pitch} · ${index} · ${formatBytes(voiceBytes(voice))}`;
+      item.tooltip = vscode.l10n.t(
+        '{0}\nAdded from {1}\n{2} Hz, RVC {3}, {4}\nModel: {5}\nIndex: {6}',
+        voice.dir,
+        voice.source,
+        voice.sampleRate,
+        voice.version,
+        pitch,
+        path.basename(voice.model.file),
+        voice.index ? path.basename(voice.index.file) : vscode.l10n.t('none'),
+      );
+      item.iconPath = new vscode.ThemeIcon('mic');
+      item.contextValue = folder.readonly ? 'voice.readonly' : 'voice';
       return item;
     }
     return new vscode.TreeItem('?');

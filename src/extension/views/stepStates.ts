@@ -1,6 +1,7 @@
 import { STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
-import type { Task } from '../../core/runner/taskRepository.ts';
+import type { Task } from '../../core/store/taskRepository.ts';
 import type { Training } from '../../core/store/trainings.ts';
+import * as l10n from '../l10n.ts';
 
 export type StepState = 'done' | 'running' | 'queued' | 'failed' | 'cancelled' | 'notRun' | 'skipped';
 
@@ -13,12 +14,23 @@ export interface StepRow {
   detail: string;
 }
 
-export const STEP_LABELS: Record<StepType, string> = {
-  preprocess: 'Preprocess',
-  extract_f0: 'Extract pitch (f0)',
-  extract_feature: 'Extract features',
-  train_model: 'Train model',
-  train_index: 'Train index',
+// Getters, so each read is in the user's language (l10n.ts is pointed at VS Code after import).
+export const STEP_LABELS: Readonly<Record<StepType, string>> = {
+  get preprocess() {
+    return l10n.t('Preprocess');
+  },
+  get extract_f0() {
+    return l10n.t('Extract pitch (f0)');
+  },
+  get extract_feature() {
+    return l10n.t('Extract features');
+  },
+  get train_model() {
+    return l10n.t('Train model');
+  },
+  get train_index() {
+    return l10n.t('Train index');
+  },
 };
 
 export function formatEta(ms: number | null | undefined): string | undefined {
@@ -45,7 +57,7 @@ export function progressText(task: Pick<Task, 'progress' | 'etaMs'>): string {
   const parts: string[] = [];
   if (task.progress !== null) parts.push(`${Math.floor(task.progress)}%`);
   const eta = formatEta(task.etaMs);
-  if (eta) parts.push(`ETA ${eta}`);
+  if (eta) parts.push(l10n.t('ETA {0}', eta));
   return parts.join(' · ');
 }
 
@@ -69,13 +81,15 @@ export function stepRows(training: Training, tasks: readonly Task[], hasIndex: b
   };
   return STEP_TYPES.map((step) => {
     const task = newest.get(step);
-    if (step === 'extract_f0' && !training.ifF0) return { step, state: 'skipped', task, detail: `${STEP_STATE_LABELS.skipped} (no pitch guidance)` };
+    if (step === 'extract_f0' && !training.ifF0)
+      return { step, state: 'skipped', task, detail: l10n.t('{0} (no pitch guidance)', STEP_STATE_LABELS.skipped) };
     if (task?.status === 'running') {
       const progress = progressText(task);
       return { step, state: 'running', task, detail: progress ? `${STEP_STATE_LABELS.running} ${progress}` : STEP_STATE_LABELS.running };
     }
     if (task?.status === 'queued') return { step, state: 'queued', task, detail: STEP_STATE_LABELS.queued };
-    if (task?.status === 'failed') return { step, state: 'failed', task, detail: `${STEP_STATE_LABELS.failed}${task.errorMsg ? `: ${task.errorMsg}` : ''}` };
+    if (task?.status === 'failed')
+      return { step, state: 'failed', task, detail: `${STEP_STATE_LABELS.failed}${task.errorMsg ? `: ${task.errorMsg}` : ''}` };
     if (doneByState[step] || task?.status === 'success') return { step, state: 'done', task, detail: STEP_STATE_LABELS.done };
     if (task?.status === 'cancelled') return { step, state: 'cancelled', task, detail: STEP_STATE_LABELS.cancelled };
     return { step, state: 'notRun', task, detail: STEP_STATE_LABELS.notRun };
@@ -88,24 +102,50 @@ export function stepRows(training: Training, tasks: readonly Task[], hasIndex: b
  */
 export type TrainingState = 'notStarted' | 'partlyRun' | 'queued' | 'running' | 'failed' | 'trained';
 
-export const TRAINING_STATE_LABELS: Record<TrainingState, string> = {
-  notStarted: 'not started',
-  partlyRun: 'partly run',
-  queued: 'queued',
-  running: 'running',
-  failed: 'failed',
-  trained: 'trained',
+export const TRAINING_STATE_LABELS: Readonly<Record<TrainingState, string>> = {
+  get notStarted() {
+    return l10n.t('not started');
+  },
+  get partlyRun() {
+    return l10n.t('partly run');
+  },
+  get queued() {
+    return l10n.t('queued');
+  },
+  get running() {
+    return l10n.t('running');
+  },
+  get failed() {
+    return l10n.t('failed');
+  },
+  get trained() {
+    return l10n.t('trained');
+  },
 };
 
 /** The words for one step's state, the same in the Trainings and Tasks views. */
-export const STEP_STATE_LABELS: Record<StepState, string> = {
-  done: 'done',
-  running: 'running',
-  queued: 'queued',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  notRun: 'not run',
-  skipped: 'not needed',
+export const STEP_STATE_LABELS: Readonly<Record<StepState, string>> = {
+  get done() {
+    return l10n.t('done');
+  },
+  get running() {
+    return l10n.t('running');
+  },
+  get queued() {
+    return l10n.t('queued');
+  },
+  get failed() {
+    return l10n.t('failed');
+  },
+  get cancelled() {
+    return l10n.t('cancelled');
+  },
+  get notRun() {
+    return l10n.t('not run');
+  },
+  get skipped() {
+    return l10n.t('not needed');
+  },
 };
 
 /**
@@ -125,14 +165,17 @@ export function trainingState(rows: readonly Pick<StepRow, 'step' | 'state'>[]):
 /** "2 of 5 steps done" (skipped steps are not counted). */
 export function stepsDone(rows: readonly Pick<StepRow, 'state'>[]): string {
   const counted = rows.filter((r) => r.state !== 'skipped');
-  return `${counted.filter((r) => r.state === 'done').length} of ${counted.length} steps done`;
+  return l10n.t('{0} of {1} steps done', counted.filter((r) => r.state === 'done').length, counted.length);
 }
 
 /**
  * Tasks view order: when each task was queued, oldest first, a pipeline's steps in their chain order.
  * Nothing about a task that changes while it runs (status, progress, updated time) moves its row.
  */
-export function compareTasks(a: { createdAt: number; chainSeq: number | null; id: string }, b: { createdAt: number; chainSeq: number | null; id: string }): number {
+export function compareTasks(
+  a: { createdAt: number; chainSeq: number | null; id: string },
+  b: { createdAt: number; chainSeq: number | null; id: string },
+): number {
   return a.createdAt - b.createdAt || (a.chainSeq ?? 0) - (b.chainSeq ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 

@@ -4,7 +4,17 @@ import { latestMetric, metricsSummary, trainingsWithIndex } from '../../core/sto
 import { trainingLogsDir, type Training } from '../../core/store/trainings.ts';
 import type { FolderStore } from '../folderStore.ts';
 import type { ViewNode } from './nodes.ts';
-import { formatDuration, STEP_LABELS, stepRows, stepsDone, TRAINING_STATE_LABELS, trainingState, type StepRow, type StepState, type TrainingState } from './stepStates.ts';
+import {
+  formatDuration,
+  STEP_LABELS,
+  stepRows,
+  stepsDone,
+  TRAINING_STATE_LABELS,
+  trainingState,
+  type StepRow,
+  type StepState,
+  type TrainingState,
+} from './stepStates.ts';
 import { TreeProvider } from './treeProvider.ts';
 
 const STATE_ICONS: Record<TrainingState, [string, string | undefined]> = {
@@ -33,7 +43,10 @@ function icon([id, color]: [string, string | undefined]): vscode.ThemeIcon {
 export function trainingDescription(folder: FolderStore, training: Training): string {
   const parts = [`${training.targetSr / 1000}k`, training.modelVersion];
   const loss = folder.store ? latestMetric(folder.store, training.id, GENERATOR_LOSS_TAGS) : undefined;
-  if (loss) parts.push(`G loss ${Number.isFinite(loss.value) ? loss.value.toFixed(3) : String(loss.value)} raw${loss.epoch !== null ? ` @e${loss.epoch}` : ''}`);
+  if (loss) {
+    const value = Number.isFinite(loss.value) ? loss.value.toFixed(3) : String(loss.value);
+    parts.push(loss.epoch !== null ? vscode.l10n.t('G loss {0} raw @e{1}', value, loss.epoch) : vscode.l10n.t('G loss {0} raw', value));
+  }
   return parts.join(' · ');
 }
 
@@ -60,22 +73,30 @@ function trainingTooltip(folder: FolderStore, training: Training, state: Trainin
     '',
     `| | |`,
     `|---|---|`,
-    `| Sample rate · version | ${training.targetSr / 1000}k · ${training.modelVersion} |`,
-    `| Pitch (f0) | ${training.ifF0 ? training.f0Method : 'off'} |`,
+    `| ${vscode.l10n.t('Sample rate · version')} | ${training.targetSr / 1000}k · ${training.modelVersion} |`,
+    `| ${vscode.l10n.t('Pitch (f0)')} | ${training.ifF0 ? training.f0Method : vscode.l10n.t('off')} |`,
     `| GPU | ${training.gpuId} |`,
   ];
   const params = training.params as Record<string, unknown>;
-  for (const [key, label] of [['total_epoch', 'Epochs'], ['batch_size', 'Batch size'], ['pretrainG', 'Pretrained G']] as const) {
+  const paramLabels = [
+    ['total_epoch', vscode.l10n.t('Epochs')],
+    ['batch_size', vscode.l10n.t('Batch size')],
+    ['pretrainG', vscode.l10n.t('Pretrained G')],
+  ] as const;
+  for (const [key, label] of paramLabels) {
     if (params[key] !== undefined && params[key] !== '') lines.push(`| ${label} | ${String(params[key])} |`);
   }
-  lines.push(`| Created | ${new Date(training.createdAt).toLocaleString()} |`);
+  lines.push(`| ${vscode.l10n.t('Created')} | ${new Date(training.createdAt).toLocaleString()} |`);
   if (ran.length > 0) {
     const started = Math.min(...ran.map((t) => t.startedAt!));
-    lines.push(`| First step run | ${new Date(started).toLocaleString()} |`);
+    lines.push(`| ${vscode.l10n.t('First step run')} | ${new Date(started).toLocaleString()} |`);
   }
-  if (trainTask?.startedAt && trainTask.finishedAt) lines.push(`| Train model took | ${formatDuration(trainTask.finishedAt - trainTask.startedAt)} |`);
-  lines.push(`| Dataset | ${training.datasetPath ? `\`${training.datasetPath}\`` : datasetText(folder, training).description} |`);
-  if (training.tags.length > 0) lines.push(`| Tags | ${training.tags.join(', ')} |`);
+  if (trainTask?.startedAt && trainTask.finishedAt)
+    lines.push(`| ${vscode.l10n.t('Train model took')} | ${formatDuration(trainTask.finishedAt - trainTask.startedAt)} |`);
+  lines.push(
+    `| ${vscode.l10n.t('Dataset')} | ${training.datasetPath ? `\`${training.datasetPath}\`` : datasetText(folder, training).description} |`,
+  );
+  if (training.tags.length > 0) lines.push(`| ${vscode.l10n.t('Tags')} | ${training.tags.join(', ')} |`);
   if (training.notes) lines.push('', training.notes);
   const markdown = new vscode.MarkdownString(lines.join('\n'));
   markdown.supportHtml = false;
@@ -91,11 +112,17 @@ export function datasetText(folder: FolderStore, training: Training): { descript
   const logs = folder.store ? trainingLogsDir(folder.store, training) : `logs/${training.name}`;
   if (training.hasPreprocessed) {
     return {
-      description: 'imported: preprocessed audio in its logs folder',
-      tooltip: `Imported from an RVC install, which does not record the dataset folder: ${logs} already holds the preprocessed audio (0_gt_wavs, 1_16k_wavs), so the later steps can run. Set Dataset… names the source folder, needed only to preprocess again.`,
+      description: vscode.l10n.t('imported: preprocessed audio in its logs folder'),
+      tooltip: vscode.l10n.t(
+        'Imported from an RVC install, which does not record the dataset folder: {0} already holds the preprocessed audio (0_gt_wavs, 1_16k_wavs), so the later steps can run. Set Dataset… names the source folder, needed only to preprocess again.',
+        logs,
+      ),
     };
   }
-  return { description: 'none chosen', tooltip: 'No dataset folder yet: Set Dataset… picks the folder of audio files that preprocess reads.' };
+  return {
+    description: vscode.l10n.t('none chosen'),
+    tooltip: vscode.l10n.t('No dataset folder yet: Set Dataset… picks the folder of audio files that preprocess reads.'),
+  };
 }
 
 function datasetRow(folder: FolderStore, training: Training): ViewNode {
@@ -103,7 +130,7 @@ function datasetRow(folder: FolderStore, training: Training): ViewNode {
   return {
     kind: 'info',
     id: `${training.id}:dataset`,
-    label: 'Dataset',
+    label: vscode.l10n.t('Dataset'),
     description: text.description,
     tooltip: text.tooltip,
     icon: 'folder-library',
@@ -143,8 +170,13 @@ export class TrainingsView extends TreeProvider {
     rows.push({
       kind: 'info',
       id: `${training.id}:metrics`,
-      label: 'Metrics',
-      description: summary.points === 0 ? 'none yet' : `${summary.series} series · ${summary.points} points${summary.lastEpoch !== null ? ` · epoch ${summary.lastEpoch}` : ''}`,
+      label: vscode.l10n.t('Metrics'),
+      description:
+        summary.points === 0
+          ? vscode.l10n.t('none yet')
+          : summary.lastEpoch !== null
+            ? vscode.l10n.t('{0} series · {1} points · epoch {2}', summary.series, summary.points, summary.lastEpoch)
+            : vscode.l10n.t('{0} series · {1} points', summary.series, summary.points),
       icon: 'graph-line',
       contextValue: 'metrics',
     });

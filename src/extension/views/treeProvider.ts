@@ -9,7 +9,9 @@ import type { ViewNode } from './nodes.ts';
  * a MarkdownString keeps its text in a private field that JSON does not see.
  */
 function snapshot(item: vscode.TreeItem): string {
-  return JSON.stringify(item, (key, value: unknown) => (key === 'arguments' ? undefined : value instanceof vscode.MarkdownString ? value.value : value));
+  return JSON.stringify(item, (key, value: unknown) =>
+    key === 'arguments' ? undefined : value instanceof vscode.MarkdownString ? value.value : value,
+  );
 }
 
 /**
@@ -136,7 +138,9 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
     try {
       if (node) return this.childrenOf(node);
       const folders = this.stores.all();
-      return this.stores.isMultiRoot ? folders.map((folder): ViewNode => ({ kind: 'folder', view: this.view, folder })) : folders.flatMap((f) => this.folderRows(f));
+      return this.stores.isMultiRoot
+        ? folders.map((folder): ViewNode => ({ kind: 'folder', view: this.view, folder }))
+        : folders.flatMap((f) => this.folderRows(f));
     } catch (error) {
       return [{ kind: 'info', id: `error:${this.view}`, label: errorMessage(error), icon: 'error' }];
     }

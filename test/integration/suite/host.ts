@@ -32,7 +32,11 @@ export async function api(): Promise<RvcStudioApi> {
 }
 
 /** Waits for a condition the product reaches asynchronously (a task ending, a view refreshing). */
-export async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -46,13 +50,21 @@ export async function until<T>(what: string, check: () => T | undefined | false 
  * The label and description a tree row shows, as VS Code would render them; read without touching
  * what the provider knows VS Code holds.
  */
-export async function rows(provider: { rowsFor(parent?: ViewNode): ViewNode[]; treeItemFor(node: ViewNode): vscode.TreeItem }, parent?: ViewNode): Promise<{ node: ViewNode; label: string; description: string; contextValue: string }[]> {
+export async function rows(
+  provider: { rowsFor(parent?: ViewNode): ViewNode[]; treeItemFor(node: ViewNode): vscode.TreeItem },
+  parent?: ViewNode,
+): Promise<{ node: ViewNode; label: string; description: string; contextValue: string }[]> {
   const children = provider.rowsFor(parent);
   return Promise.all(
     children.map(async (node) => {
       const item = provider.treeItemFor(node);
       const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
-      return { node, label, description: typeof item.description === 'string' ? item.description : '', contextValue: item.contextValue ?? '' };
+      return {
+        node,
+        label,
+        description: typeof item.description === 'string' ? item.description : '',
+        contextValue: item.contextValue ?? '',
+      };
     }),
   );
 }

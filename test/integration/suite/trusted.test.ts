@@ -3,9 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMAND_PREFIX, COMMANDS } from '../../../src/extension/commands/commandIds.ts';
-import type { Task } from '../../../src/core/runner/taskRepository.ts';
+import type { Task } from '../../../src/core/store/taskRepository.ts';
 import type { Training } from '../../../src/core/store/trainings.ts';
 import type { CheckReport } from '../../../src/core/store/check.ts';
+import { VoiceDropController } from '../../../src/extension/views/voiceDrop.ts';
 import { api, metric, prepared, rows, until } from './host.ts';
 
 const DOUBLE = 'demo-double';
@@ -43,9 +44,13 @@ export function trustedTests(): void {
         this.skip();
       }
       const { ctx } = await api();
-      const report = (await vscode.commands.executeCommand('rvcStudio.importRvcInstall', { root: context.fixtureCopy })) as { trainings: { name: string }[] } | undefined;
+      const report = (await vscode.commands.executeCommand('rvcStudio.importRvcInstall', { root: context.fixtureCopy })) as
+        { trainings: { name: string }[] } | undefined;
       assert.ok(report, 'the import returned no report (see the error shown)');
-      assert.deepEqual(report.trainings.map((t) => t.name), ['alto-demo']);
+      assert.deepEqual(
+        report.trainings.map((t) => t.name),
+        ['alto-demo'],
+      );
       const trainings = await rows(ctx.trainingsView);
       const alto = trainings.find((r) => r.label === 'alto-demo');
       assert.ok(alto, `Trainings shows ${trainings.map((r) => r.label).join(', ')}`);
@@ -64,16 +69,29 @@ export function trustedTests(): void {
       const altoModels = models.find((r) => r.label === 'alto-demo')!;
       assert.match(altoModels.description, /MB|KB/);
       const files = (await rows(ctx.modelsView, altoModels.node)).map((r) => r.label);
-      for (const expected of ['alto-demo.pth', 'alto-demo_e4_s20.pth', 'G_20.pth', 'D_10.pth', 'added_IVF37_Flat_nprobe_1_alto-demo_v2.index']) {
+      for (const expected of [
+        'alto-demo.pth',
+        'alto-demo_e4_s20.pth',
+        'G_20.pth',
+        'D_10.pth',
+        'added_IVF37_Flat_nprobe_1_alto-demo_v2.index',
+      ]) {
         assert.ok(files.includes(expected), `Models lacks ${expected}: ${files.join(', ')}`);
       }
       assert.equal(files[0], 'alto-demo.pth', 'the final model comes first');
     });
 
-    it('Create Training refuses a bad name with the core\'s message and creates nothing', async () => {
+    it("Create Training refuses a bad name with the core's message and creates nothing", async () => {
       const { ctx } = await api();
       const before = ctx.stores.open()[0]!.trainings!.list().length;
-      const result = await vscode.commands.executeCommand('rvcStudio.createTraining', { name: '../escape', datasetPath: prepared().dataset, sampleRate: 40000, version: 'v2', f0Method: 'rmvpe', gpu: '0' });
+      const result = await vscode.commands.executeCommand('rvcStudio.createTraining', {
+        name: '../escape',
+        datasetPath: prepared().dataset,
+        sampleRate: 40000,
+        version: 'v2',
+        f0Method: 'rmvpe',
+        gpu: '0',
+      });
       assert.equal(result, undefined);
       assert.equal(ctx.stores.open()[0]!.trainings!.list().length, before);
     });
@@ -89,12 +107,20 @@ export function trustedTests(): void {
         gpu: 'cpu',
       })) as Training | undefined;
       assert.equal(training?.name, DOUBLE);
-      await until('the new training selected in the Trainings view', () => ctx.trees.trainings.selection.some((n) => n.kind === 'training' && n.training.id === training!.id));
+      await until('the new training selected in the Trainings view', () =>
+        ctx.trees.trainings.selection.some((n) => n.kind === 'training' && n.training.id === training!.id),
+      );
       const row = await until('the new training in the view', async () => (await rows(ctx.trainingsView)).find((r) => r.label === DOUBLE));
       const resolved = await row;
       const steps = await rows(ctx.trainingsView, resolved.node);
-      assert.deepEqual(steps.slice(0, 5).map((s) => s.description), ['not run', 'not run', 'not run', 'not run', 'not run']);
-      assert.deepEqual(steps.slice(0, 5).map((s) => s.contextValue), ['step.notRun', 'step.notRun', 'step.notRun', 'step.notRun', 'step.notRun']);
+      assert.deepEqual(
+        steps.slice(0, 5).map((s) => s.description),
+        ['not run', 'not run', 'not run', 'not run', 'not run'],
+      );
+      assert.deepEqual(
+        steps.slice(0, 5).map((s) => s.contextValue),
+        ['step.notRun', 'step.notRun', 'step.notRun', 'step.notRun', 'step.notRun'],
+      );
     });
 
     it('a change to one training refreshes that row alone, as the object VS Code holds (so its inline actions keep their row)', async () => {
@@ -130,13 +156,42 @@ export function trustedTests(): void {
     it('Configure RVC Install checks the folder and writes RVC root and Python to the user settings', async () => {
       const context = prepared();
       const { ctx } = await api();
-      const bad = await vscode.commands.executeCommand('rvcStudio.configureRvcInstall', { rvcRoot: context.dataset, pythonPath: context.python });
+      const bad = await vscode.commands.executeCommand('rvcStudio.configureRvcInstall', {
+        rvcRoot: context.dataset,
+        pythonPath: context.python,
+      });
       assert.equal(bad, undefined, 'a folder without RVC scripts is refused');
-      const result = await vscode.commands.executeCommand('rvcStudio.configureRvcInstall', { rvcRoot: context.rvcRoot, pythonPath: context.python });
+      const result = await vscode.commands.executeCommand('rvcStudio.configureRvcInstall', {
+        rvcRoot: context.rvcRoot,
+        pythonPath: context.python,
+      });
       assert.deepEqual(result, { rvcRoot: context.rvcRoot, pythonPath: context.python });
       const inspected = vscode.workspace.getConfiguration('rvcStudio').inspect<string>('rvc.root');
       assert.equal(inspected?.globalValue, context.rvcRoot);
       assert.equal(ctx.stores.open()[0]!.config.rvcRoot, context.rvcRoot);
+    });
+  });
+
+  describe('added voices', () => {
+    it('a .pth dropped on the Models view is added under "Added voices"; Delete Voice… removes it', async function () {
+      const { fixtureCopy } = prepared();
+      if (!fixtureCopy) this.skip();
+      const { ctx } = await api();
+      const dropped = path.join(fixtureCopy!, 'assets/weights/alto-demo.pth');
+      const data = new vscode.DataTransfer();
+      data.set('text/uri-list', new vscode.DataTransferItem(`${vscode.Uri.file(dropped).toString()}\r\n`));
+      await new VoiceDropController().handleDrop(undefined, data, new vscode.CancellationTokenSource().token);
+      const group = await until('the Added voices group', async () => (await rows(ctx.modelsView)).find((r) => r.label === 'Added voices'));
+      const [voice] = await rows(ctx.modelsView, group.node);
+      assert.equal(voice?.label, 'alto-demo');
+      assert.match(voice!.description, /^40k v2 · pitch · no index · /);
+      assert.equal(voice!.contextValue, 'voice');
+      const dir = path.join(prepared().trusted, '.rvc-studio', 'voices', 'alto-demo');
+      assert.ok(fs.existsSync(path.join(dir, 'voice.json')));
+      const deleted = await vscode.commands.executeCommand(`${COMMAND_PREFIX}deleteVoice`, { ...voice!.node, confirmed: true });
+      assert.equal(deleted, true);
+      await until('the Added voices group to go', async () => !(await rows(ctx.modelsView)).some((r) => r.label === 'Added voices'));
+      assert.equal(fs.existsSync(dir), false);
     });
   });
 
@@ -169,9 +224,15 @@ export function trustedTests(): void {
       const endSub = monitor.onDidEnd((e) => ended.push(`${e.task.stepType}:${e.task.status}`));
       try {
         const tasks = (await vscode.commands.executeCommand('rvcStudio.runFullPipeline', { training: DOUBLE })) as Task[] | undefined;
-        assert.deepEqual(tasks?.map((t) => t.stepType), ['preprocess', 'extract_f0', 'extract_feature', 'train_model', 'train_index']);
+        assert.deepEqual(
+          tasks?.map((t) => t.stepType),
+          ['preprocess', 'extract_f0', 'extract_feature', 'train_model', 'train_index'],
+        );
         const done = await folder.runner!.waitFor(tasks!.map((t) => t.id));
-        assert.deepEqual(done.map((t) => `${t.stepType}:${t.status}${t.errorMsg ? ` (${t.errorMsg})` : ''}`), tasks!.map((t) => `${t.stepType}:success`));
+        assert.deepEqual(
+          done.map((t) => `${t.stepType}:${t.status}${t.errorMsg ? ` (${t.errorMsg})` : ''}`),
+          tasks!.map((t) => `${t.stepType}:success`),
+        );
         await until('five task-end transitions', () => ended.length >= 5);
       } finally {
         watch.dispose();
@@ -189,10 +250,18 @@ export function trustedTests(): void {
       }
       const row = (await rows(ctx.trainingsView)).find((r) => r.label === DOUBLE)!;
       const steps = await rows(ctx.trainingsView, row.node);
-      assert.deepEqual(steps.slice(0, 5).map((s) => s.description), ['done', 'done', 'done', 'done', 'done']);
+      assert.deepEqual(
+        steps.slice(0, 5).map((s) => s.description),
+        ['done', 'done', 'done', 'done', 'done'],
+      );
       const tasksRows = await rows(ctx.tasksView);
-      assert.ok(tasksRows.some((r) => r.label === `${DOUBLE} · Train index` && /^done/.test(r.description)), tasksRows.map((r) => `${r.label} ${r.description}`).join('\n'));
-      const modelsRow = await until('models of the double', async () => (await rows(ctx.modelsView)).find((r) => r.label === DOUBLE && !/no models/.test(r.description)));
+      assert.ok(
+        tasksRows.some((r) => r.label === `${DOUBLE} · Train index` && /^done/.test(r.description)),
+        tasksRows.map((r) => `${r.label} ${r.description}`).join('\n'),
+      );
+      const modelsRow = await until('models of the double', async () =>
+        (await rows(ctx.modelsView)).find((r) => r.label === DOUBLE && !/no models/.test(r.description)),
+      );
       const files = (await rows(ctx.modelsView, (await modelsRow).node)).map((r) => r.label);
       assert.ok(files.includes(`${DOUBLE}.pth`), files.join(', '));
     });
@@ -202,7 +271,9 @@ export function trustedTests(): void {
       assert.ok(report);
       // Only the store's own health is asserted here: whether a file "changed since it was
       // recorded" depends on the models scanner and db check agreeing on mtime rounding.
-      const structural = report.findings.filter((f) => f.kind === 'integrity' || f.kind === 'foreign-key' || f.kind === 'task-process-gone' || f.kind === 'logs-folder-missing');
+      const structural = report.findings.filter(
+        (f) => f.kind === 'integrity' || f.kind === 'foreign-key' || f.kind === 'task-process-gone' || f.kind === 'logs-folder-missing',
+      );
       assert.deepEqual(structural, []);
       for (const finding of report.findings) console.log(`db check finding: [${finding.kind}] ${finding.message}`);
     });
@@ -210,17 +281,30 @@ export function trustedTests(): void {
     it('a running task gets a terminal and the status bar; Cancel from the Tasks view stops it', async () => {
       const { ctx, statusBar, terminals } = await api();
       fs.writeFileSync(path.join(prepared().rvcRoot, 'double.json'), JSON.stringify({ epochMs: 1000 }));
-      const [task] = ((await vscode.commands.executeCommand('rvcStudio.runStep', { training: DOUBLE, step: 'train_model', set: { total_epoch: '60' } })) as Task[] | undefined) ?? [];
+      const [task] =
+        ((await vscode.commands.executeCommand('rvcStudio.runStep', {
+          training: DOUBLE,
+          step: 'train_model',
+          set: { total_epoch: '60' },
+        })) as Task[] | undefined) ?? [];
       assert.ok(task, 'runStep queued nothing');
       await until('the task to run', () => ctx.stores.open()[0]!.tasks!.get(task.id).status === 'running');
       await until('the status bar', () => statusBar.item.text.includes(`${DOUBLE} · Train model`));
       const terminal = await until('its terminal', () => terminals.terminalOf(task.id));
       assert.equal(terminal.name, `RVC: ${DOUBLE} · train_model`);
       assert.ok(vscode.window.terminals.includes(terminal));
-      const node = await until('the task row', async () => (await rows(ctx.tasksView)).find((r) => r.node.kind === 'task' && r.node.task.id === task.id && r.contextValue === 'task.running'));
-      const cancelled = (await vscode.commands.executeCommand('rvcStudio.cancelTask', { taskId: (await node).node.kind === 'task' ? task.id : undefined, confirmed: true })) as Task | undefined;
+      const node = await until('the task row', async () =>
+        (await rows(ctx.tasksView)).find((r) => r.node.kind === 'task' && r.node.task.id === task.id && r.contextValue === 'task.running'),
+      );
+      const cancelled = (await vscode.commands.executeCommand('rvcStudio.cancelTask', {
+        taskId: (await node).node.kind === 'task' ? task.id : undefined,
+        confirmed: true,
+      })) as Task | undefined;
       assert.equal(cancelled?.status, 'cancelled');
-      await until('the status bar to hide', () => !statusBar.item.text.includes(`${DOUBLE}`) || ctx.stores.open()[0]!.tasks!.running().length === 0);
+      await until(
+        'the status bar to hide',
+        () => !statusBar.item.text.includes(`${DOUBLE}`) || ctx.stores.open()[0]!.tasks!.running().length === 0,
+      );
       const after = (await rows(ctx.tasksView)).find((r) => r.node.kind === 'task' && r.node.task.id === task.id);
       assert.equal(after?.contextValue, 'task.cancelled');
     });

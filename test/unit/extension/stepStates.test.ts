@@ -1,36 +1,92 @@
 import * as assert from 'node:assert/strict';
-import type { Task } from '../../../src/core/runner/taskRepository.ts';
+import type { Task } from '../../../src/core/store/taskRepository.ts';
 import type { Training } from '../../../src/core/store/trainings.ts';
 import { statusText } from '../../../src/extension/statusText.ts';
-import { compareTasks, formatBytes, formatEta, STEP_STATE_LABELS, stepRows, stepsDone, TRAINING_STATE_LABELS, trainingState } from '../../../src/extension/views/stepStates.ts';
+import {
+  compareTasks,
+  formatBytes,
+  formatEta,
+  STEP_STATE_LABELS,
+  stepRows,
+  stepsDone,
+  TRAINING_STATE_LABELS,
+  trainingState,
+} from '../../../src/extension/views/stepStates.ts';
 
 function training(overrides: Partial<Training> = {}): Training {
   return {
-    id: '00000000-0000-4000-8000-000000000001', name: 'alto', status: 'ready', createdAt: 1, updatedAt: 1, datasetPath: '/d', targetSr: 40000,
-    hasPreprocessed: false, hasExtracted: false, f0Method: 'rmvpe', modelVersion: 'v2', gpuId: '0', resultModelPath: null, ifF0: true,
-    logsDir: null, rvcRoot: null, params: {}, notes: '', deletedAt: null, tags: [], ...overrides,
+    id: '00000000-0000-4000-8000-000000000001',
+    name: 'alto',
+    status: 'ready',
+    createdAt: 1,
+    updatedAt: 1,
+    datasetPath: '/d',
+    targetSr: 40000,
+    hasPreprocessed: false,
+    hasExtracted: false,
+    f0Method: 'rmvpe',
+    modelVersion: 'v2',
+    gpuId: '0',
+    resultModelPath: null,
+    ifF0: true,
+    logsDir: null,
+    rvcRoot: null,
+    params: {},
+    notes: '',
+    deletedAt: null,
+    tags: [],
+    ...overrides,
   };
 }
 
 function task(stepType: Task['stepType'], status: Task['status'], overrides: Partial<Task> = {}): Task {
   return {
-    id: `task-${stepType}-${status}`, trainingId: training().id, stepType, status, pid: null, snapshot: { engine: 'rvc', params: {}, training: { name: 'alto', logsDir: '/l' } },
-    errorMsg: null, createdAt: 10, startedAt: null, finishedAt: null, updatedAt: 10, progress: null, etaMs: null, gpuId: null, chainId: null, chainSeq: null,
-    retryOf: null, claimedBy: null, logPath: null, exitCode: null, exitSignal: null, cancelRequested: false, logOffset: 0, ...overrides,
+    id: `task-${stepType}-${status}`,
+    trainingId: training().id,
+    stepType,
+    status,
+    pid: null,
+    snapshot: { engine: 'rvc', params: {}, training: { name: 'alto', logsDir: '/l' } },
+    errorMsg: null,
+    createdAt: 10,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: 10,
+    progress: null,
+    etaMs: null,
+    gpuId: null,
+    chainId: null,
+    chainSeq: null,
+    retryOf: null,
+    claimedBy: null,
+    logPath: null,
+    exitCode: null,
+    exitSignal: null,
+    cancelRequested: false,
+    logOffset: 0,
+    executor: 'local',
+    slurm: null,
+    ...overrides,
   };
 }
 
 describe('step states of the Trainings view', () => {
   it('a new training has five steps not run', () => {
-    assert.deepEqual(stepRows(training(), [], false).map((r) => r.state), ['notRun', 'notRun', 'notRun', 'notRun', 'notRun']);
+    assert.deepEqual(
+      stepRows(training(), [], false).map((r) => r.state),
+      ['notRun', 'notRun', 'notRun', 'notRun', 'notRun'],
+    );
   });
 
   it('an imported training with no tasks is judged by its own flags and its index file', () => {
     const rows = stepRows(training({ hasPreprocessed: true, hasExtracted: true, status: 'finished' }), [], true);
-    assert.deepEqual(rows.map((r) => r.detail), ['done', 'done', 'done', 'done', 'done']);
+    assert.deepEqual(
+      rows.map((r) => r.detail),
+      ['done', 'done', 'done', 'done', 'done'],
+    );
   });
 
-  it('a live task wins over the flags; failures carry the task\'s sentence', () => {
+  it("a live task wins over the flags; failures carry the task's sentence", () => {
     const rows = stepRows(
       training({ hasPreprocessed: true }),
       [
@@ -41,11 +97,18 @@ describe('step states of the Trainings view', () => {
       ],
       false,
     );
-    assert.deepEqual(rows.map((r) => r.detail), ['done', 'failed: rmvpe.pt is missing', 'running 43% · ETA 12m', 'queued', 'not run']);
+    assert.deepEqual(
+      rows.map((r) => r.detail),
+      ['done', 'failed: rmvpe.pt is missing', 'running 43% · ETA 12m', 'queued', 'not run'],
+    );
   });
 
   it('the newest task of a step decides: a retry that succeeded clears the failure', () => {
-    const rows = stepRows(training(), [task('preprocess', 'failed', { createdAt: 1 }), task('preprocess', 'success', { createdAt: 2, id: 'b' })], false);
+    const rows = stepRows(
+      training(),
+      [task('preprocess', 'failed', { createdAt: 1 }), task('preprocess', 'success', { createdAt: 2, id: 'b' })],
+      false,
+    );
     assert.equal(rows[0]!.state, 'done');
   });
 
@@ -65,9 +128,14 @@ describe('step states of the Trainings view', () => {
 
   it('the status bar shows the first running task and how many more run', () => {
     assert.equal(statusText([]), undefined);
-    const running = [{ trainingName: 'alto-demo', task: task('train_model', 'running', { progress: 43, etaMs: 12 * 60_000, startedAt: 20 }) }];
+    const running = [
+      { trainingName: 'alto-demo', task: task('train_model', 'running', { progress: 43, etaMs: 12 * 60_000, startedAt: 20 }) },
+    ];
     assert.equal(statusText(running), '$(sync~spin) alto-demo · Train model 43% · ETA 12m');
-    assert.equal(statusText([...running, { trainingName: 'b', task: task('preprocess', 'running', { startedAt: 30 }) }]), '$(sync~spin) alto-demo · Train model 43% · ETA 12m (+1)');
+    assert.equal(
+      statusText([...running, { trainingName: 'b', task: task('preprocess', 'running', { startedAt: 30 }) }]),
+      '$(sync~spin) alto-demo · Train model 43% · ETA 12m (+1)',
+    );
   });
 
   it('the status bar names the step that started first, never the next one while it still runs', () => {
@@ -93,7 +161,7 @@ describe('the one status vocabulary', () => {
     assert.equal(stepsDone(rowsOf(training({ ifF0: false, hasPreprocessed: true }))), '1 of 4 steps done');
   });
 
-  it('uses plain words, never the store\'s draft/ready bookkeeping', () => {
+  it("uses plain words, never the store's draft/ready bookkeeping", () => {
     const words = [...Object.values(TRAINING_STATE_LABELS), ...Object.values(STEP_STATE_LABELS)];
     for (const internal of ['draft', 'ready', 'success', 'notRun', 'partlyRun']) assert.ok(!words.includes(internal), internal);
     // The step rows say what the table says.

@@ -1,10 +1,17 @@
 import * as assert from 'node:assert/strict';
-import { checkCountField, defaultBatchSize, defaultPretrained, gpuChoices, checkGpuField, checkNameField } from '../../../src/extension/trainingForm.ts';
+import {
+  checkCountField,
+  defaultBatchSize,
+  defaultPretrained,
+  gpuChoices,
+  checkGpuField,
+  checkNameField,
+} from '../../../src/extension/trainingForm.ts';
 
 describe('Create Training form checks', () => {
   const none = (): boolean => false;
 
-  it('accepts a plain name and refuses unsafe ones with the core\'s reason', () => {
+  it("accepts a plain name and refuses unsafe ones with the core's reason", () => {
     assert.equal(checkNameField('alto-demo', none), undefined);
     assert.equal(checkNameField('', none)?.severity, 'error');
     assert.match(checkNameField('../escape', none)!.message, /path separator|\.\./);
@@ -28,14 +35,38 @@ describe('Create Training form checks', () => {
     for (const bad of ['0,1', 'gpu0', '-1', '0-']) assert.equal(checkGpuField(bad)?.severity, 'error', bad);
   });
 
-  it('offers the GPU that rvcStudio.device and the detected cards say', () => {
-    assert.deepEqual(gpuChoices('cpu', [{ index: 0, name: 'A', memGb: 8 }], '0'), { items: [{ label: 'cpu', value: 'cpu', description: 'rvcStudio.device is "cpu"' }], active: 'cpu' });
+  it('offers the GPU that rvcStudio.runner.device and the detected cards say', () => {
+    assert.deepEqual(gpuChoices('cpu', [{ index: 0, name: 'A', memGb: 8 }], '0'), {
+      items: [{ label: 'cpu', value: 'cpu', description: 'rvcStudio.runner.device is "cpu"' }],
+      active: 'cpu',
+    });
     assert.equal(gpuChoices('mps', undefined, '0').active, 'cpu');
     assert.equal(gpuChoices('auto', [], '0').active, 'cpu', 'no CUDA card seen: cpu first');
-    const two = gpuChoices('auto', [{ index: 0, name: 'A', memGb: 8 }, { index: 1, name: 'B', memGb: 24 }], '1');
-    assert.deepEqual(two.items.map((i) => i.value), ['0-1', '0', '1', 'cpu']);
-    assert.equal(two.active, '1', 'rvcStudio.gpus wins when it names a detected card');
-    assert.equal(gpuChoices('auto', [{ index: 0, name: 'A', memGb: 8 }, { index: 1, name: 'B', memGb: 24 }], '3').active, '0-1', "else all cards, RVC's WebUI default");
+    const two = gpuChoices(
+      'auto',
+      [
+        { index: 0, name: 'A', memGb: 8 },
+        { index: 1, name: 'B', memGb: 24 },
+      ],
+      '1',
+    );
+    assert.deepEqual(
+      two.items.map((i) => i.value),
+      ['0-1', '0', '1', 'cpu'],
+    );
+    assert.equal(two.active, '1', 'rvcStudio.runner.gpus wins when it names a detected card');
+    assert.equal(
+      gpuChoices(
+        'auto',
+        [
+          { index: 0, name: 'A', memGb: 8 },
+          { index: 1, name: 'B', memGb: 24 },
+        ],
+        '3',
+      ).active,
+      '0-1',
+      "else all cards, RVC's WebUI default",
+    );
     assert.equal(gpuChoices('cuda', undefined, '0-1').active, '0-1', 'not detected: the setting');
   });
 

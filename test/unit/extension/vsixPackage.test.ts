@@ -54,6 +54,14 @@ describe('the VSIX (npm run package, linux-x64)', () => {
     for (const file of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']) assert.ok(files.includes(file), `${file} is not packaged`);
   });
 
+  it('holds the translations: package.nls*.json for the manifest and l10n/ bundles for the code', () => {
+    const nls = fs.readdirSync(repoRoot).filter((f) => /^package\.nls(\.[a-z-]+)?\.json$/.test(f));
+    const bundles = fs.readdirSync(path.join(repoRoot, 'l10n')).map((f) => `l10n/${f}`);
+    assert.ok(nls.includes('package.nls.json') && nls.length >= 3, `only ${nls.join(', ')}`);
+    assert.ok(bundles.length >= 2, `only ${bundles.join(', ')}`);
+    for (const file of [...nls, ...bundles]) assert.ok(files.includes(file), `${file} is not packaged`);
+  });
+
   it('holds every dist bundle: extension, CLI, workers, webviews with their CSS, and dist/package.json', () => {
     const bundles = [
       'dist/package.json',
@@ -84,6 +92,8 @@ describe('the VSIX (npm run package, linux-x64)', () => {
     assert.ok(migrations.length > 0);
     for (const sql of migrations) assert.ok(files.includes(`schema/${sql}`), `schema/${sql} is not packaged`);
     assert.ok(files.includes('media/rvc-studio.svg'));
+    for (const svg of fs.readdirSync(path.join(repoRoot, 'media/walkthrough')).filter((f) => f.endsWith('.svg')))
+      assert.ok(files.includes(`media/walkthrough/${svg}`), `media/walkthrough/${svg} is not packaged`);
     for (const py of ['probe_device.py', 'train_index.py'])
       assert.ok(files.includes(`src/core/runner/python/${py}`), `${py} is not packaged`);
   });

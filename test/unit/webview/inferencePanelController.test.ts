@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InferenceEngine } from '../../../src/core/inference/inferenceEngine.ts';
-import { InferenceHistory } from '../../../src/core/inference/inferenceHistory.ts';
+import { InferenceHistory } from '../../../src/core/store/inferenceHistory.ts';
 import { readWav, writeWav16 } from '../../../src/core/inference/wavFile.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
@@ -13,7 +13,8 @@ import { fx, requireFixtures } from '../inference/fixtures.ts';
 
 function writeTone(file: string, seconds: number, rate = 16000): void {
   const samples = new Int16Array(Math.round(seconds * rate));
-  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 220 * i) / rate) * (1 + 0.3 * Math.sin(i / 900)));
+  for (let i = 0; i < samples.length; i++)
+    samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 220 * i) / rate) * (1 + 0.3 * Math.sin(i / 900)));
   writeWav16(file, samples, rate);
 }
 
@@ -66,7 +67,14 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     tmp.cleanup();
   });
 
-  const params = (overrides = {}) => ({ ...PANEL_DEFAULTS, modelPath: fx.model, contentVecPath: fx.contentVec, inputPath: path.join(tmp.dir, 'in.wav'), modelSampleRate: 40000, ...overrides });
+  const params = (overrides = {}) => ({
+    ...PANEL_DEFAULTS,
+    modelPath: fx.model,
+    contentVecPath: fx.contentVec,
+    inputPath: path.join(tmp.dir, 'in.wav'),
+    modelSampleRate: 40000,
+    ...overrides,
+  });
 
   it('converts a file: progress, a playable result, a history row with every parameter, and re-run', async () => {
     writeTone(path.join(tmp.dir, 'in.wav'), 1);
@@ -79,7 +87,10 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     await controller.handle({ type: 'convert', messageId: 101, params: params({ transpose: 3, protect: 0.4 }) });
     const errors = posted.filter((m) => m.type === 'error');
     assert.deepEqual(errors, []);
-    assert.ok(posted.some((m) => m.type === 'progress' && m.progress.stage === 'synthesis'), 'synthesis progress was sent');
+    assert.ok(
+      posted.some((m) => m.type === 'progress' && m.progress.stage === 'synthesis'),
+      'synthesis progress was sent',
+    );
     const result = posted.find((m) => m.type === 'result');
     assert.ok(result && result.type === 'result' && result.taskId);
     assert.ok(result.result.outputPath.startsWith(path.join(tmp.dir, 'outputs', 'inference')));
@@ -107,7 +118,10 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     writeTone(path.join(tmp.dir, 'batch', 'b.wav'), 0.5);
     fs.writeFileSync(path.join(tmp.dir, 'batch', 'notes.txt'), 'not audio');
     await controller.handle({ type: 'batch', messageId: 103, params: params({ inputPath: '' }), folder: path.join(tmp.dir, 'batch') });
-    assert.deepEqual(posted.find((m) => m.type === 'batchDone'), { type: 'batchDone', converted: 2, failed: 0, inReplyTo: 103 });
+    assert.deepEqual(
+      posted.find((m) => m.type === 'batchDone'),
+      { type: 'batchDone', converted: 2, failed: 0, inReplyTo: 103 },
+    );
     assert.equal(new InferenceHistory(store).list().filter((t) => t.status === 'success').length, 2);
   });
 
@@ -142,12 +156,18 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     ]);
     posted = [];
     await controller.handle({ type: 'convert', messageId: 2, params: params({ transpose: 24 }) });
-    assert.deepEqual(posted.filter((m) => m.type === 'error'), []);
-    assert.ok(posted.every((m) => 'inReplyTo' in m && m.inReplyTo === 2), 'every answer names its request');
+    assert.deepEqual(
+      posted.filter((m) => m.type === 'error'),
+      [],
+    );
+    assert.ok(
+      posted.every((m) => 'inReplyTo' in m && m.inReplyTo === 2),
+      'every answer names its request',
+    );
     assert.deepEqual(posted.map((m) => m.type).slice(-3), ['result', 'history', 'done']);
   });
 
-  it('the picker applies the rule Convert applies: a ContentVec in a training\'s RVC install is accepted, a file elsewhere refused at once', async () => {
+  it("the picker applies the rule Convert applies: a ContentVec in a training's RVC install is accepted, a file elsewhere refused at once", async () => {
     const install = path.join(tmp.dir, '..', `${path.basename(tmp.dir)}-rvc`);
     const assets = path.join(install, 'assets', 'hubert');
     fs.mkdirSync(assets, { recursive: true });
@@ -174,11 +194,17 @@ describe('inference panel controller (real store, real worker, fixture model)', 
         savePresets: () => undefined,
       });
       await picker.handle({ type: 'browse', messageId: 1, field: 'contentVec' });
-      assert.deepEqual(posted, [{ type: 'picked', field: 'contentVec', path: contentVec, inReplyTo: 1 }, { type: 'done', inReplyTo: 1 }]);
+      assert.deepEqual(posted, [
+        { type: 'picked', field: 'contentVec', path: contentVec, inReplyTo: 1 },
+        { type: 'done', inReplyTo: 1 },
+      ]);
       writeTone(path.join(tmp.dir, 'in.wav'), 0.5);
       posted = [];
       await picker.handle({ type: 'convert', messageId: 2, params: params({ contentVecPath: contentVec }) });
-      assert.deepEqual(posted.filter((m) => m.type === 'error'), []);
+      assert.deepEqual(
+        posted.filter((m) => m.type === 'error'),
+        [],
+      );
       const result = posted.find((m) => m.type === 'result');
       assert.ok(result && result.type === 'result');
 
@@ -188,7 +214,12 @@ describe('inference panel controller (real store, real worker, fixture model)', 
       posted = [];
       await picker.handle({ type: 'reveal', path: contentVec });
       assert.deepEqual(revealed, [result.result.outputPath]);
-      assert.match(posted.find((m) => m.type === 'error')?.type === 'error' ? (posted.find((m) => m.type === 'error') as { message: string }).message : '', /not a file this panel converted/);
+      assert.match(
+        posted.find((m) => m.type === 'error')?.type === 'error'
+          ? (posted.find((m) => m.type === 'error') as { message: string }).message
+          : '',
+        /not a file this panel converted/,
+      );
 
       posted = [];
       picked = path.join(path.dirname(install), 'elsewhere.wav');
@@ -202,7 +233,7 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     }
   });
 
-  it('converts with a registry model from an RVC install other than the configured one, at its training\'s rate, and offers its ContentVec next time', async () => {
+  it("converts with a registry model from an RVC install other than the configured one, at its training's rate, and offers its ContentVec next time", async () => {
     // As after "Import RVC Install…" of a second install: the Models view lists its ONNX and index.
     const training = new TrainingRepository(store).create({ name: 'imported-alto', targetSr: 40000, rvcRoot: path.dirname(fx.onnxDir) });
     const contentVec = path.join(tmp.dir, 'vec.onnx');
@@ -227,8 +258,15 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     try {
       await registry.handle({ type: 'ready' });
       assert.deepEqual(initContentVec(), ['']);
-      await registry.handle({ type: 'convert', messageId: 107, params: params({ contentVecPath: contentVec, indexPath: fx.index, modelSampleRate: 0 }) });
-      assert.deepEqual(posted.filter((m) => m.type === 'error'), []);
+      await registry.handle({
+        type: 'convert',
+        messageId: 107,
+        params: params({ contentVecPath: contentVec, indexPath: fx.index, modelSampleRate: 0 }),
+      });
+      assert.deepEqual(
+        posted.filter((m) => m.type === 'error'),
+        [],
+      );
       const result = posted.find((m) => m.type === 'result');
       assert.ok(result && result.type === 'result');
       assert.equal(result.result.sampleRate, 40000);
@@ -239,7 +277,11 @@ describe('inference panel controller (real store, real worker, fixture model)', 
 
       // Only the listed files: the model beside it is still outside what the panel may read.
       posted = [];
-      await registry.handle({ type: 'convert', messageId: 108, params: params({ modelPath: fx.modelNoNoise, contentVecPath: contentVec, modelSampleRate: 40000 }) });
+      await registry.handle({
+        type: 'convert',
+        messageId: 108,
+        params: params({ modelPath: fx.modelNoNoise, contentVecPath: contentVec, modelSampleRate: 40000 }),
+      });
       const error = posted.find((m) => m.type === 'error');
       assert.ok(error && error.type === 'error' && /outside the workspace/.test(error.message), JSON.stringify(error));
     } finally {

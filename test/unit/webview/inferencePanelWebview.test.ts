@@ -5,7 +5,16 @@ import * as fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { PANEL_DEFAULTS, PARAM_RANGES } from '../../../src/protocol/inferencePanel.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
-import { CHROMIUM, buildPanel, inPage, launchChromium, panelHost, waitInPage, type PanelHost, type PanelPage } from '../../webview/panelHarness.ts';
+import {
+  CHROMIUM,
+  buildPanel,
+  inPage,
+  launchChromium,
+  panelHost,
+  waitInPage,
+  type PanelHost,
+  type PanelPage,
+} from '../../webview/panelHarness.ts';
 
 const MODEL = '/ws/logs/alto/alto.onnx';
 const INDEX = '/ws/logs/alto/added_IVF37_Flat_nprobe_1_alto_v2.index';
@@ -49,7 +58,11 @@ describe('inference panel webview (headless Chromium)', function () {
 
   const value = (id: string) => inPage<string>(panel.page, '(id) => document.getElementById(id).value', id);
   const setValue = (id: string, v: string) =>
-    inPage(panel.page, '([id, v]) => { const el = document.getElementById(id); el.value = v; el.dispatchEvent(new Event(el.tagName === "SELECT" ? "change" : "input", { bubbles: true })); }', [id, v]);
+    inPage(
+      panel.page,
+      '([id, v]) => { const el = document.getElementById(id); el.value = v; el.dispatchEvent(new Event(el.tagName === "SELECT" ? "change" : "input", { bubbles: true })); }',
+      [id, v],
+    );
   const click = (id: string) => inPage(panel.page, '(id) => document.getElementById(id).click()', id);
   const disabled = (id: string) => inPage<boolean>(panel.page, '(id) => document.getElementById(id).disabled', id);
   const text = (id: string) => inPage<string | null>(panel.page, '(id) => document.getElementById(id)?.textContent ?? null', id);
@@ -58,7 +71,11 @@ describe('inference panel webview (headless Chromium)', function () {
     for (const key of Object.keys(PARAM_RANGES) as (keyof typeof PARAM_RANGES)[]) {
       assert.equal(Number(await value(key)), PANEL_DEFAULTS[key], key);
       const [min, max] = PARAM_RANGES[key];
-      assert.deepEqual(await inPage(panel.page, '(id) => [document.getElementById(id).min, document.getElementById(id).max]', key), [String(min), String(max)], key);
+      assert.deepEqual(
+        await inPage(panel.page, '(id) => [document.getElementById(id).min, document.getElementById(id).max]', key),
+        [String(min), String(max)],
+        key,
+      );
     }
     assert.equal(await value('f0Method'), 'yin');
     assert.equal(await value('contentVec'), '/ws/vec-768-layer-12.onnx');
@@ -80,15 +97,64 @@ describe('inference panel webview (headless Chromium)', function () {
     assert.equal(convert.params['indexRate'], 0.75);
 
     const progressText = () => inPage<string>(panel.page, '() => document.getElementById("progress").textContent');
-    await panel.send({ type: 'progress', progress: { stage: 'export', done: 3, total: 120 }, file: 'in.wav', index: 0, count: 1, inReplyTo: convert.messageId });
+    await panel.send({
+      type: 'progress',
+      progress: { stage: 'export', done: 3, total: 120 },
+      file: 'in.wav',
+      index: 0,
+      count: 1,
+      inReplyTo: convert.messageId,
+    });
     assert.match(await progressText(), /Converting in\.wav \(1\/1\): exporting the model 3\/120/);
-    await panel.send({ type: 'progress', progress: { stage: 'features', done: 1, total: 1 }, file: 'in.wav', index: 0, count: 1, inReplyTo: convert.messageId });
+    await panel.send({
+      type: 'progress',
+      progress: { stage: 'features', done: 1, total: 1 },
+      file: 'in.wav',
+      index: 0,
+      count: 1,
+      inReplyTo: convert.messageId,
+    });
     assert.match(await progressText(), /: ContentVec features$/);
-    await panel.send({ type: 'progress', progress: { stage: 'synthesis', done: 2, total: 4 }, file: 'in.wav', index: 0, count: 1, inReplyTo: convert.messageId });
+    await panel.send({
+      type: 'progress',
+      progress: { stage: 'synthesis', done: 2, total: 4 },
+      file: 'in.wav',
+      index: 0,
+      count: 1,
+      inReplyTo: convert.messageId,
+    });
     assert.match(await progressText(), /Converting in\.wav \(1\/1\): synthesis 2\/4/);
-    const result = { outputPath: '/ws/outputs/inference/in.alto.wav', sampleRate: 40000, inputSeconds: 1, outputSamples: 40000, chunks: 1, costMs: 321, stages: {} };
-    await panel.send({ type: 'result', taskId: 'abc', result, inputUri: 'https://webview.test/in.wav', outputUri: 'https://webview.test/out.wav' });
-    await panel.send({ type: 'history', rows: [{ id: 'abc', status: 'success', modelPath: MODEL, inputPath: '/ws/in.wav', outputPath: result.outputPath, createdAt: 1, costMs: 321, errorMsg: null }] });
+    const result = {
+      outputPath: '/ws/outputs/inference/in.alto.wav',
+      sampleRate: 40000,
+      inputSeconds: 1,
+      outputSamples: 40000,
+      chunks: 1,
+      costMs: 321,
+      stages: {},
+    };
+    await panel.send({
+      type: 'result',
+      taskId: 'abc',
+      result,
+      inputUri: 'https://webview.test/in.wav',
+      outputUri: 'https://webview.test/out.wav',
+    });
+    await panel.send({
+      type: 'history',
+      rows: [
+        {
+          id: 'abc',
+          status: 'success',
+          modelPath: MODEL,
+          inputPath: '/ws/in.wav',
+          outputPath: result.outputPath,
+          createdAt: 1,
+          costMs: 321,
+          errorMsg: null,
+        },
+      ],
+    });
     assert.equal(await disabled('convert'), true, 'busy until the host says done');
     await panel.send({ type: 'done', inReplyTo: convert.messageId });
     assert.equal(await disabled('convert'), false);
@@ -97,8 +163,14 @@ describe('inference panel webview (headless Chromium)', function () {
     const r = (await panel.posted()).length;
     await click('reveal');
     assert.deepEqual(await panel.waitForPosted('reveal', r), { type: 'reveal', path: result.outputPath });
-    assert.match(await inPage<string>(panel.page, '() => document.getElementById("result").textContent'), /in\.alto\.wav.*40000 Hz, 321 ms/);
-    assert.equal(await inPage(panel.page, '() => document.getElementById("output-audio").getAttribute("src")'), 'https://webview.test/out.wav');
+    assert.match(
+      await inPage<string>(panel.page, '() => document.getElementById("result").textContent'),
+      /in\.alto\.wav.*40000 Hz, 321 ms/,
+    );
+    assert.equal(
+      await inPage(panel.page, '() => document.getElementById("output-audio").getAttribute("src")'),
+      'https://webview.test/out.wav',
+    );
     await waitInPage(panel.page, '() => document.querySelector("#history tr[data-task-id=abc]")');
 
     const n = (await panel.posted()).length;
@@ -123,7 +195,10 @@ describe('inference panel webview (headless Chromium)', function () {
     assert.equal(await text('convert-why'), null);
     assert.equal(await disabled('convert'), false);
     // Pitch methods under RVC's names, labelled for what they are.
-    const options = await inPage<string[]>(panel.page, '() => [...document.querySelectorAll("#f0Method option")].map((o) => o.value + ": " + o.textContent)');
+    const options = await inPage<string[]>(
+      panel.page,
+      '() => [...document.querySelectorAll("#f0Method option")].map((o) => o.value + ": " + o.textContent)',
+    );
     assert.equal(options.length, 2);
     assert.match(options[0]!, /^yin: yin — built in/);
     assert.match(options[1]!, /^rmvpe: rmvpe — RVC’s default/);
@@ -132,7 +207,11 @@ describe('inference panel webview (headless Chromium)', function () {
   it('has sliders where the WebUI has them, in step with the number fields', async () => {
     for (const key of ['indexRate', 'filterRadius', 'rmsMixRate', 'protect', 'resampleSr'] as const) {
       const [min, max, step] = PARAM_RANGES[key];
-      const slider = await inPage<string[]>(panel.page, '(id) => { const el = document.getElementById(id + "-slider"); return [el.type, el.min, el.max, el.step, el.value]; }', key);
+      const slider = await inPage<string[]>(
+        panel.page,
+        '(id) => { const el = document.getElementById(id + "-slider"); return [el.type, el.min, el.max, el.step, el.value]; }',
+        key,
+      );
       assert.deepEqual(slider, ['range', String(min), String(max), String(step), String(PANEL_DEFAULTS[key])], key);
     }
     assert.equal(await inPage(panel.page, '() => document.getElementById("transpose-slider")'), null, 'transpose is a number in RVC');
@@ -159,7 +238,11 @@ describe('inference panel webview (headless Chromium)', function () {
     await setValue('transpose', '12');
     assert.equal(await text('transpose-error'), null);
     assert.equal(await text('convert-why'), null);
-    assert.deepEqual((await panel.posted()).slice(before).filter((m) => m.type === 'convert'), [], 'nothing was sent while invalid');
+    assert.deepEqual(
+      (await panel.posted()).slice(before).filter((m) => m.type === 'convert'),
+      [],
+      'nothing was sent while invalid',
+    );
 
     // The host refuses (its own check, a missing file, anything): the panel shows why and is usable again.
     await click('convert');
@@ -179,6 +262,14 @@ describe('inference panel webview (headless Chromium)', function () {
     const second = (await panel.waitForPosted('convert', n)) as unknown as { messageId: number };
     assert.notEqual(second.messageId, first.messageId);
     assert.equal(await text('error'), null, 'a new run clears the old error');
+  });
+
+  it('shows the strings the host sends with init, English where it sends none', async () => {
+    assert.equal(await text('convert'), 'Convert', 'English before (and without) the host strings');
+    await panel.send({ ...init, strings: { convert: '转换', labels: { transpose: '变调' }, why: { busy: 5 } } });
+    await waitInPage(panel.page, '() => document.getElementById("convert").textContent === "转换"');
+    assert.equal(await inPage<string>(panel.page, '() => document.querySelector("label[for=transpose]").textContent'), '变调');
+    assert.equal(await text('cancel'), 'Cancel', 'a key the host left out stays English');
   });
 
   it('ignores a malformed host message and keeps working', async () => {

@@ -7,7 +7,13 @@ import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { APPEND_FLUSH_MS, EXTERNAL_CATCH_UP_MS, MetricsPanelController } from '../../../src/extension/panels/metricsPanelController.ts';
 import { storeMetricsSource } from '../../../src/extension/panels/metricsSource.ts';
-import { DEFAULT_PANEL_SETTINGS, type ExportMessage, type SeriesMessage, type ToWebview } from '../../../src/protocol/metricsPanel.ts';
+import {
+  DEFAULT_PANEL_SETTINGS,
+  METRICS_STRINGS,
+  type ExportMessage,
+  type SeriesMessage,
+  type ToWebview,
+} from '../../../src/protocol/metricsPanel.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 import { seedArtifact, seedSeries } from '../../webview/seedMetrics.ts';
 
@@ -29,10 +35,30 @@ describe('metrics panel host (controller over a real store)', () => {
     trainingId = repo.create({ name: 'alto' }).id;
     otherId = repo.create({ name: 'bass' }).id;
     const points = (n: number, f: (i: number) => number) =>
-      Array.from({ length: n }, (_, i) => ({ step: i * 10, value: f(i), epoch: Math.floor(i / 100) + 1, wallTimeMs: 1_700_000_000_000 + i * 1000 }));
-    seedSeries(store, trainingId, 'loss/g/total', points(5000, (i) => (i === 3 ? NaN : i === 4 ? Infinity : 50 - i / 200)));
-    seedSeries(store, trainingId, 'loss/d/total', points(300, (i) => 3 + Math.sin(i)));
-    seedSeries(store, otherId, 'loss/g/total', points(200, (i) => 40 - i / 100));
+      Array.from({ length: n }, (_, i) => ({
+        step: i * 10,
+        value: f(i),
+        epoch: Math.floor(i / 100) + 1,
+        wallTimeMs: 1_700_000_000_000 + i * 1000,
+      }));
+    seedSeries(
+      store,
+      trainingId,
+      'loss/g/total',
+      points(5000, (i) => (i === 3 ? NaN : i === 4 ? Infinity : 50 - i / 200)),
+    );
+    seedSeries(
+      store,
+      trainingId,
+      'loss/d/total',
+      points(300, (i) => 3 + Math.sin(i)),
+    );
+    seedSeries(
+      store,
+      otherId,
+      'loss/g/total',
+      points(200, (i) => 40 - i / 100),
+    );
     fs.mkdirSync(path.join(temp.dir, 'assets/weights'), { recursive: true });
     fs.writeFileSync(path.join(temp.dir, 'assets/weights/alto_e10.pth'), 'model');
     seedArtifact(store, trainingId, 'weights', path.join(temp.dir, 'assets/weights/alto_e10.pth'), 10, 990);
@@ -66,21 +92,51 @@ describe('metrics panel host (controller over a real store)', () => {
 
   it('answers ready with init, the tags and the markers', async () => {
     await controller.handle({ type: 'ready' });
-    assert.deepEqual(posted.map((m) => m.type), ['init', 'tags', 'markers']);
-    assert.deepEqual(posted[0], { type: 'init', kind: 'training', runs: [{ trainingId, name: 'alto' }], settings: DEFAULT_PANEL_SETTINGS });
-    assert.deepEqual(posted[1], { type: 'tags', tags: [{ trainingId, tag: 'loss/d/total' }, { trainingId, tag: 'loss/g/total' }] });
+    assert.deepEqual(
+      posted.map((m) => m.type),
+      ['init', 'tags', 'markers'],
+    );
+    assert.deepEqual(posted[0], {
+      type: 'init',
+      kind: 'training',
+      runs: [{ trainingId, name: 'alto' }],
+      settings: DEFAULT_PANEL_SETTINGS,
+      strings: METRICS_STRINGS,
+    });
+    assert.deepEqual(posted[1], {
+      type: 'tags',
+      tags: [
+        { trainingId, tag: 'loss/d/total' },
+        { trainingId, tag: 'loss/g/total' },
+      ],
+    });
     const markers = posted[2] as Extract<ToWebview, { type: 'markers' }>;
-    assert.deepEqual(markers.checkpoints.map((c) => [c.kind, c.step]), [['weights', 990], ['checkpoint_g', 1000]]);
+    assert.deepEqual(
+      markers.checkpoints.map((c) => [c.kind, c.step]),
+      [
+        ['weights', 990],
+        ['checkpoint_g', 1000],
+      ],
+    );
   });
 
   it('sends series downsampled to the asked size, with non-finite values spelled out', async () => {
-    await controller.handle({ type: 'requestSeries', messageId: 7, tags: ['loss/g/total', 'loss/d/total'], maxPoints: 500, stepRange: null });
+    await controller.handle({
+      type: 'requestSeries',
+      messageId: 7,
+      tags: ['loss/g/total', 'loss/d/total'],
+      maxPoints: 500,
+      stepRange: null,
+    });
     // One message per tag, in the order asked, so the first chart can draw before the rest arrive.
     // Each names the tag it answers, so the panel knows when it has everything it asked for.
-    assert.deepEqual(posted.map((m) => [m.type, (m as SeriesMessage).inReplyTo, (m as SeriesMessage).tags, (m as SeriesMessage).series.map((s) => s.tag)]), [
-      ['series', 7, ['loss/g/total'], ['loss/g/total']],
-      ['series', 7, ['loss/d/total'], ['loss/d/total']],
-    ]);
+    assert.deepEqual(
+      posted.map((m) => [m.type, (m as SeriesMessage).inReplyTo, (m as SeriesMessage).tags, (m as SeriesMessage).series.map((s) => s.tag)]),
+      [
+        ['series', 7, ['loss/g/total'], ['loss/g/total']],
+        ['series', 7, ['loss/d/total'], ['loss/d/total']],
+      ],
+    );
     const reply = { series: posted.flatMap((m) => (m as SeriesMessage).series) };
     const total = reply.series.find((s) => s.tag === 'loss/g/total')!;
     assert.equal(total.totalPoints, 5000);
@@ -116,7 +172,10 @@ describe('metrics panel host (controller over a real store)', () => {
     assert.deepEqual(posted, []);
     assert.deepEqual(exported, []);
     assert.equal(logs.length, bad.length);
-    assert.ok(logs.every((l) => l.startsWith('warn: metrics panel: rejected a webview message: ')), logs.join('\n'));
+    assert.ok(
+      logs.every((l) => l.startsWith('warn: metrics panel: rejected a webview message: ')),
+      logs.join('\n'),
+    );
     assert.match(logs[2]!, /unknown message type "nope"/);
   });
 
@@ -136,9 +195,18 @@ describe('metrics panel host (controller over a real store)', () => {
   it('forwards live points of its own trainings in one batch within the flush interval', async () => {
     await controller.handle({ type: 'ready' });
     posted.length = 0;
-    store.events.emit('metricsAppended', { trainingId, points: [{ tag: 'loss/g/total', step: 60_000, value: 1.5, epoch: 61, wallTimeMs: 1 }] });
-    store.events.emit('metricsAppended', { trainingId, points: [{ tag: 'loss/g/total', step: 60_010, value: NaN, epoch: 61, wallTimeMs: 2 }] });
-    store.events.emit('metricsAppended', { trainingId: otherId, points: [{ tag: 'loss/g/total', step: 5, value: 1, epoch: 1, wallTimeMs: 1 }] });
+    store.events.emit('metricsAppended', {
+      trainingId,
+      points: [{ tag: 'loss/g/total', step: 60_000, value: 1.5, epoch: 61, wallTimeMs: 1 }],
+    });
+    store.events.emit('metricsAppended', {
+      trainingId,
+      points: [{ tag: 'loss/g/total', step: 60_010, value: NaN, epoch: 61, wallTimeMs: 2 }],
+    });
+    store.events.emit('metricsAppended', {
+      trainingId: otherId,
+      points: [{ tag: 'loss/g/total', step: 5, value: 1, epoch: 1, wallTimeMs: 1 }],
+    });
     assert.deepEqual(posted, []);
     await new Promise((resolve) => setTimeout(resolve, APPEND_FLUSH_MS + 50));
     assert.deepEqual(posted, [
@@ -159,7 +227,10 @@ describe('metrics panel host (controller over a real store)', () => {
     seedSeries(store, trainingId, 'loss/g/mel', [{ step: 0, value: 20, epoch: 1, wallTimeMs: null }]);
     store.events.emit('metricsAppended', { trainingId, points: [{ tag: 'loss/g/mel', step: 0, value: 20, epoch: 1, wallTimeMs: null }] });
     controller.flush();
-    assert.deepEqual(posted.map((m) => m.type), ['append', 'tags']);
+    assert.deepEqual(
+      posted.map((m) => m.type),
+      ['append', 'tags'],
+    );
     assert.ok((posted[1] as Extract<ToWebview, { type: 'tags' }>).tags.some((t) => t.tag === 'loss/g/mel'));
   });
 
@@ -168,12 +239,21 @@ describe('metrics panel host (controller over a real store)', () => {
     await controller.handle({ type: 'requestSeries', messageId: 1, tags: ['loss/d/total'], maxPoints: 1000, stepRange: null });
     posted.length = 0;
     // Another process's writes: no metricsAppended here, only externalChange.
-    seedSeries(store, trainingId, 'loss/d/total', [3000, 3010, 3020].map((step) => ({ step, value: step === 3010 ? NaN : 1, epoch: 4, wallTimeMs: null })));
+    seedSeries(
+      store,
+      trainingId,
+      'loss/d/total',
+      [3000, 3010, 3020].map((step) => ({ step, value: step === 3010 ? NaN : 1, epoch: 4, wallTimeMs: null })),
+    );
     seedSeries(store, trainingId, 'loss/g/kl', [{ step: 3000, value: 2, epoch: 4, wallTimeMs: null }]);
     store.events.emit('externalChange', {});
     store.events.emit('externalChange', {});
     await new Promise((resolve) => setTimeout(resolve, EXTERNAL_CATCH_UP_MS + 60));
-    assert.deepEqual(posted.map((m) => m.type), ['append', 'tags'], 'one catch-up for the burst; markers are not re-sent so soon');
+    assert.deepEqual(
+      posted.map((m) => m.type),
+      ['append', 'tags'],
+      'one catch-up for the burst; markers are not re-sent so soon',
+    );
     assert.deepEqual(posted[0], {
       type: 'append',
       trainingId,

@@ -36,7 +36,11 @@ describe('metrics panel logic', () => {
     store.append({ type: 'append', trainingId: T, points: [{ tag: 'a', step: 2, value: 2, epoch: 1, wallTimeMs: null }] });
     assert.deepEqual(store.get(T, 'a')!.smoothed, [2, 2, 2]);
     // The series stops being constant: everything is smoothed now, as TensorBoard would.
-    store.append({ type: 'append', trainingId: T, points: [3, 4, 5].map((step) => ({ tag: 'a', step, value: toWire(step === 4 ? NaN : step * 3), epoch: 2, wallTimeMs: null })) });
+    store.append({
+      type: 'append',
+      trainingId: T,
+      points: [3, 4, 5].map((step) => ({ tag: 'a', step, value: toWire(step === 4 ? NaN : step * 3), epoch: 2, wallTimeMs: null })),
+    });
     const series = store.get(T, 'a')!;
     assert.deepEqual(series.smoothed, smoothSeries(series.values, 0.6));
     store.append({ type: 'append', trainingId: T, points: [{ tag: 'a', step: 5, value: 99, epoch: 2, wallTimeMs: null }] });
@@ -46,18 +50,38 @@ describe('metrics panel logic', () => {
   });
 
   it('groups RVC tags into the charts users read, sub-discriminators collapsed', () => {
-    const tags = ['loss/d_g/1', 'loss/g/10', 'loss/g/2', 'grad_norm_g', 'learning_rate', 'loss/g/total', 'loss/g/mel', 'grad_norm_d', 'loss/d/total', 'loss/g/kl', 'loss/g/fm', 'loss/d_r/0', 'custom/metric'];
+    const tags = [
+      'loss/d_g/1',
+      'loss/g/10',
+      'loss/g/2',
+      'grad_norm_g',
+      'learning_rate',
+      'loss/g/total',
+      'loss/g/mel',
+      'grad_norm_d',
+      'loss/d/total',
+      'loss/g/kl',
+      'loss/g/fm',
+      'loss/d_r/0',
+      'custom/metric',
+    ];
     const sections = groupTags(tags);
-    assert.deepEqual(sections.map((s) => [s.id, s.collapsible, s.charts.map((c) => c.tags.join('+'))]), [
-      ['main', false, ['loss/g/total', 'loss/d/total', 'loss/g/mel', 'loss/g/kl', 'loss/g/fm']],
-      ['optimizer', false, ['learning_rate', 'grad_norm_d+grad_norm_g']],
-      ['sub-g', true, ['loss/g/2', 'loss/g/10']],
-      ['sub-d-r', true, ['loss/d_r/0']],
-      ['sub-d-g', true, ['loss/d_g/1']],
-      ['other', false, ['custom/metric']],
-    ]);
+    assert.deepEqual(
+      sections.map((s) => [s.id, s.collapsible, s.charts.map((c) => c.tags.join('+'))]),
+      [
+        ['main', false, ['loss/g/total', 'loss/d/total', 'loss/g/mel', 'loss/g/kl', 'loss/g/fm']],
+        ['optimizer', false, ['learning_rate', 'grad_norm_d+grad_norm_g']],
+        ['sub-g', true, ['loss/g/2', 'loss/g/10']],
+        ['sub-d-r', true, ['loss/d_r/0']],
+        ['sub-d-g', true, ['loss/d_g/1']],
+        ['other', false, ['custom/metric']],
+      ],
+    );
     const filter = compileTagFilter('^loss/g/(mel|\\d+)$');
-    assert.deepEqual(filterSections(sections, filter.test).flatMap((s) => s.charts.map((c) => c.id)), ['mel', 'tag:loss/g/2', 'tag:loss/g/10']);
+    assert.deepEqual(
+      filterSections(sections, filter.test).flatMap((s) => s.charts.map((c) => c.id)),
+      ['mel', 'tag:loss/g/2', 'tag:loss/g/10'],
+    );
     const broken = compileTagFilter('loss/(g');
     assert.ok(broken.error);
     assert.equal(filterSections(sections, broken.test).length, sections.length, 'an invalid pattern hides nothing');
@@ -65,8 +89,21 @@ describe('metrics panel logic', () => {
 
   it('exports raw values with names quoted and non-finite values spelled out', () => {
     const store = new SeriesStore(0.6);
-    store.replace([{ trainingId: T, tag: 'loss,"odd"', steps: [0, 10], values: ['NaN', -2.5], epochs: [1, null], wallTimesMs: [1000, null], totalPoints: 2 }]);
-    assert.equal(seriesToCsv(store.all(), () => 'alto, v2'), 'training,tag,step,epoch,wall_time_ms,value\n"alto, v2","loss,""odd""",0,1,1000,NaN\n"alto, v2","loss,""odd""",10,,,-2.5\n');
+    store.replace([
+      {
+        trainingId: T,
+        tag: 'loss,"odd"',
+        steps: [0, 10],
+        values: ['NaN', -2.5],
+        epochs: [1, null],
+        wallTimesMs: [1000, null],
+        totalPoints: 2,
+      },
+    ]);
+    assert.equal(
+      seriesToCsv(store.all(), () => 'alto, v2'),
+      'training,tag,step,epoch,wall_time_ms,value\n"alto, v2","loss,""odd""",0,1,1000,NaN\n"alto, v2","loss,""odd""",10,,,-2.5\n',
+    );
   });
 
   it('drops what it cannot use from host messages instead of failing', () => {
@@ -74,12 +111,29 @@ describe('metrics panel logic', () => {
     assert.equal(parseToWebview({ type: 'init', kind: 'training', runs: [{ trainingId: 1 }], settings: {} }), null);
     const init = parseToWebview({ type: 'init', kind: 'compare', runs: [], settings: { smoothing: 5 } });
     assert.equal(init?.type === 'init' && init.settings.smoothing, 0.6, 'bad settings fall back to the defaults');
-    const series = parseToWebview({ type: 'series', inReplyTo: 1, series: [{ trainingId: T, tag: 'a', steps: [1], values: ['oops'] }, { trainingId: T, tag: 'b', steps: [1, 2], values: [1, 'Infinity'] }] });
+    const series = parseToWebview({
+      type: 'series',
+      inReplyTo: 1,
+      series: [
+        { trainingId: T, tag: 'a', steps: [1], values: ['oops'] },
+        { trainingId: T, tag: 'b', steps: [1, 2], values: [1, 'Infinity'] },
+      ],
+    });
     assert.deepEqual(series?.type === 'series' && series.series.map((s) => [s.tag, s.epochs]), [['b', [null, null]]]);
   });
   it('spreads points through their epoch, so the epoch axis has no cliffs and the running epoch keeps its places', () => {
     const store = new SeriesStore(0.6);
-    store.replace([{ trainingId: T, tag: 'a', steps: [1, 2, 3, 4, 5, 6, 7], values: [1, 2, 3, 4, 5, 6, 7], epochs: [1, 1, 1, 1, 2, 2, 3], wallTimesMs: [null, null, null, null, null, null, null], totalPoints: 7 }]);
+    store.replace([
+      {
+        trainingId: T,
+        tag: 'a',
+        steps: [1, 2, 3, 4, 5, 6, 7],
+        values: [1, 2, 3, 4, 5, 6, 7],
+        epochs: [1, 1, 1, 1, 2, 2, 3],
+        wallTimesMs: [null, null, null, null, null, null, null],
+        totalPoints: 7,
+      },
+    ]);
     const s = store.get(T, 'a')!;
     assert.deepEqual([...epochLayout(s)], [0.25, 0.5, 0.75, 1, 1.5, 2, 2.25]);
     // Epoch 3 is still running: laid out as long as a finished epoch (the median, 2 and 4 → 4), not stretched to 3.
@@ -87,7 +141,10 @@ describe('metrics panel logic', () => {
     assert.equal(xOf(s, 6, 'epoch'), 2.25);
     assert.equal(xOf(s, 7, 'epoch'), 2.5);
     const xs = [...epochLayout(s)];
-    assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]!), 'strictly increasing');
+    assert.ok(
+      xs.every((x, i) => i === 0 || x > xs[i - 1]!),
+      'strictly increasing',
+    );
   });
 
   it('formats ticks: exponents for learning rates, four significant digits otherwise', () => {

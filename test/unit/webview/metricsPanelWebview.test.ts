@@ -5,7 +5,18 @@ import * as fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { DEFAULT_PANEL_SETTINGS, fromWire, type SeriesPayload } from '../../../src/protocol/metricsPanel.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
-import { CHROMIUM, afterPaint, buildPanel, canvasSummary, inPage, launchChromium, panelHost, waitInPage, type PanelHost, type PanelPage } from '../../webview/panelHarness.ts';
+import {
+  CHROMIUM,
+  afterPaint,
+  buildPanel,
+  canvasSummary,
+  inPage,
+  launchChromium,
+  panelHost,
+  waitInPage,
+  type PanelHost,
+  type PanelPage,
+} from '../../webview/panelHarness.ts';
 import { readMetricsPanel } from '../../webview/metricsPanelDom.ts';
 import { RVC_TAGS, syntheticSeries, valueAt } from '../../webview/syntheticRun.ts';
 
@@ -46,20 +57,36 @@ describe('metrics panel webview (headless Chromium)', function () {
   /** The panel of the running test (set by start). */
   const p = (): PanelPage => panel!;
 
-  async function start(series: SeriesPayload[], options: { kind?: 'training' | 'compare'; runs?: { trainingId: string; name: string }[]; state?: unknown; settings?: object } = {}) {
+  async function start(
+    series: SeriesPayload[],
+    options: { kind?: 'training' | 'compare'; runs?: { trainingId: string; name: string }[]; state?: unknown; settings?: object } = {},
+  ) {
     panel = await host.open(options.state);
     await p().waitForPosted('ready');
     const runs = options.runs ?? [{ trainingId: TRAINING, name: 'alto-v2' }];
     await p().send({ type: 'init', kind: options.kind ?? 'training', runs, settings: { ...DEFAULT_PANEL_SETTINGS, ...options.settings } });
     const before = (await p().posted()).length;
     await p().send({ type: 'tags', tags: series.map((s) => ({ trainingId: s.trainingId, tag: s.tag })) });
-    const request = (await p().waitForPosted('requestSeries', before)) as unknown as { messageId: number; tags: string[]; maxPoints: number };
-    await p().send({ type: 'series', inReplyTo: request.messageId, tags: request.tags, series: series.filter((s) => request.tags.includes(s.tag)) });
+    const request = (await p().waitForPosted('requestSeries', before)) as unknown as {
+      messageId: number;
+      tags: string[];
+      maxPoints: number;
+    };
+    await p().send({
+      type: 'series',
+      inReplyTo: request.messageId,
+      tags: request.tags,
+      series: series.filter((s) => request.tags.includes(s.tag)),
+    });
     return request;
   }
 
   const typeFilter = (text: string) =>
-    inPage(p().page, `(text) => { const el = document.querySelector('vscode-textfield.filter'); el.value = text; el.dispatchEvent(new Event('input', { bubbles: true })); }`, text);
+    inPage(
+      p().page,
+      `(text) => { const el = document.querySelector('vscode-textfield.filter'); el.value = text; el.dispatchEvent(new Event('input', { bubbles: true })); }`,
+      text,
+    );
   const pointsOf = (chartId: string) => p().page.getAttribute(`[data-chart-id="${chartId}"]`, 'data-points').then(Number);
 
   it('draws grouped charts where the series are, with titles and point counts in the DOM', async () => {
@@ -95,10 +122,19 @@ describe('metrics panel webview (headless Chromium)', function () {
 
   it('exposes chart titles and point counts for the in-host test to read', async () => {
     await start(syntheticSeries({ trainingId: TRAINING, points: 40 }));
-    await p().send({ type: 'markers', trainingId: TRAINING, checkpoints: [], bestEpoch: { trainingId: TRAINING, epoch: 3, step: 1500, tag: 'loss/g/total', value: 1 }, overtraining: 'stop soon' });
+    await p().send({
+      type: 'markers',
+      trainingId: TRAINING,
+      checkpoints: [],
+      bestEpoch: { trainingId: TRAINING, epoch: 3, step: 1500, tag: 'loss/g/total', value: 1 },
+      overtraining: 'stop soon',
+    });
     const dom = await readMetricsPanel(p().page, 5000);
     assert.equal(dom.charts.length, 7);
-    assert.deepEqual(dom.charts.find((c) => c.id === 'grad'), { id: 'grad', title: 'Gradient norms', points: 80, series: 2 });
+    assert.deepEqual(
+      dom.charts.find((c) => c.id === 'grad'),
+      { id: 'grad', title: 'Gradient norms', points: 80, series: 2 },
+    );
     assert.equal(dom.bestEpoch, 3);
     assert.equal(dom.overtraining, 'stop soon');
   });
@@ -118,10 +154,19 @@ describe('metrics panel webview (headless Chromium)', function () {
     await assert.rejects(readMetricsPanel(p().page, 300), /no metrics panel/, 'a half-loaded panel is not read as done');
     // One gradient-norm tag has no points for this training: its empty answer still ends the wait.
     const empty = rest.filter((t) => t.startsWith('grad_norm')).at(-1)!;
-    for (const tag of rest) await p().send({ type: 'series', inReplyTo: request.messageId, tags: [tag], series: tag === empty ? [] : series.filter((s) => s.tag === tag) });
+    for (const tag of rest)
+      await p().send({
+        type: 'series',
+        inReplyTo: request.messageId,
+        tags: [tag],
+        series: tag === empty ? [] : series.filter((s) => s.tag === tag),
+      });
     const dom = await readMetricsPanel(p().page, 5000);
     assert.equal(await p().page.locator('.loading').count(), 0);
-    assert.deepEqual(dom.charts.find((c) => c.id === 'grad'), { id: 'grad', title: 'Gradient norms', points: 30, series: 1 });
+    assert.deepEqual(
+      dom.charts.find((c) => c.id === 'grad'),
+      { id: 'grad', title: 'Gradient norms', points: 30, series: 1 },
+    );
   });
 
   it('opens a collapsed group on click and requests only its tags', async () => {
@@ -158,7 +203,8 @@ describe('metrics panel webview (headless Chromium)', function () {
     await inPage(p().page, `() => { document.querySelector('[data-chart-id="mel"]').__marker = 1; }`);
     const before = await canvasSummary(p().page, 'mel');
     const points = [];
-    for (let step = 5000; step < 7500; step += 50) points.push({ tag: 'loss/g/mel', step, value: valueAt('loss/g/mel', step) + 20, epoch: 11, wallTimeMs: null });
+    for (let step = 5000; step < 7500; step += 50)
+      points.push({ tag: 'loss/g/mel', step, value: valueAt('loss/g/mel', step) + 20, epoch: 11, wallTimeMs: null });
     await p().send({ type: 'append', trainingId: TRAINING, points });
     assert.equal(await pointsOf('mel'), 150);
     // Points already shown (same or older step) are not added twice.
@@ -171,7 +217,11 @@ describe('metrics panel webview (headless Chromium)', function () {
     // a round step past the data, so the curve's end is the last band with series pixels.
     const rightEnd = (bands: typeof after.bands) => bands.findLast((band) => band.count > 0)!;
     assert.ok(rightEnd(after.bands).meanY < rightEnd(before.bands).meanY, 'the new points are drawn on the right');
-    assert.equal(await inPage(p().page, `() => document.querySelector('[data-chart-id="mel"]').__marker`), 1, 'the card was not re-created');
+    assert.equal(
+      await inPage(p().page, `() => document.querySelector('[data-chart-id="mel"]').__marker`),
+      1,
+      'the card was not re-created',
+    );
   });
 
   it('shows a tooltip with step, epoch, time, smoothed and raw value', async () => {
@@ -191,7 +241,11 @@ describe('metrics panel webview (headless Chromium)', function () {
     await start(syntheticSeries({ trainingId: TRAINING, points: 150 }));
     const hashes = [(await canvasSummary(p().page, 'mel')).hash];
     for (const mode of ['epoch', 'relative', 'wall']) {
-      await inPage(p().page, `(mode) => { const el = document.querySelector('vscode-single-select'); el.value = mode; el.dispatchEvent(new Event('change', { bubbles: true })); }`, mode);
+      await inPage(
+        p().page,
+        `(mode) => { const el = document.querySelector('vscode-single-select'); el.value = mode; el.dispatchEvent(new Event('change', { bubbles: true })); }`,
+        mode,
+      );
       await waitInPage(p().page, `() => window.__state().settings.xAxis === ${JSON.stringify(mode)}`);
       await p().send({ type: 'notice', level: 'info', text: `x axis ${mode}` });
       hashes.push((await canvasSummary(p().page, 'mel')).hash);
@@ -219,7 +273,10 @@ describe('metrics panel webview (headless Chromium)', function () {
       );
     assert.equal(await redPixels(), 0);
     // What VS Code does on a theme switch: new variable values and a new class on <body>.
-    await inPage(p().page, `() => { document.body.style.setProperty('--vscode-charts-blue', '#ff0000'); document.body.classList.add('vscode-light'); }`);
+    await inPage(
+      p().page,
+      `() => { document.body.style.setProperty('--vscode-charts-blue', '#ff0000'); document.body.classList.add('vscode-light'); }`,
+    );
     await p().send({ type: 'notice', level: 'info', text: 'theme changed' });
     assert.ok((await redPixels()) > 300, 'the series is drawn in the new theme colour');
     assert.equal((await canvasSummary(p().page, 'mel')).seriesPixels, 0, 'and no longer in the old one');
@@ -244,10 +301,23 @@ describe('metrics panel webview (headless Chromium)', function () {
     }
     for (const s of expected) {
       const got = byTag.get(s.tag)!;
-      assert.deepEqual(got.map((c) => Number(c[2])), s.steps);
-      assert.deepEqual(got.map((c) => Number(c[3])), s.epochs);
-      assert.deepEqual(got.map((c) => Number(c[4])), s.wallTimesMs);
-      assert.deepEqual(got.map((c) => Number(c[5])), s.values.map(fromWire), `values of ${s.tag}`);
+      assert.deepEqual(
+        got.map((c) => Number(c[2])),
+        s.steps,
+      );
+      assert.deepEqual(
+        got.map((c) => Number(c[3])),
+        s.epochs,
+      );
+      assert.deepEqual(
+        got.map((c) => Number(c[4])),
+        s.wallTimesMs,
+      );
+      assert.deepEqual(
+        got.map((c) => Number(c[5])),
+        s.values.map(fromWire),
+        `values of ${s.tag}`,
+      );
     }
     assert.ok(rows.some((r) => r.endsWith(',NaN')) && rows.some((r) => r.endsWith(',Infinity')));
   });
@@ -285,7 +355,11 @@ describe('metrics panel webview (headless Chromium)', function () {
     }
     assert.equal(await pointsOf('mel'), 60);
     assert.equal((await canvasSummary(p().page, 'mel')).hash, before.hash, 'the drawing is unchanged');
-    await p().send({ type: 'append', trainingId: TRAINING, points: [{ tag: 'loss/g/mel', step: 99_999, value: 3, epoch: 40, wallTimeMs: null }] });
+    await p().send({
+      type: 'append',
+      trainingId: TRAINING,
+      points: [{ tag: 'loss/g/mel', step: 99_999, value: 3, epoch: 40, wallTimeMs: null }],
+    });
     assert.equal(await pointsOf('mel'), 61, 'a valid message after the bad ones still works');
   });
 
@@ -338,7 +412,10 @@ describe('metrics panel webview (headless Chromium)', function () {
     await p().page.mouse.up();
     const request = (await p().waitForPosted('requestSeries', before)) as unknown as { tags: string[]; stepRange: [number, number] };
     assert.deepEqual(request.tags, ['loss/g/mel']);
-    assert.ok(request.stepRange[0] > 2000 && request.stepRange[1] < 8000 && request.stepRange[0] < request.stepRange[1], JSON.stringify(request.stepRange));
+    assert.ok(
+      request.stepRange[0] > 2000 && request.stepRange[1] < 8000 && request.stepRange[0] < request.stepRange[1],
+      JSON.stringify(request.stepRange),
+    );
     assert.equal(await p().page.locator('[data-chart-id="mel"] vscode-button', { hasText: 'Reset zoom' }).count(), 1);
     const next = (await p().posted()).length;
     await p().page.mouse.dblclick(box.x + box.width / 2, y);
@@ -352,7 +429,11 @@ describe('metrics panel webview (headless Chromium)', function () {
     const last = 'tag:loss/g/8';
     assert.equal(await pointsOf(last), 100, 'counts are kept for every chart');
     assert.equal((await canvasSummary(p().page, last)).seriesPixels, 0, 'off screen: not drawn');
-    await p().send({ type: 'append', trainingId: TRAINING, points: [{ tag: 'loss/g/8', step: 10_000, value: 1, epoch: 21, wallTimeMs: null }] });
+    await p().send({
+      type: 'append',
+      trainingId: TRAINING,
+      points: [{ tag: 'loss/g/8', step: 10_000, value: 1, epoch: 21, wallTimeMs: null }],
+    });
     assert.equal(await pointsOf(last), 101);
     await p().page.locator(`[data-chart-id="${last}"]`).scrollIntoViewIfNeeded();
     await waitInPage(p().page, `() => document.querySelector('[data-chart-id="${last}"] canvas').width > 0`);
@@ -376,14 +457,25 @@ describe('metrics panel webview (headless Chromium)', function () {
       bestEpoch: { trainingId: TRAINING, epoch: 2, step: 1000, tag: 'loss/g/total', value: 4.2, rawMean: 4.5, smoothing: 0.6 },
       overtraining: null,
     });
-    const legend = (id: string) => inPage<string[]>(p().page, '(id) => [...document.querySelectorAll(`[data-chart-id="${id}"] .chart-legend li`)].map((li) => li.textContent)', id);
+    const legend = (id: string) =>
+      inPage<string[]>(
+        p().page,
+        '(id) => [...document.querySelectorAll(`[data-chart-id="${id}"] .chart-legend li`)].map((li) => li.textContent)',
+        id,
+      );
     assert.deepEqual(await legend('grad'), ['grad_norm_d (left axis)', 'grad_norm_g (right axis)', 'smoothed; faint: raw']);
     assert.deepEqual(await legend('lr'), ['learning_rate', 'raw (not smoothed)']);
     assert.deepEqual(await legend('mel'), ['loss/g/mel', 'smoothed; faint: raw']);
     assert.equal(await p().page.getAttribute('[data-chart-id="g-total"]', 'data-gaps'), '2');
-    assert.match(await p().page.locator('[data-chart-id="g-total"] .gaps').innerText(), /^2 points are NaN or ±Infinity .*gaps in the line/);
+    assert.match(
+      await p().page.locator('[data-chart-id="g-total"] .gaps').innerText(),
+      /^2 points are NaN or ±Infinity .*gaps in the line/,
+    );
     assert.equal(await p().page.locator('[data-chart-id="mel"] .gaps').isHidden(), true);
-    assert.equal(await p().page.locator('[data-best-epoch]').innerText(), 'Best epoch 2: loss/g/total 4.200 smoothed (per-epoch mean, smoothing 0.6); raw epoch mean 4.500');
+    assert.equal(
+      await p().page.locator('[data-best-epoch]').innerText(),
+      'Best epoch 2: loss/g/total 4.200 smoothed (per-epoch mean, smoothing 0.6); raw epoch mean 4.500',
+    );
     assert.match(await p().page.locator('.marker-legend').innerText(), /small model saved .*G checkpoint .*best epoch/);
     // The learning rate is drawn raw: the same pixels at any smoothing.
     await p().page.locator('[data-chart-id="lr"]').scrollIntoViewIfNeeded();
@@ -397,7 +489,13 @@ describe('metrics panel webview (headless Chromium)', function () {
   it('overlays trainings in the compare panel with legend toggles', async () => {
     const a = syntheticSeries({ trainingId: TRAINING, points: 80, tags: ['loss/g/mel'] });
     const b = syntheticSeries({ trainingId: OTHER, points: 80, tags: ['loss/g/mel'], salt: 3 });
-    await start([...a, ...b], { kind: 'compare', runs: [{ trainingId: TRAINING, name: 'alto' }, { trainingId: OTHER, name: 'bass' }] });
+    await start([...a, ...b], {
+      kind: 'compare',
+      runs: [
+        { trainingId: TRAINING, name: 'alto' },
+        { trainingId: OTHER, name: 'bass' },
+      ],
+    });
     assert.equal(await pointsOf('mel'), 160);
     await p().page.click('.legend .run:nth-child(2)');
     // A click re-renders on preact's schedule, not synchronously.
@@ -408,7 +506,10 @@ describe('metrics panel webview (headless Chromium)', function () {
 
   it('restores its settings from the saved webview state after a reload', async () => {
     const settings = { ...DEFAULT_PANEL_SETTINGS, smoothing: 0.83, logScale: true, tagFilter: 'mel' };
-    await start(syntheticSeries({ trainingId: TRAINING, points: 30 }), { state: { kind: 'training', trainingIds: [TRAINING], settings }, settings });
+    await start(syntheticSeries({ trainingId: TRAINING, points: 30 }), {
+      state: { kind: 'training', trainingIds: [TRAINING], settings },
+      settings,
+    });
     assert.equal(await p().page.locator('.smoothing input').inputValue(), '0.83');
     assert.equal(await p().page.locator('.chart-card').count(), 1);
   });

@@ -3,7 +3,13 @@ import { contentSecurityPolicy, makeNonce, renderWebviewHtml } from '../../../sr
 
 describe('webview shell', () => {
   it('is locked down: default-src none, only the nonced script, only the webview origin', () => {
-    const html = renderWebviewHtml({ cspSource: 'https://x.vscode-cdn.net', scriptUri: 'https://x.vscode-cdn.net/m.js', styleUri: 'https://x.vscode-cdn.net/m.css', title: 'a "quoted" <title>', nonce: 'abc123' });
+    const html = renderWebviewHtml({
+      cspSource: 'https://x.vscode-cdn.net',
+      scriptUri: 'https://x.vscode-cdn.net/m.js',
+      styleUri: 'https://x.vscode-cdn.net/m.css',
+      title: 'a "quoted" <title>',
+      nonce: 'abc123',
+    });
     const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)![1]!;
     assert.ok(csp.startsWith("default-src 'none'"));
     assert.match(csp, /script-src 'nonce-abc123'(;|$)/);

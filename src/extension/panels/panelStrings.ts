@@ -1,0 +1,126 @@
+import type { InferenceStrings } from '../../protocol/inferencePanel.ts';
+import type { MetricsStrings } from '../../protocol/metricsPanel.ts';
+import * as l10n from '../l10n.ts';
+
+/*
+ * The strings the panels' webviews show, translated here because a webview cannot call
+ * vscode.l10n. One l10n.t call with a literal per entry, so the bundle test sees every message; the
+ * English defaults (src/protocol) are the same texts, which test/unit/extension/panelStrings.test.ts
+ * checks. `{0}` … stay for the webview to fill in.
+ */
+
+export function inferenceStrings(): InferenceStrings {
+  return {
+    labels: {
+      transpose: l10n.t('Transpose (semitones; 12 = one octave)'),
+      indexRate: l10n.t('Search feature ratio (index rate)'),
+      filterRadius: l10n.t('Median filter radius'),
+      rmsMixRate: l10n.t('Volume envelope mix (rms mix rate)'),
+      protect: l10n.t('Protect voiceless consonants (0.5 = off)'),
+      resampleSr: l10n.t('Resample output (0 = the model’s rate)'),
+      sid: l10n.t('Speaker id'),
+    },
+    f0Methods: {
+      yin: l10n.t('yin — built in, no model file (not one of RVC’s pm, harvest, crepe)'),
+      rmvpe: l10n.t('rmvpe — RVC’s default; needs rmvpe.onnx'),
+    },
+    stages: {
+      export: l10n.t('exporting the model'),
+      load: l10n.t('loading the models'),
+      decode: l10n.t('reading the input'),
+      resample: l10n.t('resampling to 16 kHz'),
+      features: l10n.t('ContentVec features'),
+      f0: l10n.t('pitch'),
+      index: l10n.t('index search'),
+      synthesis: l10n.t('synthesis'),
+      post: l10n.t('writing the output'),
+    },
+    why: {
+      busy: l10n.t('Converting…'),
+      model: l10n.t('Choose a model'),
+      contentVec: l10n.t('Choose ContentVec'),
+      input: l10n.t('Choose an input file'),
+      folder: l10n.t('Choose a batch folder'),
+      rmvpe: l10n.t('Choose an RMVPE model, or pick yin'),
+      missing: l10n.t('{0} is missing: download it or use a local file'),
+    },
+    files: l10n.t('Files'),
+    model: l10n.t('Model (.pth or .onnx)'),
+    choose: l10n.t('— choose —'),
+    browse: l10n.t('Browse…'),
+    index: l10n.t('Feature index'),
+    indexPlaceholder: l10n.t('none (added_*.index)'),
+    contentVec: l10n.t('ContentVec model'),
+    input: l10n.t('Input audio'),
+    modelSampleRate: l10n.t('Model sample rate'),
+    fromModel: l10n.t('from the model'),
+    parameters: l10n.t('Parameters'),
+    f0Method: l10n.t('Pitch extraction (f0 method)'),
+    rmvpe: l10n.t('RMVPE model'),
+    missing: l10n.t('{0} missing —'),
+    download: l10n.t('Download {0} MB'),
+    useLocalFile: l10n.t('Use a local file'),
+    fetching: l10n.t('Working… (progress and Cancel in the notification)'),
+    loadPreset: l10n.t('Load preset…'),
+    presetName: l10n.t('preset name'),
+    savePreset: l10n.t('Save preset'),
+    convert: l10n.t('Convert'),
+    cancel: l10n.t('Cancel'),
+    converting: l10n.t('Converting {0} ({1}/{2}): {3}'),
+    batchFolder: l10n.t('Batch folder'),
+    convertFolder: l10n.t('Convert folder'),
+    batchDone: l10n.t('Batch done: {0} converted, {1} failed.'),
+    result: l10n.t('{0}: {1} s in, {2} Hz, {3} ms'),
+    reveal: l10n.t('Reveal'),
+    revealTitle: l10n.t('Show the converted file in the file manager'),
+    inputAudio: l10n.t('Input'),
+    outputAudio: l10n.t('Output'),
+    history: l10n.t('History'),
+    milliseconds: l10n.t('{0} ms'),
+    historyError: l10n.t('error'),
+    rerun: l10n.t('Re-run'),
+  };
+}
+
+export function metricsStrings(): MetricsStrings {
+  return {
+    filterPlaceholder: l10n.t('Filter tags (regular expression)'),
+    filterTitle: l10n.t('Only charts whose tags match are shown'),
+    smoothing: l10n.t('Smoothing'),
+    alignBy: l10n.t('Align by'),
+    xAxis: l10n.t('X axis'),
+    xAxisModes: { step: l10n.t('Step'), epoch: l10n.t('Epoch'), relative: l10n.t('Relative time'), wall: l10n.t('Wall time') },
+    logScale: l10n.t('Log scale'),
+    showRaw: l10n.t('Show raw'),
+    exportCsv: l10n.t('Export CSV'),
+    trainings: l10n.t('Trainings'),
+    toggleRun: l10n.t('Show or hide this training'),
+    dismiss: l10n.t('Dismiss'),
+    markers: l10n.t('Markers:'),
+    markerWeights: l10n.t('small model saved (its epoch at the foot)'),
+    markerCheckpoint: l10n.t('G checkpoint — click either to reveal the file'),
+    markerBest: l10n.t('best epoch (lowest smoothed generator loss among saved models)'),
+    loadingOne: l10n.t('Loading {0} tag…'),
+    loadingMany: l10n.t('Loading {0} tags…'),
+    noMetrics: l10n.t('No metrics yet. Points appear here as soon as the trainer logs them.'),
+    noMatch: l10n.t('No tag matches the filter.'),
+    bestEpoch: l10n.t('Best epoch {0}: {1} {2} smoothed (per-epoch mean{3}){4}'),
+    bestSmoothing: l10n.t(', smoothing {0}'),
+    bestRaw: l10n.t('; raw epoch mean {0}'),
+    bestMarker: l10n.t('best e{0}'),
+    resetZoom: l10n.t('Reset zoom'),
+    savePng: l10n.t('Save this chart as PNG'),
+    png: l10n.t('PNG'),
+    leftAxis: l10n.t('(left axis)'),
+    rightAxis: l10n.t('(right axis)'),
+    smoothedWithRaw: l10n.t('smoothed; faint: raw'),
+    smoothed: l10n.t('smoothed'),
+    notSmoothed: l10n.t('raw (not smoothed)'),
+    legend: l10n.t('{0} legend'),
+    chart: l10n.t('{0} chart'),
+    rawSeries: l10n.t('{0} (raw)'),
+    tooltipSmoothed: l10n.t('{0}: {1} smoothed (raw {2})'),
+    gapsOne: l10n.t('{0} point is NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.'),
+    gapsMany: l10n.t('{0} points are NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.'),
+  };
+}

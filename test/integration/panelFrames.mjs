@@ -1,0 +1,39 @@
+// What the browser phases share for driving the inference panel and the palette from Playwright.
+
+/** Waits for the frame that holds the inference panel (VS Code nests webviews in iframes). */
+export async function findPanelFrame(page, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      try {
+        if (await frame.evaluate(`document.querySelector('#convert') !== null && document.querySelector('#history') !== null`))
+          return frame;
+      } catch {
+        // A frame navigating or detached; try again on the next round.
+      }
+    }
+    if (Date.now() > deadline) throw new Error('no inference panel found in any frame');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Polls `expression` in `frame` until it returns something truthy; returns that value. */
+export async function until(frame, expression, what, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await frame.evaluate(expression);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Runs an RVC Studio palette command by its title, as a person types it. */
+export async function runPaletteCommand(page, title) {
+  await page.keyboard.press('F1');
+  const box = page.locator('.quick-input-widget input').first();
+  await box.waitFor({ timeout: 15_000 });
+  await box.fill(`>RVC Studio: ${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
