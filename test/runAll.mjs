@@ -1,10 +1,12 @@
-// `npm test`: type checks, lint, build, the unit tests (mocha), the fault-injection and fuzz suites (mocha) and the integration tests (a real
-// VS Code host), in that order, stopping at the first failing stage. Ends with one line counting
-// every test of both suites, so CI reads a single total.
+// `npm test`: formatting (Prettier), type checks, lint, build, the unit tests (mocha), the
+// fault-injection and fuzz suites (mocha) and the integration tests (a real VS Code host), in that
+// order, stopping at the first failing stage. Ends with one line counting every test of the
+// suites, so CI reads a single total.
 import { spawn } from 'node:child_process';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const stages = [
+  { name: 'format', args: ['run', 'format:check'] },
   { name: 'typecheck', args: ['run', 'typecheck'] },
   { name: 'lint', args: ['run', 'lint'] },
   { name: 'build', args: ['run', 'build'] },
@@ -15,7 +17,8 @@ const stages = [
 
 /** mocha's spec reporter closes with "N passing", "N failing", "N pending". */
 function countMocha(output) {
-  const number = (word) => Number(/(\d+) (?:passing|failing|pending)/.exec(output.match(new RegExp(`\\d+ ${word}`, 'g'))?.at(-1) ?? '')?.[1] ?? 0);
+  const number = (word) =>
+    Number(/(\d+) (?:passing|failing|pending)/.exec(output.match(new RegExp(`\\d+ ${word}`, 'g'))?.at(-1) ?? '')?.[1] ?? 0);
   return { passed: number('passing'), failed: number('failing'), skipped: number('pending') };
 }
 

@@ -7,7 +7,8 @@ const IMPORTS_VSCODE = /(?:from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)
 
 function sourceFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && /\.(ts|tsx|js|mjs|cjs)$/.test(entry.name))
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
@@ -16,7 +17,10 @@ describe('layering', () => {
   for (const layer of ['src/core', 'src/protocol', 'src/cli', 'webviews']) {
     it(`${layer} never imports vscode`, () => {
       const offenders = sourceFiles(path.join(repoRoot, layer)).filter((file) => IMPORTS_VSCODE.test(fs.readFileSync(file, 'utf8')));
-      assert.deepEqual(offenders.map((f) => path.relative(repoRoot, f)), []);
+      assert.deepEqual(
+        offenders.map((f) => path.relative(repoRoot, f)),
+        [],
+      );
     });
   }
 
