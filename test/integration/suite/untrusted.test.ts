@@ -14,7 +14,7 @@ export function untrustedTests(): void {
       const trainings = await rows(ctx.trainingsView);
       assert.deepEqual(
         trainings.map((r) => `${r.label}:${r.contextValue}`),
-        ['untrusted-voice:training.readonly'],
+        ['untrusted-voice:training.notStarted.readonly'],
       );
       const steps = await rows(ctx.trainingsView, trainings[0]!.node);
       assert.ok(
