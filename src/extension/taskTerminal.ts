@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isMissingFile } from '../core/util/errors.ts';
 
 /** Terminals want CRLF; RVC's tqdm bars use bare CR to redraw a line, which is kept. */
 export function toTerminalText(text: string): string {
@@ -54,7 +55,8 @@ export class LogTailPty implements vscode.Pseudoterminal {
     let fd: number;
     try {
       fd = fs.openSync(this.file, 'r');
-    } catch {
+    } catch (error) {
+      if (!isMissingFile(error)) throw error;
       return; // not created yet
     }
     try {

@@ -4,7 +4,7 @@ import { Runner } from '../../core/runner/runner.ts';
 import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/runner/steps.ts';
 import { TaskRepository } from '../../core/store/taskRepository.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
-import { errorMessage, isUserError, UserError } from '../../core/util/errors.ts';
+import { errorMessage, isUserError, UserError, isMissingFile } from '../../core/util/errors.ts';
 import type { CliCommand, CliContext } from '../command.ts';
 import { describeTask, formatDuration, runUntilDone, taskJson } from './run.ts';
 
@@ -17,8 +17,9 @@ function readFrom(file: string, offset: number): { text: string; offset: number 
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
-  } catch {
-    return { text: '', offset };
+  } catch (error) {
+    if (!isMissingFile(error)) throw error;
+    return { text: '', offset }; // not created yet
   }
   try {
     const size = fs.fstatSync(fd).size;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkTrainingName } from '../../core/util/names.ts';
-import { UserError } from '../../core/util/errors.ts';
+import { UserError, isUserErrorCode } from '../../core/util/errors.ts';
 import {
   F0_METHODS,
   MODEL_VERSIONS,
@@ -41,11 +41,13 @@ function describe(training: Training): string {
 }
 
 function trainingJson(ctx: CliContext, training: Training): Record<string, unknown> {
+  const store = ctx.openStore();
   let logsDir: string | null;
   try {
-    logsDir = trainingLogsDir(ctx.openStore(), training);
-  } catch {
-    logsDir = null;
+    logsDir = trainingLogsDir(store, training);
+  } catch (error) {
+    if (!isUserErrorCode(error, 'path-escape')) throw error;
+    logsDir = null; // a name that would leave logs/ has no folder to show
   }
   return { ...training, logsDir, params: dataMap(training.params) };
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { UserError } from '../util/errors.ts';
+import { UserError, isMissingFile } from '../util/errors.ts';
 import { isWav, parseWavLayout, readWav, type DecodedAudio, type ReadWavOptions } from './wavFile.ts';
 
 /**
@@ -13,7 +13,8 @@ export function loadAudio(file: string, options: ReadWavOptions & { ffmpeg?: str
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
-  } catch {
+  } catch (error) {
+    if (!isMissingFile(error)) throw error;
     throw new UserError(`Input audio ${file} does not exist.`, 'not-found');
   }
   if (!stat.isFile()) throw new UserError(`Input audio ${file} is not a file.`, 'not-a-file');

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../util/errors.ts';
+import { UserError, isMissingFile } from '../util/errors.ts';
 import { onnxRuntime, openSession, type OrtSession } from './onnxRuntime.ts';
 import { readManifest, readTensor, writeTensor, type RawTensor, type TensorDtype, type TensorEntry } from './tensorFiles.ts';
 
@@ -73,7 +73,8 @@ export function requireFile(file: string, what: string): void {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
-  } catch {
+  } catch (error) {
+    if (!isMissingFile(error)) throw error;
     throw new UserError(`${what} file ${file} does not exist.`, 'not-found');
   }
   if (!stat.isFile()) throw new UserError(`${what} ${file} is not a file.`, 'not-a-file');

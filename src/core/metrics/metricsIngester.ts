@@ -14,6 +14,7 @@ import { parseTfeventsRecords, recordLengthAt, type TfeventsState } from './tfev
 import { parseTrainLogLines, type TrainLogState } from './trainLogReader.ts';
 import { fillEpochs } from './epochs.ts';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
+import { isMissingFile } from '../util/errors.ts';
 
 /**
  * Turns metrics files into `metrics` rows, incrementally: each file's read position, size, mtime
@@ -120,7 +121,8 @@ export async function ingestMetricFile(
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
-  } catch {
+  } catch (error) {
+    if (!isMissingFile(error)) throw error;
     report.state = 'missing';
     return report;
   }

@@ -91,6 +91,7 @@ export function watchTrainingMetrics(
     }
     if (watchers.length === 0) throw new Error(`${logsDir} does not exist yet`);
   } catch {
+    // fs.watch is best-effort (a missing folder, no inotify watches left): polling covers every case.
     for (const w of watchers) w.close();
     watchers.length = 0;
     startPolling();

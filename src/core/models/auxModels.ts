@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { openSession, type OrtSession } from '../inference/onnxRuntime.ts';
 import { checkRmvpe } from '../inference/rmvpePitch.ts';
 import { download, type DownloadProgress } from '../util/download.ts';
-import { UserError } from '../util/errors.ts';
+import { UserError, isMissingFile } from '../util/errors.ts';
 import { sha256File } from '../util/fileHash.ts';
 import { resolveInside } from '../util/paths.ts';
 
@@ -230,7 +230,8 @@ export class AuxModelCache {
     let stat: fs.Stats;
     try {
       stat = fs.statSync(source);
-    } catch {
+    } catch (error) {
+      if (!isMissingFile(error)) throw error;
       throw new UserError(`${source} does not exist.`, 'not-found');
     }
     if (!stat.isFile()) throw new UserError(`${source} is not a file.`, 'not-a-file');
@@ -316,6 +317,7 @@ export class AuxModelCache {
       const parsed = JSON.parse(fs.readFileSync(path.join(this.dir, PINS), 'utf8')) as unknown;
       return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Partial<Record<AuxModelId, AuxRecord>>) : {};
     } catch {
+      // No pins file yet, or one that does not parse: no model is pinned, and the next pin rewrites it.
       return {};
     }
   }

@@ -20,7 +20,7 @@ import {
 } from '../store/artifactRepository.ts';
 
 export type { Artifact };
-import { UserError } from '../util/errors.ts';
+import { UserError, isMissingFile } from '../util/errors.ts';
 import { isInside } from '../util/paths.ts';
 import { nowMs } from '../util/time.ts';
 import type { ArtifactKind, FoundArtifact } from './artifactScanner.ts';
@@ -121,7 +121,8 @@ export async function refreshHashes(store: Store, trainingId: string): Promise<n
     let stat: fs.Stats;
     try {
       stat = fs.statSync(artifact.path);
-    } catch {
+    } catch (error) {
+      if (!isMissingFile(error)) throw error; // an unreadable disk is not a deleted model
       flagArtifactDeleted(store, artifact.id, nowMs());
       changed = true;
       continue;

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { download, type DownloadProgress } from '../util/download.ts';
-import { UserError } from '../util/errors.ts';
+import { UserError, isMissingFile } from '../util/errors.ts';
 import { sha256File } from '../util/fileHash.ts';
 import { checkTrainingName } from '../util/names.ts';
 import { isInside, resolveInside } from '../util/paths.ts';
@@ -133,7 +133,8 @@ export async function addVoice(workspaceDir: string, source: string, options: Ad
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(resolved);
-  } catch {
+  } catch (error) {
+    if (!isMissingFile(error)) throw error;
     throw new UserError(`${resolved} does not exist.`, 'not-found');
   }
   if (stat.isDirectory()) return addFromFolder(workspaceDir, resolved, options);

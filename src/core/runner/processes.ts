@@ -96,6 +96,7 @@ export function readJsonFile<T>(file: string): T | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   } catch {
+    // Absent, or not whole JSON (a writer killed mid-write): callers read both as "no record".
     return undefined;
   }
 }
@@ -128,7 +129,7 @@ export function findLauncher(specPath: string): number | null {
   try {
     entries = fs.readdirSync('/proc');
   } catch {
-    return null;
+    return null; // no readable /proc (a hardened container): the launcher cannot be found this way
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
@@ -156,7 +157,7 @@ export function launcherAlive(pid: number | null, taskId: string): boolean {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return !/^\d+ \(.*\) Z/.test(stat); // a zombie has finished; its parent just has not reaped it
   } catch {
-    return false;
+    return false; // the process ended (its /proc entry went away) while we looked
   }
 }
 

@@ -26,9 +26,9 @@ import { TaskLogTail } from './taskLog.ts';
 import { readFileTail } from '../util/fileTail.ts';
 import { jobResources } from './slurm/jobScript.ts';
 import { SlurmClient, type QueueEntry } from './slurm/slurmClient.ts';
-import { SlurmExecutor } from './slurm/slurmExecutor.ts';
+import { SlurmExecutor, type SlurmLiveness } from './slurm/slurmExecutor.ts';
 import { SlurmPoller } from './slurm/slurmPoller.ts';
-import { TaskRepository, type Task, type TaskLogEntry, type TaskSnapshot } from '../store/taskRepository.ts';
+import { TaskRepository, type SlurmJobRef, type Task, type TaskLogEntry, type TaskSnapshot } from '../store/taskRepository.ts';
 
 export interface RunnerOptions {
   /** Read on every use, so a changed setting applies to the next task. */
@@ -427,6 +427,41 @@ export class Runner {
     if (this.running) this.attachSlurm(submitted);
   }
 
+  /**
+   * A Slurm task whose runner stopped after planning it and before recording a job id: its job is
+   * looked up by name and adopted when Slurm has one; with none, nothing was submitted and the task
+   * is settled as interrupted. A failed lookup leaves the task to the next sweep.
+   */
+  private async findSubmitted(task: Task): Promise<void> {
+    this.launching.add(task.id);
+    try {
+      const side = this.slurmSide();
+      const found = await side.executor.findSubmitted(task.id, task.stepType, taskFiles(this.store, task.id));
+      if (!this.store.isOpen) return;
+      if (!found) {
+        this.settleTask(task.id, { state: 'gone', pid: null, reason: 'the runner stopped before Slurm accepted its job' });
+        return;
+      }
+      const submitted = this.lifecycle.submitted(task, found.handle, found.entry.partition, task.snapshot);
+      this.tasks.addLog(
+        task.id,
+        'INFO',
+        `re-attached to Slurm job ${found.handle.jobId}, found by its name: the runner that submitted it stopped before recording the job id`,
+      );
+      if (submitted.cancelRequested) {
+        await side.executor.cancel(found.handle);
+        this.settleTask(task.id, { state: 'cancelled' });
+        return;
+      }
+      if (this.running) this.attachSlurm(submitted);
+      void this.checkSlurm(task.id);
+    } catch (error) {
+      if (this.store.isOpen) this.reportInternal(`looking up the Slurm job of ${task.id} by its name`, error);
+    } finally {
+      this.launching.delete(task.id);
+    }
+  }
+
   private attachSlurm(task: Task): void {
     const side = this.slurmSide();
     const jobId = task.slurm!.jobId;
@@ -476,7 +511,12 @@ export class Runner {
         return;
       }
       this.tasks.recordSlurmState(id, live.outcome === 'forgotten' ? 'UNKNOWN' : live.outcome.toUpperCase(), null, null);
-      const sentence = side.executor.explain(ref, live, task.stepType, this.trainingReached(task));
+      const reached = this.trainingReached(task);
+      if (this.resubmittable(task, ref, live)) {
+        await this.resubmit(task, ref, live.outcome, reached);
+        return;
+      }
+      const sentence = side.executor.explain(ref, live, task.stepType, reached);
       this.settleTask(
         id,
         sentence
@@ -491,6 +531,53 @@ export class Runner {
     } finally {
       side.checking.delete(id);
     }
+  }
+
+  /**
+   * A training whose job Slurm pre-empted or lost with its node (and that did not finish first) is
+   * submitted again, once: RVC resumes from the latest G_*.pth of the same experiment name.
+   */
+  private resubmittable(task: Task, ref: SlurmJobRef, live: SlurmLiveness & { phase: 'ended' }): boolean {
+    return (
+      task.stepType === 'train_model' &&
+      (live.outcome === 'preempted' || live.outcome === 'node_fail') &&
+      ref.resubmittedFrom === undefined &&
+      !task.cancelRequested &&
+      !(live.exit && live.exit.signal === null)
+    );
+  }
+
+  private async resubmit(task: Task, ref: SlurmJobRef, outcome: string, reached: { epoch?: number; checkpoint?: string }): Promise<void> {
+    const side = this.slurmSide();
+    const files = taskFiles(this.store, task.id);
+    // The pre-empted launcher's exit record (with its signal) must not decide the new job's end.
+    fs.rmSync(files.exit, { force: true });
+    const handle = await side.executor.start({
+      taskId: task.id,
+      step: task.stepType,
+      gpuBound: task.gpuId !== null,
+      files,
+      plan: task.snapshot.plan!,
+    });
+    if (!this.store.isOpen) return;
+    const job: SlurmJobRef = { ...handle, resubmittedFrom: ref.jobId };
+    const resubmitted = this.tasks.markResubmitted(task.id, job, task.snapshot);
+    const at = reached.epoch !== undefined ? ` at epoch ${reached.epoch}` : '';
+    const from = reached.checkpoint ? `; training continues from ${reached.checkpoint}` : '';
+    this.tasks.addLog(
+      task.id,
+      'WARN',
+      `Slurm job ${ref.jobId} ended ${outcome.toUpperCase()}${at}; resubmitted once as job ${job.jobId}${from}.`,
+    );
+    side.poller.untrack(ref.jobId);
+    side.byJob.delete(ref.jobId);
+    const entry = this.active.get(task.id);
+    if (!entry) return;
+    entry.jobId = job.jobId;
+    entry.task = resubmitted;
+    side.byJob.set(job.jobId, task.id);
+    side.poller.track(job.jobId);
+    if (resubmitted.cancelRequested) await side.executor.cancel(handle); // the next check settles it as cancelled
   }
 
   /** For Slurm's sentence: the last epoch in the step's log and the checkpoint a rerun resumes from. */
@@ -644,6 +731,11 @@ export class Runner {
         // Re-attached by job id: the poller follows it from here; ask once now (it may have ended).
         this.attachSlurm({ ...task, claimedBy: this.runnerId });
         void this.checkSlurm(task.id);
+        continue;
+      }
+      if (task.executor === 'slurm' && task.snapshot.plan) {
+        // Planned for Slurm but no job id: its runner may have died between sbatch and recording it.
+        void this.findSubmitted({ ...task, claimedBy: this.runnerId });
         continue;
       }
       const assessed = this.lifecycle.assess({ ...task, claimedBy: this.runnerId }, this.runnerId);

@@ -184,6 +184,8 @@ function stageDataset(datasetDir: string, stagedDir: string, audio: string[]): v
     try {
       fs.symlinkSync(from, to, 'file');
     } catch {
+      // No symlinks here (Windows without developer mode, some network shares): copy instead;
+      // copyFileSync reports any fault that is not about links.
       fs.copyFileSync(from, to);
     }
   }

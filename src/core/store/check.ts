@@ -6,6 +6,7 @@ import type { Settings } from '../settings.ts';
 import { runnerAlive, TaskLifecycle } from '../runner/taskLifecycle.ts';
 import { sha256File } from '../util/fileHash.ts';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
+import { isUserErrorCode, isMissingFile } from '../util/errors.ts';
 
 export type FindingKind =
   | 'integrity'
@@ -97,8 +98,9 @@ export async function checkStore(
     let logsDir: string;
     try {
       logsDir = trainingLogsDir(store, training);
-    } catch {
-      continue;
+    } catch (error) {
+      if (!isUserErrorCode(error, 'path-escape')) throw error;
+      continue; // a name that would leave logs/ has no folder to check
     }
     if (!fs.existsSync(logsDir)) {
       findings.push({
@@ -120,7 +122,8 @@ export async function checkStore(
     let stat: fs.Stats | undefined;
     try {
       stat = fs.statSync(artifact.path);
-    } catch {
+    } catch (error) {
+      if (!isMissingFile(error)) throw error; // an unreadable disk is not a missing model
       stat = undefined;
     }
     if (!stat) {

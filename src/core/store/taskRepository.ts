@@ -27,6 +27,8 @@ export interface SlurmJobRef {
   submittedAt: number;
   script: string;
   slurmOut: string;
+  /** The pre-empted (or node-failed) job this one replaces: a task is resubmitted once at most. */
+  resubmittedFrom?: string;
 }
 
 /** Slurm's view of a task's job, as the poller last saw it (PENDING and its reason, RUNNING, …). */
@@ -348,6 +350,16 @@ export class TaskRepository {
         "UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, slurm_partition = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?",
       )
       .run(job.jobId, partition || null, logPath, JSON.stringify({ ...snapshot, slurm: job }), id);
+    const task = this.get(id);
+    this.emitChanged(task);
+    return task;
+  }
+
+  /** A new batch job replaces a pre-empted one: the log (appended to by both) is read on from where it was. */
+  markResubmitted(id: string, job: SlurmJobRef, snapshot: TaskSnapshot): Task {
+    databaseOf(this.store)
+      .prepare("UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, config_snapshot = ? WHERE id = ?")
+      .run(job.jobId, JSON.stringify({ ...snapshot, slurm: job }), id);
     const task = this.get(id);
     this.emitChanged(task);
     return task;

@@ -27,3 +27,12 @@ export function errorMessage(error: unknown): string {
 export function isUserErrorCode(error: unknown, ...codes: string[]): error is UserError {
   return error instanceof UserError && codes.includes(error.code);
 }
+
+/**
+ * A file-system error meaning "that path is not there" (ENOENT, or ENOTDIR for a parent that is a
+ * file): what a caller may treat as absent while EACCES, EIO or EMFILE still propagate.
+ */
+export function isMissingFile(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

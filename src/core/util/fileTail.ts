@@ -17,6 +17,7 @@ export function readFileTail(file: string, bytes = 64 * 1024): string {
       fs.closeSync(fd);
     }
   } catch {
+    // Documented: "" when it cannot be read (absent, or removed while read); callers treat "" as no verdict.
     return '';
   }
 }

@@ -36,6 +36,8 @@ async function pythonExtensionInterpreter(folder: FolderStore): Promise<string |
     const env = api?.environments?.getActiveEnvironmentPath?.(folder.folder.uri);
     return typeof env?.path === 'string' && env.path !== '' ? env.path : undefined;
   } catch {
+    // Another extension's activation or API can fail in any way; its Python is only a suggestion,
+    // so the caller falls back to asking the user.
     return undefined;
   }
 }

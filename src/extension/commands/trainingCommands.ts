@@ -13,7 +13,7 @@ import {
   type SampleRate,
   type Training,
 } from '../../core/store/trainings.ts';
-import { UserError } from '../../core/util/errors.ts';
+import { UserError, isUserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';
 import type { FolderStore } from '../folderStore.ts';
 import {
@@ -68,7 +68,7 @@ function datasetCandidates(root: string): string[] {
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch {
-      return;
+      return; // a folder that vanished or cannot be listed just adds no candidates to this optional scan
     }
     for (const entry of entries) {
       if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'logs') continue;
@@ -114,7 +114,9 @@ async function detectGpus(folder: FolderStore): Promise<ProbeResult['gpus'] | un
     const rvcRoot = rvcRootOf(settings, null);
     const probe = await probeDeviceAsync(pythonOf(settings, rvcRoot), rvcRoot);
     return probe.cuda ? probe.gpus : [];
-  } catch {
+  } catch (error) {
+    // A Python that does not run or answers oddly only loses the GPU pick (the runner says why later).
+    if (!isUserError(error)) throw error;
     return undefined;
   }
 }

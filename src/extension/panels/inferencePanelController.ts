@@ -10,7 +10,7 @@ import { exportsDir, isPthModel } from '../../core/models/exportCache.ts';
 import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
-import { errorMessage } from '../../core/util/errors.ts';
+import { errorMessage, isUserErrorCode } from '../../core/util/errors.ts';
 import { isInside, resolveInsideReal } from '../../core/util/paths.ts';
 import type { ConvertParams } from '../../protocol/inferenceWorkerProtocol.ts';
 import { messageIdOf, replyTo } from '../../protocol/messageHandler.ts';
@@ -438,7 +438,8 @@ export class InferencePanelController {
     if (trainingId) {
       try {
         return trainings.get(trainingId).targetSr;
-      } catch {
+      } catch (error) {
+        if (!isUserErrorCode(error, 'no-training')) throw error;
         // The training was purged since the list was sent; fall back to the name.
       }
     }

@@ -1,14 +1,17 @@
 /**
  * The runner on the Slurm executor, against a real single-node Slurm (test/support/slurmCluster.ts)
  * and the RVC test double: the whole pipeline through the CLI, a job pending on a drained node,
- * cancel while pending and running, kill -9 of the runner and re-attach by job id, a node marked
- * down mid-job, the refusals, and the poller's load with 50 queued tasks. Skips loudly without
- * root or slurm-wlm.
+ * cancel while pending and running, kill -9 of the runner and re-attach by job id (and by job name
+ * when it died before recording the id), a node marked down mid-job (resubmitted once, then
+ * failed), the refusals, and the poller's load with 50 queued tasks. Skips loudly without root or
+ * slurm-wlm.
  */
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Runner } from '../../../src/core/runner/runner.ts';
 import { SETTINGS_PREFIX } from '../../../src/core/settings.ts';
@@ -19,6 +22,8 @@ import { cliEntry } from '../../support/tempDir.ts';
 import { makeBench, runAndWait, type Bench } from './helpers.ts';
 
 const POLL_SECONDS = 0.5;
+/** A runner that SIGKILLs itself at one transition (here: after sbatch, before the job id is recorded). */
+const faultyRunner = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'faults', 'support', 'faultyRunner.ts');
 
 describe('runner on the Slurm executor (real cluster)', function () {
   this.timeout(60_000);
@@ -253,24 +258,111 @@ describe('runner on the Slurm executor (real cluster)', function () {
     bench.runner.start();
   });
 
-  it('a node marked down mid-job: the task fails with the NODE_FAIL sentence, epoch and checkpoint', async () => {
+  it('a runner killed between sbatch and recording the job id: the job is found by its name and adopted; with no such job, interrupted', async () => {
+    bench.runner.stop();
+    /** Runs a runner of its own that dies right after sbatch accepted the task's job; returns that job's id. */
+    async function killedAfterSbatch(name: string): Promise<{ id: string; jobId: string }> {
+      bench.createTraining(name, { files: 2 });
+      const [task] = bench.runner.enqueue(name, 'preprocess');
+      const child = spawn(process.execPath, [faultyRunner, bench.workspace, JSON.stringify(bench.settings), 'spawned', 'preprocess'], {
+        env: { ...process.env, SLURM_CONF: cluster!.conf },
+        stdio: 'ignore',
+      });
+      const signal = await new Promise((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+      assert.equal(signal, 'SIGKILL');
+      const row = get(task!.id);
+      assert.equal(row.status, 'running');
+      assert.equal(row.slurm, null, 'no job id was recorded');
+      const named = cluster!.run('squeue', ['--noheader', '--states=all', `--name=rvc-preprocess-${task!.id.slice(0, 8)}`, '--format=%i']);
+      const jobId = named.trim().split('\n').at(-1)!.trim();
+      assert.match(jobId, /^\d+$/, 'sbatch had accepted the job');
+      return { id: task!.id, jobId };
+    }
+    try {
+      const found = await killedAfterSbatch('byName');
+      // A runner that died after planning a task and before sbatch accepted it: no job of its name.
+      bench.createTraining('byNameLost', { files: 2 });
+      const [queued] = bench.runner.enqueue('byNameLost', 'preprocess');
+      const claimed = bench.runner.tasks.claimNext(`${os.hostname()}:999999999`, { cpuConcurrency: 1, only: new Set([queued!.id]) })!;
+      bench.runner.tasks.savePlan(claimed.id, { ...claimed.snapshot, plan: get(found.id).snapshot.plan! });
+      const lost = { id: claimed.id };
+      const second = new Runner(bench.store, { settings: () => bench.settings, sweepMs: 500 });
+      second.start();
+      try {
+        const [adopted, interrupted] = await second.waitFor([found.id, lost.id]);
+        assert.equal(adopted!.status, 'success', adopted!.errorMsg ?? '');
+        assert.equal(adopted!.slurm!.jobId, found.jobId, 'adopted the job sbatch had accepted');
+        assert.equal(adopted!.claimedBy, second.runnerId);
+        assert.ok(
+          bench.runner.tasks
+            .logs(found.id)
+            .some((l) => new RegExp(`re-attached to Slurm job ${found.jobId}, found by its name`).test(l.message)),
+        );
+        assert.equal(interrupted!.status, 'failed');
+        assert.match(interrupted!.errorMsg!, /^interrupted \(process gone\): the runner stopped before Slurm accepted its job/);
+        assert.equal(interrupted!.slurm, null);
+      } finally {
+        second.stop();
+      }
+    } finally {
+      bench.runner.start();
+    }
+  });
+
+  /** Waits for a train_model task's job to run and its log to show `epoch` (counted from the log's end). */
+  async function untilEpoch(id: string, epochs: RegExp, what: string): Promise<void> {
+    await until(
+      () => get(id).slurm?.state === 'RUNNING' && fs.existsSync(get(id).logPath!) && epochs.test(fs.readFileSync(get(id).logPath!, 'utf8')),
+      20_000,
+      what,
+    );
+  }
+  /** Marks the node down under a running job and waits for the task to get its replacement job. */
+  async function nodeDownResubmitted(id: string): Promise<string> {
+    const first = get(id).slurm!.jobId;
+    setNode('DOWN');
+    await until(() => get(id).slurm!.jobId !== first || get(id).status !== 'running', 20_000, 'the job to be resubmitted');
+    const row = get(id);
+    assert.equal(row.status, 'running', row.errorMsg ?? '');
+    assert.equal(row.snapshot.slurm!.resubmittedFrom, first);
+    assert.ok(
+      bench.runner.tasks
+        .logs(id)
+        .some((l) =>
+          new RegExp(`^Slurm job ${first} ended NODE_FAIL at epoch \\d+; resubmitted once as job ${row.slurm!.jobId}`).test(l.message),
+        ),
+    );
+    await until(() => cluster!.jobProcesses().length === 0, 15_000, 'no process of the first job left');
+    return row.slurm!.jobId;
+  }
+
+  it('a node marked down mid-training: the job is resubmitted once, and the training resumes and succeeds once the node is back', async () => {
+    await extracted('nodeDownOnce');
+    const [train] = bench.runner.enqueue('nodeDownOnce', 'train_model', { set: { total_epoch: '120', save_every_epoch: '1' } });
+    await untilEpoch(train!.id, /Epoch: 2/, 'training to reach epoch 2');
+    const second = await nodeDownResubmitted(train!.id);
+    if (/drain|down/.test(nodeState())) setNode('RESUME'); // the test cluster may return it to service itself
+    const [done] = await bench.runner.waitFor([train!.id]);
+    assert.equal(done!.status, 'success', done!.errorMsg ?? '');
+    assert.equal(done!.slurm!.jobId, second);
+    assert.match(fs.readFileSync(done!.logPath!, 'utf8'), /resumed at epoch \d+/);
+  });
+
+  it('a node marked down twice mid-training: resubmitted once, then the task fails with the NODE_FAIL sentence, epoch and checkpoint', async () => {
     await extracted('nodeDown');
     const [train] = bench.runner.enqueue('nodeDown', 'train_model', { set: { total_epoch: '500', save_every_epoch: '1' } });
-    await until(
-      () =>
-        get(train!.id).slurm?.state === 'RUNNING' &&
-        fs.existsSync(get(train!.id).logPath!) &&
-        /Epoch: 2/.test(fs.readFileSync(get(train!.id).logPath!, 'utf8')),
-      20_000,
-      'training to reach epoch 2',
-    );
+    await untilEpoch(train!.id, /Epoch: 2/, 'training to reach epoch 2');
+    const second = await nodeDownResubmitted(train!.id);
+    if (/drain|down/.test(nodeState())) setNode('RESUME'); // the test cluster may return it to service itself
+    await untilEpoch(train!.id, /resumed at epoch \d+[\s\S]*Epoch: \d+/, 'the resubmitted training to run on');
     setNode('DOWN');
     const [failed] = await bench.runner.waitFor([train!.id]);
     assert.equal(failed!.status, 'failed');
+    assert.equal(failed!.slurm!.jobId, second);
     assert.match(
       failed!.errorMsg!,
       new RegExp(
-        `^Node ${cluster!.node} failed under Slurm job ${failed!.slurm!.jobId} at epoch \\d+; run the step again(: training continues from G_\\d+\\.pth)?\\.`,
+        `^Node ${cluster!.node} failed under Slurm job ${second} at epoch \\d+; run the step again(: training continues from G_\\d+\\.pth)?\\.`,
       ),
     );
     console.log(`      (${failed!.errorMsg!.split('\n')[0]})`);

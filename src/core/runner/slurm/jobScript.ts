@@ -107,10 +107,15 @@ function shellWord(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
+/** The job's name: what finds it again when its id was never recorded (a runner killed right after sbatch). */
+export function jobName(step: StepType, taskId: string): string {
+  return `rvc-${step}-${taskId.slice(0, 8)}`;
+}
+
 /** The #SBATCH lines, in a fixed order. */
 export function sbatchLines(input: Pick<JobScriptInput, 'taskId' | 'step' | 'plan'>, resources: JobResources, out: string): string[] {
   const lines = [
-    `--job-name=rvc-${input.step}-${input.taskId.slice(0, 8)}`,
+    `--job-name=${jobName(input.step, input.taskId)}`,
     `--output=${sbatchPath(out, true)}`,
     `--chdir=${sbatchPath(input.plan.cwd, false)}`,
     // The executor decides what a failed or pre-empted job becomes; Slurm re-running the launcher

@@ -160,6 +160,16 @@ export class SlurmClient {
     return byId;
   }
 
+  /**
+   * The jobs named `name` that Slurm still knows (pending, running, or recently ended), in one
+   * squeue call: how a job whose id was never recorded is found again.
+   */
+  async queueByName(name: string): Promise<QueueEntry[]> {
+    const result = await this.run('squeue', ['--noheader', '--states=all', `--name=${name}`, `--format=${SQUEUE_FORMAT}`]);
+    if (result.code !== 0) throw new UserError(`squeue failed: ${slurmComplaint(result)}.`, 'slurm-failed');
+    return parseSqueue(result.stdout).filter((entry) => entry.name === name);
+  }
+
   /** `scontrol show job ID`, or undefined once Slurm has forgotten the job. */
   async show(jobId: string): Promise<JobDetails | undefined> {
     const result = await this.run('scontrol', ['show', 'job', '--oneliner', jobId]);

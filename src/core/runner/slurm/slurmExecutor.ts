@@ -3,7 +3,7 @@ import { UserError } from '../../util/errors.ts';
 import type { LaunchProcess } from '../launcherWorker.ts';
 import { launcherScript, readJsonFile, type ExitRecord, type TaskFiles } from '../processes.ts';
 import type { StepType } from '../steps.ts';
-import { jobResources, sbatchLines, writeJobScript } from './jobScript.ts';
+import { jobName, jobResources, jobScriptFiles, sbatchLines, writeJobScript } from './jobScript.ts';
 import { assessJob, explainJobEnd, type JobOutcome, type PendingReason } from './jobState.ts';
 import { probeSharedFilesystem } from './sharedFsProbe.ts';
 import type { QueueEntry, SlurmClient } from './slurmClient.ts';
@@ -24,6 +24,8 @@ export interface SlurmHandle {
   submittedAt: number;
   script: string;
   slurmOut: string;
+  /** The pre-empted (or node-failed) job this one replaces. */
+  resubmittedFrom?: string;
 }
 
 /** Liveness as the lifecycle's assess() needs it. */
@@ -97,6 +99,20 @@ export class SlurmExecutor {
     });
     const jobId = await this.client.submit(written.script);
     return { executor: 'slurm', jobId, submittedAt: Date.now(), script: written.script, slurmOut: written.slurmOut };
+  }
+
+  /**
+   * A task whose runner stopped between sbatch and recording the job id: its job, found by its
+   * name (one squeue call), or undefined when Slurm has no job of that name (it was never
+   * submitted, or ended and was forgotten). Of several, the newest: an older one can only be a
+   * stale job of another task with the same id prefix.
+   */
+  async findSubmitted(taskId: string, step: StepType, files: TaskFiles): Promise<{ handle: SlurmHandle; entry: QueueEntry } | undefined> {
+    const entries = await this.client.queueByName(jobName(step, taskId));
+    const entry = entries.sort((a, b) => Number.parseInt(b.jobId, 10) - Number.parseInt(a.jobId, 10))[0];
+    if (!entry) return undefined;
+    const { script, slurmOut } = jobScriptFiles(files, taskId);
+    return { handle: { executor: 'slurm', jobId: entry.jobId, submittedAt: Date.now(), script, slurmOut }, entry };
   }
 
   /**
