@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
 import { readWav } from '../../src/core/inference/wavFile.ts';
-import { findPanelFrame, until } from './panelFrames.mjs';
+import { findPanelFrame, runPaletteCommand, until } from './panelFrames.mjs';
 
 const TAG = '  [inferencePanel]';
 
@@ -52,12 +52,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
     let frame;
     let historyBefore;
     await check('opens from the command palette with the registry models listed', async () => {
-      await page.keyboard.press('F1');
-      const box = page.locator('.quick-input-widget input').first();
-      await box.waitFor({ timeout: 15_000 });
-      await box.fill('>RVC Studio: Open Inference Panel');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Inference Panel' }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
+      await runPaletteCommand(page, 'Open Inference Panel');
       frame = await findPanelFrame(page, 30_000);
       const model = JSON.stringify(inference.model);
       await until(

@@ -6,23 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
+import { findFrame, runPaletteCommand } from './panelFrames.mjs';
 
 const TAG = '  [keyboard]';
-
-async function findFrame(page, selector, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      try {
-        if (await frame.evaluate(`document.querySelector(${JSON.stringify(selector)}) !== null`)) return frame;
-      } catch {
-        // A frame navigating or detached; try again on the next round.
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`no frame with ${selector}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The title of the visible quick input, once it matches `pattern`. */
 async function waitForTitle(page, pattern, timeoutMs = 15_000) {
@@ -63,13 +49,8 @@ export async function keyboardChecks({ server, folder, outDir, name, dataset }) 
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     await page.locator('.activitybar [aria-label^="RVC Studio"]').first().waitFor({ timeout: 60_000 });
     await check('Create Training is answered with typing and Enter while the Inference panel has the focus', async () => {
-      await page.keyboard.press('F1');
-      const box = page.locator('.quick-input-widget input').first();
-      await box.waitFor({ timeout: 15_000 });
-      await box.fill('>RVC Studio: Open Inference Panel');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Inference Panel' }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
-      const frame = await findFrame(page, '#convert', 30_000);
+      const box = await runPaletteCommand(page, 'Open Inference Panel');
+      const frame = await findFrame(page, ['#convert'], 30_000);
       // Focus inside the iframe, the way a click on the panel leaves it.
       await frame.click('#input');
       // F1 in a webview is forwarded to the workbench as the same keybinding.

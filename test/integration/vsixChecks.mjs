@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { installVsix, launchBrowser, repoRoot, startCodeServer, tempRoot, vsixFile, workbenchUrl } from './codeServer.mjs';
 import { readWav, writeWav16 } from '../../src/core/inference/wavFile.ts';
+import { runPaletteCommand } from './panelFrames.mjs';
 
 const TAG = '  [vsix]';
 
@@ -249,12 +250,7 @@ function prepareConversion(workspace, fixtureCopy) {
 
 /** Opens the panel from the palette, converts `inference.input`, returns the output's length in seconds. */
 async function convert(page, inference) {
-  await page.keyboard.press('F1');
-  const box = page.locator('.quick-input-widget input').first();
-  await box.waitFor({ timeout: 15_000 });
-  await box.fill('>RVC Studio: Open Inference Panel');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Inference Panel' }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
+  await runPaletteCommand(page, 'Open Inference Panel');
   const frame = await poll(
     async () => {
       for (const f of page.frames()) {

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
+import { runPaletteCommand } from './panelFrames.mjs';
 
 const TAG = '  [walkthrough]';
 const STEPS = [
@@ -68,12 +69,7 @@ export async function walkthroughChecks({ server, folder, outDir }) {
     });
     await check('after a window reload, activated again, the walkthrough stays shut', async () => {
       // Close it first: the workbench would restore an open walkthrough editor by itself.
-      await page.keyboard.press('F1');
-      const box = page.locator('.quick-input-widget input').first();
-      await box.waitFor({ timeout: 15_000 });
-      await box.fill('>View: Close All Editors');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Close All Editors' }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
+      await runPaletteCommand(page, 'Close All Editors', 'View');
       await walkthrough.waitFor({ state: 'detached', timeout: 15_000 });
       const before = activations(server.userDataDir);
       if (before < 1) throw new Error(`no activation found in the logs under ${server.userDataDir}`);

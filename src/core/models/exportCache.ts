@@ -71,7 +71,7 @@ export async function ensureExported(
     return { file, bytes: fs.statSync(file).size, sidecar: existing, cached: true, ms: performance.now() - started };
   }
   fs.mkdirSync(cacheDir, { recursive: true });
-  const model = await openRvcModel(source, options.configJson ? { configJson: options.configJson } : {});
+  const model = await openRvcModel(source, { sha256, ...(options.configJson ? { configJson: options.configJson } : {}) });
   try {
     const result = await exportRvcModel(model, file, {
       noiseFree: false,

@@ -71,8 +71,9 @@ interface Interpreted {
   weights: PickleDict;
 }
 
-export async function openRvcModel(file: string, options: { configJson?: string } = {}): Promise<RvcModel> {
-  const hashing = sha256File(file);
+/** `sha256`: the file's hash when the caller has just computed it (the export cache keys by it), so it is not read twice. */
+export async function openRvcModel(file: string, options: { configJson?: string; sha256?: string } = {}): Promise<RvcModel> {
+  const hashing = options.sha256 ? Promise.resolve(options.sha256) : sha256File(file);
   // Handled here so a refusal below is not also an unhandled rejection; `await hashing` still throws.
   hashing.catch(() => undefined);
   const checkpoint = await openTorchCheckpoint(file);
