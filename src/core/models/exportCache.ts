@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256File } from '../util/fileHash.ts';
+import { recordedMtimeMs } from '../util/fileStamp.ts';
 import type { Finding } from '../store/check.ts';
 import { UserError } from '../util/errors.ts';
 import { EXPORTER_VERSION, exportRvcModel, type ExportOptions, type ExportSidecar } from './onnx/rvcExporter.ts';
@@ -42,6 +43,11 @@ function readCachedSidecar(onnx: string): ExportSidecar | null {
   }
 }
 
+/** Made by this exporter version, with the NSF noise on: what a conversion may run. */
+function usable(sidecar: ExportSidecar): boolean {
+  return sidecar.exporter.version === EXPORTER_VERSION && !sidecar.noiseFree;
+}
+
 /** Every export in a cache folder (`exportsDir(workspace)`), for the Models view's disk use and `db check`. */
 export function listExports(cacheDir: string): CachedExport[] {
   const dir = cacheDir;
@@ -64,10 +70,22 @@ export async function ensureExported(
 ): Promise<EnsureResult> {
   const started = performance.now();
   if (!fs.existsSync(source)) throw new UserError(`Model file ${source} does not exist.`, 'not-found');
+  // Stat before hashing: a file changed while it is hashed then reads as changed next time, never the reverse.
+  const stat = fs.statSync(source);
+  const mtimeMs = recordedMtimeMs(stat);
+  const unchanged = listExports(cacheDir).find(
+    (e) =>
+      usable(e.sidecar) &&
+      e.sidecar.source.path === path.resolve(source) &&
+      e.sidecar.source.bytes === stat.size &&
+      e.sidecar.source.mtimeMs === mtimeMs,
+  );
+  // A conversion checks its model every time: an unchanged file (same path, size, mtime) is not hashed again.
+  if (unchanged) return { ...unchanged, cached: true, ms: performance.now() - started };
   const sha256 = await sha256File(source);
   const file = path.join(cacheDir, `${sha256}.onnx`);
   const existing = fs.existsSync(file) ? readCachedSidecar(file) : null;
-  if (existing && existing.exporter.version === EXPORTER_VERSION && existing.source.sha256 === sha256 && !existing.noiseFree) {
+  if (existing && usable(existing) && existing.source.sha256 === sha256) {
     return { file, bytes: fs.statSync(file).size, sidecar: existing, cached: true, ms: performance.now() - started };
   }
   fs.mkdirSync(cacheDir, { recursive: true });
@@ -75,6 +93,7 @@ export async function ensureExported(
   try {
     const result = await exportRvcModel(model, file, {
       noiseFree: false,
+      sourceMtimeMs: mtimeMs,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     removeStaleExports(cacheDir, path.resolve(source), sha256);

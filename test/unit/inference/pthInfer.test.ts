@@ -132,6 +132,26 @@ describe('inference: converting with .pth models (export on first use)', functio
     assert.equal(readWav(path.join(ws, 'nono.wav')).samples.length, 120000);
   });
 
+  it('a .pth replaced at the same path is exported again (new content, new cache entry); the old entry goes', () => {
+    const pth = path.join(tmp.dir, 'replaced.pth');
+    fs.copyFileSync(path.join(realA, 'assets/weights/alto-demo_e2_s10.pth'), pth);
+    assert.equal(infer(pth, path.join(ws, 'r1.wav')).status, 0);
+    const sourcesOf = (): string[] =>
+      fs
+        .readdirSync(path.join(ws, '.rvc-studio/models'))
+        .filter((f) => f.endsWith('.onnx.json'))
+        .map((f) => JSON.parse(fs.readFileSync(path.join(ws, '.rvc-studio/models', f), 'utf8')).source)
+        .filter((src: { path: string }) => src.path === pth)
+        .map((src: { sha256: string }) => src.sha256);
+    const before = sourcesOf();
+    assert.equal(before.length, 1);
+    fs.copyFileSync(path.join(realA, 'assets/weights/alto-demo_e4_s20.pth'), pth);
+    assert.equal(infer(pth, path.join(ws, 'r2.wav')).status, 0);
+    const after = sourcesOf();
+    assert.equal(after.length, 1, 'the export of the old content is removed');
+    assert.notEqual(after[0], before[0]);
+  });
+
   it('model export, model inspect (.pth) and db check over the export cache', () => {
     const pth = path.join(tmp.dir, 'copy.pth');
     fs.copyFileSync(path.join(realA, 'assets/weights/alto-demo_e2_s10.pth'), pth);

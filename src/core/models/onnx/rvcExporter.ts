@@ -20,6 +20,8 @@ export interface ExportOptions {
   noiseFree?: boolean;
   /** Called as weights are read, for progress: done and total weight tensors. */
   onProgress?: (done: number, total: number) => void;
+  /** The source's recorded mtime, taken before it was hashed; written into the sidecar. */
+  sourceMtimeMs?: number;
 }
 
 export interface ExportSidecar {
@@ -31,7 +33,8 @@ export interface ExportSidecar {
   epoch: number | null;
   kind: RvcModel['kind'];
   noiseFree: boolean;
-  source: { path: string; sha256: string; bytes: number };
+  /** `mtimeMs`: the source's mtime when it was hashed (export cache only), so an unchanged file is not hashed again. */
+  source: { path: string; sha256: string; bytes: number; mtimeMs?: number };
   exporter: { name: 'rvc-studio'; version: number };
 }
 
@@ -82,7 +85,7 @@ function progressWeights(model: RvcModel, onProgress: ExportOptions['onProgress'
   };
 }
 
-export function sidecarFor(model: RvcModel, noiseFree: boolean): ExportSidecar {
+export function sidecarFor(model: RvcModel, noiseFree: boolean, sourceMtimeMs?: number): ExportSidecar {
   return {
     sampleRate: model.sampleRate,
     version: model.version,
@@ -92,7 +95,12 @@ export function sidecarFor(model: RvcModel, noiseFree: boolean): ExportSidecar {
     epoch: model.epoch,
     kind: model.kind,
     noiseFree,
-    source: { path: path.resolve(model.file), sha256: model.sha256, bytes: model.bytes },
+    source: {
+      path: path.resolve(model.file),
+      sha256: model.sha256,
+      bytes: model.bytes,
+      ...(sourceMtimeMs !== undefined ? { mtimeMs: sourceMtimeMs } : {}),
+    },
     exporter: { name: 'rvc-studio', version: EXPORTER_VERSION },
   };
 }
@@ -102,7 +110,7 @@ export async function exportRvcModel(model: RvcModel, out: string, options: Expo
   const started = performance.now();
   const noiseFree = options.noiseFree ?? false;
   const graph = await buildSynthesizerGraph(synthesizerSpec(model), progressWeights(model, options.onProgress), { noiseFree });
-  const sidecar = sidecarFor(model, noiseFree);
+  const sidecar = sidecarFor(model, noiseFree, options.sourceMtimeMs);
   const parts = encodeModel({
     irVersion: 8,
     opset: OPSET,
