@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { querySeries } from '../../src/core/metrics/metricsQuery.ts';
 import { readExitRecord, readStartedRecord, taskFiles } from '../../src/core/runner/processes.ts';
 import { TaskRepository, type Task } from '../../src/core/store/taskRepository.ts';
 import { cliEntry } from '../support/tempDir.ts';
@@ -12,7 +13,8 @@ import { makeBench, processExists, runAndWait, until, type Bench } from '../unit
 
 const faultyRunner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'faultyRunner.ts');
 
-type Fault = 'claimed' | 'spawned' | 'launched' | 'started' | 'running' | 'exited' | 'settling' | 'launcher';
+/** 'disposed': the runner is stopped mid-training the way a closing window's extension host stops it. */
+type Fault = 'claimed' | 'spawned' | 'launched' | 'started' | 'running' | 'disposed' | 'exited' | 'settling' | 'launcher';
 type Recovery = 'runner' | 'db-check';
 
 /** What the outputs justify: the launcher ran on to the end unless it never started or was killed. */
@@ -22,6 +24,7 @@ const EXPECTED: Record<Fault, 'success' | 'failed'> = {
   launched: 'success',
   started: 'success',
   running: 'success',
+  disposed: 'success',
   exited: 'success',
   settling: 'success',
   launcher: 'failed',
@@ -52,16 +55,22 @@ async function exited(child: ChildProcess): Promise<void> {
 
 /** The runner child dies at the fault point by itself, or is killed here when the outside event shows. */
 async function injectFault(bench: Bench, fault: Fault, train: Task): Promise<void> {
-  const point = fault === 'started' || fault === 'running' || fault === 'launcher' ? 'none' : fault;
+  const point = fault === 'started' || fault === 'running' || fault === 'disposed' || fault === 'launcher' ? 'none' : fault;
   const child = startFaultyRunner(bench, point);
   const repo = new TaskRepository(bench.store);
   if (fault === 'started') await until(() => readStartedRecord(bench.store, train.id) !== undefined, 15_000, 'the started record');
-  if (fault === 'running' || fault === 'launcher') {
+  if (fault === 'running' || fault === 'disposed' || fault === 'launcher') {
     await until(() => repo.logs(train.id).some((l) => l.message.includes('====> Epoch: 1')), 15_000, 'the first epoch');
   }
-  if (point === 'none') child.kill('SIGKILL');
-  await exited(child);
-  assert.equal(child.signalCode, 'SIGKILL', 'the runner died at the fault point');
+  if (fault === 'disposed') {
+    child.kill('SIGTERM');
+    await exited(child);
+    assert.equal(child.exitCode, 0, 'the runner stopped as a closing window stops it');
+  } else {
+    if (point === 'none') child.kill('SIGKILL');
+    await exited(child);
+    assert.equal(child.signalCode, 'SIGKILL', 'the runner died at the fault point');
+  }
   if (fault === 'launcher') {
     const launcher = readStartedRecord(bench.store, train.id)!.launcherPid;
     process.kill(launcher, 'SIGKILL'); // the launcher alone: train.py and its child run on, orphaned
@@ -91,6 +100,8 @@ describe('faults: kill -9 of the runner at each transition, and of the launcher'
     ['started', 'db-check'],
     ['running', 'runner'],
     ['running', 'db-check'],
+    ['disposed', 'runner'],
+    ['disposed', 'db-check'],
     ['exited', 'db-check'],
     ['exited', 'runner'],
     ['settling', 'runner'],
@@ -99,7 +110,8 @@ describe('faults: kill -9 of the runner at each transition, and of the launcher'
     ['launcher', 'db-check'],
   ];
   for (const [fault, recovery] of cases) {
-    it(`killed at "${fault}", recovered by ${recovery === 'runner' ? 'a new runner' : 'db check --repair'} → ${EXPECTED[fault]}, exactly once`, async () => {
+    const what = fault === 'disposed' ? 'stopped mid-training as a closing window stops it' : `killed at "${fault}"`;
+    it(`${what}, recovered by ${recovery === 'runner' ? 'a new runner' : 'db check --repair'} → ${EXPECTED[fault]}, exactly once`, async () => {
       bench = makeBench({ knobs: { epochMs: 150 }, sweepMs: 100 });
       const name = `k-${fault}`;
       bench.createTraining(name);
@@ -143,6 +155,10 @@ describe('faults: kill -9 of the runner at each transition, and of the launcher'
       if (EXPECTED[fault] === 'success') {
         const epochs = repo.logs(train.id).filter((l) => l.message.includes('====> Epoch'));
         assert.equal(epochs.length, 4, 'every epoch line stored exactly once');
+        const lossLines = fs.readFileSync(taskFiles(bench.store, train.id).log, 'utf8').match(/loss_disc=/g)?.length ?? 0;
+        const [curve] = querySeries(bench.store, { trainingIds: [train.trainingId], tag: 'loss/d/total' });
+        assert.ok(lossLines > 0);
+        assert.equal(curve?.points.length, lossLines, 'every loss line of the captured stdout became one curve point');
         assert.equal(bench.trainings.require(name).status, 'finished');
         // The next step is released: run by the runner, or left queued for one (never behind a dead step).
         assert.equal(indexAfter.status, recovery === 'runner' ? 'success' : 'queued');

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { taskFiles } from '../../src/core/runner/processes.ts';
 import { TaskRepository } from '../../src/core/store/taskRepository.ts';
 import { sqlite } from '../../src/core/store/sqlite.ts';
 import type { Store } from '../../src/core/store/store.ts';
@@ -71,10 +72,12 @@ describe('faults: disk full, busy database, vanished workspace, racing runners',
   for (const kind of ['task-log', 'metrics', 'store'] as const) {
     it(`disk full while writing a ${kind === 'task-log' ? 'task log batch' : kind === 'metrics' ? 'metric batch' : 'store row'}: a clear error, no partial row, integrity ok`, () => {
       bench = makeBench();
-      const training = bench.createTraining('full');
-      const [task] = bench.runner.enqueue('full', 'preprocess');
-      const logFile = path.join(bench.dir, 'stdout.log');
+      bench.createTraining('full');
+      // A metric batch comes from a training task's captured stdout, through the task log's reader.
+      const [task] = bench.runner.enqueue('full', kind === 'metrics' ? 'train_model' : 'preprocess');
+      const logFile = taskFiles(bench.store, task!.id).log;
       if (kind === 'metrics') {
+        fs.mkdirSync(path.dirname(logFile), { recursive: true });
         const lines: string[] = [];
         for (let step = 1; step <= 6000; step++)
           lines.push(`INFO:full:[${step}, 0.0001]`, `INFO:full:loss_disc=3.1, loss_gen=2.5, loss_fm=7.1,loss_mel=20.5, loss_kl=1.2`);
@@ -85,9 +88,8 @@ describe('faults: disk full, busy database, vanished workspace, racing runners',
         metrics: count(bench.store, 'SELECT count(*) FROM metrics'),
         system: count(bench.store, 'SELECT count(*) FROM system_logs'),
       };
-      const id = kind === 'metrics' ? training.id : task!.id;
       // 256 KiB per file: the WAL cannot grow past it.
-      const script = `trap '' XFSZ; ulimit -f 256; exec ${quote(process.execPath)} ${quote(path.join(support, 'diskFull.ts'))} ${quote(bench.workspace)} ${kind} ${id} ${quote(logFile)}`;
+      const script = `trap '' XFSZ; ulimit -f 256; exec ${quote(process.execPath)} ${quote(path.join(support, 'diskFull.ts'))} ${quote(bench.workspace)} ${kind} ${task!.id}`;
       const result = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
       assert.equal(result.status, 1, result.stdout + result.stderr);
       assert.match(

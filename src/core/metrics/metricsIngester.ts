@@ -70,8 +70,8 @@ export function discoverMetricSources(logsDir: string): { path: string; kind: Me
 }
 
 /**
- * Reads everything new for one training: the files in its logs folder plus every file registered
- * before (a task's captured stdout), then gives points without an epoch one (see epochs.ts).
+ * Reads everything new for one training: the files in its logs folder plus every metrics file
+ * registered before, then gives points without an epoch one (see epochs.ts).
  */
 export async function ingestTrainingMetrics(
   store: Store,
@@ -81,7 +81,8 @@ export async function ingestTrainingMetrics(
 ): Promise<IngestReport> {
   const sources = new Map<string, MetricSourceKind>();
   for (const source of discoverMetricSources(logsDir)) sources.set(source.path, source.kind);
-  const registered = registeredMetricSources(store, trainingId);
+  // A task's stdout is fed by the task log's reader (recordStdoutMetrics), never read from here.
+  const registered = registeredMetricSources(store, trainingId).filter((row) => row.kind !== 'stdout');
   for (const row of registered) if (!sources.has(row.path)) sources.set(row.path, row.kind);
   const reports: SourceReport[] = [];
   // Events files first: a line source read afterwards then only fills steps the events lack.
@@ -92,19 +93,22 @@ export async function ingestTrainingMetrics(
 }
 
 /**
- * For the runner: ingest a training task's captured stdout+stderr
- * (<workspace>/.rvc-studio/tasks/<taskId>.log), where RVC 20240604 prints its loss lines. Call it
- * whenever the log grows; it reads only what is new.
+ * Curve points from a training task's captured stdout+stderr (<workspace>/.rvc-studio/tasks/<id>.log),
+ * where RVC 20240604 prints its losses (train.log stays empty and TensorBoard flushes every 120 s).
+ * The task log has one reader, runner/taskLog.ts: it hands over each range of lines it commits, and
+ * this runs inside that same transaction, so a loss line becomes points exactly when it becomes a
+ * task log row — never twice, never skipped, whoever reads (runner, repair, a new runner). The
+ * parser's state (a `[step, lr]` line waits for its losses) is kept in metric_sources with the
+ * range's end. Returns the points that changed, for `metricsAppended` once the transaction commits.
  */
-export async function ingestTaskStdout(
-  store: Store,
-  trainingId: string,
-  logFile: string,
-  options: IngestOptions = {},
-): Promise<SourceReport> {
-  const report = await ingestMetricFile(store, trainingId, logFile, 'stdout', options);
-  if (report.newPoints > 0) fillEpochs(store, trainingId);
-  return report;
+export function recordStdoutMetrics(store: Store, trainingId: string, logFile: string, lines: string[], to: number): MetricPoint[] {
+  const st = metricIngestStatements(store);
+  st.addSource.run(trainingId, logFile, 'stdout');
+  const row = st.source.get(trainingId, logFile) as MetricSourceRow;
+  const state = JSON.parse(row.state) as TrainLogState;
+  const fresh = upsertPoints(st, trainingId, 'stdout', parseTrainLogLines(lines, state), new Map());
+  st.saveSource.run(to, to, 0, JSON.stringify(state), 0, nowMs(), row.id);
+  return fresh;
 }
 
 export async function ingestMetricFile(
@@ -240,23 +244,34 @@ function writeBatch(
   seriesIds: Map<string, number>,
   saveSource: () => boolean,
 ): MetricPoint[] | undefined {
-  const rank = SOURCE_RANK[kind];
   return store.transaction(() => {
     // Claim the range first: the IMMEDIATE transaction holds the write lock, so the check holds.
     if (!saveSource()) return undefined;
-    const fresh: MetricPoint[] = [];
-    for (const point of points) {
-      let seriesId = seriesIds.get(point.tag);
-      if (seriesId === undefined) {
-        st.addSeries.run(trainingId, point.tag);
-        seriesId = st.seriesId.get(trainingId, point.tag) as number;
-        seriesIds.set(point.tag, seriesId);
-      }
-      // SQLite stores a bound NaN as NULL, which is what the schema uses for NaN.
-      const changes = st.upsert.run(seriesId, point.step, point.value, point.wallTimeMs, point.epoch, kind, rank).changes;
-      if (changes > 0) fresh.push(point);
-      else if (point.epoch !== null) st.epochOnly.run(point.epoch, seriesId, point.step);
-    }
-    return fresh;
+    return upsertPoints(st, trainingId, kind, points, seriesIds);
   });
+}
+
+/** Inside a transaction: stores the points (a lower-ranked source never overwrites); returns those that changed. */
+function upsertPoints(
+  st: MetricIngestStatements,
+  trainingId: string,
+  kind: MetricSourceKind,
+  points: MetricPoint[],
+  seriesIds: Map<string, number>,
+): MetricPoint[] {
+  const rank = SOURCE_RANK[kind];
+  const fresh: MetricPoint[] = [];
+  for (const point of points) {
+    let seriesId = seriesIds.get(point.tag);
+    if (seriesId === undefined) {
+      st.addSeries.run(trainingId, point.tag);
+      seriesId = st.seriesId.get(trainingId, point.tag) as number;
+      seriesIds.set(point.tag, seriesId);
+    }
+    // SQLite stores a bound NaN as NULL, which is what the schema uses for NaN.
+    const changes = st.upsert.run(seriesId, point.step, point.value, point.wallTimeMs, point.epoch, kind, rank).changes;
+    if (changes > 0) fresh.push(point);
+    else if (point.epoch !== null) st.epochOnly.run(point.epoch, seriesId, point.step);
+  }
+  return fresh;
 }

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Unsubscribe } from '../events.ts';
 import type { Settings } from '../settings.ts';
-import { ingestTaskStdout } from '../metrics/metricsIngester.ts';
 import type { Store } from '../store/store.ts';
 import { TrainingRepository, trainingLogsDir, type Training } from '../store/trainings.ts';
 import { errorMessage, isUserError, UserError } from '../util/errors.ts';
@@ -80,7 +79,6 @@ export class Runner {
   private readonly options: Required<Omit<RunnerOptions, 'only' | 'faultPoint'>> & Pick<RunnerOptions, 'only' | 'faultPoint'>;
   private readonly active = new Map<string, ActiveTask>();
   /** Per training task, the stdout ingestion in flight: reads of one file must not overlap. */
-  private readonly stdoutIngestion = new Map<string, Promise<void>>();
   /** Claimed, not yet launched (the device probe is awaited in between): reattach must leave them alone. */
   private readonly launching = new Set<string>();
   private readonly deviceCache = new Map<string, DeviceChoice>();
@@ -640,28 +638,10 @@ export class Runner {
     if (!entry || !this.store.isOpen) return;
     entry.lastReadAt = Date.now();
     try {
-      const chunks = entry.tail.read();
-      if (chunks.length > 0 && entry.task.stepType === 'train_model') this.ingestTrainingStdout(entry.task);
+      entry.tail.read();
     } catch (error) {
       this.reportInternal(`reading the log of ${id}`, error);
     }
-  }
-
-  /**
-   * RVC 20240604 prints its losses only to stdout (train.log stays empty) and TensorBoard flushes every
-   * 120 s, so the captured log is where live curve points come from.
-   */
-  private ingestTrainingStdout(task: Task): void {
-    const previous = this.stdoutIngestion.get(task.id) ?? Promise.resolve();
-    const next = previous
-      .then(async () => {
-        if (this.store.isOpen) await ingestTaskStdout(this.store, task.trainingId, taskFiles(this.store, task.id).log);
-      })
-      .catch((error: unknown) => this.reportInternal(`reading losses from the log of ${task.id}`, error))
-      .finally(() => {
-        if (this.stdoutIngestion.get(task.id) === next) this.stdoutIngestion.delete(task.id);
-      });
-    this.stdoutIngestion.set(task.id, next);
   }
 
   /** Assesses an attached task and settles it once it has exited or is gone. */
@@ -703,8 +683,7 @@ export class Runner {
     this.detach(id);
     try {
       const task = this.tasks.get(id);
-      const settled = this.lifecycle.settle(task, outcome, entry?.tail);
-      if (settled && task.stepType === 'train_model') this.ingestTrainingStdout(task);
+      this.lifecycle.settle(task, outcome, entry?.tail);
     } catch (error) {
       this.reportInternal(`settling task ${id}`, error);
     }

@@ -3,6 +3,9 @@ import type { Store } from '../store/store.ts';
 import { taskFiles } from './processes.ts';
 import { ProgressTracker } from './progress.ts';
 import type { Task, TaskRepository } from '../store/taskRepository.ts';
+import { recordStdoutMetrics } from '../metrics/metricsIngester.ts';
+import { fillEpochs } from '../metrics/epochs.ts';
+import type { MetricPoint } from '../metrics/metricPoint.ts';
 
 /** Read a log that jumped far ahead in pieces, so one read never holds a huge buffer. */
 const MAX_READ_BYTES = 4 << 20;
@@ -16,9 +19,10 @@ export interface TaskLogChunk {
 
 /**
  * The one incremental reader of a task's captured stdout+stderr (<tasks>/<id>.log). Each chunk's
- * notable lines, progress and the new read position are committed together, and only if the stored
- * position is still where this reader started, so two processes tailing the same task (a runner and
- * a `db check --repair`) never store a line twice.
+ * notable lines, progress, curve points (train_model: RVC prints its losses there) and the new read
+ * position are committed together, and only if the stored position is still where this reader
+ * started, so two processes tailing the same task (a runner and a `db check --repair`) never store
+ * a line or a point twice.
  */
 export class TaskLogTail {
   readonly task: Task;
@@ -50,9 +54,10 @@ export class TaskLogTail {
    */
   read(final = false): TaskLogChunk[] {
     const chunks: TaskLogChunk[] = [];
+    const logFile = taskFiles(this.store, this.task.id).log;
     let fd: number;
     try {
-      fd = fs.openSync(taskFiles(this.store, this.task.id).log, 'r');
+      fd = fs.openSync(logFile, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return chunks; // the launcher has not created it yet
       throw error;
@@ -64,23 +69,25 @@ export class TaskLogTail {
         const buffer = Buffer.alloc(Math.min(size - this.offset, MAX_READ_BYTES));
         let chunk = buffer.subarray(0, fs.readSync(fd, buffer, 0, buffer.length, this.offset));
         const full = chunk.length === MAX_READ_BYTES;
-        if (!final && !full) {
+        if (!final) {
+          // Whole lines only, also when a big jump is read in pieces: a loss line cut in two would be lost.
           const lastNewline = Math.max(chunk.lastIndexOf(0x0a), chunk.lastIndexOf(0x0d));
-          if (lastNewline < 0) return chunks;
-          chunk = chunk.subarray(0, lastNewline + 1);
+          if (lastNewline >= 0) chunk = chunk.subarray(0, lastNewline + 1);
+          else if (!full) return chunks; // the line is still being written
         }
         const lines = chunk.toString('utf8').split(/\r?\n|\r/);
         if (lines[lines.length - 1] === '') lines.pop();
         const update = this.tracker.feed(lines);
         const from = this.offset;
         const to = from + chunk.length;
-        const stored = this.tasks.recordLog(this.task.id, {
-          fromOffset: from,
-          logOffset: to,
-          progress: update.progress,
-          etaMs: update.etaMs,
-          lines: update.notable,
-        });
+        let points: MetricPoint[] = [];
+        const stored = this.tasks.recordLog(
+          this.task.id,
+          { fromOffset: from, logOffset: to, progress: update.progress, etaMs: update.etaMs, lines: update.notable },
+          this.task.stepType === 'train_model'
+            ? () => (points = recordStdoutMetrics(this.store, this.task.trainingId, logFile, lines, to))
+            : undefined,
+        );
         if (!stored) {
           // Another reader committed this range: continue from where it is.
           const now = this.tasks.get(this.task.id).logOffset;
@@ -91,6 +98,10 @@ export class TaskLogTail {
         this.offset = to;
         chunks.push({ lines, from, to });
         this.store.events.emit('taskLog', { taskId: this.task.id, lines });
+        if (points.length > 0) {
+          fillEpochs(this.store, this.task.trainingId);
+          this.store.events.emit('metricsAppended', { trainingId: this.task.trainingId, points });
+        }
         if (update.progress !== undefined)
           this.store.events.emit('taskChanged', { taskId: this.task.id, trainingId: this.task.trainingId });
         if (!full) return chunks;

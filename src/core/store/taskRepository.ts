@@ -388,11 +388,13 @@ export class TaskRepository {
   /**
    * Progress, ETA, the log position and the notable lines, committed together so none is doubled on
    * restart; false (nothing written) when the stored position is no longer `fromOffset` (another
-   * reader stored that range first).
+   * reader stored that range first). `alsoInTransaction` writes what else the range produced (a
+   * training's curve points) in the same transaction, only when the range is this reader's.
    */
   recordLog(
     id: string,
     update: { fromOffset: number; logOffset: number; progress?: number | null; etaMs?: number | null; lines: TaskLogEntry[] },
+    alsoInTransaction?: () => void,
   ): boolean {
     return this.store.transaction(() => {
       const sets = ['log_offset = ?'];
@@ -412,6 +414,7 @@ export class TaskRepository {
       const insert = databaseOf(this.store).prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)');
       const now = nowMs();
       for (const line of update.lines) insert.run(id, line.level, line.message, now);
+      alsoInTransaction?.();
       return true;
     });
   }

@@ -1,19 +1,20 @@
 // Writes one large batch to a store under a file-size limit (run by test/faults/store.test.ts under
 // `ulimit -f`, with SIGXFSZ ignored so a write past the limit fails with EFBIG instead of killing us):
-// node diskFull.ts WORKSPACE task-log|metrics|store ID [LOGFILE]
-import { ingestTaskStdout } from '../../../src/core/metrics/metricsIngester.ts';
+// node diskFull.ts WORKSPACE task-log|metrics|store TASK_ID (metrics: a train_model task whose stdout holds losses)
+import { TaskLogTail } from '../../../src/core/runner/taskLog.ts';
 import { TaskRepository } from '../../../src/core/store/taskRepository.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { errorMessage, isUserError } from '../../../src/core/util/errors.ts';
 
-const [workspace, kind, id, logFile] = process.argv.slice(2) as [string, string, string, string | undefined];
+const [workspace, kind, id] = process.argv.slice(2) as [string, string, string];
 const store = Store.open(workspace);
 try {
   if (kind === 'task-log') {
     const lines = Array.from({ length: 20_000 }, (_, i) => ({ level: 'INFO' as const, message: `line ${i} ${'x'.repeat(100)}` }));
     new TaskRepository(store).recordLog(id, { fromOffset: 0, logOffset: 2_000_000, lines });
   } else if (kind === 'metrics') {
-    await ingestTaskStdout(store, id, logFile!);
+    const tasks = new TaskRepository(store);
+    new TaskLogTail(store, tasks, tasks.get(id)).read(true);
   } else {
     store.log('INFO', 'system', 'y'.repeat(2_000_000));
   }

@@ -1,5 +1,6 @@
 // A runner in a child process that kills itself with SIGKILL at one transition of one step:
 // node faultyRunner.ts WORKSPACE SETTINGS_JSON POINT STEP
+// SIGTERM stops it the way a closing VS Code window does (FolderStore.close: runner.stop, store.close).
 import type { Settings } from '../../../src/core/settings.ts';
 import { Runner } from '../../../src/core/runner/runner.ts';
 import type { FaultPoint } from '../../../src/core/runner/taskLifecycle.ts';
@@ -16,4 +17,9 @@ const runner = new Runner(store, {
   },
 });
 runner.start();
+process.once('SIGTERM', () => {
+  runner.stop();
+  store.close();
+  process.exit(0);
+});
 process.stdout.write(`${runner.runnerId}\n`);

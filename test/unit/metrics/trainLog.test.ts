@@ -1,12 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ingestMetricFile, ingestTaskStdout } from '../../../src/core/metrics/metricsIngester.ts';
+import { ingestMetricFile } from '../../../src/core/metrics/metricsIngester.ts';
 import { querySeries } from '../../../src/core/metrics/metricsQuery.ts';
 import { parseTfeventsRecords } from '../../../src/core/metrics/tfeventsReader.ts';
 import { parsePythonFloat, parseTrainLogLines, type TrainLogState } from '../../../src/core/metrics/trainLogReader.ts';
 import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
+import { TaskRepository } from '../../../src/core/store/taskRepository.ts';
+import { taskFiles } from '../../../src/core/runner/processes.ts';
+import { TaskLogTail } from '../../../src/core/runner/taskLog.ts';
 import { makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
 
 const runA = path.join(sharedFixtures, 'rvc-real-a');
@@ -24,6 +27,27 @@ function eventsPoints(logsDir: string): Map<string, number> {
   const file = fs.readdirSync(logsDir).find((f) => f.startsWith('events.out.tfevents.'))!;
   const points = parseTfeventsRecords(fs.readFileSync(path.join(logsDir, file)), 0, {}).points;
   return new Map(points.map((p) => [`${p.tag}@${p.step}`, p.value]));
+}
+
+/** A train_model task whose captured stdout is `text`, and the task log's one reader over it. */
+function trainTaskWithStdout(store: Store, trainingId: string, text: string): TaskLogTail {
+  const tasks = new TaskRepository(store);
+  const [task] = tasks.insert([
+    {
+      trainingId,
+      stepType: 'train_model',
+      snapshot: { engine: 'rvc', params: { total_epoch: 4 }, training: { name: 'alto-demo', logsDir: '' } },
+      gpuId: null,
+    },
+  ]);
+  const log = taskFiles(store, task!.id).log;
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  fs.writeFileSync(log, text);
+  return new TaskLogTail(store, tasks, task!);
+}
+
+function stdoutPointCount(store: Store): number {
+  return databaseOf(store).prepare("SELECT count(*) FROM metrics WHERE source = 'stdout'").pluck().get() as number;
 }
 
 describe('metrics: RVC training output lines (train.log and stdout)', () => {
@@ -113,14 +137,16 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
 
     it('keeps the events file value when the log came first, and the log cannot overwrite it later', async function () {
       skipWithoutFixtures(this);
-      const stdout = path.join(dir, 'task.log');
-      fs.copyFileSync(path.join(runA, 'provenance/console.txt'), stdout);
+      const tail = trainTaskWithStdout(store, trainingId, fs.readFileSync(path.join(runA, 'provenance/console.txt'), 'utf8'));
       const events = path.join(dir, 'events.out.tfevents.1795413187.vm.689.0');
       fs.copyFileSync(path.join(runA, 'logs/alto-demo/events.out.tfevents.1795413187.vm.689.0'), events);
-      const fromLog = await ingestTaskStdout(store, trainingId, stdout);
-      assert.equal(fromLog.newPoints, 10 * 6);
+      let emitted = 0;
+      const listening = store.events.on('metricsAppended', (e) => (emitted += e.points.length));
+      tail.read(true);
+      assert.equal(emitted, 10 * 6, 'the tail announced every point it stored');
       const logged = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total' })[0]!.points[0]!.value;
       assert.equal(logged, 9.472);
+      listening.dispose();
       await ingestMetricFile(store, trainingId, events, 'tfevents');
       const [d] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total' });
       assert.equal(d!.points[0]!.value, eventsPoints(path.join(runA, 'logs/alto-demo')).get('loss/d/total@0'));
@@ -129,17 +155,10 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
         [1, 1, 1, 2, 2, 3, 3, 3, 4, 4],
         'the log’s epochs survive the replacement',
       );
-      // Re-reading the whole log from the start changes nothing and emits nothing.
-      databaseOf(store).prepare('UPDATE metric_sources SET byte_offset = 0, state = ? WHERE path = ?').run('{}', stdout);
-      let emitted = 0;
-      store.events.on('metricsAppended', (e) => (emitted += e.points.length));
-      const again = await ingestTaskStdout(store, trainingId, stdout);
-      assert.deepEqual([again.newPoints, emitted], [0, 0]);
-      assert.equal(
-        databaseOf(store).prepare("SELECT count(*) FROM metrics WHERE source = 'stdout'").pluck().get(),
-        10,
-        'only loss/g/gen comes from the log',
-      );
+      // A second reader of the same task (a repair, a new runner) adds nothing: the range is taken.
+      const again = new TaskLogTail(store, new TaskRepository(store), new TaskRepository(store).get(tail.task.id));
+      assert.deepEqual(again.read(true), []);
+      assert.equal(stdoutPointCount(store), 10, 'only loss/g/gen comes from the log');
     });
 
     it('gives events-file points their epochs when the log is read after it', async function () {
@@ -148,15 +167,36 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
       fs.copyFileSync(path.join(runA, 'logs/alto-demo/events.out.tfevents.1795413187.vm.689.0'), events);
       await ingestMetricFile(store, trainingId, events, 'tfevents');
       assert.ok(querySeries(store, { trainingIds: [trainingId], tag: 'loss/g/total' })[0]!.points.every((p) => p.epoch === null));
-      const stdout = path.join(dir, 'task.log');
-      fs.copyFileSync(path.join(runA, 'provenance/console.txt'), stdout);
-      await ingestTaskStdout(store, trainingId, stdout);
+      trainTaskWithStdout(store, trainingId, fs.readFileSync(path.join(runA, 'provenance/console.txt'), 'utf8')).read(true);
       const [d] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/d/total', x: 'epoch' });
       assert.deepEqual(
         d!.points.map((p) => p.x),
         [1, 1, 1, 2, 2, 3, 3, 3, 4, 4],
       );
       assert.equal(d!.points[0]!.value, eventsPoints(path.join(runA, 'logs/alto-demo')).get('loss/d/total@0'));
+    });
+
+    it('a step line and its losses split across two reads (and two readers) still make one point per loss', () => {
+      const tail = trainTaskWithStdout(store, trainingId, 'INFO:alto-demo:Train Epoch: 1 [0%]\nINFO:alto-demo:[7, 0.0001]\n');
+      tail.read();
+      assert.equal(stdoutPointCount(store), 1, 'the learning rate');
+      fs.appendFileSync(
+        taskFiles(store, tail.task.id).log,
+        'INFO:alto-demo:loss_disc=3.5, loss_gen=2.25, loss_fm=7,loss_mel=20, loss_kl=1',
+      );
+      const tasks = new TaskRepository(store);
+      const other = new TaskLogTail(store, tasks, tasks.get(tail.task.id));
+      assert.deepEqual(other.read(), [], 'a line still being written waits');
+      other.read(true);
+      const [mel] = querySeries(store, { trainingIds: [trainingId], tag: 'loss/g/mel' });
+      assert.deepEqual(
+        mel!.points.map((p) => [p.x, p.value, p.epoch]),
+        [[7, 20, 1]],
+        'the second reader knew the step the first one read',
+      );
+      assert.equal(stdoutPointCount(store), 6);
+      assert.deepEqual(tail.read(true), [], 'the first reader finds the range taken');
+      assert.equal(stdoutPointCount(store), 6);
     });
 
     it('leaves a partial last line for the next read', async () => {
