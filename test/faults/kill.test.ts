@@ -112,7 +112,7 @@ describe('faults: kill -9 of the runner at each transition, and of the launcher'
   for (const [fault, recovery] of cases) {
     const what = fault === 'disposed' ? 'stopped mid-training as a closing window stops it' : `killed at "${fault}"`;
     it(`${what}, recovered by ${recovery === 'runner' ? 'a new runner' : 'db check --repair'} → ${EXPECTED[fault]}, exactly once`, async () => {
-      bench = makeBench({ knobs: { epochMs: 150 }, sweepMs: 100 });
+      bench = makeBench({ knobs: { epochMs: 150, logInterval: 2 }, sweepMs: 100 }); // loss lines in every epoch
       const name = `k-${fault}`;
       bench.createTraining(name);
       for (const step of ['preprocess', 'extract_f0', 'extract_feature'] as const) {
