@@ -130,6 +130,9 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       'SlurmUser=root',
       'ReturnToService=2',
       'SchedulerType=sched/backfill',
+      // Pending jobs are tried every 2 s instead of 60: a job released from a drained node otherwise
+      // may wait for the next full scheduling pass, longer than a test waits.
+      'SchedulerParameters=sched_interval=2,bf_interval=1',
       'SelectType=select/cons_tres',
       'SelectTypeParameters=CR_Core',
       'JobAcctGatherType=jobacct_gather/none',

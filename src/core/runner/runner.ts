@@ -9,7 +9,7 @@ import { errorMessage, isUserError, UserError } from '../util/errors.ts';
 import { chooseDevice, probeDeviceAsync, runPythonAsync, type DeviceChoice } from './device.ts';
 import type { StepContext } from './engine.ts';
 import { resolveParams, type RunParams } from './params.ts';
-import { launch, readExitRecord, readStartedRecord, taskFiles, tasksDirOf, terminateGroup } from './processes.ts';
+import { launch, readExitRecord, readStartedRecord, tasksDirOf, terminateGroup } from './processes.ts';
 import { pythonOf, rvcRootOf } from './rvcEngine.ts';
 import { isFinal, remainingSteps, unmetDependency, usesGpu, type StepType } from './steps.ts';
 import {
@@ -22,12 +22,8 @@ import {
   type Outcome,
 } from './taskLifecycle.ts';
 import { TaskLogTail } from './taskLog.ts';
-import { readFileTail } from '../util/fileTail.ts';
-import { jobResources } from './slurm/jobScript.ts';
-import { SlurmClient, type QueueEntry } from './slurm/slurmClient.ts';
-import { SlurmExecutor, type SlurmLiveness } from './slurm/slurmExecutor.ts';
-import { SlurmPoller } from './slurm/slurmPoller.ts';
-import { TaskRepository, type SlurmJobRef, type Task, type TaskLogEntry, type TaskSnapshot } from '../store/taskRepository.ts';
+import { SlurmTasks } from './slurm/slurmTasks.ts';
+import { TaskRepository, type Task, type TaskLogEntry, type TaskSnapshot } from '../store/taskRepository.ts';
 
 export interface RunnerOptions {
   /** Read on every use, so a changed setting applies to the next task. */
@@ -78,14 +74,12 @@ export class Runner {
   readonly lifecycle: TaskLifecycle;
   private readonly options: Required<Omit<RunnerOptions, 'only' | 'faultPoint'>> & Pick<RunnerOptions, 'only' | 'faultPoint'>;
   private readonly active = new Map<string, ActiveTask>();
-  /** Per training task, the stdout ingestion in flight: reads of one file must not overlap. */
   /** Claimed, not yet launched (the device probe is awaited in between): reattach must leave them alone. */
   private readonly launching = new Set<string>();
   private readonly deviceCache = new Map<string, DeviceChoice>();
   private readonly disposables: Unsubscribe[] = [];
   private watcher: fs.FSWatcher | undefined;
-  /** The Slurm executor and the one poller for all of this runner's jobs; made on first use. */
-  private slurm: { executor: SlurmExecutor; poller: SlurmPoller; byJob: Map<string, string>; checking: Set<string> } | undefined;
+  private slurm: SlurmTasks | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running = false;
@@ -223,7 +217,7 @@ export class Runner {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
     for (const id of [...this.active.keys()]) this.detach(id);
-    this.slurm?.poller.dispose();
+    this.slurm?.dispose();
   }
 
   /** Resolves with the tasks once every one of them has ended. */
@@ -351,7 +345,7 @@ export class Runner {
         return;
       }
       if (task.executor === 'slurm') {
-        await this.submitToSlurm(before, snapshot);
+        await this.slurmSide().submit(before, snapshot);
         return;
       }
       const pid = launch(this.store, task.id, plan);
@@ -377,224 +371,49 @@ export class Runner {
     }
   }
 
-  private slurmSide(): NonNullable<Runner['slurm']> {
-    if (!this.slurm) {
-      const settings = this.options.settings();
-      const executor = new SlurmExecutor({
-        client: new SlurmClient(),
-        settings: () => this.options.settings(),
-        ...(settings['slurm.nodePath'] ? { nodePath: settings['slurm.nodePath'] } : {}),
-      });
-      const byJob = new Map<string, string>();
-      const poller = new SlurmPoller(executor.client, {
-        intervalMs: Math.max(200, settings['slurm.pollSeconds'] * 1000),
-        onChange: (change) => {
-          const id = byJob.get(change.jobId);
-          if (id) void this.checkSlurm(id, change.current ?? null);
-        },
-        onError: (error) => this.reportInternal('polling Slurm (squeue)', error),
-      });
-      this.slurm = { executor, poller, byJob, checking: new Set() };
-    }
+  /** The Slurm side, made on first use: its executor and the one poller for all of this runner's jobs. */
+  private slurmSide(): SlurmTasks {
+    this.slurm ??= new SlurmTasks({
+      store: this.store,
+      tasks: this.tasks,
+      lifecycle: this.lifecycle,
+      settings: () => this.options.settings(),
+      isRunning: () => this.running,
+      ...(this.options.faultPoint ? { faultPoint: this.options.faultPoint } : {}),
+      follow: (task, jobId) => {
+        this.active.set(task.id, {
+          task,
+          pid: null,
+          jobId,
+          tail: new TaskLogTail(this.store, this.tasks, task),
+          lastReadAt: 0,
+          pendingRead: undefined,
+        });
+        this.readLog(task.id);
+      },
+      retarget: (task, jobId) => {
+        const entry = this.active.get(task.id);
+        if (!entry) return false;
+        entry.jobId = jobId;
+        entry.task = task;
+        return true;
+      },
+      readLog: (id) => this.readLog(id),
+      settle: (id, outcome) => this.settleTask(id, outcome),
+      detach: (id) => this.detach(id),
+      reportInternal: (what, error) => this.reportInternal(what, error),
+    });
     return this.slurm;
   }
 
-  /** Launch on Slurm: one batch job running the same launcher on a compute node; the task keeps no pid. */
-  private async submitToSlurm(task: Task, snapshot: TaskSnapshot): Promise<void> {
-    const side = this.slurmSide();
-    const plan = snapshot.plan!;
-    const gpuBound = task.gpuId !== null;
-    const partition = jobResources(this.options.settings(), task.stepType, gpuBound).partition;
-    const handle = await side.executor.start({
-      taskId: task.id,
-      step: task.stepType,
-      gpuBound,
-      files: taskFiles(this.store, task.id),
-      plan,
-    });
-    this.options.faultPoint?.('spawned', task);
-    if (!this.store.isOpen) return;
-    const submitted = this.lifecycle.submitted(task, handle, partition, snapshot);
-    this.options.faultPoint?.('launched', submitted);
-    if (submitted.cancelRequested) {
-      // Cancelled while the job was being submitted: the canceller saw no job to scancel.
-      await side.executor.cancel(handle);
-      this.settleTask(task.id, { state: 'cancelled' });
-      return;
-    }
-    if (this.running) this.attachSlurm(submitted);
-  }
-
-  /**
-   * A Slurm task whose runner stopped after planning it and before recording a job id: its job is
-   * looked up by name and adopted when Slurm has one; with none, nothing was submitted and the task
-   * is settled as interrupted. A failed lookup leaves the task to the next sweep.
-   */
+  /** Planned for Slurm with no job id recorded: looked up by its job name (marked as launching meanwhile). */
   private async findSubmitted(task: Task): Promise<void> {
     this.launching.add(task.id);
     try {
-      const side = this.slurmSide();
-      const found = await side.executor.findSubmitted(task.id, task.stepType, taskFiles(this.store, task.id));
-      if (!this.store.isOpen) return;
-      if (!found) {
-        this.settleTask(task.id, { state: 'gone', pid: null, reason: 'the runner stopped before Slurm accepted its job' });
-        return;
-      }
-      const submitted = this.lifecycle.submitted(task, found.handle, found.entry.partition, task.snapshot);
-      this.tasks.addLog(
-        task.id,
-        'INFO',
-        `re-attached to Slurm job ${found.handle.jobId}, found by its name: the runner that submitted it stopped before recording the job id`,
-      );
-      if (submitted.cancelRequested) {
-        await side.executor.cancel(found.handle);
-        this.settleTask(task.id, { state: 'cancelled' });
-        return;
-      }
-      if (this.running) this.attachSlurm(submitted);
-      void this.checkSlurm(task.id);
-    } catch (error) {
-      if (this.store.isOpen) this.reportInternal(`looking up the Slurm job of ${task.id} by its name`, error);
+      await this.slurmSide().findSubmitted(task);
     } finally {
       this.launching.delete(task.id);
     }
-  }
-
-  private attachSlurm(task: Task): void {
-    const side = this.slurmSide();
-    const jobId = task.slurm!.jobId;
-    this.active.set(task.id, {
-      task,
-      pid: null,
-      jobId,
-      tail: new TaskLogTail(this.store, this.tasks, task),
-      lastReadAt: 0,
-      pendingRead: undefined,
-    });
-    side.byJob.set(jobId, task.id);
-    side.poller.track(jobId);
-    side.poller.start();
-    this.readLog(task.id);
-  }
-
-  /**
-   * Where a Slurm task's job stands: `fromQueue` is the poller's squeue line (null: squeue no longer
-   * lists it; undefined: ask now). Queued and running are recorded on the row (the views show the
-   * pending reason); an ended job is settled, with Slurm's sentence when Slurm itself ended it.
-   */
-  private async checkSlurm(id: string, fromQueue?: QueueEntry | null): Promise<void> {
-    const side = this.slurmSide();
-    if (side.checking.has(id)) return;
-    side.checking.add(id);
-    try {
-      const task = this.tasks.get(id);
-      const ref = task.snapshot.slurm;
-      if (isFinal(task.status) || !ref) {
-        this.detach(id);
-        return;
-      }
-      const live = await side.executor.assess(side.executor.reattach(ref, task.cancelRequested), taskFiles(this.store, id), fromQueue);
-      if (!this.store.isOpen || isFinal(this.tasks.get(id).status)) return;
-      if (live.phase === 'queued') {
-        this.tasks.recordSlurmState(id, 'PENDING', live.waiting.code, live.partition || null);
-        if (live.failure) {
-          await side.executor.client.cancel(ref.jobId).catch(() => undefined);
-          this.settleTask(id, { state: 'failed', message: live.failure });
-        }
-        return;
-      }
-      if (live.phase === 'running') {
-        this.tasks.recordSlurmState(id, 'RUNNING', null, null);
-        this.readLog(id);
-        return;
-      }
-      this.tasks.recordSlurmState(id, live.outcome === 'forgotten' ? 'UNKNOWN' : live.outcome.toUpperCase(), null, null);
-      const reached = this.trainingReached(task);
-      if (this.resubmittable(task, ref, live)) {
-        await this.resubmit(task, ref, live.outcome, reached);
-        return;
-      }
-      const sentence = side.executor.explain(ref, live, task.stepType, reached);
-      this.settleTask(
-        id,
-        sentence
-          ? { state: 'jobEnded', sentence, exit: live.exit }
-          : live.exit
-            ? { state: 'exited', exit: live.exit }
-            : { state: 'failed', message: `Slurm job ${ref.jobId} ended without the step recording its exit; see ${ref.slurmOut}.` },
-      );
-    } catch (error) {
-      if (isUserError(error) && error.code === 'no-task') this.detach(id);
-      else this.reportInternal(`checking the Slurm job of ${id}`, error);
-    } finally {
-      side.checking.delete(id);
-    }
-  }
-
-  /**
-   * A training whose job Slurm pre-empted or lost with its node (and that did not finish first) is
-   * submitted again, once: RVC resumes from the latest G_*.pth of the same experiment name.
-   */
-  private resubmittable(task: Task, ref: SlurmJobRef, live: SlurmLiveness & { phase: 'ended' }): boolean {
-    return (
-      task.stepType === 'train_model' &&
-      (live.outcome === 'preempted' || live.outcome === 'node_fail') &&
-      ref.resubmittedFrom === undefined &&
-      !task.cancelRequested &&
-      !(live.exit && live.exit.signal === null)
-    );
-  }
-
-  private async resubmit(task: Task, ref: SlurmJobRef, outcome: string, reached: { epoch?: number; checkpoint?: string }): Promise<void> {
-    const side = this.slurmSide();
-    const files = taskFiles(this.store, task.id);
-    // The pre-empted launcher's exit record (with its signal) must not decide the new job's end.
-    fs.rmSync(files.exit, { force: true });
-    const handle = await side.executor.start({
-      taskId: task.id,
-      step: task.stepType,
-      gpuBound: task.gpuId !== null,
-      files,
-      plan: task.snapshot.plan!,
-    });
-    if (!this.store.isOpen) return;
-    const job: SlurmJobRef = { ...handle, resubmittedFrom: ref.jobId };
-    const resubmitted = this.tasks.markResubmitted(task.id, job, task.snapshot);
-    const at = reached.epoch !== undefined ? ` at epoch ${reached.epoch}` : '';
-    const from = reached.checkpoint ? `; training continues from ${reached.checkpoint}` : '';
-    this.tasks.addLog(
-      task.id,
-      'WARN',
-      `Slurm job ${ref.jobId} ended ${outcome.toUpperCase()}${at}; resubmitted once as job ${job.jobId}${from}.`,
-    );
-    side.poller.untrack(ref.jobId);
-    side.byJob.delete(ref.jobId);
-    const entry = this.active.get(task.id);
-    if (!entry) return;
-    entry.jobId = job.jobId;
-    entry.task = resubmitted;
-    side.byJob.set(job.jobId, task.id);
-    side.poller.track(job.jobId);
-    if (resubmitted.cancelRequested) await side.executor.cancel(handle); // the next check settles it as cancelled
-  }
-
-  /** For Slurm's sentence: the last epoch in the step's log and the checkpoint a rerun resumes from. */
-  private trainingReached(task: Task): { epoch?: number; checkpoint?: string } {
-    if (task.stepType !== 'train_model') return {};
-    const known: { epoch?: number; checkpoint?: string } = {};
-    const epoch = [...readFileTail(taskFiles(this.store, task.id).log).matchAll(/Epoch:?\s*(\d+)/g)].at(-1)?.[1];
-    if (epoch !== undefined) known.epoch = Number(epoch);
-    try {
-      const steps = fs
-        .readdirSync(task.snapshot.training.logsDir)
-        .map((f) => /^G_(\d+)\.pth$/.exec(f)?.[1])
-        .filter((n): n is string => n !== undefined)
-        .map(Number);
-      if (steps.length > 0) known.checkpoint = `G_${Math.max(...steps)}.pth`;
-    } catch {
-      // no logs folder yet
-    }
-    return known;
   }
 
   private attach(task: Task, pid: number | null): void {
@@ -664,7 +483,7 @@ export class Runner {
       // time limit, a pre-emption, the OOM killer) waits for Slurm to say why.
       const exit = readExitRecord(this.store, id);
       if (exit && exit.signal === null && !task.cancelRequested) this.settleTask(id, { state: 'exited', exit });
-      else if (exit) void this.checkSlurm(id);
+      else if (exit) void this.slurmSide().check(id);
       else this.readLog(id);
       return;
     }
@@ -693,10 +512,7 @@ export class Runner {
   private detach(id: string): void {
     const entry = this.active.get(id);
     if (entry?.pendingRead) clearTimeout(entry.pendingRead);
-    if (entry?.jobId && this.slurm) {
-      this.slurm.poller.untrack(entry.jobId);
-      this.slurm.byJob.delete(entry.jobId);
-    }
+    if (entry?.jobId) this.slurm?.forget(entry.jobId);
     this.active.delete(id);
   }
 
@@ -708,8 +524,8 @@ export class Runner {
       if (!this.lifecycle.adopt(task, this.runnerId)) continue;
       if (task.slurm !== null) {
         // Re-attached by job id: the poller follows it from here; ask once now (it may have ended).
-        this.attachSlurm({ ...task, claimedBy: this.runnerId });
-        void this.checkSlurm(task.id);
+        this.slurmSide().follow({ ...task, claimedBy: this.runnerId });
+        void this.slurmSide().check(task.id);
         continue;
       }
       if (task.executor === 'slurm' && task.snapshot.plan) {
