@@ -16,8 +16,13 @@ const STEPS = [
   'Convert a voice',
 ];
 
-/** Every "RVC Studio … active in" line in the extension's log files under code-server's user-data folder. */
-function activations(userDataDir) {
+const { publisher, name } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+/** The key of our globalState in the application database: the extension's id. */
+const EXTENSION_ID = `${publisher}.${name}`;
+const SHOWN_KEY = 'rvcStudio.walkthroughShown';
+
+/** How many lines matching `pattern` the extension's log files under code-server's user-data folder hold. */
+function countLogLines(userDataDir, pattern) {
   const lines = [];
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -28,12 +33,53 @@ function activations(userDataDir) {
           ...fs
             .readFileSync(full, 'utf8')
             .split('\n')
-            .filter((l) => / active in \d+ ms/.test(l)),
+            .filter((l) => pattern.test(l)),
         );
     }
   };
   if (fs.existsSync(path.join(userDataDir, 'logs'))) walk(path.join(userDataDir, 'logs'));
   return lines.length;
+}
+const ACTIVATED = / active in \d+ ms/;
+const OPENED = /opened the Get Started walkthrough/;
+
+/**
+ * What the workbench has saved so far. VS Code for the web keeps its state in the page's IndexedDB, none of
+ * it under code-server's user-data folder: our globalState in the application database (under the
+ * extension's id), the open editors in the workspace's database. `shown`: our flag is saved;
+ * `walkthroughEditor`: the saved editors still list a walkthrough (Get Started) editor.
+ */
+function savedState(page) {
+  return page.evaluate(
+    async ({ extensionId, shownKey }) => {
+      const read = (database, key) =>
+        new Promise((resolve, reject) => {
+          const request = globalThis.indexedDB.open(database);
+          request.onerror = () => reject(request.error);
+          request.onsuccess = () => {
+            const db = request.result;
+            if (!db.objectStoreNames.contains('ItemTable')) {
+              db.close();
+              resolve(undefined);
+              return;
+            }
+            const get = db.transaction('ItemTable', 'readonly').objectStore('ItemTable').get(key);
+            get.onsuccess = () => resolve(get.result);
+            get.onerror = () => reject(get.error);
+            get.transaction.oncomplete = () => db.close();
+          };
+        });
+      const names = (await globalThis.indexedDB.databases()).map((d) => d.name).filter((n) => n.startsWith('vscode-web-state-db-'));
+      const globalState = names.includes('vscode-web-state-db-global') ? await read('vscode-web-state-db-global', extensionId) : undefined;
+      let walkthroughEditor = false;
+      for (const database of names.filter((n) => !n.startsWith('vscode-web-state-db-global'))) {
+        const editors = await read(database, 'memento/workbench.parts.editor');
+        if (typeof editors === 'string' && editors.includes('gettingStartedInput')) walkthroughEditor = true;
+      }
+      return { shown: typeof globalState === 'string' && JSON.parse(globalState)[shownKey] === true, walkthroughEditor };
+    },
+    { extensionId: EXTENSION_ID, shownKey: SHOWN_KEY },
+  );
 }
 
 async function until(what, fn, timeoutMs) {
@@ -71,16 +117,29 @@ export async function walkthroughChecks({ server, folder, outDir }) {
       // Close it first: the workbench would restore an open walkthrough editor by itself.
       await runPaletteCommand(page, 'Close All Editors', 'View');
       await walkthrough.waitFor({ state: 'detached', timeout: 15_000 });
-      const before = activations(server.userDataDir);
+      const before = countLogLines(server.userDataDir, ACTIVATED);
       if (before < 1) throw new Error(`no activation found in the logs under ${server.userDataDir}`);
+      // The web workbench saves its open editors every 5 s while idle and, on unload, only starts a write that
+      // a reload right away cuts off: reloaded before the next save, it restores the walkthrough from the one
+      // before, still open. So wait for that save (our flag is saved within 100 ms of the update).
+      await until(
+        'the workbench to save the closed walkthrough and the shown flag',
+        async () => {
+          const saved = await savedState(page);
+          return saved.shown && !saved.walkthroughEditor && countLogLines(server.userDataDir, OPENED) === 1;
+        },
+        30_000,
+      );
       await page.reload();
       await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
       // The RVC Studio container comes back open, and with it the views that activate the extension.
       await page.locator('.pane-header', { hasText: 'Trainings' }).first().waitFor({ timeout: 60_000 });
-      await until('the second activation', () => activations(server.userDataDir) > before, 60_000);
+      await until('the second activation', () => countLogLines(server.userDataDir, ACTIVATED) > before, 60_000);
       await page.waitForTimeout(3000);
       await page.screenshot({ path: path.join(outDir, 'walkthrough-reloaded.png') });
-      if ((await walkthrough.count()) > 0) throw new Error('the walkthrough opened again');
+      const reopened = countLogLines(server.userDataDir, OPENED) > 1;
+      if (reopened || (await walkthrough.count()) > 0)
+        throw new Error(`the walkthrough opened again${reopened ? ' (the extension opened it)' : ''}`);
     });
   } catch {
     if (result.passed + result.failed === 0) result.failed = 1;
