@@ -44,9 +44,10 @@ function freePort() {
  * One code-server process with its own profile folders. `trust: false` turns Workspace Trust on
  * (folders opened are then untrusted); the smoke-test driver is what makes the workbench honour
  * an extensionTestsPath payload at all (and, in code-server 4.139, extensionDevelopmentPath too:
- * without the driver only installed extensions load, see installVsix).
+ * without the driver only installed extensions load, see installVsix). `env`: variables added to
+ * code-server's environment, which its extension hosts inherit (SLURM_CONF for the Slurm phase).
  */
-export async function startCodeServer({ runDir, trust = true, settings = {}, smokeTestDriver = true, port }) {
+export async function startCodeServer({ runDir, trust = true, settings = {}, smokeTestDriver = true, port, env = {} }) {
   port ??= await freePort();
   const dirs = profileDirs(runDir);
   fs.mkdirSync(path.join(dirs.ud, 'User'), { recursive: true });
@@ -81,7 +82,7 @@ export async function startCodeServer({ runDir, trust = true, settings = {}, smo
   if (trust) args.push('--disable-workspace-trust');
   if (smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
   const log = fs.openSync(path.join(runDir, 'code-server.log'), 'a');
-  const child = spawn(node24, args, { env: codeServerEnv(dirs), stdio: ['ignore', log, log] });
+  const child = spawn(node24, args, { env: { ...codeServerEnv(dirs), ...env }, stdio: ['ignore', log, log] });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -154,11 +154,38 @@ cli(multiB, 'training', 'create', 'voice-b', '--dataset', dataset);
 const multiWorkspace = path.join(root, 'multi.code-workspace');
 fs.writeFileSync(multiWorkspace, JSON.stringify({ folders: [{ path: multiA }, { path: multiB }] }, null, 2));
 
+// Slurm (phase slurm): one training, its steps sent to the test cluster the phase starts
+// (test/support/slurmCluster.ts names its one partition "debug"); squeue asked twice a second so a
+// released job reaches the Tasks view quickly.
+const slurm = path.join(root, 'ws-slurm');
+fs.mkdirSync(slurm);
+cli(slurm, 'training', 'create', 'slurm-voice', '--dataset', dataset);
+writeSettings(slurm, {
+  ...quickRun,
+  'rvcStudio.runner.executor': 'slurm',
+  'rvcStudio.slurm.partition': 'debug',
+  'rvcStudio.slurm.pollSeconds': 0.5,
+});
+// `rpc`: where the in-host suite finds the answers of the outer runner, which holds the cluster and
+// the browser (slurmChecks.mjs).
+const slurmPhase = { folder: slurm, training: 'slurm-voice', partition: 'debug', rpc: path.join(root, 'slurm-rpc') };
+
 // Walkthrough: a plain folder, no store and no trainings, as a new user's first workspace.
 const fresh = path.join(root, 'ws-fresh');
 fs.mkdirSync(fresh);
 
-const context = { root, rvcRoot: rvc.root, python: rvc.python, dataset, fixtureCopy, trusted, untrusted, multiA, multiB };
+const context = {
+  root,
+  rvcRoot: rvc.root,
+  python: rvc.python,
+  dataset,
+  fixtureCopy,
+  trusted,
+  untrusted,
+  multiA,
+  multiB,
+  slurm: slurmPhase,
+};
 fs.writeFileSync(path.join(root, 'context.json'), JSON.stringify(context, null, 2));
 
 const prepared = {
@@ -192,6 +219,8 @@ const prepared = {
   untrustedPhases: [{ name: 'phaseUntrusted', folder: untrusted }],
   // Its own code-server: the first activation there must be the first the profile has seen.
   walkthrough: { folder: fresh },
+  // Its own code-server too, started with the test cluster's SLURM_CONF.
+  slurm: slurmPhase,
   // Stops the slow task the reload phase left running, so nothing outlives the run.
   cleanup: [path.join(repoRoot, 'test/integration/stopTasks.ts'), trusted],
 };

@@ -10,6 +10,7 @@ import { inferencePanelChecks } from './inferencePanelChecks.mjs';
 import { keyboardChecks } from './keyboardChecks.mjs';
 import { metricsPanelChecks } from './metricsPanelChecks.mjs';
 import { sidebarChecks } from './sidebarChecks.mjs';
+import { slurmChecks } from './slurmChecks.mjs';
 import { vsixChecks } from './vsixChecks.mjs';
 import { voiceImportChecks } from './voiceImportChecks.mjs';
 import { walkthroughChecks } from './walkthroughChecks.mjs';
@@ -53,8 +54,11 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const results = [];
 const metrics = {};
 
-/** Opens the workbench on `folder` with the suite `phase` as extensionTestsPath and waits for it to exit. */
-async function runPhase(server, phase, folder, { timeoutMs = 180_000 } = {}) {
+/**
+ * Opens the workbench on `folder` with the suite `phase` as extensionTestsPath and waits for it to exit.
+ * onLine(line, page): sees each console line of the window (the suite's own included).
+ */
+async function runPhase(server, phase, folder, { timeoutMs = 180_000, onLine } = {}) {
   const profile = tempRoot('rvc-it-browser-');
   const browser = await launchBrowser(profile);
   const page = browser.pages()[0] ?? (await browser.newPage());
@@ -69,6 +73,7 @@ async function runPhase(server, phase, folder, { timeoutMs = 180_000 } = {}) {
     if (match) result = JSON.parse(match[1]);
     const measured = /^metric (\S+) (\S+) (\S+)$/.exec(line);
     if (measured) metrics[measured[1]] = `${measured[2]} ${measured[3]}`;
+    onLine?.(line, page);
     if (verbose || !NOISE.test(line)) console.log(`  [${phase}] ${line}`);
   });
   await page.exposeFunction('codeAutomationExit', (code, logs) => {
@@ -187,6 +192,23 @@ try {
     servers.push(untrusted);
     for (const phase of prepared.untrustedPhases.filter((p) => wanted(p.name))) await runPhase(untrusted, phase.name, phase.folder);
     await untrusted.stop();
+  }
+
+  if (prepared.slurm && wanted('slurm')) {
+    // A real single-node Slurm started for the phase, and a code-server whose extension host sees its
+    // SLURM_CONF; skipped loudly without root or slurm-wlm.
+    const checked = await slurmChecks({
+      slurm: prepared.slurm,
+      outDir,
+      startServer: async (env) => {
+        const server = await startCodeServer({ runDir: path.join(root, 'cs-slurm'), settings: prepared.userSettings ?? {}, env });
+        servers.push(server);
+        return server;
+      },
+      runPhase: (server, onLine) => runPhase(server, 'phaseSlurm', prepared.slurm.folder, { timeoutMs: 240_000, onLine }),
+    });
+    Object.assign(metrics, checked.metrics);
+    if (checked.result) record(checked.result);
   }
 
   // Last: it packages the extension (a production build of dist/) and runs its own code-servers.

@@ -1,5 +1,5 @@
 import { Runner } from '../../core/runner/runner.ts';
-import { isStepType, STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
+import { isFinal, isStepType, STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
 import { parseSetOptions } from '../../core/runner/params.ts';
 import type { Task } from '../../core/store/taskRepository.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
@@ -37,10 +37,11 @@ export function taskJson(task: Task): Record<string, unknown> {
         ? { plan: { ...snapshot.plan, processes: snapshot.plan.processes.map((p) => (p.env ? { ...p, env: dataMap(p.env) } : p)) } }
         : {}),
     },
-    // Slurm tasks: the batch job, Slurm's state and, while it waits, why (null for local tasks).
+    // Slurm tasks: the batch job, the last state read from Slurm and, while it waits, why (null for
+    // local tasks). A short job can end between two polls, so a settled task has no pending reason.
     job_id: task.slurm?.jobId ?? null,
     slurm_state: task.slurm?.state ?? null,
-    pending_reason: task.slurm && task.slurm.state === 'PENDING' ? task.slurm.reason : null,
+    pending_reason: task.slurm && task.slurm.state === 'PENDING' && !isFinal(task.status) ? task.slurm.reason : null,
   };
 }
 

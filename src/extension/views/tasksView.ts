@@ -17,10 +17,14 @@ function ago(ms: number): string {
   return hours < 48 ? vscode.l10n.t('{0}h ago', hours) : vscode.l10n.t('{0}d ago', Math.round(hours / 24));
 }
 
-/** A Slurm task's job in words: "queued on debug, job 41231, reason: Priority" while it waits. */
-export function slurmJobDescription(job: NonNullable<Task['slurm']>): string {
+/**
+ * A Slurm task's job in words: "queued on debug, job 41231, reason: Priority" while it waits.
+ * `settled`: the task has ended, so its job is not queued whatever state was last read for it (a
+ * short job can end between two polls, and the step's exit record settles the task first).
+ */
+export function slurmJobDescription(job: NonNullable<Task['slurm']>, settled = false): string {
   const { jobId, partition, reason } = job;
-  if (job.state === null || job.state === 'PENDING') {
+  if (!settled && (job.state === null || job.state === 'PENDING')) {
     if (partition && reason) return vscode.l10n.t('queued on {0}, job {1}, reason: {2}', partition, jobId, reason);
     if (reason) return vscode.l10n.t('queued, job {0}, reason: {1}', jobId, reason);
     return partition ? vscode.l10n.t('queued on {0}, job {1}', partition, jobId) : vscode.l10n.t('queued, job {0}', jobId);
@@ -99,7 +103,9 @@ export class TasksView extends TreeProvider {
         (task.startedAt ? ` · ${vscode.l10n.t('started {0}', new Date(task.startedAt).toLocaleString())}` : '') +
         (task.startedAt && task.finishedAt ? ` · ${vscode.l10n.t('took {0}', formatDuration(task.finishedAt - task.startedAt))}` : '') +
         `\n\n${vscode.l10n.t('Task {0}', `\`${task.id}\``)}` +
-        (task.slurm ? `\n\n${vscode.l10n.t('Slurm: {0}', slurmJobDescription(task.slurm))}` : '') +
+        (task.slurm
+          ? `\n\n${vscode.l10n.t('Slurm: {0}', slurmJobDescription(task.slurm, task.status !== 'running' && task.status !== 'queued'))}`
+          : '') +
         (task.errorMsg ? `\n\n${task.errorMsg}` : '') +
         (task.logPath ? `\n\n${vscode.l10n.t('Log: {0}', `\`${path.basename(task.logPath)}\``)}` : ''),
     );

@@ -16,6 +16,8 @@ export interface PreparedContext {
   untrusted: string;
   multiA: string;
   multiB: string;
+  /** The Slurm phase's folder and training; `rpc`: where the outer runner answers its requests. */
+  slurm: { folder: string; training: string; partition: string; rpc: string };
 }
 
 /** prepareWorkspaces.ts wrote context.json beside the workspace folders. */

@@ -199,6 +199,14 @@ describe('runner on the Slurm executor (real cluster)', function () {
       `      (job left PENDING → task row changed ${Math.round(rowChangedAt! - slurmChangedAt!)} ms later, poll interval ${POLL_SECONDS * 1000} ms)`,
     );
     assert.ok(rowChangedAt! - slurmChangedAt! < POLL_SECONDS * 1000 + 1000);
+    const after = spawnSync(process.execPath, [cliEntry, '--workspace', bench.workspace, '--json', 'task', 'show', task!.id], {
+      encoding: 'utf8',
+    });
+    assert.equal(
+      (JSON.parse(after.stdout) as { task: { pending_reason: string | null } }).task.pending_reason,
+      null,
+      'a settled task waits on nothing',
+    );
   });
 
   it('cancel while pending (scancel, nothing ran) and while running (scancel, no process left)', async () => {
