@@ -15,10 +15,12 @@ const stages = [
   { name: 'integration', args: ['run', 'test:integration'], count: countPlain },
 ];
 
-/** mocha's spec reporter closes with "N passing", "N failing", "N pending". */
+/**
+ * mocha's spec reporter closes with "  N passing (…)", "  N failing", "  N pending" lines; only whole
+ * lines count, so a test's own output ("50 pending tasks: …") is not read as a summary.
+ */
 function countMocha(output) {
-  const number = (word) =>
-    Number(/(\d+) (?:passing|failing|pending)/.exec(output.match(new RegExp(`\\d+ ${word}`, 'g'))?.at(-1) ?? '')?.[1] ?? 0);
+  const number = (word) => Number([...output.matchAll(new RegExp(`^ {2}(\\d+) ${word}(?: \\(.*\\))?$`, 'gm'))].at(-1)?.[1] ?? 0);
   return { passed: number('passing'), failed: number('failing'), skipped: number('pending') };
 }
 
