@@ -95,8 +95,8 @@ export interface PersistedPanelState {
 /**
  * Every string the metrics panel shows, in English: what the webview renders until init brings the
  * host's translation (src/extension/panels/panelStrings.ts fills the same shape with l10n.t).
- * `{0}` … are filled in by the webview (formatString, ./panelStrings.ts). Tags and chart titles
- * are the trainer's names and stay as logged.
+ * `{0}` … are filled in by the webview (formatString, ./panelStrings.ts). Tags are the trainer's
+ * names and stay as logged (a chart's title names its tag in parentheses).
  */
 export const METRICS_STRINGS = {
   filterPlaceholder: 'Filter tags (regular expression)',
@@ -144,6 +144,22 @@ export const METRICS_STRINGS = {
   /** {0}: how many points. */
   gapsOne: '{0} point is NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.',
   gapsMany: '{0} points are NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.',
+  /** Chart and section titles (webviews/metrics/chartGroups.ts). */
+  charts: {
+    generatorTotal: 'Generator total (loss/g/total)',
+    discriminatorTotal: 'Discriminator total (loss/d/total)',
+    mel: 'Mel (loss/g/mel)',
+    kl: 'KL (loss/g/kl)',
+    featureMatching: 'Feature matching (loss/g/fm)',
+    learningRate: 'Learning rate',
+    gradientNorms: 'Gradient norms',
+    perSubGenerator: 'Generator loss per sub-discriminator (loss/g/N)',
+    perSubReal: 'Discriminator loss on real audio (loss/d_r/N)',
+    perSubGenerated: 'Discriminator loss on generated audio (loss/d_g/N)',
+    losses: 'Losses',
+    optimizer: 'Optimiser',
+    other: 'Other',
+  },
 };
 
 export type MetricsStrings = typeof METRICS_STRINGS;

@@ -77,7 +77,14 @@ export function App({ api }: AppProps) {
     countPending();
   };
 
-  const sections = useMemo(() => groupTags(tags.map((t) => t.tag)), [tags]);
+  const sections = useMemo(
+    () =>
+      groupTags(
+        tags.map((t) => t.tag),
+        strings.charts,
+      ),
+    [tags, strings],
+  );
   const filter = useMemo(() => compileTagFilter(settings.tagFilter), [settings.tagFilter]);
   const visibleSections = useMemo(() => filterSections(sections, filter.test), [sections, filter]);
   const shownCharts = (list = visibleSections, expanded = settings.expandedGroups): ChartSpec[] =>

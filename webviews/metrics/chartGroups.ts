@@ -1,3 +1,8 @@
+import { METRICS_STRINGS, type MetricsStrings } from '../../src/protocol/metricsPanel.ts';
+
+/** The titles groupTags gives charts and sections, in the user's language (the host's strings). */
+export type ChartTitles = MetricsStrings['charts'];
+
 /**
  * Which tags share a chart, in the order RVC users read them: the totals first, then the loss
  * terms, the optimiser, and the per-sub-discriminator losses (loss/g/0..8, loss/d_r/*, loss/d_g/*)
@@ -25,37 +30,37 @@ export interface ChartSection {
 
 interface FixedChart {
   id: string;
-  title: string;
+  titleKey: keyof ChartTitles;
   match: (tag: string) => boolean;
   section: 'main' | 'optimizer';
   options?: Pick<ChartSpec, 'smooth' | 'dualAxis' | 'yFormat'>;
 }
 
 const FIXED: FixedChart[] = [
-  { id: 'g-total', title: 'Generator total (loss/g/total)', match: (t) => t === 'loss/g/total', section: 'main' },
-  { id: 'd-total', title: 'Discriminator total (loss/d/total)', match: (t) => t === 'loss/d/total', section: 'main' },
-  { id: 'mel', title: 'Mel (loss/g/mel)', match: (t) => t === 'loss/g/mel', section: 'main' },
-  { id: 'kl', title: 'KL (loss/g/kl)', match: (t) => t === 'loss/g/kl', section: 'main' },
-  { id: 'fm', title: 'Feature matching (loss/g/fm)', match: (t) => t === 'loss/g/fm', section: 'main' },
+  { id: 'g-total', titleKey: 'generatorTotal', match: (t) => t === 'loss/g/total', section: 'main' },
+  { id: 'd-total', titleKey: 'discriminatorTotal', match: (t) => t === 'loss/d/total', section: 'main' },
+  { id: 'mel', titleKey: 'mel', match: (t) => t === 'loss/g/mel', section: 'main' },
+  { id: 'kl', titleKey: 'kl', match: (t) => t === 'loss/g/kl', section: 'main' },
+  { id: 'fm', titleKey: 'featureMatching', match: (t) => t === 'loss/g/fm', section: 'main' },
   {
     id: 'lr',
-    title: 'Learning rate',
+    titleKey: 'learningRate',
     match: (t) => t === 'learning_rate' || /^(lr|learning_rate)(\/|$)/.test(t),
     section: 'optimizer',
     options: { smooth: false, yFormat: 'exp' },
   },
-  { id: 'grad', title: 'Gradient norms', match: (t) => /^grad_norm/.test(t), section: 'optimizer', options: { dualAxis: true } },
+  { id: 'grad', titleKey: 'gradientNorms', match: (t) => /^grad_norm/.test(t), section: 'optimizer', options: { dualAxis: true } },
 ];
 
-const SUB_DISCRIMINATORS: { id: string; title: string; pattern: RegExp }[] = [
-  { id: 'sub-g', title: 'Generator loss per sub-discriminator (loss/g/N)', pattern: /^loss\/g\/\d+$/ },
-  { id: 'sub-d-r', title: 'Discriminator loss on real audio (loss/d_r/N)', pattern: /^loss\/d_r\/\d+$/ },
-  { id: 'sub-d-g', title: 'Discriminator loss on generated audio (loss/d_g/N)', pattern: /^loss\/d_g\/\d+$/ },
+const SUB_DISCRIMINATORS: { id: string; titleKey: keyof ChartTitles; pattern: RegExp }[] = [
+  { id: 'sub-g', titleKey: 'perSubGenerator', pattern: /^loss\/g\/\d+$/ },
+  { id: 'sub-d-r', titleKey: 'perSubReal', pattern: /^loss\/d_r\/\d+$/ },
+  { id: 'sub-d-g', titleKey: 'perSubGenerated', pattern: /^loss\/d_g\/\d+$/ },
 ];
 
 const naturalCompare = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
 
-export function groupTags(tags: Iterable<string>): ChartSection[] {
+export function groupTags(tags: Iterable<string>, titles: ChartTitles = METRICS_STRINGS.charts): ChartSection[] {
   const unique = [...new Set(tags)].sort(naturalCompare);
   const main: ChartSpec[] = [];
   const optimizer: ChartSpec[] = [];
@@ -66,27 +71,27 @@ export function groupTags(tags: Iterable<string>): ChartSection[] {
     matched.forEach((t) => used.add(t));
     (fixed.section === 'main' ? main : optimizer).push({
       id: fixed.id,
-      title: fixed.title,
+      title: titles[fixed.titleKey],
       tags: matched,
       section: fixed.section,
       ...fixed.options,
     });
   }
   const sections: ChartSection[] = [];
-  if (main.length > 0) sections.push({ id: 'main', title: 'Losses', collapsible: false, charts: main });
-  if (optimizer.length > 0) sections.push({ id: 'optimizer', title: 'Optimiser', collapsible: false, charts: optimizer });
+  if (main.length > 0) sections.push({ id: 'main', title: titles.losses, collapsible: false, charts: main });
+  if (optimizer.length > 0) sections.push({ id: 'optimizer', title: titles.optimizer, collapsible: false, charts: optimizer });
   for (const sub of SUB_DISCRIMINATORS) {
     const matched = unique.filter((t) => !used.has(t) && sub.pattern.test(t));
     if (matched.length === 0) continue;
     matched.forEach((t) => used.add(t));
     const charts = matched.map((tag) => ({ id: `tag:${tag}`, title: tag, tags: [tag], section: sub.id }));
-    sections.push({ id: sub.id, title: sub.title, collapsible: true, charts });
+    sections.push({ id: sub.id, title: titles[sub.titleKey], collapsible: true, charts });
   }
   const other = unique.filter((t) => !used.has(t));
   if (other.length > 0) {
     sections.push({
       id: 'other',
-      title: 'Other',
+      title: titles.other,
       collapsible: false,
       charts: other.map((tag) => ({ id: `tag:${tag}`, title: tag, tags: [tag], section: 'other' })),
     });

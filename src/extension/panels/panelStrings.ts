@@ -122,5 +122,20 @@ export function metricsStrings(): MetricsStrings {
     tooltipSmoothed: l10n.t('{0}: {1} smoothed (raw {2})'),
     gapsOne: l10n.t('{0} point is NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.'),
     gapsMany: l10n.t('{0} points are NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.'),
+    charts: {
+      generatorTotal: l10n.t('Generator total (loss/g/total)'),
+      discriminatorTotal: l10n.t('Discriminator total (loss/d/total)'),
+      mel: l10n.t('Mel (loss/g/mel)'),
+      kl: l10n.t('KL (loss/g/kl)'),
+      featureMatching: l10n.t('Feature matching (loss/g/fm)'),
+      learningRate: l10n.t('Learning rate'),
+      gradientNorms: l10n.t('Gradient norms'),
+      perSubGenerator: l10n.t('Generator loss per sub-discriminator (loss/g/N)'),
+      perSubReal: l10n.t('Discriminator loss on real audio (loss/d_r/N)'),
+      perSubGenerated: l10n.t('Discriminator loss on generated audio (loss/d_g/N)'),
+      losses: l10n.t('Losses'),
+      optimizer: l10n.t('Optimiser'),
+      other: l10n.t('Other'),
+    },
   };
 }

@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { parseToWebview, toWire } from '../../../src/protocol/metricsPanel.ts';
 import { compileTagFilter, filterSections, groupTags } from '../../../webviews/metrics/chartGroups.ts';
+import { METRICS_STRINGS } from '../../../src/protocol/metricsPanel.ts';
 import { seriesToCsv } from '../../../webviews/metrics/csvExport.ts';
 import { SeriesStore } from '../../../webviews/metrics/seriesStore.ts';
 import { EmaSmoother, smoothSeries } from '../../../webviews/metrics/smoothing.ts';
@@ -85,6 +86,19 @@ describe('metrics panel logic', () => {
     const broken = compileTagFilter('loss/(g');
     assert.ok(broken.error);
     assert.equal(filterSections(sections, broken.test).length, sections.length, 'an invalid pattern hides nothing');
+
+    // Titles come from the host's strings (the user's language); a tag's own chart keeps the tag as its title.
+    const titles = Object.fromEntries(Object.keys(METRICS_STRINGS.charts).map((key) => [key, `«${key}»`])) as typeof METRICS_STRINGS.charts;
+    const translated = groupTags(tags, titles);
+    assert.deepEqual(
+      translated.map((s) => s.title),
+      ['«losses»', '«optimizer»', '«perSubGenerator»', '«perSubReal»', '«perSubGenerated»', '«other»'],
+    );
+    assert.deepEqual(
+      translated[0]!.charts.map((c) => c.title),
+      ['«generatorTotal»', '«discriminatorTotal»', '«mel»', '«kl»', '«featureMatching»'],
+    );
+    assert.equal(translated[2]!.charts[0]!.title, 'loss/g/2');
   });
 
   it('exports raw values with names quoted and non-finite values spelled out', () => {

@@ -59,12 +59,24 @@ describe('metrics panel webview (headless Chromium)', function () {
 
   async function start(
     series: SeriesPayload[],
-    options: { kind?: 'training' | 'compare'; runs?: { trainingId: string; name: string }[]; state?: unknown; settings?: object } = {},
+    options: {
+      kind?: 'training' | 'compare';
+      runs?: { trainingId: string; name: string }[];
+      state?: unknown;
+      settings?: object;
+      strings?: object;
+    } = {},
   ) {
     panel = await host.open(options.state);
     await p().waitForPosted('ready');
     const runs = options.runs ?? [{ trainingId: TRAINING, name: 'alto-v2' }];
-    await p().send({ type: 'init', kind: options.kind ?? 'training', runs, settings: { ...DEFAULT_PANEL_SETTINGS, ...options.settings } });
+    await p().send({
+      type: 'init',
+      kind: options.kind ?? 'training',
+      runs,
+      settings: { ...DEFAULT_PANEL_SETTINGS, ...options.settings },
+      ...(options.strings ? { strings: options.strings } : {}),
+    });
     const before = (await p().posted()).length;
     await p().send({ type: 'tags', tags: series.map((s) => ({ trainingId: s.trainingId, tag: s.tag })) });
     const request = (await p().waitForPosted('requestSeries', before)) as unknown as {
@@ -118,6 +130,16 @@ describe('metrics panel webview (headless Chromium)', function () {
     assert.ok(left.meanY < right.meanY - canvas.height * 0.2, `left ${left.meanY} should be well above right ${right.meanY}`);
     // Nothing of the series colour in the y-axis gutter.
     assert.equal(canvas.bands[0]!.count < canvas.bands[5]!.count, true);
+  });
+
+  it("titles charts and sections in the host's language, English where a title is missing", async () => {
+    await start(syntheticSeries({ trainingId: TRAINING, points: 20 }), {
+      strings: { charts: { gradientNorms: '勾配ノルム', losses: '損失', learningRate: 7 } },
+    });
+    const titles = await p().page.$$eval('.chart-card', (cards) => cards.map((c) => c.getAttribute('data-title')));
+    assert.equal(titles.at(-1), '勾配ノルム');
+    assert.equal(titles.at(-2), 'Learning rate', 'a malformed title falls back to English');
+    assert.ok(await p().page.getByText('損失', { exact: true }).count(), 'the section title');
   });
 
   it('exposes chart titles and point counts for the in-host test to read', async () => {
