@@ -40,7 +40,10 @@ export class TaskLogTail {
     this.tracker = new ProgressTracker(
       task.stepType,
       { totalEpoch: Number(params.total_epoch) || 1, datasetFiles: (task.snapshot.plan?.expect.audio as string[] | undefined)?.length },
-      { progress: task.progress, at: Date.now() },
+      // The ETA extrapolates from the stored progress and when it was stored (the row's last write): a
+      // runner re-attaching reads at once what was logged while none ran, and from "now" that catch-up
+      // would look instantaneous (an ETA of seconds for minutes of training left).
+      { progress: task.progress, at: task.updatedAt },
     );
   }
 

@@ -199,6 +199,26 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
       assert.equal(stdoutPointCount(store), 6);
     });
 
+    it('a re-attached reader estimates the time left from when the stored progress was written, not from now', () => {
+      const epochs = (from: number, to: number): string =>
+        Array.from({ length: to - from + 1 }, (_, i) => `INFO:alto-demo:====> Epoch: ${from + i} [2026-11-23 05:53:30] | (0:00:06)\n`).join(
+          '',
+        );
+      const first = trainTaskWithStdout(store, trainingId, epochs(1, 1)); // 1 of 4 epochs: 25 %
+      first.read();
+      // The window closed for a minute, during which epochs 2 and 3 were logged.
+      databaseOf(store)
+        .prepare('UPDATE training_tasks SET updated_at = ? WHERE id = ?')
+        .run(Date.now() - 60_000, first.task.id);
+      fs.appendFileSync(taskFiles(store, first.task.id).log, epochs(2, 3));
+      const tasks = new TaskRepository(store);
+      new TaskLogTail(store, tasks, tasks.get(first.task.id)).read();
+      const after = tasks.get(first.task.id);
+      assert.equal(after.progress, 75);
+      // 50 % in 60 s → the last 25 % in about 30 s.
+      assert.ok(after.etaMs! > 25_000 && after.etaMs! < 35_000, `ETA ${after.etaMs} ms`);
+    });
+
     it('leaves a partial last line for the next read', async () => {
       const log = path.join(dir, 'train.log');
       fs.writeFileSync(
