@@ -196,7 +196,8 @@ try {
 
   if (prepared.slurm && wanted('slurm')) {
     // A real single-node Slurm started for the phase, and a code-server whose extension host sees its
-    // SLURM_CONF; skipped loudly without root or slurm-wlm.
+    // SLURM_CONF; then the same folder again (a window reload) while a job runs. Skipped loudly
+    // without root or slurm-wlm.
     const checked = await slurmChecks({
       slurm: prepared.slurm,
       outDir,
@@ -205,10 +206,10 @@ try {
         servers.push(server);
         return server;
       },
-      runPhase: (server, onLine) => runPhase(server, 'phaseSlurm', prepared.slurm.folder, { timeoutMs: 240_000, onLine }),
+      runPhase: (server, phase, onLine) => runPhase(server, phase, prepared.slurm.folder, { timeoutMs: 240_000, onLine }),
     });
     Object.assign(metrics, checked.metrics);
-    if (checked.result) record(checked.result);
+    for (const result of checked.results) record(result);
   }
 
   // Last: it packages the extension (a production build of dist/) and runs its own code-servers.

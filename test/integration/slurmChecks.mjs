@@ -1,9 +1,12 @@
 // Phase slurm: the Tasks view of a real VS Code (code-server) on the Slurm executor, against a real
 // single-node Slurm (test/support/slurmCluster.ts; Node 24 strips its types). The in-host suite
 // (suite/slurm.test.ts) runs the steps and asserts on the Tasks view's tree items; this side owns
-// what the extension host must not touch: the cluster (drain, release, squeue) and the browser page,
-// whose Tasks view rows it reads as a person would (DOM text + screenshots). The suite asks by a
-// console line, `slurm-rpc {"id":N,"op":…}`, and reads the answer from <rpc>/N.json.
+// what the extension host must not touch: the cluster (drain, release, squeue, the job's processes)
+// and the browser page, whose Tasks view rows it reads as a person would (DOM text + screenshots).
+// The suite asks by a console line, `slurm-rpc {"id":…,"op":…}`, and reads the answer from
+// <rpc>/<id>.json. phaseSlurm ends leaving a train_model running as a batch job; the same folder is
+// then opened again (a window reload, a new extension host: phaseSlurmReload), which must re-attach
+// to that job by its id and cancel it.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +14,17 @@ import { slurmUnavailable, startSlurmCluster } from '../support/slurmCluster.ts'
 
 const TAG = '  [slurm]';
 const REQUEST = /^slurm-rpc (\{.*\})$/;
+/** Written by phaseSlurm's last test (suite/slurmRpc.ts handoffFile): the job it left running. */
+const HANDOFF = 'reload-handoff.json';
+
+/** squeue's lines for this cluster, asked without blocking this process (the page's events go on). */
+function squeue(cluster, args) {
+  return new Promise((resolve, reject) =>
+    execFile('squeue', ['--noheader', ...args], { env: cluster.env, timeout: 5_000 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout.split('\n').filter((line) => line.trim() !== '')),
+    ),
+  );
+}
 
 /** The label and description of every row the Tasks view shows, as the DOM has them. */
 function tasksRows(page) {
@@ -91,10 +105,11 @@ async function screenshotRow(page, label, file) {
 
 /**
  * slurm: prepared.slurm ({ folder, training, partition, rpc }); startServer(env): a code-server whose
- * environment has `env`; runPhase(server, onLine): runs the in-host suite phaseSlurm on it (and records
- * its result). Returns { result, metrics }: `result` is for the runner to record when the suite did not
- * run (skipped: no root or no slurm-wlm; failed: the cluster or code-server did not start), or when
- * something outlived the phase.
+ * environment has `env`; runPhase(server, phase, onLine): runs the in-host suite `phase` on it, in
+ * the Slurm folder (and records its result). Returns { results, metrics }: `results` are for the
+ * runner to record when a suite did not run (skipped: no root or no slurm-wlm; failed: the cluster
+ * or code-server did not start, or phaseSlurm left no job for the reload), or when something outlived
+ * the phase.
  */
 export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
   const t0 = Date.now();
@@ -102,14 +117,14 @@ export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
   const why = slurmUnavailable();
   if (why) {
     console.warn(`SKIP: phase slurm: ${why}`);
-    return { result: { phase: 'slurm', passed: 0, failed: 0, skipped: 1, note: `SKIPPED: ${why}` }, metrics };
+    return { results: [{ phase: 'slurm', passed: 0, failed: 0, skipped: 1, note: `SKIPPED: ${why}` }], metrics };
   }
   fs.rmSync(slurm.rpc, { recursive: true, force: true });
   fs.mkdirSync(slurm.rpc, { recursive: true });
   let cluster;
   let server;
   let released;
-  let result;
+  const results = [];
   /** Aborted when the phase ends: a watch still running then stops polling a closed page and a stopped cluster. */
   const over = new globalThis.AbortController();
   /** Sends the answer to request `id` (written whole, then renamed: the suite never reads half a file). */
@@ -148,6 +163,45 @@ export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
       await screenshotRow(page, label, path.join(outDir, 'slurm-tasks-pending.png'));
       console.log(`${TAG} ✔ the Tasks view row reads "${row.label}  ${row.description}"`);
       return { label: row.label, description: row.description };
+    },
+    /** The row as the DOM shows it, once its description matches `pattern`; its text and a screenshot as `shot`.txt/.png. */
+    row: async ({ page, label, pattern, shot }) => {
+      await widenSideBar(page, 900).catch((error) => console.log(`${TAG} note: the side bar stays narrow (${error.message})`));
+      const row = await waitForRow(page, label, (r) => new RegExp(pattern).test(r.description), `/${pattern}/`, 30_000, over.signal);
+      fs.writeFileSync(
+        path.join(outDir, `${shot}.txt`),
+        (await tasksRows(page)).map((r) => `${r.label}  ${r.description}`).join('\n') + '\n',
+      );
+      await page.screenshot({ path: path.join(outDir, `${shot}.png`) });
+      console.log(`${TAG} ✔ the Tasks view row reads "${row.label}  ${row.description}"`);
+      return { label: row.label, description: row.description };
+    },
+    /** Every job squeue lists (its default: the jobs not ended yet). */
+    jobs: async () => ({
+      jobs: (await squeue(cluster, ['--format=%i|%T|%j'])).map((line) => {
+        const [jobId, state, name] = line.trim().split('|');
+        return { jobId, state, name };
+      }),
+    }),
+    /**
+     * Waits until squeue lists no job and no process of a job is left (a cancelled job's processes
+     * get SIGKILL KillWait = 5 s after SIGTERM); answers with what is left after 45 s.
+     */
+    jobGone: async ({ jobId }) => {
+      const asked = Date.now();
+      for (;;) {
+        over.signal.throwIfAborted();
+        const jobs = (await squeue(cluster, ['--format=%i'])).map((line) => line.trim());
+        const processes = cluster.jobProcesses();
+        if ((jobs.length === 0 && processes.length === 0) || Date.now() - asked > 45_000) {
+          const ms = Date.now() - asked;
+          console.log(
+            `${TAG} ${jobs.length + processes.length === 0 ? '✔' : '✘'} after the cancel of job ${jobId}: squeue lists ${jobs.length ? jobs.join(' ') : 'no job'}, ${processes.length ? `processes ${processes.join(' ')} left` : 'no job process'} (${ms} ms)`,
+          );
+          return { jobs, processes, ms };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
     /** Releases the node and starts timing the row: first off the queued text, then done. */
     resume: ({ page, label, jobId }) => {
@@ -218,13 +272,17 @@ export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
     if (cluster.partition !== slurm.partition)
       throw new Error(`the workspace asks for partition ${slurm.partition}, the cluster has ${cluster.partition}`);
     server = await startServer({ SLURM_CONF: cluster.conf });
-    await runPhase(server, onLine);
+    await runPhase(server, 'phaseSlurm', onLine);
+    // A window reload: the same folder on the same code-server, in a new page and extension host.
+    if (fs.existsSync(path.join(slurm.rpc, HANDOFF))) await runPhase(server, 'phaseSlurmReload', onLine);
+    else results.push({ phase: 'slurmReload', passed: 0, failed: 1, note: 'phaseSlurm left no train_model running on Slurm' });
     await server.stop();
     const left = cluster.jobProcesses();
-    if (left.length > 0) result = { phase: 'slurm', passed: 0, failed: 1, note: `job processes left after the suite: ${left.join(' ')}` };
+    if (left.length > 0)
+      results.push({ phase: 'slurm', passed: 0, failed: 1, note: `job processes left after the suites: ${left.join(' ')}` });
   } catch (error) {
     console.log(`${TAG} ✘ ${error.message.split('\n')[0]}`);
-    result = { phase: 'slurm', passed: 0, failed: 1, note: error.message.split('\n')[0] };
+    results.push({ phase: 'slurm', passed: 0, failed: 1, note: error.message.split('\n')[0] });
   } finally {
     over.abort();
     // The extension host carries SLURM_CONF: the cluster's stop would count it among its helpers.
@@ -232,5 +290,5 @@ export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
     await cluster?.stop();
     metrics.slurmPhase = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   }
-  return { result, metrics };
+  return { results, metrics };
 }

@@ -4,44 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Task } from '../../../src/core/store/taskRepository.ts';
 import { api, metric, prepared, until } from './host.ts';
-
-/** What the Tasks view's provider gives VS Code for a task's row. */
-async function taskRow(taskId: string): Promise<{ label: string; description: string; tooltip: string; icon: string } | undefined> {
-  const { ctx } = await api();
-  const node = ctx.tasksView.rowsFor().find((n) => n.kind === 'task' && n.task.id === taskId);
-  if (!node) return undefined;
-  const item = ctx.tasksView.treeItemFor(node);
-  return {
-    label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
-    description: typeof item.description === 'string' ? item.description : '',
-    tooltip: item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : String(item.tooltip ?? ''),
-    icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : '',
-  };
-}
-
-let asked = 0;
-/**
- * Asks the outer runner (slurmChecks.mjs), which holds the test cluster and the browser page, to act
- * or to look: a console line out, its answer back as <rpc>/N.json. Throws with its error.
- */
-async function ask<T extends object>(op: string, args: Record<string, unknown> = {}, timeoutMs = 40_000): Promise<T> {
-  const id = ++asked;
-  const file = path.join(prepared().slurm.rpc, `${id}.json`);
-  console.log(`slurm-rpc ${JSON.stringify({ id, op, ...args })}`);
-  const answer = await until(
-    `the runner's answer to ${op}`,
-    () => fs.existsSync(file) && (JSON.parse(fs.readFileSync(file, 'utf8')) as T | { error: string }),
-    timeoutMs,
-  );
-  if ('error' in answer) throw new Error(`${op}: ${answer.error}`);
-  return answer as T;
-}
-
-async function runStep(training: string, step: string): Promise<Task> {
-  const [task] = ((await vscode.commands.executeCommand('rvcStudio.runStep', { training, step })) as Task[] | undefined) ?? [];
-  assert.ok(task, `runStep queued no ${step}`);
-  return task;
-}
+import { ask, handoffFile, runStep, taskRow, type SlurmHandoff } from './slurmRpc.ts';
 
 export function slurmTests(): void {
   describe('Tasks view on the Slurm executor (a real single-node cluster)', () => {
@@ -171,6 +134,52 @@ export function slurmTests(): void {
         dom.leftMs - dom.slurmStartMs < 5_000,
         `the row changed ${dom.leftMs - dom.slurmStartMs} ms after squeue showed the job start`,
       );
+    });
+
+    it('a long train_model is left RUNNING on Slurm for the reload phase (task, job id and runner recorded)', async function () {
+      this.timeout(150_000);
+      const features = await runStep(training, 'extract_feature');
+      const extracted = await until(
+        'extract_feature to end',
+        async () => {
+          const t = (await repo()).get(features.id);
+          return t.status !== 'queued' && t.status !== 'running' && t;
+        },
+        60_000,
+      );
+      assert.equal(extracted.status, 'success', extracted.errorMsg ?? '');
+      // The double reads its knobs as train.py and its child start: slow epochs for this run only,
+      // 1200 of 250 ms (5 min), far longer than the reload phase needs; the phase cancels it.
+      const knobsFile = path.join(prepared().rvcRoot, 'double.json');
+      const saved = fs.existsSync(knobsFile) ? fs.readFileSync(knobsFile, 'utf8') : undefined;
+      fs.writeFileSync(knobsFile, JSON.stringify({ ...(saved ? (JSON.parse(saved) as object) : {}), epochMs: 250 }));
+      let running: Task;
+      try {
+        const train = await runStep(training, 'train_model', { total_epoch: '1200', save_every_epoch: '100' });
+        running = await until(
+          'train_model to run on Slurm and report an epoch',
+          async () => {
+            const t = (await repo()).get(train.id);
+            if (t.status !== 'queued' && t.status !== 'running') throw new Error(`train_model ended ${t.status}: ${t.errorMsg ?? ''}`);
+            // An epoch line comes from the training child: it has read the knobs by then.
+            return t.slurm?.state === 'RUNNING' && (t.progress ?? 0) > 0 && t;
+          },
+          90_000,
+        );
+      } finally {
+        if (saved === undefined) fs.rmSync(knobsFile, { force: true });
+        else fs.writeFileSync(knobsFile, saved);
+      }
+      assert.match(running.slurm!.jobId, /^\d+$/);
+      const squeue = await ask<{ jobId: string; state: string }>('squeue', { jobId: running.slurm!.jobId });
+      assert.deepEqual([squeue.jobId, squeue.state], [running.slurm!.jobId, 'RUNNING']);
+      const { ctx } = await api();
+      const runnerId = ctx.stores.open()[0]!.runner!.runnerId;
+      assert.equal(running.claimedBy, runnerId, "claimed by this window's runner");
+      const row = await until('the running row', async () => (await taskRow(running.id)) ?? false);
+      const handoff: SlurmHandoff = { taskId: running.id, jobId: running.slurm!.jobId, runnerId, label: row.label, leftAt: Date.now() };
+      fs.writeFileSync(handoffFile(), JSON.stringify(handoff));
+      console.log(`left running for the reload phase: task ${running.id}, job ${handoff.jobId}, ${running.progress!.toFixed(1)}%`);
     });
   });
 }
