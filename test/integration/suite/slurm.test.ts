@@ -10,6 +10,16 @@ export function slurmTests(): void {
   describe('Tasks view on the Slurm executor (a real single-node cluster)', () => {
     const { training, partition } = prepared().slurm;
     const repo = async () => (await api()).ctx.stores.open()[0]!.tasks!;
+    /** Waits until the task has a final state and returns it. */
+    const ended = async (id: string, step: string, ms: number): Promise<Task> =>
+      until(
+        `${step} to end`,
+        async () => {
+          const t = (await repo()).get(id);
+          return t.status !== 'queued' && t.status !== 'running' && t;
+        },
+        ms,
+      );
     let pending: Task;
     let jobId: string;
     let label: string;
@@ -24,14 +34,7 @@ export function slurmTests(): void {
 
     it('a step runs as a batch job: preprocess succeeds, its row names the job (and the shared-filesystem probe ran)', async () => {
       const task = await runStep(training, 'preprocess');
-      const done = await until(
-        'preprocess to end',
-        async () => {
-          const t = (await repo()).get(task.id);
-          return t.status !== 'queued' && t.status !== 'running' && t;
-        },
-        45_000,
-      );
+      const done = await ended(task.id, 'preprocess', 45_000);
       assert.equal(done.status, 'success', done.errorMsg ?? '');
       assert.match(done.slurm?.jobId ?? '', /^\d+$/);
       const row = await until('the done row', async () => {
@@ -107,14 +110,7 @@ export function slurmTests(): void {
       const releasedAt = await releaseAndWatch();
       metric('slurm-release-to-tree-item-ms', changedAt! - releasedAt, 'ms');
       console.log(`release → tree item "${changedTo}" after ${changedAt! - releasedAt} ms`);
-      const done = await until(
-        'extract_f0 to end',
-        async () => {
-          const t = (await repo()).get(pending.id);
-          return t.status !== 'queued' && t.status !== 'running' && t;
-        },
-        45_000,
-      );
+      const done = await ended(pending.id, 'extract_f0', 45_000);
       assert.equal(done.status, 'success', done.errorMsg ?? '');
       const settled = await until('the done row', async () => {
         const r = await taskRow(pending.id);
@@ -139,14 +135,7 @@ export function slurmTests(): void {
     it('a long train_model is left RUNNING on Slurm for the reload phase (task, job id and runner recorded)', async function () {
       this.timeout(150_000);
       const features = await runStep(training, 'extract_feature');
-      const extracted = await until(
-        'extract_feature to end',
-        async () => {
-          const t = (await repo()).get(features.id);
-          return t.status !== 'queued' && t.status !== 'running' && t;
-        },
-        60_000,
-      );
+      const extracted = await ended(features.id, 'extract_feature', 60_000);
       assert.equal(extracted.status, 'success', extracted.errorMsg ?? '');
       // The double reads its knobs as train.py and its child start: slow epochs for this run only,
       // 1200 of 250 ms (5 min), far longer than the reload phase needs; the phase cancels it.
