@@ -101,14 +101,39 @@ export async function ingestTrainingMetrics(
  * parser's state (a `[step, lr]` line waits for its losses) is kept in metric_sources with the
  * range's end. Returns the points that changed, for `metricsAppended` once the transaction commits.
  */
-export function recordStdoutMetrics(store: Store, trainingId: string, logFile: string, lines: string[], to: number): MetricPoint[] {
+export function recordStdoutMetrics(
+  store: Store,
+  trainingId: string,
+  logFile: string,
+  range: { from: number; to: number; lines: string[] },
+): MetricPoint[] {
   const st = metricIngestStatements(store);
   st.addSource.run(trainingId, logFile, 'stdout');
   const row = st.source.get(trainingId, logFile) as MetricSourceRow;
   const state = JSON.parse(row.state) as TrainLogState;
+  const lines = row.byte_offset === range.from ? range.lines : linesSince(logFile, row.byte_offset, range.to);
   const fresh = upsertPoints(st, trainingId, 'stdout', parseTrainLogLines(lines, state), new Map());
-  st.saveSource.run(to, to, 0, JSON.stringify(state), 0, nowMs(), row.id);
+  st.saveSource.run(Math.max(range.to, row.byte_offset), range.to, 0, JSON.stringify(state), 0, nowMs(), row.id);
   return fresh;
+}
+
+/**
+ * The lines of [from, to) of a log. For a task whose log an older build's ingester read on its own
+ * offset, behind or ahead of the task log's: the curves take up exactly where that ingester stopped
+ * (its offset is always at a line end), so no loss line is skipped or read with the wrong step.
+ */
+function linesSince(logFile: string, from: number, to: number): string[] {
+  if (from >= to) return [];
+  const buffer = Buffer.alloc(to - from);
+  const fd = fs.openSync(logFile, 'r');
+  try {
+    const read = fs.readSync(fd, buffer, 0, buffer.length, from);
+    const lines = buffer.toString('utf8', 0, read).split(/\r?\n|\r/);
+    if (lines[lines.length - 1] === '') lines.pop();
+    return lines;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export async function ingestMetricFile(

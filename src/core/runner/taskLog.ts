@@ -88,7 +88,7 @@ export class TaskLogTail {
           this.task.id,
           { fromOffset: from, logOffset: to, progress: update.progress, etaMs: update.etaMs, lines: update.notable },
           this.task.stepType === 'train_model'
-            ? () => (points = recordStdoutMetrics(this.store, this.task.trainingId, logFile, lines, to))
+            ? () => (points = recordStdoutMetrics(this.store, this.task.trainingId, logFile, { from, to, lines }))
             : undefined,
         );
         if (!stored) {

@@ -199,6 +199,30 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
       assert.equal(stdoutPointCount(store), 6);
     });
 
+    it("takes up a log an older build's ingester read on its own offset, behind or ahead of the task log's", async () => {
+      const step = (n: number): string =>
+        `INFO:alto-demo:[${n}, 0.0001]\nINFO:alto-demo:loss_disc=1, loss_gen=1, loss_fm=1,loss_mel=${10 + n}, loss_kl=1\n`;
+      // The first part ends with step 2's "[step, lr]" line; its losses open the second part.
+      // It ends with step 5's "[step, lr]" line, its losses still to come.
+      const whole = 'INFO:alto-demo:Train Epoch: 1 [0%]\n' + [0, 1, 2, 3, 4].map(step).join('') + 'INFO:alto-demo:[5, 0.0001]\n';
+      const cut = whole.indexOf('INFO:alto-demo:loss_disc', whole.indexOf('[2, '));
+      const mel = () => querySeries(store, { trainingIds: [trainingId], tag: 'loss/g/mel' })[0]?.points.map((p) => [p.x, p.value]) ?? [];
+      const expected = [0, 1, 2, 3, 4].map((n) => [n, 10 + n]);
+      for (const ahead of [false, true]) {
+        databaseOf(store).prepare('DELETE FROM metric_series').run();
+        databaseOf(store).prepare('DELETE FROM metric_sources').run();
+        const tail = trainTaskWithStdout(store, trainingId, whole);
+        const log = taskFiles(store, tail.task.id).log;
+        // The older build: its tail stored the first part; its ingester read nothing yet, or the whole log.
+        if (ahead) await ingestMetricFile(store, trainingId, log, 'stdout');
+        databaseOf(store).prepare('UPDATE training_tasks SET log_offset = ? WHERE id = ?').run(cut, tail.task.id);
+        const tasks = new TaskRepository(store);
+        new TaskLogTail(store, tasks, tasks.get(tail.task.id)).read(true);
+        assert.deepEqual(mel(), expected, ahead ? 'nothing read twice or with a later step' : 'nothing skipped');
+        databaseOf(store).prepare('DELETE FROM training_tasks').run();
+      }
+    });
+
     it('a re-attached reader estimates the time left from when the stored progress was written, not from now', () => {
       const epochs = (from: number, to: number): string =>
         Array.from({ length: to - from + 1 }, (_, i) => `INFO:alto-demo:====> Epoch: ${from + i} [2026-11-23 05:53:30] | (0:00:06)\n`).join(
