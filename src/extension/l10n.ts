@@ -1,16 +1,15 @@
 /**
  * `l10n.t` for the parts of src/extension that also run in plain Node (unit tests, no vscode):
  * activate() hands it vscode.l10n.t; until then (and in Node) it gives the English message with its
- * `{0}` … placeholders filled in. Keys are the English strings, as with vscode.l10n.t; the l10n
+ * `{0}` … placeholders filled in, by the webviews' own formatString. Keys are the English strings, as with vscode.l10n.t; the l10n
  * bundle test collects both spellings' literals.
  */
+import { formatString } from '../protocol/panelStrings.ts';
+
 type Arg = string | number | boolean;
 type Translate = (message: string, ...args: Arg[]) => string;
 
-const english: Translate = (message, ...args) =>
-  message.replace(/\{(\d+)\}/g, (whole, index: string) => (Number(index) < args.length ? String(args[Number(index)]) : whole));
-
-let translate: Translate = english;
+let translate: Translate = formatString;
 
 export function useTranslator(fn: Translate): void {
   translate = fn;

@@ -10,7 +10,7 @@ export interface StringTable {
 }
 
 /** Fills `{0}` … with the arguments; a placeholder without an argument stays as written. */
-export function formatString(template: string, ...args: (string | number)[]): string {
+export function formatString(template: string, ...args: (string | number | boolean)[]): string {
   return template.replace(/\{(\d+)\}/g, (whole, index: string) => (Number(index) < args.length ? String(args[Number(index)]) : whole));
 }
 
