@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256File } from '../util/fileHash.ts';
-import { UserError } from '../util/errors.ts';
+import { errorMessage, UserError } from '../util/errors.ts';
 import { type PickleDict, type PickleValue, TorchTensor } from './pickle.ts';
 import { expectedParameters, type RvcSynthConfig } from './rvcArchitecture.ts';
 import { openTorchCheckpoint, type TorchCheckpoint } from './torchCheckpoint.ts';
@@ -249,8 +249,7 @@ function configFromJson(configJson: string, file: string): RvcSynthConfig {
   try {
     parsed = JSON.parse(fs.readFileSync(configJson, 'utf8'));
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none' : error instanceof Error ? error.message : String(error);
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none' : errorMessage(error);
     throw new UserError(
       `${label(file)} is a G checkpoint, whose synthesizer config is its training's config.json; none could be read at ${configJson} (${reason}).`,
       'rvc-config',

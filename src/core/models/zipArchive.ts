@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as yauzl from 'yauzl';
-import { UserError } from '../util/errors.ts';
+import { errorMessage, UserError } from '../util/errors.ts';
 
 /**
  * Random access to the entries of a zip file (PyTorch checkpoints, model archives), over yauzl.
@@ -121,7 +121,7 @@ async function openFile(file: string): Promise<number> {
 
 /** yauzl's message for a structural fault, as one sentence naming the file. */
 async function zipError(file: string, fd: number, error: unknown): Promise<UserError> {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (/End of central directory record signature not found/i.test(message)) {
     const head = Buffer.alloc(4);
     await readFd(fd, head, 0, 4, 0);
@@ -172,7 +172,7 @@ async function readDirectory(file: string, zip: yauzl.ZipFile, size: number, lim
     }
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw damaged(file, error instanceof Error ? error.message : String(error), error);
+    throw damaged(file, errorMessage(error), error);
   }
   return slots;
 }
@@ -265,7 +265,7 @@ class ZipArchiveReader implements ZipArchive {
       return Buffer.concat(chunks, total);
     } catch (error) {
       if (error instanceof UserError) throw error;
-      throw damaged(this.file, `entry "${name}": ${error instanceof Error ? error.message : String(error)}`, error);
+      throw damaged(this.file, `entry "${name}": ${errorMessage(error)}`, error);
     }
   }
 
@@ -281,7 +281,7 @@ class ZipArchiveReader implements ZipArchive {
       // yauzl checks the inflated size against the entry's declared one, so maxBytes bounds the stream.
       return (await this.#zip.openReadStreamPromise(slot.entry)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
     } catch (error) {
-      throw damaged(this.file, `entry "${name}": ${error instanceof Error ? error.message : String(error)}`, error);
+      throw damaged(this.file, `entry "${name}": ${errorMessage(error)}`, error);
     }
   }
 
@@ -348,7 +348,7 @@ class ZipArchiveReader implements ZipArchive {
       try {
         header = await this.#zip.readLocalFileHeaderPromise(slot.entry, { minimal: true });
       } catch (error) {
-        throw damaged(this.file, `entry "${slot.info.name}": ${error instanceof Error ? error.message : String(error)}`, error);
+        throw damaged(this.file, `entry "${slot.info.name}": ${errorMessage(error)}`, error);
       }
       if (header.fileDataStart + slot.info.compressedSize > this.size) {
         throw new UserError(
