@@ -4,7 +4,7 @@ import { Runner } from '../../core/runner/runner.ts';
 import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/runner/steps.ts';
 import { TaskRepository } from '../../core/store/taskRepository.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
-import { errorMessage, isUserError, UserError, isMissingFile } from '../../core/util/errors.ts';
+import { errorMessage, isUserErrorCode, UserError, isMissingFile } from '../../core/util/errors.ts';
 import type { CliCommand, CliContext } from '../command.ts';
 import { describeTask, formatDuration, runUntilDone, taskJson } from './run.ts';
 
@@ -209,7 +209,7 @@ export const TASK_COMMANDS: CliCommand[] = [
             runner.tasks.unfinishedCount();
             failedReads = 0;
           } catch (error) {
-            if (isUserError(error) && error.code === 'db-busy') return;
+            if (isUserErrorCode(error, 'db-busy')) return;
             if (++failedReads >= WORKER_READ_RETRIES)
               stop(new UserError(`worker stopped: ${store.dbPath} cannot be read (${errorMessage(error)}).`, 'db-lost', { cause: error }));
           }

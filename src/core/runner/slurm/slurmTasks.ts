@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { Settings } from '../../settings.ts';
 import type { SlurmJobRef, Task, TaskRepository, TaskSnapshot } from '../../store/taskRepository.ts';
-import { isUserError } from '../../util/errors.ts';
+import { isUserErrorCode } from '../../util/errors.ts';
 import { readFileTail } from '../../util/fileTail.ts';
 import { taskFiles } from '../processes.ts';
 import { isFinal } from '../steps.ts';
@@ -172,7 +172,7 @@ export class SlurmTasks {
       }
       await this.ended(task, ref, live);
     } catch (error) {
-      if (isUserError(error) && error.code === 'no-task') this.host.detach(id);
+      if (isUserErrorCode(error, 'no-task')) this.host.detach(id);
       else this.host.reportInternal(`checking the Slurm job of ${id}`, error);
     } finally {
       this.checking.delete(id);
