@@ -33,7 +33,8 @@ import { Wizard, type WizardItem } from './wizard.ts';
 
 const STEPS = 9;
 
-function validation(check: FieldCheck | undefined): vscode.InputBoxValidationMessage | undefined {
+/** A field check (trainingForm.ts) as an input box shows it. */
+export function validation(check: FieldCheck | undefined): vscode.InputBoxValidationMessage | undefined {
   if (!check) return undefined;
   return {
     message: check.message,
@@ -46,7 +47,8 @@ function oneOf<T extends string | number>(value: unknown, allowed: readonly T[],
   return value as T;
 }
 
-function checkedDataset(datasetPath: string): { datasetPath: string; audio: number } {
+/** The dataset folder, resolved: it must exist and hold audio. */
+export function checkedDataset(datasetPath: string): { datasetPath: string; audio: number } {
   const resolved = path.resolve(datasetPath);
   if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory())
     throw new UserError(vscode.l10n.t('The dataset folder {0} does not exist.', resolved));

@@ -1,7 +1,5 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listDataset } from '../../core/runner/rvcEngine.ts';
 import { isFinal } from '../../core/runner/steps.ts';
 import { trainingLogsDir, type Training } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
@@ -10,6 +8,7 @@ import type { FolderStore } from '../folderStore.ts';
 import { checkNameField } from '../trainingForm.ts';
 import { asNode, asObject, pickTraining } from './pickers.ts';
 import { revealPath } from './taskCommands.ts';
+import { checkedDataset, validation } from './trainingCommands.ts';
 
 /** The training of a menu row (its own row, a step or its Dataset row), an argument, or picked. */
 async function target(ctx: Ctx, arg: unknown, placeHolder: string): Promise<{ folder: FolderStore; training: Training } | undefined> {
@@ -46,13 +45,7 @@ function setDataset(ctx: Ctx) {
       if (!chosen?.[0]) return undefined;
       dir = chosen[0].fsPath;
     }
-    const resolved = path.resolve(dir);
-    if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory())
-      throw new UserError(vscode.l10n.t('The dataset folder {0} does not exist.', resolved));
-    if (listDataset(resolved).audio.length === 0)
-      throw new UserError(
-        vscode.l10n.t('{0} has no audio files (.wav, .flac, .mp3, …); pick the folder that holds the recordings.', resolved),
-      );
+    const resolved = checkedDataset(dir).datasetPath;
     const training = picked.folder.trainings!.update(picked.training.id, { datasetPath: resolved });
     ctx.log.info(`dataset of ${training.name}: ${resolved}`);
     return training;
@@ -89,15 +82,7 @@ function renameTraining(ctx: Ctx) {
         title: vscode.l10n.t('Rename {0}', training.name),
         prompt: vscode.l10n.t('Possible until its first step runs: the name becomes logs/<name> and <name>.pth.'),
         value: training.name,
-        validateInput: (value) => {
-          const check = checkNameField(value, exists);
-          return check
-            ? {
-                message: check.message,
-                severity: check.severity === 'error' ? vscode.InputBoxValidationSeverity.Error : vscode.InputBoxValidationSeverity.Warning,
-              }
-            : undefined;
-        },
+        validateInput: (value) => validation(checkNameField(value, exists)),
       });
       if (name === undefined || name === training.name) return undefined;
     }
