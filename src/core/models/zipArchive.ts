@@ -242,13 +242,7 @@ class ZipArchiveReader implements ZipArchive {
   }
 
   async read(name: string, { maxBytes }: { maxBytes: number }): Promise<Buffer> {
-    const slot = this.#readable(name);
-    if (slot.info.uncompressedSize > maxBytes) {
-      throw new UserError(
-        `${label(this.file)}'s entry "${name}" is ${slot.info.uncompressedSize} bytes, more than the ${maxBytes} expected.`,
-        'zip-entry-too-large',
-      );
-    }
+    const slot = this.#readable(name, maxBytes);
     try {
       const stream = await this.#zip.openReadStreamPromise(slot.entry);
       const chunks: Buffer[] = [];
@@ -265,23 +259,17 @@ class ZipArchiveReader implements ZipArchive {
       return Buffer.concat(chunks, total);
     } catch (error) {
       if (error instanceof UserError) throw error;
-      throw damaged(this.file, `entry "${name}": ${errorMessage(error)}`, error);
+      throw this.#entryDamaged(name, error);
     }
   }
 
   async openStream(name: string, { maxBytes }: { maxBytes: number }): Promise<NodeJS.ReadableStream & AsyncIterable<Buffer>> {
-    const slot = this.#readable(name);
-    if (slot.info.uncompressedSize > maxBytes) {
-      throw new UserError(
-        `${label(this.file)}'s entry "${name}" is ${slot.info.uncompressedSize} bytes, more than the ${maxBytes} expected.`,
-        'zip-entry-too-large',
-      );
-    }
+    const slot = this.#readable(name, maxBytes);
     try {
       // yauzl checks the inflated size against the entry's declared one, so maxBytes bounds the stream.
       return (await this.#zip.openReadStreamPromise(slot.entry)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
     } catch (error) {
-      throw damaged(this.file, `entry "${name}": ${errorMessage(error)}`, error);
+      throw this.#entryDamaged(name, error);
     }
   }
 
@@ -326,7 +314,8 @@ class ZipArchiveReader implements ZipArchive {
     return bytes;
   }
 
-  #readable(name: string): Slot {
+  /** The entry, if it can be read at all; refused when it is larger than `maxBytes`. */
+  #readable(name: string, maxBytes = Infinity): Slot {
     if (this.#closed) throw new Error(`${this.file} was already closed`);
     const slot = this.#slots.get(name);
     if (!slot) throw new UserError(`${label(this.file)} has no entry "${name}".`, 'zip-no-entry');
@@ -338,7 +327,17 @@ class ZipArchiveReader implements ZipArchive {
         'zip-method',
       );
     }
+    if (slot.info.uncompressedSize > maxBytes) {
+      throw new UserError(
+        `${label(this.file)}'s entry "${name}" is ${slot.info.uncompressedSize} bytes, more than the ${maxBytes} expected.`,
+        'zip-entry-too-large',
+      );
+    }
     return slot;
+  }
+
+  #entryDamaged(name: string, error: unknown): UserError {
+    return damaged(this.file, `entry "${name}": ${errorMessage(error)}`, error);
   }
 
   /** Where the entry's bytes begin (after its local header), checked to lie within the file. */
@@ -348,7 +347,7 @@ class ZipArchiveReader implements ZipArchive {
       try {
         header = await this.#zip.readLocalFileHeaderPromise(slot.entry, { minimal: true });
       } catch (error) {
-        throw damaged(this.file, `entry "${slot.info.name}": ${errorMessage(error)}`, error);
+        throw this.#entryDamaged(slot.info.name, error);
       }
       if (header.fileDataStart + slot.info.compressedSize > this.size) {
         throw new UserError(
