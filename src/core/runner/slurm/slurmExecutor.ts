@@ -1,4 +1,5 @@
 import type { Settings } from '../../settings.ts';
+import type { SlurmJobRef } from '../../store/taskRepository.ts';
 import { UserError } from '../../util/errors.ts';
 import type { LaunchProcess } from '../launcherWorker.ts';
 import { launcherScript, readJsonFile, type ExitRecord, type TaskFiles } from '../processes.ts';
@@ -18,15 +19,7 @@ export interface ExecutorPlan {
 }
 
 /** Stored on the task (config_snapshot + a column), enough to re-attach after a reload. */
-export interface SlurmHandle {
-  executor: 'slurm';
-  jobId: string;
-  submittedAt: number;
-  script: string;
-  slurmOut: string;
-  /** The pre-empted (or node-failed) job this one replaces. */
-  resubmittedFrom?: string;
-}
+export type SlurmHandle = SlurmJobRef;
 
 /** Liveness as the lifecycle's assess() needs it. */
 export type SlurmLiveness =
