@@ -6,6 +6,7 @@ import type { Training } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import { syncTrainingArtifacts } from '../artifactSync.ts';
 import type { Ctx } from '../ctx.ts';
+import { CONVERTIBLE_KINDS } from '../panels/inferencePanels.ts';
 import { COMMAND_PREFIX, COMMANDS, type CommandName } from './commandIds.ts';
 import { trainingStateText } from '../views/trainingsView.ts';
 import { installCommands } from './installCommands.ts';
@@ -81,8 +82,6 @@ function openInference(ctx: Ctx): Cmd {
     return true;
   };
 }
-
-const CONVERTIBLE_KINDS: ReadonlySet<string> = new Set(['weights', 'checkpoint_g', 'onnx']);
 
 /**
  * The model a training converts with: its final small model (assets/weights/{name}.pth), else its

@@ -23,7 +23,8 @@ export interface InferencePanel extends vscode.Disposable {
   openInferencePanel(modelPath?: string): void;
 }
 
-const CONVERTIBLE: ReadonlySet<string> = new Set(['weights', 'checkpoint_g', 'onnx']);
+/** The artifact kinds the panel converts with: small models, G checkpoints (exported on first use) and ONNX files. */
+export const CONVERTIBLE_KINDS: ReadonlySet<string> = new Set(['weights', 'checkpoint_g', 'onnx']);
 
 /**
  * Every model a training has that converts: small models, G checkpoints (both exported on first
@@ -36,7 +37,7 @@ export function registryModels(store: Store): ModelOption[] {
     const artifacts = listArtifacts(store, training.id);
     const index = artifacts.find((a) => a.kind === 'index' && path.basename(a.path).startsWith('added_'))?.path ?? null;
     for (const a of artifacts) {
-      if (!CONVERTIBLE.has(a.kind)) continue;
+      if (!CONVERTIBLE_KINDS.has(a.kind)) continue;
       const facts = [
         training.targetSr,
         training.modelVersion,
