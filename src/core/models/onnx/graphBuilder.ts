@@ -25,16 +25,6 @@ export class GraphBuilder {
   }
 
   /** Runs `body` with node and value names prefixed by the module path, as torch's exporter names them. */
-  within<T>(scope: string, body: () => T): T {
-    const outer = this.scope;
-    this.scope = outer ? `${outer}/${scope}` : scope;
-    try {
-      return body();
-    } finally {
-      this.scope = outer;
-    }
-  }
-
   async withinAsync<T>(scope: string, body: () => Promise<T>): Promise<T> {
     const outer = this.scope;
     this.scope = outer ? `${outer}/${scope}` : scope;
@@ -118,11 +108,5 @@ export class GraphBuilder {
 
   build(): GraphValue {
     return { name: this.graphName, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs };
-  }
-
-  opCounts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const node of this.nodes) counts[node.opType] = (counts[node.opType] ?? 0) + 1;
-    return counts;
   }
 }

@@ -71,7 +71,6 @@ function progressWeights(model: RvcModel, onProgress: ExportOptions['onProgress'
   const names = new Set(model.tensorNames());
   let done = 0;
   return {
-    has: (name) => names.has(name),
     async tensor(name): Promise<FloatTensor> {
       if (!names.has(name))
         throw new UserError(

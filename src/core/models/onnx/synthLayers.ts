@@ -13,7 +13,6 @@ export interface FloatTensor {
 
 /** Where weights come from: parameter names as in RVC's state dict, weight norm already folded. */
 export interface WeightSource {
-  has(name: string): boolean;
   tensor(name: string): Promise<FloatTensor>;
 }
 
@@ -25,10 +24,6 @@ export class Layers {
   constructor(g: GraphBuilder, weights: WeightSource) {
     this.g = g;
     this.weights = weights;
-  }
-
-  has(name: string): boolean {
-    return this.weights.has(name);
   }
 
   /** The initializer for parameter `name` (added once), and its shape. */
