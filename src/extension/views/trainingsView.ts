@@ -57,11 +57,15 @@ export function stepRowsOf(folder: FolderStore, training: Training): StepRow[] {
   return stepRows(training, tasks, trainingsWithIndex(store).has(training.id));
 }
 
+/** "partly run (2 of 5 steps done)": the state's words, with the count while partly run. */
+function stateWords(state: TrainingState, steps: readonly StepRow[]): string {
+  return `${TRAINING_STATE_LABELS[state]}${state === 'partlyRun' ? ` (${stepsDone(steps)})` : ''}`;
+}
+
 /** The words for a training in pickers and tooltips: "partly run (2 of 5 steps done)". */
 export function trainingStateText(folder: FolderStore, training: Training): string {
   const steps = stepRowsOf(folder, training);
-  const state = trainingState(steps);
-  return `${TRAINING_STATE_LABELS[state]}${state === 'partlyRun' ? ` (${stepsDone(steps)})` : ''}`;
+  return stateWords(trainingState(steps), steps);
 }
 
 /** Duration, dates and the parameters a run uses, as Markdown. */
@@ -69,7 +73,7 @@ function trainingTooltip(folder: FolderStore, training: Training, state: Trainin
   const ran = steps.map((s) => s.task).filter((t): t is NonNullable<typeof t> => t !== undefined && t.startedAt !== null);
   const trainTask = steps.find((s) => s.step === 'train_model')?.task;
   const lines = [
-    `**${training.name}** — ${TRAINING_STATE_LABELS[state]}${state === 'partlyRun' ? ` (${stepsDone(steps)})` : ''}`,
+    `**${training.name}** — ${stateWords(state, steps)}`,
     '',
     `| | |`,
     `|---|---|`,
@@ -188,10 +192,9 @@ export class TrainingsView extends TreeProvider {
       const { training, folder } = node;
       const item = new vscode.TreeItem(training.name, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `trainings:${training.id}`;
-      item.description = trainingDescription(folder, training);
       const steps = stepRowsOf(folder, training);
       const state = trainingState(steps);
-      item.description = `${TRAINING_STATE_LABELS[state]}${state === 'partlyRun' ? ` (${stepsDone(steps)})` : ''} · ${item.description as string}`;
+      item.description = `${stateWords(state, steps)} · ${trainingDescription(folder, training)}`;
       item.iconPath = icon(STATE_ICONS[state]);
       item.tooltip = trainingTooltip(folder, training, state, steps);
       // training.<state>: Run Full Pipeline shows only where there is something left to run.
