@@ -16,6 +16,13 @@ export interface WeightSource {
   tensor(name: string): Promise<FloatTensor>;
 }
 
+/** A row-major [rows, cols] matrix as row-major [cols, rows]. */
+export function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
+}
+
 export class Layers {
   readonly g: GraphBuilder;
   private readonly weights: WeightSource;
@@ -77,10 +84,7 @@ export class Layers {
   async linear(x: string, prefix: string): Promise<string> {
     const weight = await this.raw(`${prefix}.weight`);
     const [outFeatures, inFeatures] = weight.shape as [number, number];
-    const transposed = new Float32Array(weight.data.length);
-    for (let o = 0; o < outFeatures; o++)
-      for (let i = 0; i < inFeatures; i++) transposed[i * outFeatures + o] = weight.data[o * inFeatures + i]!;
-    const w = this.g.floats(`${prefix}.weight.T`, [inFeatures, outFeatures], transposed);
+    const w = this.g.floats(`${prefix}.weight.T`, [inFeatures, outFeatures], transposed(weight.data, outFeatures, inFeatures));
     const bias = await this.param(`${prefix}.bias`);
     return this.g.op('Add', [this.g.op('MatMul', [x, w]), bias.value]);
   }

@@ -1,5 +1,5 @@
 import { int } from './graphBuilder.ts';
-import type { Layers } from './synthLayers.ts';
+import { type Layers, transposed } from './synthLayers.ts';
 
 /**
  * RVC's prior encoder `enc_p` (TextEncoder256/768 in models_onnx.py with attentions_onnx.Encoder):
@@ -39,9 +39,7 @@ async function relativeEmbedding(l: Layers, name: string, transpose: boolean): P
   const emb = await l.raw(name); // [1, 2w+1, kc], shared by all heads
   const [, rows, kc] = emb.shape as [number, number, number];
   if (!transpose) return l.g.floats(name, [rows, kc], emb.data);
-  const t = new Float32Array(emb.data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < kc; c++) t[c * rows + r] = emb.data[r * kc + c]!;
-  return l.g.floats(`${name}.T`, [kc, rows], t);
+  return l.g.floats(`${name}.T`, [kc, rows], transposed(emb.data, rows, kc));
 }
 
 async function attention(
