@@ -9,6 +9,7 @@ import { isInside } from '../../core/util/paths.ts';
 import type { Ctx } from '../ctx.ts';
 import type { FolderStore } from '../folderStore.ts';
 import type { AuxModelAccess } from '../panels/inferencePanelController.ts';
+import { voiceBytes } from '../views/modelsView.ts';
 import type { NodeOf } from '../views/nodes.ts';
 import { formatBytes } from '../views/stepStates.ts';
 import { asNode, asObject, folderFor } from './pickers.ts';
@@ -228,7 +229,7 @@ function deleteVoice(ctx: Ctx) {
     // voice.json cannot move the folder: listVoices rebuilds it from the folder's name.
     if (!isInside(voicesDir(folder.dir), voice.dir))
       throw new UserError(vscode.l10n.t('{0} is not an added voice of this workspace.', voice.dir));
-    const bytes = voice.model.size + (voice.index?.size ?? 0);
+    const bytes = voiceBytes(voice);
     // A caller (a test) may pass the row with `confirmed: true` to skip the dialog.
     if ((arg as { confirmed?: unknown }).confirmed !== true) {
       const remove = vscode.l10n.t('Delete');

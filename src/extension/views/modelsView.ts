@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportsDir, listExports, type CachedExport } from '../../core/models/exportCache.ts';
 import { diskUsage, listArtifacts, type Artifact } from '../../core/models/modelRegistry.ts';
-import { listVoices, type VoiceRecord } from '../../core/models/voiceImport.ts';
+import { listVoices, type VoiceFile, type VoiceRecord } from '../../core/models/voiceImport.ts';
 import type { Training } from '../../core/store/trainings.ts';
 import type { FolderStore } from '../folderStore.ts';
 import type { ViewNode } from './nodes.ts';
@@ -40,39 +40,33 @@ function exportRow(e: CachedExport): ViewNode {
   };
 }
 
-function voiceBytes(voice: VoiceRecord): number {
+/** A voice's bytes on disk: its model and the index that came with it. */
+export function voiceBytes(voice: VoiceRecord): number {
   return voice.model.size + (voice.index?.size ?? 0);
+}
+
+/** One file of a voice: `description` says what it is ("model · 52 MB"). */
+function voiceFileRow(file: VoiceFile, description: string, icon: string): ViewNode {
+  return {
+    kind: 'info',
+    id: `models:voiceFile:${file.file}`,
+    label: path.basename(file.file),
+    description,
+    tooltip: vscode.l10n.t('{0}\nsha256 {1}', file.file, file.sha256),
+    icon,
+    contextValue: 'voiceFile',
+    path: file.file,
+  };
 }
 
 /** The voice's files: its .pth and the index that came with it (or a note that none did). */
 function voiceFiles(voice: VoiceRecord): ViewNode[] {
-  const rows: ViewNode[] = [
-    {
-      kind: 'info',
-      id: `models:voiceFile:${voice.model.file}`,
-      label: path.basename(voice.model.file),
-      description: vscode.l10n.t('model · {0}', formatBytes(voice.model.size)),
-      tooltip: vscode.l10n.t('{0}\nsha256 {1}', voice.model.file, voice.model.sha256),
-      icon: 'symbol-event',
-      contextValue: 'voiceFile',
-      path: voice.model.file,
-    },
-  ];
-  rows.push(
+  return [
+    voiceFileRow(voice.model, vscode.l10n.t('model · {0}', formatBytes(voice.model.size)), 'symbol-event'),
     voice.index
-      ? {
-          kind: 'info',
-          id: `models:voiceFile:${voice.index.file}`,
-          label: path.basename(voice.index.file),
-          description: vscode.l10n.t('index · {0}', formatBytes(voice.index.size)),
-          tooltip: vscode.l10n.t('{0}\nsha256 {1}', voice.index.file, voice.index.sha256),
-          icon: 'database',
-          contextValue: 'voiceFile',
-          path: voice.index.file,
-        }
+      ? voiceFileRow(voice.index, vscode.l10n.t('index · {0}', formatBytes(voice.index.size)), 'database')
       : { kind: 'info', id: `models:voiceNoIndex:${voice.dir}`, label: vscode.l10n.t('no index'), icon: 'info' },
-  );
-  return rows;
+  ];
 }
 
 /**
