@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { until } from './until.ts';
 
 export interface SlurmCluster {
   dir: string;
@@ -64,14 +65,6 @@ function alive(pid: number): boolean {
     return !/^\d+ \(.*\) Z/.test(stat);
   } catch {
     return false;
-  }
-}
-
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -176,7 +169,7 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
     process.removeListener('exit', onExit);
     try {
       if (readPid(pidFiles[1]!) !== undefined) spawnSync('scancel', ['--quiet', '--full', '--partition=debug'], { env, timeout: 5000 });
-      await waitFor(() => processesWithConf(conf, true).length === 0, 10_000, 'the jobs to end').catch(() => undefined);
+      await until(() => processesWithConf(conf, true).length === 0, 10_000, 'the jobs to end', 50).catch(() => undefined);
     } finally {
       // Whatever is left of the jobs, then the daemons, then their helpers (slurmscriptd,
       // slurmstepd): all started by this cluster, all found by its SLURM_CONF and ended by pid.
@@ -189,10 +182,10 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
           // already gone
         }
       }
-      await waitFor(() => started.every((pid) => !alive(pid)), 10_000, 'the Slurm daemons to stop').catch(() => {
+      await until(() => started.every((pid) => !alive(pid)), 10_000, 'the Slurm daemons to stop', 50).catch(() => {
         for (const pid of started.filter(alive)) process.kill(pid, 'SIGKILL');
       });
-      await waitFor(() => processesWithConf(conf).length === 0, 5_000, 'the Slurm helpers to stop').catch(() => {
+      await until(() => processesWithConf(conf).length === 0, 5_000, 'the Slurm helpers to stop', 50).catch(() => {
         for (const pid of processesWithConf(conf)) process.kill(pid, 'SIGKILL');
       });
       fs.rmSync(dir, { recursive: true, force: true });
@@ -210,10 +203,11 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
     ]);
     daemon('slurmctld', ['-i']);
     daemon('slurmd', []);
-    await waitFor(
+    await until(
       () => spawnSync('sinfo', ['--noheader', '--format=%T'], { env, encoding: 'utf8' }).stdout.trim() === 'idle',
       20_000,
       'the node to be idle',
+      50,
     );
   } catch (error) {
     const logs = ['slurmctld.log', 'slurmd.log']

@@ -8,6 +8,8 @@ import type { Task } from '../../../src/core/store/taskRepository.ts';
 import { makeDataset, makeRvcInstall, type DoubleKnobs, type RvcInstallDouble } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
+export { until } from '../../support/until.ts';
+
 export interface Bench {
   dir: string;
   workspace: string;
@@ -75,13 +77,5 @@ export function processExists(pid: number): boolean {
     return !/^\d+ \(.*\) Z/.test(stat);
   } catch {
     return false;
-  }
-}
-
-export async function until(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

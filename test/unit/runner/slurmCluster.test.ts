@@ -17,6 +17,7 @@ import { SlurmPoller, DEFAULT_POLL_MS, type JobChange } from '../../../src/core/
 import { Store } from '../../../src/core/store/store.ts';
 import { isUserError } from '../../../src/core/util/errors.ts';
 import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../../support/slurmCluster.ts';
+import { until as untilEvery } from '../../support/until.ts';
 
 const NODE = process.execPath;
 let counter = 0;
@@ -270,10 +271,7 @@ describe('slurm executor on a real cluster', function () {
   });
 });
 
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
+/** The shared loop at this file's cadence: its checks ask a real squeue or scan /proc, so every 100 ms. */
+function until(check: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 100): Promise<void> {
+  return untilEvery(check, ms, what, everyMs);
 }

@@ -19,7 +19,7 @@ import type { Task } from '../../../src/core/store/taskRepository.ts';
 import { makeDataset, makeRvcInstall } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../../support/slurmCluster.ts';
 import { cliEntry } from '../../support/tempDir.ts';
-import { makeBench, runAndWait, type Bench } from './helpers.ts';
+import { makeBench, runAndWait, until, type Bench } from './helpers.ts';
 
 const POLL_SECONDS = 0.5;
 /** A runner that SIGKILLs itself at one transition (here: after sbatch, before the job id is recorded). */
@@ -41,13 +41,6 @@ describe('runner on the Slurm executor (real cluster)', function () {
       ...(state === 'RESUME' ? [] : ['Reason=rvc-test']),
     ]);
   const get = (id: string): Task => bench.runner.tasks.get(id);
-  async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
   /** A training whose extraction ran locally, so a train_model job can be sent to Slurm. */
   async function extracted(name: string): Promise<void> {
     bench.createTraining(name, { files: 2 });
