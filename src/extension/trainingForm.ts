@@ -27,83 +27,38 @@ export function checkGpuField(value: string): FieldCheck | undefined {
   return { message: l10n.t('"{0}" is not a GPU list: write GPU numbers joined by "-" (0 or 0-1), or cpu.', text), severity: 'error' };
 }
 
+/**
+ * A quick-pick choice whose detail is read in the user's language at each use: these tables are built
+ * at import, before activate() points l10n.ts at VS Code. `detail` is a function so that each message
+ * stays one l10n.t literal (what the bundle test collects).
+ */
+function choice<const T>(label: string, value: T, detail: () => string): { label: string; value: T; readonly detail: string } {
+  return {
+    label,
+    value,
+    get detail() {
+      return detail();
+    },
+  };
+}
+
 export const SAMPLE_RATE_CHOICES = [
-  {
-    label: '40k',
-    value: 40000 as const,
-    get detail() {
-      return l10n.t('40 kHz — the WebUI default, good for speech and singing');
-    },
-  },
-  {
-    label: '48k',
-    value: 48000 as const,
-    get detail() {
-      return l10n.t('48 kHz — for 48 kHz source audio');
-    },
-  },
-  {
-    label: '32k',
-    value: 32000 as const,
-    get detail() {
-      return l10n.t('32 kHz — smaller, for lower-rate sources');
-    },
-  },
+  choice('40k', 40000, () => l10n.t('40 kHz — the WebUI default, good for speech and singing')),
+  choice('48k', 48000, () => l10n.t('48 kHz — for 48 kHz source audio')),
+  choice('32k', 32000, () => l10n.t('32 kHz — smaller, for lower-rate sources')),
 ];
 
 export const VERSION_CHOICES = [
-  {
-    label: 'v2',
-    value: 'v2' as const,
-    get detail() {
-      return l10n.t('768-dim HuBERT features (recommended)');
-    },
-  },
-  {
-    label: 'v1',
-    value: 'v1' as const,
-    get detail() {
-      return l10n.t('256-dim features, older models');
-    },
-  },
+  choice('v2', 'v2', () => l10n.t('768-dim HuBERT features (recommended)')),
+  choice('v1', 'v1', () => l10n.t('256-dim features, older models')),
 ];
 
 export const F0_CHOICES = [
-  {
-    label: 'rmvpe',
-    value: 'rmvpe' as const,
-    get detail() {
-      return l10n.t('best quality pitch, on CPU processes');
-    },
-  },
-  {
-    label: 'rmvpe_gpu',
-    value: 'rmvpe_gpu' as const,
-    get detail() {
-      return l10n.t('rmvpe on the GPU(s)');
-    },
-  },
-  {
-    label: 'harvest',
-    value: 'harvest' as const,
-    get detail() {
-      return l10n.t('slow, smooth pitch');
-    },
-  },
-  {
-    label: 'pm',
-    value: 'pm' as const,
-    get detail() {
-      return l10n.t('fast, rough pitch');
-    },
-  },
-  {
-    label: 'dio',
-    value: 'dio' as const,
-    get detail() {
-      return l10n.t('fast, rough pitch');
-    },
-  },
+  choice('rmvpe', 'rmvpe', () => l10n.t('best quality pitch, on CPU processes')),
+  choice('rmvpe_gpu', 'rmvpe_gpu', () => l10n.t('rmvpe on the GPU(s)')),
+  choice('harvest', 'harvest', () => l10n.t('slow, smooth pitch')),
+  choice('pm', 'pm', () => l10n.t('fast, rough pitch')),
+  choice('dio', 'dio', () => l10n.t('fast, rough pitch')),
 ];
 
 /** Epochs and batch size: a whole number from 1 up. */
