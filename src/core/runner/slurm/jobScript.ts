@@ -103,7 +103,7 @@ function sbatchPath(file: string, forOutput: boolean): string {
 }
 
 /** A single-quoted shell word. */
-function shellWord(value: string): string {
+export function shellWord(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 

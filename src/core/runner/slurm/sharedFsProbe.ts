@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { UserError } from '../../util/errors.ts';
 import type { SlurmClient } from './slurmClient.ts';
 import { assessJob } from './jobState.ts';
+import { shellWord } from './jobScript.ts';
 
 export interface ProbeOptions {
   /** The folder the compute node must see: the workspace's .rvc-studio/tasks. */
@@ -40,7 +41,6 @@ export async function probeSharedFilesystem(client: SlurmClient, options: ProbeO
   const script = path.join(options.dir, `probe-${nonce}.sbatch`);
   if (/["\\\r\n\0]/.test(marker))
     throw new UserError(`The path ${JSON.stringify(marker)} cannot be written into a job script; move the workspace.`, 'bad-path');
-  const quoted = `'${marker.replaceAll("'", "'\\''")}'`;
   fs.writeFileSync(
     script,
     [
@@ -51,7 +51,7 @@ export async function probeSharedFilesystem(client: SlurmClient, options: ProbeO
       '#SBATCH --no-requeue',
       ...(options.sbatchLines ?? []).filter((line) => !/--(time|gres|output|job-name)=/.test(line)),
       ...(options.setup ?? []),
-      `hostname > ${quoted}`,
+      `hostname > ${shellWord(marker)}`,
       '',
     ].join('\n'),
     { mode: 0o755 },
