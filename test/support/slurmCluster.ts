@@ -24,6 +24,8 @@ export interface SlurmCluster {
   run(tool: string, args: string[]): string;
   /** Processes a job of this cluster started (the launcher, the step and its children). */
   jobProcesses(): number[];
+  /** Leaves the node up and empty for the next test: cancels every job, resumes a drained or down node, waits for idle. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -151,6 +153,12 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
     if (result.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed (${String(result.status)}): ${result.stderr}`);
     return result.stdout;
   };
+  const nodeState = (): string => run('sinfo', ['--noheader', '--format=%T']).trim();
+  const idle = async (): Promise<void> => {
+    run('scancel', ['--quiet', '--partition=debug']);
+    if (/drain|down/.test(nodeState())) run('scontrol', ['update', `NodeName=${node}`, 'State=RESUME']);
+    await until(() => run('squeue', ['--noheader']).trim() === '' && nodeState() === 'idle', 15_000, 'the node to be idle', 50);
+  };
   const daemons = (): number[] => pidFiles.map(readPid).filter((pid): pid is number => pid !== undefined);
 
   // A test run that dies before stop() must not leave daemons behind (exit runs synchronously).
@@ -217,5 +225,5 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
     await stop();
     throw new Error(`${(error as Error).message}\n${logs.join('\n')}`, { cause: error });
   }
-  return { dir, conf, env, node, partition: 'debug', run, jobProcesses: () => processesWithConf(conf, true), stop };
+  return { dir, conf, env, node, partition: 'debug', run, jobProcesses: () => processesWithConf(conf, true), idle, stop };
 }

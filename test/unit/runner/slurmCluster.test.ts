@@ -58,16 +58,8 @@ describe('slurm executor on a real cluster', function () {
   });
 
   afterEach(async () => {
-    if (!cluster) return;
     // Every test leaves the node up and empty for the next.
-    cluster.run('scancel', ['--quiet', '--partition=debug']);
-    const state = cluster.run('sinfo', ['--noheader', '--format=%T']).trim();
-    if (/drain|down/.test(state)) cluster.run('scontrol', ['update', `NodeName=${cluster.node}`, 'State=RESUME']);
-    await until(
-      () => cluster!.run('squeue', ['--noheader']).trim() === '' && cluster!.run('sinfo', ['--noheader', '--format=%T']).trim() === 'idle',
-      15_000,
-      'the node to be idle',
-    );
+    await cluster?.idle();
   });
 
   const plan = (taskId: string, script: string, gpuBound = false) => ({

@@ -89,10 +89,7 @@ describe('runner on the Slurm executor (real cluster)', function () {
   });
 
   afterEach(async () => {
-    if (!cluster) return;
-    cluster.run('scancel', ['--quiet', '--partition=debug']);
-    if (/drain|down/.test(nodeState())) setNode('RESUME');
-    await until(() => squeue() === '' && nodeState() === 'idle', 15_000, 'the node to be idle');
+    await cluster?.idle();
   });
 
   it('CLI run NAME all with rvcStudio.runner.executor=slurm: every step is a batch job; train_model gets -g from the GPUs Slurm grants', async () => {
