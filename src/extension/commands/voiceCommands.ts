@@ -20,10 +20,18 @@ import { revealPath } from './taskCommands.ts';
  * download goes through the host's fetch, which VS Code routes by its own proxy settings.
  */
 export function auxModelCache(ctx: Ctx, folder?: FolderStore): AuxModelCache {
-  const settings = (folder?.config ?? undefined)?.settings();
+  const settings = folder?.config.settings();
   return new AuxModelCache(path.join(ctx.extension.globalStorageUri.fsPath, 'models'), {
     ...(settings ? { mirror: settings['models.mirror'], urls: settings['models.urls'] } : {}),
   });
+}
+
+/** The cache's warnings (a copy pinned on first use, with no published hash): to the log and to the user. */
+function warnUser(ctx: Ctx): (line: string) => void {
+  return (line) => {
+    ctx.log.warn(line);
+    void vscode.window.showWarningMessage(line);
+  };
 }
 
 /**
@@ -32,10 +40,7 @@ export function auxModelCache(ctx: Ctx, folder?: FolderStore): AuxModelCache {
  */
 export function auxModelAccess(ctx: Ctx, folder: FolderStore | undefined): AuxModelAccess {
   const cache = (): AuxModelCache => auxModelCache(ctx, folder);
-  const warn = (line: string): void => {
-    ctx.log.warn(line);
-    void vscode.window.showWarningMessage(line);
-  };
+  const warn = warnUser(ctx);
   return {
     dir: cache().dir,
     pathIfPresent: (id) => cache().pathIfPresent(id),
@@ -116,10 +121,7 @@ function fetchConversionModel(ctx: Ctx) {
         file = uris[0].fsPath;
       }
     }
-    const warn = (line: string): void => {
-      ctx.log.warn(line);
-      void vscode.window.showWarningMessage(line);
-    };
+    const warn = warnUser(ctx);
     const status = file
       ? await cache.useLocalFile(id, file, { warn })
       : await withDownloadProgress(vscode.l10n.t('Downloading {0}', entry.label), (signal, onProgress) =>
