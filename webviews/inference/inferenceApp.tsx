@@ -225,8 +225,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
     if (!params.contentVecPath) return missingContentVec ? formatString(why.missing, missingContentVec.label) : why.contentVec;
     if (needs === 'input' && !params.inputPath) return why.input;
     if (needs === 'folder' && !folder) return why.folder;
-    if (usesPitch && params.f0Method === 'rmvpe' && !params.rmvpePath)
-      return missingRmvpe ? formatString(why.missing, missingRmvpe.label) : why.rmvpe;
+    if (wantsRmvpe && !params.rmvpePath) return missingRmvpe ? formatString(why.missing, missingRmvpe.label) : why.rmvpe;
     const bad = RANGED_PARAMS.find((key) => problems[key]);
     return bad ? `${strings.labels[bad]} ${problems[bad]}` : null;
   };
@@ -298,7 +297,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
             <span />
           </>
         )}
-        {usesPitch && params.f0Method === 'rmvpe' && (
+        {wantsRmvpe && (
           <>
             <label for="rmvpe">{strings.rmvpe}</label>
             <input id="rmvpe" value={params.rmvpePath ?? ''} onInput={(e) => set('rmvpePath', e.currentTarget.value || null)} />
