@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isPthModel } from '../models/exportCache.ts';
 import { decodeModel } from '../models/onnx/onnxProto.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -82,7 +83,7 @@ export function resolveModelSampleRate(
 ): { sampleRate: number; source: 'user' | 'model' | 'sidecar' | 'graph' | 'training' } {
   if (sources.explicit !== undefined && sources.explicit !== null && sources.explicit !== '')
     return { sampleRate: parseModelSampleRate(sources.explicit), source: 'user' };
-  if (/\.pth$/i.test(modelPath)) return { sampleRate: 0, source: 'model' };
+  if (isPthModel(modelPath)) return { sampleRate: 0, source: 'model' };
   const sidecar = readSidecar(modelPath);
   if (sidecar?.sampleRate !== undefined) return { sampleRate: parseModelSampleRate(sidecar.sampleRate), source: 'sidecar' };
   const fromGraph = graphSampleRate(modelPath);

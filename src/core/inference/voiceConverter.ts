@@ -9,7 +9,7 @@ import {
   type ConvertStage,
   type RangedParam,
 } from '../../protocol/inferenceWorkerProtocol.ts';
-import { ensureExported, isPthModel } from '../models/exportCache.ts';
+import { ensureExported, exportsDir, isPthModel } from '../models/exportCache.ts';
 import { UserError } from '../util/errors.ts';
 import { loadAudio } from './audioInput.ts';
 import { readIvfFlatIndex, searchIvfFlat, type IvfFlatIndex } from './faissIndex.ts';
@@ -208,7 +208,7 @@ export class VoiceConverter {
         );
       return { file: params.modelPath, sampleRate: params.modelSampleRate };
     }
-    const cacheDir = params.exportDir ?? path.join(path.dirname(path.resolve(params.outputPath)), '.rvc-studio', 'models');
+    const cacheDir = params.exportDir ?? exportsDir(path.dirname(path.resolve(params.outputPath)));
     const exported = await ensureExported(cacheDir, params.modelPath, { onProgress });
     return { file: exported.file, sampleRate: params.modelSampleRate || exported.sidecar.sampleRate };
   }
