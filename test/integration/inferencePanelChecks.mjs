@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
 import { readWav } from '../../src/core/inference/wavFile.ts';
-import { findPanelFrame, runPaletteCommand, until } from './panelFrames.mjs';
+import { checkConvertedWav, conversionResult, findPanelFrame, runPaletteCommand, until } from './panelFrames.mjs';
 
 const TAG = '  [inferencePanel]';
 
@@ -82,17 +82,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
     );
     let shown;
     await check('converts and shows the result with input and output players', async () => {
-      shown = await until(
-        frame,
-        `(() => {
-          const error = document.querySelector('#error');
-          if (error) return { error: error.textContent };
-          const out = document.querySelector('#result #output-audio');
-          return out && out.getAttribute('src') ? { text: document.querySelector('#result p').textContent, src: out.getAttribute('src'), inputSrc: document.querySelector('#input-audio')?.getAttribute('src') ?? '' } : null;
-        })()`,
-        'the conversion result',
-        180_000,
-      );
+      shown = await conversionResult(frame);
       if (shown.error) throw new Error(`the panel shows an error: ${shown.error}`);
       result.clickToResultMs = Date.now() - clicked;
       console.log(`${TAG} result ${result.clickToResultMs} ms after clicking Convert`);
@@ -108,12 +98,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
       const seconds = wav.samples.length / wav.sampleRate;
       result.outputSeconds = seconds;
       console.log(`${TAG} ${name}: ${wav.sampleRate} Hz, ${seconds.toFixed(3)} s, ${wav.channels} channel(s)`);
-      if (wav.sampleRate !== inference.modelSampleRate) throw new Error(`output rate ${wav.sampleRate}, want ${inference.modelSampleRate}`);
-      if (Math.abs(seconds - inference.inputSeconds) > 0.1)
-        throw new Error(`output lasts ${seconds.toFixed(3)} s for a ${inference.inputSeconds} s input`);
-      let peak = 0;
-      for (const s of wav.samples) peak = Math.max(peak, Math.abs(s));
-      if (!(peak > 0.001)) throw new Error(`the output is silent (peak ${peak})`);
+      checkConvertedWav(wav, { sampleRate: inference.modelSampleRate, inputSeconds: inference.inputSeconds });
     });
     await check('lists the run first in the history, finished, with its output', async () => {
       const before = new Set(historyBefore.map((r) => r.id));

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
 import { readWav } from '../../src/core/inference/wavFile.ts';
 import { serveBytes, startLoopbackServer } from '../support/loopbackServer.ts';
-import { findPanelFrame, runPaletteCommand, until } from './panelFrames.mjs';
+import { checkConvertedWav, conversionResult, findPanelFrame, poll, runPaletteCommand, until } from './panelFrames.mjs';
 
 const TAG = '  [voiceImport]';
 /** Where the catalogue fetches ContentVec (v2) from on huggingface.co; a mirror serves the same path. */
@@ -65,11 +65,7 @@ export async function voiceImportChecks({ server, outDir, voices }) {
           const typed = await box.inputValue();
           if (typed !== voices.zip) throw new Error(`the picker holds "${typed}" after typing the zip's path`);
           await page.keyboard.press('Enter');
-          const deadline = Date.now() + 30_000;
-          while (!fs.existsSync(path.join(voiceDir, 'voice.json'))) {
-            if (Date.now() > deadline) throw new Error(`${voiceDir}/voice.json did not appear`);
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
+          await poll(() => fs.existsSync(path.join(voiceDir, 'voice.json')), `${voiceDir}/voice.json to appear`, 30_000);
           break;
         } catch (error) {
           if (attempt >= 3) throw error;
@@ -148,29 +144,14 @@ export async function voiceImportChecks({ server, outDir, voices }) {
       await until(frame, `!document.querySelector('#convert').disabled`, 'Convert to be enabled', 10_000);
       const started = Date.now();
       await frame.click('#convert');
-      const shown = await until(
-        frame,
-        `(() => {
-          const error = document.querySelector('#error');
-          if (error) return { error: error.textContent };
-          const out = document.querySelector('#result #output-audio');
-          return out && out.getAttribute('src') ? { text: document.querySelector('#result p').textContent } : null;
-        })()`,
-        'the conversion result',
-        180_000,
-      );
+      const shown = await conversionResult(frame);
       if (shown.error) throw new Error(`the panel shows an error: ${shown.error}`);
       const name = /^(.+\.wav): /.exec(shown.text)?.[1];
       if (!name) throw new Error(`result line "${shown.text}" names no output file`);
       const wav = readWav(path.join(voices.folder, 'outputs', 'inference', name));
       const seconds = wav.samples.length / wav.sampleRate;
       console.log(`${TAG} ${name}: ${wav.sampleRate} Hz, ${seconds.toFixed(3)} s, ${Date.now() - started} ms after clicking Convert`);
-      if (wav.sampleRate !== voices.modelSampleRate) throw new Error(`output rate ${wav.sampleRate}, want ${voices.modelSampleRate}`);
-      if (Math.abs(seconds - voices.inputSeconds) > 0.1)
-        throw new Error(`output lasts ${seconds.toFixed(3)} s for a ${voices.inputSeconds} s input`);
-      let peak = 0;
-      for (const s of wav.samples) peak = Math.max(peak, Math.abs(s));
-      if (!(peak > 0.001)) throw new Error(`the output is silent (peak ${peak})`);
+      checkConvertedWav(wav, { sampleRate: voices.modelSampleRate, inputSeconds: voices.inputSeconds });
       await page.screenshot({ path: path.join(outDir, 'voice-import-converted.png') });
     });
   } catch (error) {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { installVsix, launchBrowser, repoRoot, startCodeServer, tempRoot, vsixFile, workbenchUrl } from './codeServer.mjs';
 import { readWav, writeWav16 } from '../../src/core/inference/wavFile.ts';
-import { runPaletteCommand } from './panelFrames.mjs';
+import { conversionResult, findFrame, runPaletteCommand, until } from './panelFrames.mjs';
 
 const TAG = '  [vsix]';
 
@@ -251,38 +251,15 @@ function prepareConversion(workspace, fixtureCopy) {
 /** Opens the panel from the palette, converts `inference.input`, returns the output's length in seconds. */
 async function convert(page, inference) {
   await runPaletteCommand(page, 'Open Inference Panel');
-  const frame = await poll(
-    async () => {
-      for (const f of page.frames()) {
-        if (await f.evaluate(`document.querySelector('#convert') !== null`).catch(() => false)) return f;
-      }
-      return null;
-    },
-    'the inference panel',
-    30_000,
-  );
+  const frame = await findFrame(page, ['#convert'], 30_000);
   const model = JSON.stringify(inference.model);
-  await poll(
-    () => frame.evaluate(`[...document.querySelectorAll('#model option')].some((o) => o.value === ${model})`),
-    'the model in the panel',
-    15_000,
-  );
+  await until(frame, `[...document.querySelectorAll('#model option')].some((o) => o.value === ${model})`, 'the model in the panel', 15_000);
   await frame.selectOption('#model', inference.model);
   await frame.fill('#contentVec', inference.contentVec);
   await frame.fill('#input', inference.input);
-  await poll(() => frame.evaluate(`!document.querySelector('#convert').disabled`), 'Convert to be enabled', 10_000);
+  await until(frame, `!document.querySelector('#convert').disabled`, 'Convert to be enabled', 10_000);
   await frame.click('#convert');
-  const shown = await poll(
-    () =>
-      frame.evaluate(`(() => {
-        const error = document.querySelector('#error');
-        if (error) return { error: error.textContent };
-        const out = document.querySelector('#result #output-audio');
-        return out && out.getAttribute('src') ? { text: document.querySelector('#result p').textContent } : null;
-      })()`),
-    'the conversion result',
-    180_000,
-  );
+  const shown = await conversionResult(frame);
   if (shown.error) throw new Error(`the panel shows an error: ${shown.error}`);
   const name = /^(.+\.wav): /.exec(shown.text)?.[1];
   const output = name && path.join(inference.workspace, 'outputs', 'inference', name);
@@ -292,14 +269,4 @@ async function convert(page, inference) {
   if (wav.sampleRate !== 40_000 || Math.abs(seconds - 2) > 0.1)
     throw new Error(`the output is ${seconds.toFixed(3)} s at ${wav.sampleRate} Hz, want 2 s at 40000 Hz`);
   return seconds;
-}
-
-async function poll(fn, what, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
-import { runPaletteCommand } from './panelFrames.mjs';
+import { poll, runPaletteCommand } from './panelFrames.mjs';
 
 const TAG = '  [walkthrough]';
 const STEPS = [
@@ -82,15 +82,6 @@ function savedState(page) {
   );
 }
 
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** server: a code-server whose profile no walkthrough check used yet; folder: a workspace without trainings. */
 export async function walkthroughChecks({ server, folder, outDir }) {
   const result = { phase: 'walkthrough', passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -122,19 +113,20 @@ export async function walkthroughChecks({ server, folder, outDir }) {
       // The web workbench saves its open editors every 5 s while idle and, on unload, only starts a write that
       // a reload right away cuts off: reloaded before the next save, it restores the walkthrough from the one
       // before, still open. So wait for that save (our flag is saved within 100 ms of the update).
-      await until(
-        'the workbench to save the closed walkthrough and the shown flag',
+      await poll(
         async () => {
           const saved = await savedState(page);
           return saved.shown && !saved.walkthroughEditor && countLogLines(server.userDataDir, OPENED) === 1;
         },
+        'the workbench to save the closed walkthrough and the shown flag',
         30_000,
+        200,
       );
       await page.reload();
       await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
       // The RVC Studio container comes back open, and with it the views that activate the extension.
       await page.locator('.pane-header', { hasText: 'Trainings' }).first().waitFor({ timeout: 60_000 });
-      await until('the second activation', () => countLogLines(server.userDataDir, ACTIVATED) > before, 60_000);
+      await poll(() => countLogLines(server.userDataDir, ACTIVATED) > before, 'the second activation', 60_000, 200);
       await page.waitForTimeout(3000);
       await page.screenshot({ path: path.join(outDir, 'walkthrough-reloaded.png') });
       const reopened = countLogLines(server.userDataDir, OPENED) > 1;
