@@ -218,7 +218,6 @@ export class AuxModelCache {
       size: result.size,
       verified: expected.sha256 !== null,
       source: url,
-      move: true,
       warn: options.warn,
     });
   }
@@ -252,7 +251,6 @@ export class AuxModelCache {
       size: stat.size,
       verified: expected.sha256 !== null,
       source,
-      move: true,
       warn: options.warn,
     });
   }
@@ -281,7 +279,7 @@ export class AuxModelCache {
   async #admit(
     id: AuxModelId,
     staged: string,
-    info: { sha256: string; size: number; verified: boolean; source: string; move: boolean; warn: ((line: string) => void) | undefined },
+    info: { sha256: string; size: number; verified: boolean; source: string; warn: ((line: string) => void) | undefined },
   ): Promise<AuxStatus> {
     const entry = AUX_MODELS[id];
     let layout: AuxRecord['layout'];
