@@ -380,17 +380,7 @@ export class Runner {
       settings: () => this.options.settings(),
       isRunning: () => this.running,
       ...(this.options.faultPoint ? { faultPoint: this.options.faultPoint } : {}),
-      follow: (task, jobId) => {
-        this.active.set(task.id, {
-          task,
-          pid: null,
-          jobId,
-          tail: new TaskLogTail(this.store, this.tasks, task),
-          lastReadAt: 0,
-          pendingRead: undefined,
-        });
-        this.readLog(task.id);
-      },
+      follow: (task, jobId) => this.track(task, null, jobId),
       retarget: (task, jobId) => {
         const entry = this.active.get(task.id);
         if (!entry) return false;
@@ -416,16 +406,21 @@ export class Runner {
     }
   }
 
-  private attach(task: Task, pid: number | null): void {
+  /** Adds the task to the active set (its launcher's pid, or its Slurm job id) and reads its log once. */
+  private track(task: Task, pid: number | null, jobId: string | null): void {
     this.active.set(task.id, {
       task,
       pid,
-      jobId: null,
+      jobId,
       tail: new TaskLogTail(this.store, this.tasks, task),
       lastReadAt: 0,
       pendingRead: undefined,
     });
     this.readLog(task.id);
+  }
+
+  private attach(task: Task, pid: number | null): void {
+    this.track(task, pid, null);
     if (readExitRecord(this.store, task.id)) this.check(task.id);
   }
 
