@@ -38,6 +38,11 @@ function tasksRows(page) {
   })()`);
 }
 
+/** Writes the Tasks view's rows, one "label  description" a line, to `file`. */
+async function saveRows(page, file) {
+  fs.writeFileSync(file, (await tasksRows(page)).map((r) => `${r.label}  ${r.description}`).join('\n') + '\n');
+}
+
 /**
  * Polls the Tasks view until the row labelled `label` satisfies `test`; returns it with when it was
  * seen. `signal`: the phase is over (the page is gone).
@@ -133,6 +138,19 @@ export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(body));
     fs.renameSync(`${file}.tmp`, file);
   };
+  /**
+   * Waits (in a side bar wide enough) for the Tasks view row `label` to pass `test`; saves every row's
+   * text as `shot`.txt and a screenshot as `shot`.png, hovering the row for its tooltip when `tooltip`.
+   */
+  const shownRow = async (page, label, test, what, shot, { tooltip = false } = {}) => {
+    await widenSideBar(page, 900).catch((error) => console.log(`${TAG} note: the side bar stays narrow (${error.message})`));
+    const row = await waitForRow(page, label, test, what, 30_000, over.signal);
+    await saveRows(page, path.join(outDir, `${shot}.txt`));
+    if (tooltip) await screenshotRow(page, label, path.join(outDir, `${shot}.png`));
+    else await page.screenshot({ path: path.join(outDir, `${shot}.png`) });
+    console.log(`${TAG} ✔ the Tasks view row reads "${row.label}  ${row.description}"`);
+    return { label: row.label, description: row.description };
+  };
   const setNode = (state) =>
     cluster.run('scontrol', [
       'update',
@@ -153,29 +171,10 @@ export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
       return { jobId: id, state, partition, reason };
     },
     /** The row as the DOM shows it, once it reads `description`; a screenshot with its tooltip. */
-    pendingRow: async ({ page, label, description }) => {
-      await widenSideBar(page, 900).catch((error) => console.log(`${TAG} note: the side bar stays narrow (${error.message})`));
-      const row = await waitForRow(page, label, (r) => r.description === description, JSON.stringify(description), 30_000);
-      fs.writeFileSync(
-        path.join(outDir, 'slurm-tasks-pending.txt'),
-        (await tasksRows(page)).map((r) => `${r.label}  ${r.description}`).join('\n') + '\n',
-      );
-      await screenshotRow(page, label, path.join(outDir, 'slurm-tasks-pending.png'));
-      console.log(`${TAG} ✔ the Tasks view row reads "${row.label}  ${row.description}"`);
-      return { label: row.label, description: row.description };
-    },
+    pendingRow: ({ page, label, description }) =>
+      shownRow(page, label, (r) => r.description === description, JSON.stringify(description), 'slurm-tasks-pending', { tooltip: true }),
     /** The row as the DOM shows it, once its description matches `pattern`; its text and a screenshot as `shot`.txt/.png. */
-    row: async ({ page, label, pattern, shot }) => {
-      await widenSideBar(page, 900).catch((error) => console.log(`${TAG} note: the side bar stays narrow (${error.message})`));
-      const row = await waitForRow(page, label, (r) => new RegExp(pattern).test(r.description), `/${pattern}/`, 30_000, over.signal);
-      fs.writeFileSync(
-        path.join(outDir, `${shot}.txt`),
-        (await tasksRows(page)).map((r) => `${r.label}  ${r.description}`).join('\n') + '\n',
-      );
-      await page.screenshot({ path: path.join(outDir, `${shot}.png`) });
-      console.log(`${TAG} ✔ the Tasks view row reads "${row.label}  ${row.description}"`);
-      return { label: row.label, description: row.description };
-    },
+    row: ({ page, label, pattern, shot }) => shownRow(page, label, (r) => new RegExp(pattern).test(r.description), `/${pattern}/`, shot),
     /** Every job squeue lists (its default: the jobs not ended yet). */
     jobs: async () => ({
       jobs: (await squeue(cluster, ['--format=%i|%T|%j'])).map((line) => {
@@ -220,10 +219,7 @@ export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
           over.signal,
         );
         const done = await waitForRow(page, label, (r) => /^done\b/.test(r.description), '"done …"', 60_000, over.signal);
-        fs.writeFileSync(
-          path.join(outDir, 'slurm-tasks-done.txt'),
-          (await tasksRows(page)).map((r) => `${r.label}  ${r.description}`).join('\n') + '\n',
-        );
+        await saveRows(page, path.join(outDir, 'slurm-tasks-done.txt'));
         await page.screenshot({ path: path.join(outDir, 'slurm-tasks-done.png') });
         const slurm = await started;
         return {
