@@ -47,10 +47,6 @@ export class TaskLogTail {
     );
   }
 
-  get position(): number {
-    return this.offset;
-  }
-
   /**
    * Reads what the log gained; only whole lines until `final`. Returns the chunks committed (empty
    * when there was nothing new or another reader got further first).
