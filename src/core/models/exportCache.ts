@@ -50,12 +50,11 @@ function usable(sidecar: ExportSidecar): boolean {
 
 /** Every export in a cache folder (`exportsDir(workspace)`), for the Models view's disk use and `db check`. */
 export function listExports(cacheDir: string): CachedExport[] {
-  const dir = cacheDir;
-  if (!fs.existsSync(dir)) return [];
+  if (!fs.existsSync(cacheDir)) return [];
   const found: CachedExport[] = [];
-  for (const name of fs.readdirSync(dir)) {
+  for (const name of fs.readdirSync(cacheDir)) {
     if (!/^[0-9a-f]{64}\.onnx$/.test(name)) continue;
-    const file = path.join(dir, name);
+    const file = path.join(cacheDir, name);
     const sidecar = readCachedSidecar(file);
     if (sidecar) found.push({ file, bytes: fs.statSync(file).size, sidecar });
   }
@@ -107,9 +106,14 @@ export async function ensureExported(
 function removeStaleExports(cacheDir: string, sourcePath: string, currentSha: string): void {
   for (const entry of listExports(cacheDir)) {
     if (entry.sidecar.source.path !== sourcePath || entry.sidecar.source.sha256 === currentSha) continue;
-    fs.rmSync(entry.file, { force: true });
-    fs.rmSync(`${entry.file}.json`, { force: true });
+    removeExport(entry.file);
   }
+}
+
+/** An export and its sidecar. */
+function removeExport(file: string): void {
+  fs.rmSync(file, { force: true });
+  fs.rmSync(`${file}.json`, { force: true });
 }
 
 /**
@@ -121,10 +125,6 @@ export async function checkExports(workspaceRoot: string, { repair }: { repair: 
   const dir = exportsDir(workspaceRoot);
   if (!fs.existsSync(dir)) return [];
   const findings: Finding[] = [];
-  const remove = (file: string): void => {
-    fs.rmSync(file, { force: true });
-    fs.rmSync(`${file}.json`, { force: true });
-  };
   for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.partial'))) {
     findings.push({
       kind: 'export-stale',
@@ -147,7 +147,7 @@ export async function checkExports(workspaceRoot: string, { repair }: { repair: 
       problem = { kind: 'export-stale', message: `${entry.file} was exported from an earlier version of ${source.path}` };
     if (!problem) continue;
     if (repair) {
-      remove(entry.file);
+      removeExport(entry.file);
       problem.repaired = 'deleted (it is exported again when the model is next used)';
     }
     findings.push(problem);
