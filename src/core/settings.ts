@@ -75,6 +75,11 @@ export const RENAMED_SETTINGS = {
 
 export type RenamedSettingKey = keyof typeof RENAMED_SETTINGS;
 
+/** RENAMED_SETTINGS turned round, new → old: what both readers look a renamed key's old name up in. */
+const OLD_NAME_OF = new Map<SettingKey, RenamedSettingKey>(
+  Object.entries(RENAMED_SETTINGS).map(([from, to]) => [to, from as RenamedSettingKey]),
+);
+
 const announcedRenames = new Set<string>();
 
 export function defaultSettings(): Settings {
@@ -121,10 +126,9 @@ function explicitValue(section: SettingsSection, key: string): unknown {
 /** The extension's settings from VS Code's configuration, by the same rules and defaults as the CLI's. */
 export function settingsFromSection(section: SettingsSection, origin: string, log?: (line: string) => void): Settings {
   const values: Record<string, unknown> = {};
-  const renamed = new Set<string>(Object.values(RENAMED_SETTINGS));
   for (const key of Object.keys(SETTING_DEFAULTS) as SettingKey[]) {
     // A renamed key's contributed default must not hide its old name: only a value some scope sets counts.
-    const value = renamed.has(key) ? explicitValue(section, key) : section.get(key);
+    const value = OLD_NAME_OF.has(key) ? explicitValue(section, key) : section.get(key);
     if (value !== undefined) values[SETTINGS_PREFIX + key] = value;
   }
   for (const oldKey of Object.keys(RENAMED_SETTINGS)) {
@@ -139,13 +143,10 @@ export function settingsFromSection(section: SettingsSection, origin: string, lo
  * key's old name is read when the new one is unset; `log` hears about it once per process.
  */
 export function applySettings(settings: Settings, values: Record<string, unknown>, origin: string, log?: (line: string) => void): Settings {
-  const oldNames = new Map<SettingKey, RenamedSettingKey>(
-    Object.entries(RENAMED_SETTINGS).map(([from, to]) => [to, from as RenamedSettingKey]),
-  );
   for (const key of Object.keys(SETTING_DEFAULTS) as SettingKey[]) {
     let name: string = key;
     let value = values[SETTINGS_PREFIX + key];
-    const oldName = oldNames.get(key);
+    const oldName = OLD_NAME_OF.get(key);
     if ((value === undefined || value === null) && oldName !== undefined) {
       value = values[SETTINGS_PREFIX + oldName];
       name = oldName;
