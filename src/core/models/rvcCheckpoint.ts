@@ -4,7 +4,7 @@ import { sha256File } from '../util/fileHash.ts';
 import { errorMessage, UserError } from '../util/errors.ts';
 import { type PickleDict, type PickleValue, TorchTensor } from './pickle.ts';
 import { expectedParameters, type RvcSynthConfig } from './rvcArchitecture.ts';
-import { openTorchCheckpoint, type TorchCheckpoint } from './torchCheckpoint.ts';
+import { epochFromInfo, openTorchCheckpoint, type TorchCheckpoint } from './torchCheckpoint.ts';
 
 export type { RvcSynthConfig } from './rvcArchitecture.ts';
 
@@ -170,11 +170,6 @@ function declaredVersion(root: PickleDict): string | null {
   if (!root.has('version')) return 'v1';
   const version = root.get('version');
   return version === null ? null : (stringOf(version) ?? String(version));
-}
-
-function epochFromInfo(info: string | null): number | null {
-  const m = info ? /^(\d+)epoch$/.exec(info) : null;
-  return m ? Number(m[1]) : null;
 }
 
 // ---- Applio's additions ----

@@ -257,6 +257,11 @@ export async function checkpointEpoch(file: string): Promise<number | null> {
   const fields = await readCheckpointFields(file);
   if (fields.iteration !== undefined && fields.iteration > 0) return fields.iteration;
   if (fields.epoch !== undefined && fields.epoch > 0) return fields.epoch;
-  const m = fields.info ? /^(\d+)epoch$/.exec(fields.info) : null;
+  return epochFromInfo(fields.info ?? null);
+}
+
+/** RVC's small-model `info` = "{E}epoch"; null for anything else. */
+export function epochFromInfo(info: string | null): number | null {
+  const m = info ? /^(\d+)epoch$/.exec(info) : null;
   return m ? Number(m[1]) : null;
 }
