@@ -9,7 +9,7 @@ import { querySeries } from '../../src/core/metrics/metricsQuery.ts';
 import { readExitRecord, readStartedRecord, taskFiles } from '../../src/core/runner/processes.ts';
 import { TaskRepository, type Task } from '../../src/core/store/taskRepository.ts';
 import { cliEntry } from '../support/tempDir.ts';
-import { makeBench, processExists, runAndWait, until, type Bench } from '../unit/runner/helpers.ts';
+import { makeBench, processExists, runAndWait, trainPids, until, writeWorkspaceSettings, type Bench } from '../unit/runner/helpers.ts';
 
 const faultyRunner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'faultyRunner.ts');
 
@@ -29,18 +29,6 @@ const EXPECTED: Record<Fault, 'success' | 'failed'> = {
   settling: 'success',
   launcher: 'failed',
 };
-
-function trainPids(bench: Bench, name: string): number[] {
-  try {
-    return fs
-      .readFileSync(path.join(bench.workspace, 'logs', name, 'double-train-pids.txt'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
 
 function startFaultyRunner(bench: Bench, point: string): ChildProcess {
   return spawn(process.execPath, [faultyRunner, bench.workspace, JSON.stringify(bench.settings), point, 'train_model'], {
@@ -181,11 +169,7 @@ describe('faults: kill -9 of the runner at each transition, and of the launcher'
 
   it('the issue\'s repro: kill -9 of "rvc-studio run NAME train_model" mid-training, the launcher finishes with exit 0, db check --repair records success', async () => {
     bench = makeBench({ knobs: { epochMs: 150 } });
-    fs.mkdirSync(path.join(bench.workspace, '.vscode'), { recursive: true });
-    fs.writeFileSync(
-      path.join(bench.workspace, '.vscode', 'settings.json'),
-      JSON.stringify(Object.fromEntries(Object.entries(bench.settings).map(([k, v]) => [`rvcStudio.${k}`, v]))),
-    );
+    writeWorkspaceSettings(bench.workspace, bench.settings);
     bench.createTraining('fb');
     for (const step of ['preprocess', 'extract_f0', 'extract_feature'] as const)
       assert.equal((await runAndWait(bench, 'fb', step))[0]!.status, 'success');

@@ -10,20 +10,12 @@ import { TaskRepository } from '../../src/core/store/taskRepository.ts';
 import { sqlite } from '../../src/core/store/sqlite.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import { cliEntry } from '../support/tempDir.ts';
-import { makeBench, type Bench } from '../unit/runner/helpers.ts';
+import { makeBench, writeWorkspaceSettings, type Bench } from '../unit/runner/helpers.ts';
 
 const support = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support');
 
 function quote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
-function writeSettings(bench: Bench): void {
-  fs.mkdirSync(path.join(bench.workspace, '.vscode'), { recursive: true });
-  fs.writeFileSync(
-    path.join(bench.workspace, '.vscode', 'settings.json'),
-    JSON.stringify(Object.fromEntries(Object.entries(bench.settings).map(([k, v]) => [`rvcStudio.${k}`, v]))),
-  );
 }
 
 function count(store: Store, sql: string, ...params: unknown[]): number {
@@ -139,7 +131,7 @@ describe('faults: disk full, busy database, vanished workspace, racing runners',
 
   it('a worker whose workspace folder is deleted exits with a message instead of running on', async () => {
     bench = makeBench();
-    writeSettings(bench);
+    writeWorkspaceSettings(bench.workspace, bench.settings);
     const worker = cli(bench, ['worker'], { RVC_STUDIO_WORKER_CHECK_MS: '100' });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     bench.store.close();
@@ -158,7 +150,7 @@ describe('faults: disk full, busy database, vanished workspace, racing runners',
         'command.templates': { preprocess: ['${node}', '-e', record, '${workspace}/ran.txt', '${taskId}'] },
       },
     });
-    writeSettings(bench);
+    writeWorkspaceSettings(bench.workspace, bench.settings);
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) {
       bench.createTraining(`race-${i}`, { files: 1 });

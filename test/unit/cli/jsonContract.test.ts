@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { jsonReplacer } from '../../../src/cli/cli.ts';
 import { dataMap, INTERNAL_FIELDS, JSON_SCHEMA_VERSION, snakeCase, toJsonDocument } from '../../../src/cli/jsonContract.ts';
-import { makeDataset, makeRvcInstall } from '../../doubles/rvcInstall/makeRvcInstall.ts';
+import { makeDataset } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { cliEntry, makeTempDir } from '../../support/tempDir.ts';
+import { makeCliWorkspace } from '../runner/helpers.ts';
 
 /**
  * The --json contract (README "JSON output"): every command prints one object with `schema`,
@@ -92,18 +92,7 @@ describe('CLI --json contract', function () {
 
   before(() => {
     ({ dir, cleanup } = makeTempDir('rvc-studio-json-'));
-    workspace = path.join(dir, 'ws');
-    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-    const rvc = makeRvcInstall(path.join(dir, 'rvc'), { epochMs: 5 });
-    fs.writeFileSync(
-      path.join(workspace, '.vscode', 'settings.json'),
-      JSON.stringify({
-        'rvcStudio.rvc.root': rvc.root,
-        'rvcStudio.rvc.pythonPath': rvc.python,
-        'rvcStudio.train.totalEpoch': 2,
-        'rvcStudio.train.saveEveryEpoch': 1,
-      }),
-    );
+    workspace = makeCliWorkspace(dir);
   });
   after(() => cleanup());
 

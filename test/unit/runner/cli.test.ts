@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeDataset, makeRvcInstall } from '../../doubles/rvcInstall/makeRvcInstall.ts';
+import { makeDataset } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { cliEntry, makeTempDir } from '../../support/tempDir.ts';
+import { makeCliWorkspace } from './helpers.ts';
 
 describe('CLI: run, task and worker', function () {
   this.timeout(60_000);
@@ -21,18 +21,7 @@ describe('CLI: run, task and worker', function () {
 
   beforeEach(() => {
     ({ dir, cleanup } = makeTempDir('rvc-studio-cli-'));
-    workspace = path.join(dir, 'ws');
-    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-    const rvc = makeRvcInstall(path.join(dir, 'rvc'), { epochMs: 5 });
-    fs.writeFileSync(
-      path.join(workspace, '.vscode', 'settings.json'),
-      JSON.stringify({
-        'rvcStudio.rvc.root': rvc.root,
-        'rvcStudio.rvc.pythonPath': rvc.python,
-        'rvcStudio.train.totalEpoch': 2,
-        'rvcStudio.train.saveEveryEpoch': 1,
-      }),
-    );
+    workspace = makeCliWorkspace(dir);
     assert.equal(cli('training', 'create', 'alto', '--dataset', makeDataset(path.join(dir, 'data'), 2)).status, 0);
   });
   afterEach(() => cleanup());

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultSettings, type Settings } from '../../../src/core/settings.ts';
+import { defaultSettings, SETTINGS_PREFIX, type Settings } from '../../../src/core/settings.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository, type Training } from '../../../src/core/store/trainings.ts';
 import { Runner } from '../../../src/core/runner/runner.ts';
@@ -78,4 +78,39 @@ export function processExists(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The pids train.py and its child (the RVC test double's) wrote for training `name`; none before it starts. */
+export function trainPids(bench: Bench, name: string): number[] {
+  try {
+    return fs
+      .readFileSync(path.join(bench.workspace, 'logs', name, 'double-train-pids.txt'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Writes `settings` as the workspace's .vscode/settings.json (`rvcStudio.`-prefixed), as the CLI reads them; returns the file. */
+export function writeWorkspaceSettings(workspace: string, settings: Partial<Settings>): string {
+  const file = path.join(workspace, '.vscode', 'settings.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(settings).map(([k, v]) => [SETTINGS_PREFIX + k, v]))));
+  return file;
+}
+
+/** `dir`/ws set up for the CLI: an RVC install test double in `dir`/rvc, 2 epochs saved every epoch, plus `settings`. */
+export function makeCliWorkspace(dir: string, options: { knobs?: DoubleKnobs; settings?: Partial<Settings> } = {}): string {
+  const workspace = path.join(dir, 'ws');
+  const rvc = makeRvcInstall(path.join(dir, 'rvc'), { epochMs: 5, ...options.knobs });
+  writeWorkspaceSettings(workspace, {
+    'rvc.root': rvc.root,
+    'rvc.pythonPath': rvc.python,
+    'train.totalEpoch': 2,
+    'train.saveEveryEpoch': 1,
+    ...options.settings,
+  });
+  return workspace;
 }

@@ -7,26 +7,7 @@ import { readExitRecord } from '../../../src/core/runner/processes.ts';
 import { TaskRepository, type Task } from '../../../src/core/store/taskRepository.ts';
 import { setKnobs } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { cliEntry } from '../../support/tempDir.ts';
-import { makeBench, processExists, until, type Bench } from './helpers.ts';
-
-function trainPids(bench: Bench, name: string): number[] {
-  try {
-    return fs
-      .readFileSync(path.join(bench.workspace, 'logs', name, 'double-train-pids.txt'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function writeWorkspaceSettings(bench: Bench): void {
-  fs.mkdirSync(path.join(bench.workspace, '.vscode'), { recursive: true });
-  const values: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(bench.settings)) values[`rvcStudio.${key}`] = value;
-  fs.writeFileSync(path.join(bench.workspace, '.vscode', 'settings.json'), JSON.stringify(values, null, 2));
-}
+import { makeBench, processExists, trainPids, until, writeWorkspaceSettings, type Bench } from './helpers.ts';
 
 function startWorker(bench: Bench): ChildProcess {
   return spawn(process.execPath, [cliEntry, '--workspace', bench.workspace, 'worker'], { stdio: 'ignore' });
@@ -87,7 +68,7 @@ describe('runner: processes, cancel and restarts', function () {
 
   it('kill -9 of the runner mid-task: the step finishes alone, and a restarted runner finalises it from its exit file', async () => {
     bench = makeBench({ knobs: { epochMs: 250 } });
-    writeWorkspaceSettings(bench);
+    writeWorkspaceSettings(bench.workspace, bench.settings);
     bench.createTraining('k9');
     const tasks = bench.runner.enqueue('k9', 'all');
     const worker = startWorker(bench);
@@ -119,7 +100,7 @@ describe('runner: processes, cancel and restarts', function () {
 
   it('kill -9 of the runner and of the step: a restarted runner marks it failed "interrupted (process gone)"', async () => {
     bench = makeBench({ knobs: { epochMs: 60_000 } });
-    writeWorkspaceSettings(bench);
+    writeWorkspaceSettings(bench.workspace, bench.settings);
     bench.createTraining('gone');
     const tasks = bench.runner.enqueue('gone', 'all');
     const worker = startWorker(bench);
@@ -147,7 +128,7 @@ describe('runner: processes, cancel and restarts', function () {
   });
   it('"task cancel" from another process stops a task a worker owns; the worker records it', async () => {
     bench = makeBench({ knobs: { epochMs: 60_000 } });
-    writeWorkspaceSettings(bench);
+    writeWorkspaceSettings(bench.workspace, bench.settings);
     bench.createTraining('remote');
     const tasks = bench.runner.enqueue('remote', 'all');
     const worker = startWorker(bench);

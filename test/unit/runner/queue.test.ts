@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TaskRepository, type Task } from '../../../src/core/store/taskRepository.ts';
 import { cliEntry } from '../../support/tempDir.ts';
-import { makeBench, type Bench } from './helpers.ts';
+import { makeBench, writeWorkspaceSettings, type Bench } from './helpers.ts';
 
 /** Largest number of [start, end) intervals open at once. */
 function maxOverlap(intervals: [number, number][]): number {
@@ -47,10 +47,7 @@ describe('runner: the queue', function () {
         'command.templates': { preprocess: ['${node}', '-e', record, '${workspace}/ran.txt', '${taskId}'] },
       },
     });
-    fs.mkdirSync(path.join(bench.workspace, '.vscode'));
-    const values: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(bench.settings)) values[`rvcStudio.${key}`] = value;
-    fs.writeFileSync(path.join(bench.workspace, '.vscode', 'settings.json'), JSON.stringify(values));
+    writeWorkspaceSettings(bench.workspace, bench.settings);
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       bench.createTraining(`race-${i}`, { files: 1 });

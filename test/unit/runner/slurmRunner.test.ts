@@ -14,12 +14,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Runner } from '../../../src/core/runner/runner.ts';
-import { SETTINGS_PREFIX } from '../../../src/core/settings.ts';
 import type { Task } from '../../../src/core/store/taskRepository.ts';
-import { makeDataset, makeRvcInstall } from '../../doubles/rvcInstall/makeRvcInstall.ts';
+import { makeDataset } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../../support/slurmCluster.ts';
 import { cliEntry } from '../../support/tempDir.ts';
-import { makeBench, runAndWait, until, type Bench } from './helpers.ts';
+import { makeBench, makeCliWorkspace, runAndWait, until, writeWorkspaceSettings, type Bench } from './helpers.ts';
 
 const POLL_SECONDS = 0.5;
 /** A runner that SIGKILLs itself at one transition (here: after sbatch, before the job id is recorded). */
@@ -94,28 +93,17 @@ describe('runner on the Slurm executor (real cluster)', function () {
 
   it('CLI run NAME all with rvcStudio.runner.executor=slurm: every step is a batch job; train_model gets -g from the GPUs Slurm grants', async () => {
     const dir = path.join(bench.dir, 'cli');
-    const workspace = path.join(dir, 'ws');
-    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-    const rvc = makeRvcInstall(path.join(dir, 'rvc'), {
-      epochMs: 5,
-      cuda: true,
-      gpus: [0, 1].map((index) => ({ index, name: 'double', memGb: 24 })),
-    });
-    fs.writeFileSync(
-      path.join(workspace, '.vscode', 'settings.json'),
-      JSON.stringify({
-        'rvcStudio.rvc.root': rvc.root,
-        'rvcStudio.rvc.pythonPath': rvc.python,
-        'rvcStudio.train.totalEpoch': 2,
-        'rvcStudio.train.saveEveryEpoch': 1,
-        'rvcStudio.runner.executor': 'slurm',
-        'rvcStudio.slurm.partition': cluster!.partition,
-        'rvcStudio.slurm.pollSeconds': POLL_SECONDS,
-        'rvcStudio.slurm.gpusPerStep': 2,
+    const workspace = makeCliWorkspace(dir, {
+      knobs: { cuda: true, gpus: [0, 1].map((index) => ({ index, name: 'double', memGb: 24 })) },
+      settings: {
+        'runner.executor': 'slurm',
+        'slurm.partition': cluster!.partition,
+        'slurm.pollSeconds': POLL_SECONDS,
+        'slurm.gpusPerStep': 2,
         // The pretend GPUs (gres files) get no CUDA_VISIBLE_DEVICES from Slurm; a real node's comes the same way.
-        'rvcStudio.slurm.setup': ['export CUDA_VISIBLE_DEVICES=1,0'],
-      }),
-    );
+        'slurm.setup': ['export CUDA_VISIBLE_DEVICES=1,0'],
+      },
+    });
     const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
       spawnSync(process.execPath, [cliEntry, '--workspace', workspace, ...args], {
         encoding: 'utf8',
@@ -222,12 +210,7 @@ describe('runner on the Slurm executor (real cluster)', function () {
   it('kill -9 of the runner while a job runs: a new runner re-attaches by job id and settles it', async () => {
     await extracted('reattach');
     bench.runner.stop();
-    const settingsFile = path.join(bench.workspace, '.vscode', 'settings.json');
-    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
-    fs.writeFileSync(
-      settingsFile,
-      JSON.stringify(Object.fromEntries(Object.entries(bench.settings).map(([k, v]) => [SETTINGS_PREFIX + k, v]))),
-    );
+    const settingsFile = writeWorkspaceSettings(bench.workspace, bench.settings);
     const [train] = bench.runner.enqueue('reattach', 'train_model', { set: { total_epoch: '60' } });
     const worker = spawn(process.execPath, [cliEntry, '--workspace', bench.workspace, 'worker'], {
       env: { ...process.env, SLURM_CONF: cluster!.conf },
