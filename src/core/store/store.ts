@@ -91,28 +91,29 @@ export class Store {
     const dbPath = storePathOf(workspaceDir);
     const migrations = loadMigrations(options.schemaDir);
     const known = latestVersion(migrations);
+    const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
 
     refuseUnusableFileWithoutOpening(dbPath, storeDir, known);
     if (options.readonly) {
       if (!fs.existsSync(dbPath))
         throw new UserError(`${dbPath} does not exist yet; run "rvc-studio init" in a trusted workspace.`, 'no-store');
-      const db = openConnection(dbPath, storeDir, { readonly: true, busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
+      const db = openConnection(dbPath, storeDir, { readonly: true, busyTimeoutMs });
       const version = readUserVersion(db, dbPath, storeDir);
       if (version > known) {
         db.close();
         throw new NewerDatabaseError(dbPath, version, known);
       }
-      return new Store(workspaceDir, db, version, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
+      return new Store(workspaceDir, db, version, busyTimeoutMs);
     }
 
     fs.mkdirSync(storeDir, { recursive: true });
-    const db = openConnection(dbPath, storeDir, { readonly: false, busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
+    const db = openConnection(dbPath, storeDir, { readonly: false, busyTimeoutMs });
     try {
       const version = migrate(db, dbPath, storeDir, migrations);
-      return new Store(workspaceDir, db, version, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
+      return new Store(workspaceDir, db, version, busyTimeoutMs);
     } catch (error) {
       db.close();
-      if (isBusy(error)) throw busyError(dbPath, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
+      if (isBusy(error)) throw busyError(dbPath, busyTimeoutMs);
       throw error;
     }
   }
