@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,25 +6,13 @@ import { AUX_MODELS, AuxModelCache, auxModelUrl, cliAuxCacheDir, contentVecLayou
 import { describeProgress, download, type DownloadProgress } from '../../../src/core/util/download.ts';
 import type { UserError } from '../../../src/core/util/errors.ts';
 import { redirectTo, serveBytes, startLoopbackServer, type LoopbackServer } from '../../support/loopbackServer.ts';
-import { cliEntry, makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
+import { cliAsync as cli, makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const standin = path.join(sharedFixtures, 'rvc-real-a/onnx/aux/vec-768-layer-12.standin.onnx');
 
 function leftovers(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-}
-
-/** The CLI as a child process, asynchronously: the loopback server lives in this process. */
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
 }
 
 describe('downloads: redirects, resume, checksums, failures (loopback server)', function () {

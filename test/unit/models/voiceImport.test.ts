@@ -1,12 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addVoice, chooseFiles, downloadUrlOf, listVoices, VoicePickNeeded, voicesDir } from '../../../src/core/models/voiceImport.ts';
 import type { UserError } from '../../../src/core/util/errors.ts';
 import { serveBytes, startLoopbackServer } from '../../support/loopbackServer.ts';
-import { cliEntry, makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
+import { cliAsync as cli, makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
 import { zip, type ZipPart } from '../../support/torchWriter.ts';
 
 const realA = path.join(sharedFixtures, 'rvc-real-a');
@@ -14,17 +13,6 @@ const pth = path.join(realA, 'assets/weights/alto-demo.pth');
 const addedIndex = path.join(realA, 'logs/alto-demo/added_IVF37_Flat_nprobe_1_alto-demo_v2.index');
 const trainedIndex = path.join(realA, 'logs/alto-demo/trained_IVF37_Flat_nprobe_1_alto-demo_v2.index');
 const sha = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliEntry, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('shared voices: models add ZIP|FOLDER|URL', function () {
   this.timeout(30_000);
