@@ -73,11 +73,9 @@ const readFd = promisify(fs.read);
 const closeFd = promisify(fs.close);
 
 export async function openZipArchive(file: string, limits: Partial<ZipLimits> = {}): Promise<ZipArchive> {
-  const fd = await openFile(file);
+  const { fd, size } = await openFile(file);
   let zip: yauzl.ZipFile;
-  let size: number;
   try {
-    size = (await fstat(fd)).size;
     if (size === 0) throw new UserError(`${label(file)} is empty (0 bytes), not a zip archive.`, 'zip-empty');
     zip = await yauzl.fromFdPromise(fd, { lazyEntries: true, autoClose: false }).catch(async (error: unknown) => {
       throw await zipError(file, fd, error);
@@ -100,14 +98,16 @@ function label(file: string): string {
   return path.basename(file);
 }
 
-async function openFile(file: string): Promise<number> {
+/** The open file and its size (one fstat for both). */
+async function openFile(file: string): Promise<{ fd: number; size: number }> {
   try {
     const fd = await openFd(file, 'r');
-    if ((await fstat(fd)).isDirectory()) {
+    const stat = await fstat(fd);
+    if (stat.isDirectory()) {
       await closeFd(fd);
       throw new UserError(`${file} is a folder, not a file.`, 'zip-not-file');
     }
-    return fd;
+    return { fd, size: stat.size };
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
