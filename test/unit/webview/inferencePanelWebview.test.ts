@@ -97,32 +97,14 @@ describe('inference panel webview (headless Chromium)', function () {
     assert.equal(convert.params['indexRate'], 0.75);
 
     const progressText = () => inPage<string>(panel.page, '() => document.getElementById("progress").textContent');
-    await panel.send({
-      type: 'progress',
-      progress: { stage: 'export', done: 3, total: 120 },
-      file: 'in.wav',
-      index: 0,
-      count: 1,
-      inReplyTo: convert.messageId,
-    });
+    // One file of one: only the stage and its counts change between messages.
+    const progress = (stage: string, done: number, total: number) =>
+      panel.send({ type: 'progress', progress: { stage, done, total }, file: 'in.wav', index: 0, count: 1, inReplyTo: convert.messageId });
+    await progress('export', 3, 120);
     assert.match(await progressText(), /Converting in\.wav \(1\/1\): exporting the model 3\/120/);
-    await panel.send({
-      type: 'progress',
-      progress: { stage: 'features', done: 1, total: 1 },
-      file: 'in.wav',
-      index: 0,
-      count: 1,
-      inReplyTo: convert.messageId,
-    });
+    await progress('features', 1, 1);
     assert.match(await progressText(), /: ContentVec features$/);
-    await panel.send({
-      type: 'progress',
-      progress: { stage: 'synthesis', done: 2, total: 4 },
-      file: 'in.wav',
-      index: 0,
-      count: 1,
-      inReplyTo: convert.messageId,
-    });
+    await progress('synthesis', 2, 4);
     assert.match(await progressText(), /Converting in\.wav \(1\/1\): synthesis 2\/4/);
     const result = {
       outputPath: '/ws/outputs/inference/in.alto.wav',
