@@ -28,11 +28,11 @@ export interface RvcSynthConfig {
 }
 
 /** attentions.Encoder's default; RVC never overrides it. */
-const WINDOW_SIZE = 10;
+export const WINDOW_SIZE = 10;
 /** ResidualCouplingBlock(inter, hidden, 5, 1, 3, gin): 4 coupling layers (even indices; odd ones are Flips). */
-const FLOWS = 4;
-const FLOW_KERNEL = 5;
-const FLOW_LAYERS = 3;
+export const FLOWS = 4;
+export const FLOW_KERNEL = 5;
+export const FLOW_LAYERS = 3;
 
 type Shapes = Map<string, number[]>;
 

@@ -1,3 +1,4 @@
+import { FLOW_KERNEL, FLOW_LAYERS, FLOWS } from '../rvcArchitecture.ts';
 import { int } from './graphBuilder.ts';
 import type { Layers } from './synthLayers.ts';
 
@@ -7,10 +8,6 @@ import type { Layers } from './synthLayers.ts';
  * by RVC: kernel 5, dilation rate 1, 3 WN layers, 4 flows.
  */
 
-const FLOWS = 4;
-const WN_LAYERS = 3;
-const WN_KERNEL = 5;
-
 export interface FlowShape {
   interChannels: number;
   hiddenChannels: number;
@@ -19,16 +16,16 @@ export interface FlowShape {
 /** modules.WN.forward with a speaker condition: gated tanh·sigmoid units with residual and skip sums. */
 async function waveNet(l: Layers, prefix: string, x: string, xMask: string, speaker: string, hidden: number): Promise<string> {
   const cond = await l.conv1d(speaker, `${prefix}.cond_layer`);
-  const padding = (WN_KERNEL - 1) / 2;
+  const padding = (FLOW_KERNEL - 1) / 2;
   let output: string | null = null;
   let h = x;
-  for (let i = 0; i < WN_LAYERS; i++) {
+  for (let i = 0; i < FLOW_LAYERS; i++) {
     const xIn = await l.conv1d(h, `${prefix}.in_layers.${i}`, { padding: [padding, padding] });
     const gl = l.slice(cond, 1, i * 2 * hidden, (i + 1) * 2 * hidden);
     const inAct = l.add(xIn, gl);
     const acts = l.mul(l.g.op('Tanh', [l.slice(inAct, 1, 0, hidden)]), l.g.op('Sigmoid', [l.slice(inAct, 1, hidden, 2 * hidden)]));
     const resSkip = await l.conv1d(acts, `${prefix}.res_skip_layers.${i}`);
-    if (i < WN_LAYERS - 1) {
+    if (i < FLOW_LAYERS - 1) {
       h = l.mul(l.add(h, l.slice(resSkip, 1, 0, hidden)), xMask);
       const skip = l.slice(resSkip, 1, hidden, 2 * hidden);
       output = output ? l.add(output, skip) : skip; // torch starts from zeros: 0 + a is a

@@ -1,3 +1,4 @@
+import { WINDOW_SIZE } from '../rvcArchitecture.ts';
 import { int } from './graphBuilder.ts';
 import { type Layers, transposed } from './synthLayers.ts';
 
@@ -8,8 +9,6 @@ import { type Layers, transposed } from './synthLayers.ts';
  * positions; here the same sums are gathered by index (key offset j − i within ±window), which is
  * the same arithmetic on the same values and works for any length.
  */
-
-const WINDOW = 10;
 
 export interface TextEncoderShape {
   hiddenChannels: number;
@@ -65,7 +64,7 @@ async function attention(
   scores = g.op('Where', [g.op('Equal', [attnMask, g.scalar(0)]), g.scalar(-1e4), scores]);
   const weights = g.op('Softmax', [scores], { axis: int(-1) });
   let output = g.op('MatMul', [weights, value]);
-  const windowShape = g.op('Concat', [l.slice(g.op('Shape', [weights]), 0, 0, 3), g.vector([2 * WINDOW + 1])], { axis: int(0) });
+  const windowShape = g.op('Concat', [l.slice(g.op('Shape', [weights]), 0, 0, 3), g.vector([2 * WINDOW_SIZE + 1])], { axis: int(0) });
   const gathered = g.op('GatherElements', [weights, g.op('Expand', [index.valueIndex, windowShape])], { axis: int(3) });
   const relWeights = g.op('Where', [index.valueValid, gathered, g.scalar(0)]);
   output = g.op('Add', [output, g.op('MatMul', [relWeights, await relativeEmbedding(l, `${prefix}.emb_rel_v`, false)])]);
@@ -117,13 +116,13 @@ function relativeIndex(l: Layers, lengthScalar: string): RelativeIndex {
   const rows = g.op('Unsqueeze', [positions, g.vector([1])]);
   const cols = g.op('Unsqueeze', [positions, g.vector([0])]);
   const offset = g.op('Sub', [cols, rows]); // [T, T]: key j − query i
-  const span = g.vector([WINDOW]);
+  const span = g.vector([WINDOW_SIZE]);
   const keyValid = g.op('LessOrEqual', [g.op('Abs', [offset]), span]);
-  const keyIndex = g.op('Min', [g.op('Max', [g.op('Add', [offset, span]), g.vector([0])]), g.vector([2 * WINDOW])]);
+  const keyIndex = g.op('Min', [g.op('Max', [g.op('Add', [offset, span]), g.vector([0])]), g.vector([2 * WINDOW_SIZE])]);
   const window = g.int64s(
     'relative_offsets',
-    [1, 2 * WINDOW + 1],
-    Array.from({ length: 2 * WINDOW + 1 }, (_, k) => k - WINDOW),
+    [1, 2 * WINDOW_SIZE + 1],
+    Array.from({ length: 2 * WINDOW_SIZE + 1 }, (_, k) => k - WINDOW_SIZE),
   );
   const keyPosition = g.op('Add', [rows, window]); // [T, 2w+1]: query i + offset
   const lastIndex = g.op('Sub', [g.op('Unsqueeze', [lengthScalar, g.vector([0])]), g.vector([1])]);
