@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { databaseOf, prepared, type Store } from './store.ts';
+import { prepared, type Store } from './store.ts';
 import { UserError } from '../util/errors.ts';
 import { nowMs } from '../util/time.ts';
 import type { StepType, TaskStatus } from '../runner/steps.ts';
@@ -183,7 +183,8 @@ export class TaskRepository {
     const ids = tasks.map(() => randomUUID());
     const now = nowMs();
     this.store.transaction(() => {
-      const insert = databaseOf(this.store).prepare(
+      const insert = prepared(
+        this.store,
         `INSERT INTO training_tasks (id, training_id, step_type, status, config_snapshot, created_at, updated_at, gpu_id, chain_id, chain_seq, retry_of, executor)
          VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -210,7 +211,7 @@ export class TaskRepository {
   }
 
   get(id: string): Task {
-    const row = databaseOf(this.store).prepare('SELECT * FROM training_tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const row = prepared(this.store, 'SELECT * FROM training_tasks WHERE id = ?').get(id) as TaskRow | undefined;
     if (!row) throw new UserError(`No task with id ${id}.`, 'no-task');
     return fromRow(row);
   }
@@ -219,9 +220,10 @@ export class TaskRepository {
   resolve(idOrPrefix: string): Task {
     const prefix = idOrPrefix.trim().toLowerCase();
     if (!/^[0-9a-f-]{1,36}$/.test(prefix)) throw new UserError(`"${idOrPrefix}" is not a task id (ids look like 3f2a9c1e-…).`, 'no-task');
-    const rows = databaseOf(this.store)
-      .prepare("SELECT * FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id LIMIT 2")
-      .all(prefix, prefix) as TaskRow[];
+    const rows = prepared(this.store, "SELECT * FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id LIMIT 2").all(
+      prefix,
+      prefix,
+    ) as TaskRow[];
     if (rows.length === 0)
       throw new UserError(`No task id starts with "${idOrPrefix}". "rvc-studio task list" shows the tasks.`, 'no-task');
     if (rows.length > 1 && rows[0]!.id !== prefix) {
@@ -248,33 +250,30 @@ export class TaskRepository {
       where.push('status = ?');
       params.push(options.status);
     }
-    const rows = databaseOf(this.store)
-      .prepare(
-        `SELECT * FROM training_tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    const rows = prepared(
+      this.store,
+      `SELECT * FROM training_tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
           ORDER BY created_at DESC, coalesce(chain_seq, 0) DESC, rowid DESC LIMIT ?`,
-      )
-      .all(...params, options.limit ?? 200) as TaskRow[];
+    ).all(...params, options.limit ?? 200) as TaskRow[];
     return rows.map(fromRow);
   }
 
   /** Queued or running: what a worker waits for before it may call the queue idle. */
   unfinishedCount(): number {
-    return databaseOf(this.store)
-      .prepare("SELECT count(*) FROM training_tasks WHERE status IN ('queued', 'running')")
-      .pluck()
-      .get() as number;
+    return prepared(this.store, "SELECT count(*) FROM training_tasks WHERE status IN ('queued', 'running')", {
+      pluck: true,
+    }).get() as number;
   }
 
   /** Ids of the tasks one runner claimed, in the order they started. */
   claimedBy(runnerId: string): string[] {
-    return databaseOf(this.store)
-      .prepare('SELECT id FROM training_tasks WHERE claimed_by = ? ORDER BY started_at')
-      .pluck()
-      .all(runnerId) as string[];
+    return prepared(this.store, 'SELECT id FROM training_tasks WHERE claimed_by = ? ORDER BY started_at', { pluck: true }).all(
+      runnerId,
+    ) as string[];
   }
 
   running(): Task[] {
-    return (databaseOf(this.store).prepare("SELECT * FROM training_tasks WHERE status = 'running'").all() as TaskRow[]).map(fromRow);
+    return (prepared(this.store, "SELECT * FROM training_tasks WHERE status = 'running'").all() as TaskRow[]).map(fromRow);
   }
 
   /**
@@ -286,9 +285,7 @@ export class TaskRepository {
    */
   claimNext(runnerId: string, limits: ClaimLimits): Task | undefined {
     const claimed = this.store.transaction(() => {
-      const running = databaseOf(this.store)
-        .prepare("SELECT training_id, gpu_id, executor FROM training_tasks WHERE status = 'running'")
-        .all() as {
+      const running = prepared(this.store, "SELECT training_id, gpu_id, executor FROM training_tasks WHERE status = 'running'").all() as {
         training_id: string;
         gpu_id: string | null;
         executor: 'local' | 'slurm';
@@ -297,11 +294,10 @@ export class TaskRepository {
       const local = running.filter((r) => r.executor !== 'slurm');
       const busyGpus = new Set(local.flatMap((r) => gpuIds(r.gpu_id)));
       let cpuRunning = local.filter((r) => r.gpu_id === null).length;
-      const queued = databaseOf(this.store)
-        .prepare(
-          "SELECT id, training_id, gpu_id, executor FROM training_tasks WHERE status = 'queued' ORDER BY created_at, coalesce(chain_seq, 0), rowid",
-        )
-        .all() as { id: string; training_id: string; gpu_id: string | null; executor: 'local' | 'slurm' }[];
+      const queued = prepared(
+        this.store,
+        "SELECT id, training_id, gpu_id, executor FROM training_tasks WHERE status = 'queued' ORDER BY created_at, coalesce(chain_seq, 0), rowid",
+      ).all() as { id: string; training_id: string; gpu_id: string | null; executor: 'local' | 'slurm' }[];
       for (const candidate of queued) {
         const blocked = busyTrainings.has(candidate.training_id);
         // Whatever happens to this one, later tasks of its training wait behind it.
@@ -310,11 +306,10 @@ export class TaskRepository {
         if (limits.only && !limits.only.has(candidate.id)) continue;
         const gpus = candidate.executor === 'slurm' ? null : gpuIds(candidate.gpu_id);
         if (gpus !== null && (gpus.length > 0 ? gpus.some((g) => busyGpus.has(g)) : cpuRunning >= limits.cpuConcurrency)) continue;
-        const row = databaseOf(this.store)
-          .prepare(
-            "UPDATE training_tasks SET status = 'running', claimed_by = ?, started_at = ? WHERE id = ? AND status = 'queued' RETURNING *",
-          )
-          .get(runnerId, nowMs(), candidate.id) as TaskRow | undefined;
+        const row = prepared(
+          this.store,
+          "UPDATE training_tasks SET status = 'running', claimed_by = ?, started_at = ? WHERE id = ? AND status = 'queued' RETURNING *",
+        ).get(runnerId, nowMs(), candidate.id) as TaskRow | undefined;
         if (row) return fromRow(row);
         if (gpus === null) continue;
         if (gpus.length > 0) gpus.forEach((g) => busyGpus.add(g));
@@ -328,16 +323,20 @@ export class TaskRepository {
 
   /** The exact plan, stored before its launcher is spawned, so whoever settles the task can judge it. */
   savePlan(id: string, snapshot: TaskSnapshot): Task {
-    databaseOf(this.store)
-      .prepare("UPDATE training_tasks SET config_snapshot = ? WHERE id = ? AND status = 'running'")
-      .run(JSON.stringify(snapshot), id);
+    prepared(this.store, "UPDATE training_tasks SET config_snapshot = ? WHERE id = ? AND status = 'running'").run(
+      JSON.stringify(snapshot),
+      id,
+    );
     return this.get(id);
   }
 
   markLaunched(id: string, pid: number, logPath: string, snapshot: TaskSnapshot): Task {
-    databaseOf(this.store)
-      .prepare('UPDATE training_tasks SET pid = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?')
-      .run(pid, logPath, JSON.stringify(snapshot), id);
+    prepared(this.store, 'UPDATE training_tasks SET pid = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?').run(
+      pid,
+      logPath,
+      JSON.stringify(snapshot),
+      id,
+    );
     const task = this.get(id);
     this.emitChanged(task);
     return task;
@@ -345,11 +344,10 @@ export class TaskRepository {
 
   /** The batch job was accepted: its id (column and snapshot) and the log; the task has no local pid. */
   markSubmitted(id: string, job: SlurmJobRef, partition: string, logPath: string, snapshot: TaskSnapshot): Task {
-    databaseOf(this.store)
-      .prepare(
-        "UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, slurm_partition = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?",
-      )
-      .run(job.jobId, partition || null, logPath, JSON.stringify({ ...snapshot, slurm: job }), id);
+    prepared(
+      this.store,
+      "UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, slurm_partition = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?",
+    ).run(job.jobId, partition || null, logPath, JSON.stringify({ ...snapshot, slurm: job }), id);
     const task = this.get(id);
     this.emitChanged(task);
     return task;
@@ -357,9 +355,10 @@ export class TaskRepository {
 
   /** A new batch job replaces a pre-empted one: the log (appended to by both) is read on from where it was. */
   markResubmitted(id: string, job: SlurmJobRef, snapshot: TaskSnapshot): Task {
-    databaseOf(this.store)
-      .prepare("UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, config_snapshot = ? WHERE id = ?")
-      .run(job.jobId, JSON.stringify({ ...snapshot, slurm: job }), id);
+    prepared(
+      this.store,
+      "UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, config_snapshot = ? WHERE id = ?",
+    ).run(job.jobId, JSON.stringify({ ...snapshot, slurm: job }), id);
     const task = this.get(id);
     this.emitChanged(task);
     return task;
@@ -367,21 +366,21 @@ export class TaskRepository {
 
   /** Slurm's state and reason for the task's job, written only when they changed (one row per poll at most). */
   recordSlurmState(id: string, state: string, reason: string | null, partition: string | null): boolean {
-    const result = databaseOf(this.store)
-      .prepare(
-        `UPDATE training_tasks SET slurm_state = ?, slurm_reason = ?, slurm_partition = coalesce(?, slurm_partition)
+    const result = prepared(
+      this.store,
+      `UPDATE training_tasks SET slurm_state = ?, slurm_reason = ?, slurm_partition = coalesce(?, slurm_partition)
           WHERE id = ? AND slurm_job_id IS NOT NULL AND (slurm_state IS NOT ? OR slurm_reason IS NOT ? OR (? IS NOT NULL AND slurm_partition IS NOT ?))`,
-      )
-      .run(state, reason, partition || null, id, state, reason, partition || null, partition || null);
+    ).run(state, reason, partition || null, id, state, reason, partition || null, partition || null);
     if (result.changes === 1) this.emitChanged(this.get(id));
     return result.changes === 1;
   }
 
   /** Takes over a running task whose runner died; false when another live runner got there first. */
   adopt(id: string, fromRunner: string | null, runnerId: string): boolean {
-    const result = databaseOf(this.store)
-      .prepare("UPDATE training_tasks SET claimed_by = ? WHERE id = ? AND status = 'running' AND claimed_by IS ?")
-      .run(runnerId, id, fromRunner);
+    const result = prepared(
+      this.store,
+      "UPDATE training_tasks SET claimed_by = ? WHERE id = ? AND status = 'running' AND claimed_by IS ?",
+    ).run(runnerId, id, fromRunner);
     return result.changes === 1;
   }
 
@@ -407,11 +406,13 @@ export class TaskRepository {
         sets.push('eta_ms = ?');
         params.push(update.etaMs);
       }
-      const moved = databaseOf(this.store)
-        .prepare(`UPDATE training_tasks SET ${sets.join(', ')} WHERE id = ? AND log_offset = ?`)
-        .run(...params, id, update.fromOffset);
+      const moved = prepared(this.store, `UPDATE training_tasks SET ${sets.join(', ')} WHERE id = ? AND log_offset = ?`).run(
+        ...params,
+        id,
+        update.fromOffset,
+      );
       if (moved.changes !== 1) return false;
-      const insert = databaseOf(this.store).prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)');
+      const insert = prepared(this.store, 'INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)');
       const now = nowMs();
       for (const line of update.lines) insert.run(id, line.level, line.message, now);
       alsoInTransaction?.();
@@ -420,16 +421,21 @@ export class TaskRepository {
   }
 
   addLog(id: string, level: TaskLogLevel, message: string): void {
-    databaseOf(this.store)
-      .prepare('INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)')
-      .run(id, level, message, nowMs());
+    prepared(this.store, 'INSERT INTO task_logs (task_id, level, message, created_at) VALUES (?, ?, ?, ?)').run(
+      id,
+      level,
+      message,
+      nowMs(),
+    );
   }
 
   logs(id: string, { afterId = 0, limit = 1000 } = {}): TaskLogRow[] {
     return (
-      databaseOf(this.store)
-        .prepare('SELECT id, level, message, created_at FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?')
-        .all(id, afterId, limit) as {
+      prepared(this.store, 'SELECT id, level, message, created_at FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?').all(
+        id,
+        afterId,
+        limit,
+      ) as {
         id: number;
         level: TaskLogLevel;
         message: string;
@@ -452,21 +458,20 @@ export class TaskRepository {
       progress?: number | null;
     },
   ): boolean {
-    const result = databaseOf(this.store)
-      .prepare(
-        `UPDATE training_tasks SET status = ?, error_msg = ?, exit_code = ?, exit_signal = ?, finished_at = ?, eta_ms = NULL,
+    const result = prepared(
+      this.store,
+      `UPDATE training_tasks SET status = ?, error_msg = ?, exit_code = ?, exit_signal = ?, finished_at = ?, eta_ms = NULL,
                 progress = coalesce(?, progress)
           WHERE id = ? AND status IN ('queued', 'running')`,
-      )
-      .run(
-        outcome.status,
-        outcome.errorMsg ?? null,
-        outcome.exitCode ?? null,
-        outcome.exitSignal ?? null,
-        nowMs(),
-        outcome.progress ?? null,
-        id,
-      );
+    ).run(
+      outcome.status,
+      outcome.errorMsg ?? null,
+      outcome.exitCode ?? null,
+      outcome.exitSignal ?? null,
+      nowMs(),
+      outcome.progress ?? null,
+      id,
+    );
     if (result.changes === 1) this.emitChanged(this.get(id));
     return result.changes === 1;
   }
@@ -477,9 +482,10 @@ export class TaskRepository {
     from: 'queued' | 'running',
     outcome: { status: 'success' | 'failed' | 'cancelled'; errorMsg?: string | null },
   ): boolean {
-    const result = databaseOf(this.store)
-      .prepare('UPDATE training_tasks SET status = ?, error_msg = ?, finished_at = ?, eta_ms = NULL WHERE id = ? AND status = ?')
-      .run(outcome.status, outcome.errorMsg ?? null, nowMs(), id, from);
+    const result = prepared(
+      this.store,
+      'UPDATE training_tasks SET status = ?, error_msg = ?, finished_at = ?, eta_ms = NULL WHERE id = ? AND status = ?',
+    ).run(outcome.status, outcome.errorMsg ?? null, nowMs(), id, from);
     if (result.changes === 1) this.emitChanged(this.get(id));
     return result.changes === 1;
   }
@@ -487,19 +493,18 @@ export class TaskRepository {
   /** The chain stops at its first failure: its later tasks that have not started are cancelled. */
   cancelRestOfChain(task: Task, reason: string): Task[] {
     if (!task.chainId || task.chainSeq === null) return [];
-    const rows = databaseOf(this.store)
-      .prepare(
-        `UPDATE training_tasks SET status = 'cancelled', error_msg = ?, finished_at = ?
+    const rows = prepared(
+      this.store,
+      `UPDATE training_tasks SET status = 'cancelled', error_msg = ?, finished_at = ?
           WHERE chain_id = ? AND chain_seq > ? AND status = 'queued' RETURNING *`,
-      )
-      .all(reason, nowMs(), task.chainId, task.chainSeq) as TaskRow[];
+    ).all(reason, nowMs(), task.chainId, task.chainSeq) as TaskRow[];
     const cancelled = rows.map(fromRow);
     for (const t of cancelled) this.emitChanged(t);
     return cancelled;
   }
 
   requestCancel(id: string): void {
-    databaseOf(this.store).prepare('UPDATE training_tasks SET cancel_requested = 1 WHERE id = ?').run(id);
+    prepared(this.store, 'UPDATE training_tasks SET cancel_requested = 1 WHERE id = ?').run(id);
   }
 
   private emitChanged(task: Task): void {
