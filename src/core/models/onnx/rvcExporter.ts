@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../util/errors.ts';
-import type { RvcModel } from '../rvcCheckpoint.ts';
+import type { FloatTensor, RvcModel } from '../rvcCheckpoint.ts';
 import { encodeModel } from './onnxProto.ts';
-import type { FloatTensor, WeightSource } from './synthLayers.ts';
+import type { WeightSource } from './synthLayers.ts';
 import { buildSynthesizerGraph, type SynthesizerSpec } from './synthesizerGraph.ts';
 
 /**

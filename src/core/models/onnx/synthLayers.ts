@@ -1,3 +1,4 @@
+import type { FloatTensor } from '../rvcCheckpoint.ts';
 import { float, type GraphBuilder, int, ints } from './graphBuilder.ts';
 
 /**
@@ -5,11 +6,6 @@ import { float, type GraphBuilder, int, ints } from './graphBuilder.ts';
  * torch layer computes, in the same order of operations, so the export agrees with RVC's PyTorch
  * modules to float32 rounding.
  */
-
-export interface FloatTensor {
-  shape: number[];
-  data: Float32Array;
-}
 
 /** Where weights come from: parameter names as in RVC's state dict, weight norm already folded. */
 export interface WeightSource {
