@@ -14,6 +14,11 @@ function snapshot(item: vscode.TreeItem): string {
   );
 }
 
+/** A row's identity: its item's id, else its label. */
+function idOf(item: vscode.TreeItem): string {
+  return item.id ?? JSON.stringify(item.label);
+}
+
 /**
  * Shared plumbing of the three trees: updates on the stores' change event (no polling), folder rows
  * when the workspace has several folders, and a timestamp of each render after a change so tests and
@@ -34,8 +39,8 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
   private readonly subscription: vscode.Disposable;
   /** The rows VS Code asked for, by parent (undefined: the root), as the objects it was given. */
   private readonly shown = new Map<ViewNode | undefined, ViewNode[]>();
-  /** What each of those rows looked like when VS Code last asked for its item. */
-  private readonly held = new WeakMap<ViewNode, string>();
+  /** What each of those rows looked like (and its id) when VS Code last asked for its item. */
+  private readonly held = new WeakMap<ViewNode, { id: string; snapshot: string }>();
   private renderPending = false;
   abstract readonly view: 'trainings' | 'tasks' | 'models';
 
@@ -66,11 +71,17 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
     this.changed.fire(changed);
   }
 
+  /**
+   * Builds each fresh row's item once: it gives the row's id and, once its content is copied into
+   * the row VS Code holds, that row's new look (items can read the store: a training row lists its
+   * exports and disk use, so building them three times per row on every change added up).
+   */
   private changedRows(): ViewNode[] | 'all' {
     const changed = new Set<ViewNode>();
     for (const [parent, rows] of this.shown) {
       const fresh = this.rowsFor(parent);
-      if (fresh.length !== rows.length || fresh.some((row, i) => this.idOf(row) !== this.idOf(rows[i]!))) {
+      const items = fresh.map((row) => this.treeItemFor(row));
+      if (items.length !== rows.length || items.some((item, i) => idOf(item) !== this.shownId(rows[i]!))) {
         // Rows came or went: the parent re-reads its children (the root: the whole tree).
         if (!parent) return 'all';
         changed.add(parent);
@@ -80,15 +91,16 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
         // Same row, new content: keep the object VS Code knows, so its handle stays valid.
         for (const key of Object.keys(row)) delete (row as Record<string, unknown>)[key];
         Object.assign(row, fresh[i]);
-        if (this.held.has(row) && this.held.get(row) !== snapshot(this.treeItemFor(row))) changed.add(row);
+        const look = this.held.get(row);
+        if (look !== undefined && look.snapshot !== snapshot(items[i]!)) changed.add(row);
       });
     }
     return [...changed];
   }
 
-  private idOf(node: ViewNode): string {
-    const item = this.treeItemFor(node);
-    return item.id ?? JSON.stringify(item.label);
+  /** The id of a row VS Code was given: as its item had it, or read now for a row it has not asked about. */
+  private shownId(node: ViewNode): string {
+    return this.held.get(node)?.id ?? idOf(this.treeItemFor(node));
   }
 
   /** VS Code's entry point: also remembers what it was given. */
@@ -122,7 +134,7 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
   /** VS Code's entry point: also remembers what the row looked like. */
   getTreeItem(node: ViewNode): vscode.TreeItem {
     const item = this.treeItemFor(node);
-    this.held.set(node, snapshot(item));
+    this.held.set(node, { id: idOf(item), snapshot: snapshot(item) });
     this.noteRender();
     return item;
   }
