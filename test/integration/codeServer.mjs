@@ -187,7 +187,7 @@ export function workbenchUrl(base, folder, { extensionDevelopmentPath, extension
   return `${base}/?${target}` + (payload.length > 0 ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : '');
 }
 
-export async function launchBrowser(profileDir) {
+async function launchBrowser(profileDir) {
   const { chromium } = playwright();
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
@@ -210,12 +210,57 @@ export function tempRoot(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** A headless Chromium on a fresh profile folder, and its page; close() shuts it and deletes the profile. */
+export async function openBrowser(prefix = 'rvc-it-browser-') {
+  const profile = tempRoot(prefix);
+  const browser = await launchBrowser(profile);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  return {
+    page,
+    close: async () => {
+      await browser.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `page` shows a workbench with the RVC Studio activity-bar item; returns that item. */
+export async function waitForRvcStudio(page, timeoutMs = 60_000) {
+  await page.waitForSelector('.monaco-workbench', { timeout: timeoutMs });
+  const tab = page.locator('.activitybar [aria-label^="RVC Studio"]').first();
+  await tab.waitFor({ timeout: timeoutMs });
+  return tab;
+}
+
+/**
+ * A browser phase: a fresh page on `folder`'s workbench (the extension in development mode), then
+ * body({ page, check }) with checkRunner's `check` counting into `result`. A failure before any check
+ * counts as one; the browser and its profile go in the end. Returns `result`.
+ */
+export async function browserPhase({ result, server, folder, outDir, tag, screenshot }, body) {
+  const { page, close } = await openBrowser();
+  try {
+    await page.goto(workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot }));
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await body({ page, check: checkRunner({ result, page, outDir, tag, screenshot }) });
+  } catch (error) {
+    // A failed check is already counted and reported by check(); the checks after it cannot run.
+    if (result.passed + result.failed === 0) {
+      result.failed = 1;
+      console.log(`${tag} ✘ could not open the workbench — ${error.message.split('\n')[0]}`);
+    }
+  } finally {
+    await close();
+  }
+  return result;
+}
+
 /**
  * The check runner of a browser phase: counts each check into `result`, logs it under the phase's
  * tag, saves a screenshot of the page when one fails, and rethrows — the checks of a phase build on
  * each other, so the phase stops at the first failure.
  */
-export function checkRunner({ result, page, outDir, tag, screenshot }) {
+function checkRunner({ result, page, outDir, tag, screenshot }) {
   return async (name, fn) => {
     try {
       await fn();

@@ -5,7 +5,7 @@
 // then Re-run from the history, and the panel reopened from the Models view's ONNX row.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
+import { browserPhase, waitForRvcStudio } from './codeServer.mjs';
 import { readWav } from '../../src/core/inference/wavFile.ts';
 import { checkConvertedWav, conversionResult, findPanelFrame, runPaletteCommand, until } from './panelFrames.mjs';
 
@@ -40,15 +40,10 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
     result.skipped = 1;
     return result;
   }
-  const profile = tempRoot('rvc-it-browser-');
-  const browser = await launchBrowser(profile);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const check = checkRunner({ result, page, outDir, tag: TAG, screenshot: 'inference-panel-failed.png' });
-  try {
-    await page.goto(workbenchUrl(server.base, inference.folder, { extensionDevelopmentPath: repoRoot }));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  const phase = { result, server, folder: inference.folder, outDir, tag: TAG, screenshot: 'inference-panel-failed.png' };
+  return browserPhase(phase, async ({ page, check }) => {
     // The extension activates on its views; wait for its container so the command is registered.
-    await page.locator('.activitybar [aria-label^="RVC Studio"]').first().waitFor({ timeout: 60_000 });
+    const container = await waitForRvcStudio(page);
     let frame;
     let historyBefore;
     await check('opens from the command palette with the registry models listed', async () => {
@@ -155,7 +150,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
         await tab.hover();
         await tab.locator('.tab-actions .action-label').first().click();
         await tab.waitFor({ state: 'detached', timeout: 10_000 });
-        await page.locator('.activitybar [aria-label^="RVC Studio"]').first().click();
+        await container.click();
         const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
         await pane.waitFor({ timeout: 30_000 });
         const header = pane.locator('.pane-header').first();
@@ -227,15 +222,5 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
         await page.screenshot({ path: path.join(outDir, `inference-panel-${pthName}.png`) });
       });
     }
-  } catch (error) {
-    // A failed check is already counted and reported by check(); the checks after it cannot run.
-    if (result.passed + result.failed === 0) {
-      result.failed = 1;
-      console.log(`${TAG} ✘ could not open the workbench — ${error.message.split('\n')[0]}`);
-    }
-  } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-  return result;
+  });
 }

@@ -5,7 +5,7 @@
 // training must be the selected row of the Trainings view.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
+import { browserPhase, waitForRvcStudio } from './codeServer.mjs';
 import { findFrame, runPaletteCommand } from './panelFrames.mjs';
 
 const TAG = '  [keyboard]';
@@ -40,14 +40,8 @@ async function focusInQuickInput(page) {
  */
 export async function keyboardChecks({ server, folder, outDir, name, dataset }) {
   const result = { phase: 'keyboard', passed: 0, failed: 0, skipped: 0, failures: [] };
-  const profile = tempRoot('rvc-it-browser-');
-  const browser = await launchBrowser(profile);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const check = checkRunner({ result, page, outDir, tag: TAG, screenshot: 'keyboard-failed.png' });
-  try {
-    await page.goto(workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot }));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    await page.locator('.activitybar [aria-label^="RVC Studio"]').first().waitFor({ timeout: 60_000 });
+  return browserPhase({ result, server, folder, outDir, tag: TAG, screenshot: 'keyboard-failed.png' }, async ({ page, check }) => {
+    await waitForRvcStudio(page);
     await check('Create Training is answered with typing and Enter while the Inference panel has the focus', async () => {
       const box = await runPaletteCommand(page, 'Open Inference Panel');
       const frame = await findFrame(page, ['#convert'], 30_000);
@@ -92,11 +86,5 @@ export async function keyboardChecks({ server, folder, outDir, name, dataset }) 
       );
       await page.screenshot({ path: path.join(outDir, 'keyboard-created.png') });
     });
-  } catch {
-    if (result.passed + result.failed === 0) result.failed = 1;
-  } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-  return result;
+  });
 }

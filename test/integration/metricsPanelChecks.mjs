@@ -3,7 +3,7 @@
 // screenshot and checks the chart titles and point counts the panel exposes in its DOM.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
+import { browserPhase, waitForRvcStudio } from './codeServer.mjs';
 import { readMetricsPanel } from '../webview/metricsPanelDom.ts';
 
 const TAG = '  [metricsPanel]';
@@ -68,18 +68,10 @@ export async function metricsPanelChecks({ server, folder, outDir, training, fix
     return result;
   }
   const { main, subG } = expectedCharts(fixturePointCounts(fixtureDir));
-  const profile = tempRoot('rvc-it-browser-');
-  const browser = await launchBrowser(profile);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const check = checkRunner({ result, page, outDir, tag: TAG, screenshot: 'metrics-panel-failed.png' });
-  try {
-    await page.goto(workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot }));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  return browserPhase({ result, server, folder, outDir, tag: TAG, screenshot: 'metrics-panel-failed.png' }, async ({ page, check }) => {
     let panel;
     await check(`opens from the "Show Metrics" action on ${training} and draws its charts`, async () => {
-      const tab = page.locator('.activitybar [aria-label^="RVC Studio"]').first();
-      await tab.waitFor({ timeout: 60_000 });
-      await tab.click();
+      await (await waitForRvcStudio(page)).click();
       const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Trainings' }) }).first();
       await pane.waitFor({ timeout: 30_000 });
       const header = pane.locator('.pane-header').first();
@@ -131,12 +123,5 @@ export async function metricsPanelChecks({ server, folder, outDir, training, fix
       const problems = compare(again.charts, main);
       if (problems.length > 0) throw new Error(problems.join('; '));
     });
-  } catch {
-    // Already counted and reported by check(); the checks after a failed one cannot run.
-    if (result.passed + result.failed === 0) result.failed = 1;
-  } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-  return result;
+  });
 }

@@ -9,7 +9,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkTools, installVsix, launchBrowser, repoRoot, startCodeServer, tempRoot, vsixFile, workbenchUrl } from './codeServer.mjs';
+import {
+  checkTools,
+  installVsix,
+  openBrowser,
+  repoRoot,
+  startCodeServer,
+  vsixFile,
+  waitForRvcStudio,
+  workbenchUrl,
+} from './codeServer.mjs';
 
 const check = process.env.RVC_DEMO_CHECK === '1';
 const vsix = vsixFile();
@@ -56,14 +65,11 @@ if (hasCode && !check && process.env.RVC_DEMO_CODE_SERVER !== '1') {
   const server = await startCodeServer({ runDir, smokeTestDriver: false, ...(port ? { port } : {}) });
   const url = workbenchUrl(server.base, workspace);
   if (check) {
-    const profile = tempRoot('rvc-demo-browser-');
-    const browser = await launchBrowser(profile);
+    const { page, close } = await openBrowser('rvc-demo-browser-');
     let ok = false;
     try {
-      const page = browser.pages()[0] ?? (await browser.newPage());
       await page.goto(url);
-      await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-      await page.locator('.activitybar [aria-label^="RVC Studio"]').first().waitFor({ timeout: 90_000 });
+      await waitForRvcStudio(page, 90_000);
       ok = true;
       console.log(`demo check: RVC Studio is in the workbench at ${url}`);
     } catch (error) {
@@ -71,8 +77,7 @@ if (hasCode && !check && process.env.RVC_DEMO_CODE_SERVER !== '1') {
         `demo check: no RVC Studio in the workbench at ${url}: ${error.message.split('\n')[0]} (see ${path.join(runDir, 'code-server.log')})`,
       );
     } finally {
-      await browser.close();
-      fs.rmSync(profile, { recursive: true, force: true });
+      await close();
       await server.stop();
     }
     process.exit(ok ? 0 : 1);

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
-import { checkTools, launchBrowser, repoRoot, startCodeServer, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { checkTools, openBrowser, repoRoot, startCodeServer, tempRoot, workbenchUrl } from './codeServer.mjs';
 import { inferencePanelChecks } from './inferencePanelChecks.mjs';
 import { keyboardChecks } from './keyboardChecks.mjs';
 import { metricsPanelChecks } from './metricsPanelChecks.mjs';
@@ -59,9 +59,7 @@ const metrics = {};
  * onLine(line, page): sees each console line of the window (the suite's own included).
  */
 async function runPhase(server, phase, folder, { timeoutMs = 180_000, onLine } = {}) {
-  const profile = tempRoot('rvc-it-browser-');
-  const browser = await launchBrowser(profile);
-  const page = browser.pages()[0] ?? (await browser.newPage());
+  const { page, close } = await openBrowser();
   const consoleLog = fs.createWriteStream(path.join(outDir, `${phase}-browser-console.log`));
   page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
   let result;
@@ -95,8 +93,7 @@ async function runPhase(server, phase, folder, { timeoutMs = 180_000, onLine } =
   console.log(`phase ${phase}: ${folder} (${elapsed()})`);
   await page.goto(url);
   const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), timeoutMs))]);
-  await browser.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
   if (!result) result = { phase, passed: 0, failed: 1, skipped: 0, note: `no result (exit ${code})` };
   else if (code !== 0 && result.failed === 0) result = { ...result, failed: 1, note: `extension host exit ${code}` };
   record(result);

@@ -2,7 +2,7 @@
 // waits for each view's expected row labels in the DOM, and saves a screenshot per view.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl } from './codeServer.mjs';
+import { openBrowser, repoRoot, waitForRvcStudio, workbenchUrl } from './codeServer.mjs';
 
 /**
  * expect: { [viewTitle]: string[] } — labels that must appear as rows of that view; expand:
@@ -10,16 +10,11 @@ import { launchBrowser, repoRoot, tempRoot, workbenchUrl } from './codeServer.mj
  * result ({ phase: 'sidebar', passed, failed }) with one test per view.
  */
 export async function sidebarChecks({ server, folder, outDir, expect, expand }) {
-  const profile = tempRoot('rvc-it-browser-');
-  const browser = await launchBrowser(profile);
-  const page = browser.pages()[0] ?? (await browser.newPage());
+  const { page, close } = await openBrowser();
   const result = { phase: 'sidebar', passed: 0, failed: 0, skipped: 0, failures: [] };
   try {
     await page.goto(workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot }));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    const tab = page.locator('.activitybar [aria-label^="RVC Studio"]').first();
-    await tab.waitFor({ timeout: 60_000 });
-    await tab.click();
+    await (await waitForRvcStudio(page)).click();
     for (const [title, labels] of Object.entries(expect)) {
       const name = `sidebar-${title.toLowerCase()}`;
       try {
@@ -51,8 +46,7 @@ export async function sidebarChecks({ server, folder, outDir, expect, expand }) 
       }
     }
   } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
   return result;
 }

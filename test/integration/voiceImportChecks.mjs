@@ -5,7 +5,7 @@
 // server (the `rvcStudio.models.mirror` setting points there); then Convert.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
+import { browserPhase, waitForRvcStudio } from './codeServer.mjs';
 import { readWav } from '../../src/core/inference/wavFile.ts';
 import { serveBytes, startLoopbackServer } from '../support/loopbackServer.ts';
 import { checkConvertedWav, conversionResult, findPanelFrame, poll, runPaletteCommand, until } from './panelFrames.mjs';
@@ -26,16 +26,10 @@ export async function voiceImportChecks({ server, outDir, voices }) {
   // The workspace's own settings (trusted here; both settings are restricted in an untrusted one).
   fs.mkdirSync(path.join(voices.folder, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(voices.folder, '.vscode/settings.json'), JSON.stringify({ 'rvcStudio.models.mirror': mirror.url }, null, 2));
-  const profile = tempRoot('rvc-it-browser-');
-  const browser = await launchBrowser(profile);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const check = checkRunner({ result, page, outDir, tag: TAG, screenshot: 'voice-import-failed.png' });
   const voiceDir = path.join(voices.folder, '.rvc-studio', 'voices', voices.voice);
-  try {
-    await page.goto(workbenchUrl(server.base, voices.folder, { extensionDevelopmentPath: repoRoot }));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    await page.locator('.activitybar [aria-label^="RVC Studio"]').first().waitFor({ timeout: 60_000 });
-    await page.locator('.activitybar [aria-label^="RVC Studio"]').first().click();
+  const phase = { result, server, folder: voices.folder, outDir, tag: TAG, screenshot: 'voice-import-failed.png' };
+  return browserPhase(phase, async ({ page, check }) => {
+    await (await waitForRvcStudio(page)).click();
     const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) }).first();
     await check('Add Voice Model… takes the zip typed into its file picker and stores the voice with its index', async () => {
       // The Get Started walkthrough may open on a first activation and take the focus (closing a
@@ -154,15 +148,5 @@ export async function voiceImportChecks({ server, outDir, voices }) {
       checkConvertedWav(wav, { sampleRate: voices.modelSampleRate, inputSeconds: voices.inputSeconds });
       await page.screenshot({ path: path.join(outDir, 'voice-import-converted.png') });
     });
-  } catch (error) {
-    if (result.passed + result.failed === 0) {
-      result.failed = 1;
-      console.log(`${TAG} ✘ could not open the workbench — ${error.message.split('\n')[0]}`);
-    }
-  } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-    await mirror.close();
-  }
-  return result;
+  }).finally(() => mirror.close());
 }

@@ -8,19 +8,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { installVsix, launchBrowser, repoRoot, startCodeServer, tempRoot, vsixFile, workbenchUrl } from './codeServer.mjs';
+import { installVsix, openBrowser, repoRoot, startCodeServer, vsixFile, waitForRvcStudio, workbenchUrl } from './codeServer.mjs';
 import { readWav, writeWav16 } from '../../src/core/inference/wavFile.ts';
 import { conversionResult, findFrame, runPaletteCommand, until } from './panelFrames.mjs';
 
 const TAG = '  [vsix]';
-
-/** Waits until `page` shows a workbench with the RVC Studio activity-bar item; returns that item. */
-export async function waitForRvcStudio(page, timeoutMs = 90_000) {
-  await page.waitForSelector('.monaco-workbench', { timeout: timeoutMs });
-  const tab = page.locator('.activitybar [aria-label^="RVC Studio"]').first();
-  await tab.waitFor({ timeout: timeoutMs });
-  return tab;
-}
 
 /** The "RVC Studio: …" titles a trusted workspace's palette must list, from the manifest itself. */
 function paletteTitles() {
@@ -150,9 +142,7 @@ export async function vsixChecks({ root, outDir }) {
   const inference = fs.existsSync(fixtureCopy) ? prepareConversion(workspace, fixtureCopy) : null;
 
   const server = await startCodeServer({ runDir, smokeTestDriver: false });
-  const profile = tempRoot('rvc-it-browser-');
-  const browser = await launchBrowser(profile);
-  const page = browser.pages()[0] ?? (await browser.newPage());
+  const { page, close } = await openBrowser();
   const shot = (name) => page.screenshot({ path: path.join(outDir, `vsix-${name}.png`) }).catch(() => undefined);
   try {
     const url = workbenchUrl(server.base, workspace);
@@ -162,7 +152,7 @@ export async function vsixChecks({ root, outDir }) {
     const container = await check(
       'the workbench (no smoke-test driver, no extensionDevelopmentPath) has the RVC Studio activity-bar container',
       async () => {
-        tab = await waitForRvcStudio(page);
+        tab = await waitForRvcStudio(page, 90_000);
       },
     );
     if (!container) {
@@ -221,8 +211,7 @@ export async function vsixChecks({ root, outDir }) {
     console.log(`${TAG} ✘ ${error.message.split('\n')[0]}`);
     await shot('failed');
   } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
     await server.stop();
   }
   return finish();

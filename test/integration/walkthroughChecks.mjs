@@ -4,7 +4,7 @@
 // extensionTestsPath): under the in-host suites it never opens the walkthrough.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchBrowser, repoRoot, tempRoot, workbenchUrl, checkRunner } from './codeServer.mjs';
+import { browserPhase, repoRoot, waitForRvcStudio } from './codeServer.mjs';
 import { poll, runPaletteCommand } from './panelFrames.mjs';
 
 const TAG = '  [walkthrough]';
@@ -85,16 +85,9 @@ function savedState(page) {
 /** server: a code-server whose profile no walkthrough check used yet; folder: a workspace without trainings. */
 export async function walkthroughChecks({ server, folder, outDir }) {
   const result = { phase: 'walkthrough', passed: 0, failed: 0, skipped: 0, failures: [] };
-  const profile = tempRoot('rvc-it-browser-');
-  const browser = await launchBrowser(profile);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const walkthrough = page.locator('.gettingStartedContainer');
-  const check = checkRunner({ result, page, outDir, tag: TAG, screenshot: 'walkthrough-failed.png' });
-  try {
-    await page.goto(workbenchUrl(server.base, folder, { extensionDevelopmentPath: repoRoot }));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    const tab = page.locator('.activitybar [aria-label^="RVC Studio"]').first();
-    await tab.waitFor({ timeout: 60_000 });
+  return browserPhase({ result, server, folder, outDir, tag: TAG, screenshot: 'walkthrough-failed.png' }, async ({ page, check }) => {
+    const walkthrough = page.locator('.gettingStartedContainer');
+    const tab = await waitForRvcStudio(page);
     await check('the first activation in a workspace without trainings opens the walkthrough with its five steps', async () => {
       await tab.click();
       await walkthrough.locator('.category-title', { hasText: 'Get Started with RVC Studio' }).first().waitFor({ timeout: 60_000 });
@@ -133,11 +126,5 @@ export async function walkthroughChecks({ server, folder, outDir }) {
       if (reopened || (await walkthrough.count()) > 0)
         throw new Error(`the walkthrough opened again${reopened ? ' (the extension opened it)' : ''}`);
     });
-  } catch {
-    if (result.passed + result.failed === 0) result.failed = 1;
-  } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-  return result;
+  });
 }
