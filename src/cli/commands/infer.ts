@@ -5,9 +5,8 @@ import { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
 import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
 import { contentVecFor } from '../../core/models/auxModels.ts';
-import { exportsDir, isPthModel } from '../../core/models/exportCache.ts';
-import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
-import { inspectModel } from '../../core/inference/onnxModel.ts';
+import { exportsDir } from '../../core/models/exportCache.ts';
+import { readModelVersion } from '../../core/inference/modelVersion.ts';
 import { storePathOf } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
@@ -124,19 +123,9 @@ async function withCachedAuxModels(ctx: CliContext, params: ConvertParams): Prom
   if (params.contentVecPath && (params.f0Method !== 'rmvpe' || params.rmvpePath)) return params;
   const cache = cliAuxCache(ctx);
   const filled = { ...params };
-  if (!filled.contentVecPath) filled.contentVecPath = cache.require(contentVecFor(await modelVersion(params.modelPath)));
+  if (!filled.contentVecPath) filled.contentVecPath = cache.require(contentVecFor(await readModelVersion(params.modelPath)));
   if (filled.f0Method === 'rmvpe' && !filled.rmvpePath) filled.rmvpePath = cache.require('rmvpe');
   return filled;
-}
-
-async function modelVersion(modelPath: string): Promise<'v1' | 'v2'> {
-  if (isPthModel(modelPath)) {
-    const model = await openRvcModel(modelPath);
-    await model.close();
-    return model.version;
-  }
-  const description = await inspectModel(modelPath);
-  return description.featureSize === 256 ? 'v1' : 'v2';
 }
 
 const s = { type: 'string' } as const;

@@ -4,10 +4,9 @@ import { convertWithHistory, rerunParams } from '../../core/inference/convertWit
 import type { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
 import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
-import { inspectModel } from '../../core/inference/onnxModel.ts';
+import { readModelVersion } from '../../core/inference/modelVersion.ts';
 import { AUX_MODELS, contentVecFor, type AuxModelId } from '../../core/models/auxModels.ts';
-import { exportsDir, isPthModel } from '../../core/models/exportCache.ts';
-import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
+import { exportsDir } from '../../core/models/exportCache.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage, isUserErrorCode } from '../../core/util/errors.ts';
@@ -243,14 +242,7 @@ export class InferencePanelController {
       const stamp = `${stat.size}:${stat.mtimeMs}`;
       const cached = this.versions.get(file);
       if (cached?.stamp === stamp) return cached.version;
-      let version: 'v1' | 'v2';
-      if (isPthModel(file)) {
-        const model = await openRvcModel(file);
-        await model.close();
-        version = model.version;
-      } else {
-        version = (await inspectModel(file)).featureSize === 256 ? 'v1' : 'v2';
-      }
+      const version = await readModelVersion(file);
       this.versions.set(file, { stamp, version });
       return version;
     } catch (error) {
