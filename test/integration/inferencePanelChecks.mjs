@@ -28,6 +28,22 @@ const READ_HISTORY = `[...document.querySelectorAll('#history tr[data-task-id]')
 }))`;
 
 /**
+ * Waits until the history holds a row more than `before` (what READ_HISTORY read) and the first is no
+ * longer running; throws when the panel shows an error. Returns the rows.
+ */
+async function finishedRun(frame, before, what, timeoutMs) {
+  const rows = await until(
+    frame,
+    `(() => { const rows = ${READ_HISTORY}; return rows.length > ${before.length} && rows[0].cells[1] !== 'running' ? rows : null; })()`,
+    what,
+    timeoutMs,
+  );
+  const error = await frame.evaluate(`document.querySelector('#error')?.textContent ?? null`);
+  if (error) throw new Error(`the panel shows an error: ${error}`);
+  return rows;
+}
+
+/**
  * Returns a phase result ({ phase: 'inferencePanel', passed, failed, skipped }) plus the measured
  * click-to-result time (Convert clicked → the result section with its output player rendered).
  */
@@ -130,14 +146,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
     await check('Re-run on the history row converts again and adds a second finished run', async () => {
       const before = await frame.evaluate(READ_HISTORY);
       await frame.click(`#history tr[data-task-id="${before[0].id}"] .rerun`);
-      const rows = await until(
-        frame,
-        `(() => { const rows = ${READ_HISTORY}; return rows.length > ${before.length} && rows[0].cells[1] !== 'running' ? rows : null; })()`,
-        'the re-run in the history',
-        120_000,
-      );
-      const error = await frame.evaluate(`document.querySelector('#error')?.textContent ?? null`);
-      if (error) throw new Error(`the panel shows an error: ${error}`);
+      const rows = await finishedRun(frame, before, 'the re-run in the history', 120_000);
       if (rows[0].cells[1] !== 'success') throw new Error(`the re-run's status is "${rows[0].cells[1]}"`);
       const output = path.join(inference.folder, 'outputs', 'inference', rows[0].cells[5]);
       if (!fs.existsSync(output) || output === outputFile)
@@ -199,14 +208,7 @@ export async function inferencePanelChecks({ server, outDir, inference }) {
         await until(frame, `!document.querySelector('#convert').disabled`, 'Convert to be enabled', 5_000);
         const started = Date.now();
         await frame.click('#convert');
-        const rows = await until(
-          frame,
-          `(() => { const rows = ${READ_HISTORY}; return rows.length > ${before.length} && rows[0].cells[1] !== 'running' ? rows : null; })()`,
-          'the .pth run in the history',
-          180_000,
-        );
-        const error = await frame.evaluate(`document.querySelector('#error')?.textContent ?? null`);
-        if (error) throw new Error(`the panel shows an error: ${error}`);
+        const rows = await finishedRun(frame, before, 'the .pth run in the history', 180_000);
         const [, status, model, , , output] = rows[0].cells;
         if (status !== 'success' || model !== pthName) throw new Error(`history row: ${status} ${model}`);
         const wav = readWav(path.join(inference.folder, 'outputs', 'inference', output));
