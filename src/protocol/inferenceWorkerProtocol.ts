@@ -5,8 +5,12 @@
  * a panel can reuse ConvertParams/ConvertResult for its own messages.
  */
 
-export const F0_ESTIMATORS = ['yin', 'rmvpe'] as const;
-/** `yin` is built in (TypeScript, no model); `rmvpe` needs an RMVPE ONNX. */
+export const F0_ESTIMATORS = ['yin', 'rmvpe', 'harvest'] as const;
+/**
+ * `rmvpe` and `harvest` are RVC's; `rmvpe` needs an RMVPE ONNX, `harvest` (WORLD, not built in
+ * yet) runs only from a recorded tracker output (`f0RawPath`). `yin` is built in (TypeScript, no
+ * model) and is not an RVC method: its results differ from any RVC run.
+ */
 export type F0Estimator = (typeof F0_ESTIMATORS)[number];
 
 /** Everything one conversion needs; the same object is stored in inference_tasks.params for re-runs. */
@@ -22,6 +26,14 @@ export interface ConvertParams {
   contentVecPath: string;
   f0Method: F0Estimator;
   rmvpePath: string | null;
+  /** RVC's "F0 curve file" (`time,f0` lines), applied after the key shift as pipeline.py does; null = none. */
+  f0CurvePath?: string | null;
+  /** A `.npy` of the raw tracker output for the padded input, used in place of the tracker (comparisons). */
+  f0RawPath?: string | null;
+  /** Zero the prior noise and the NSF source noise (what RVC's references are recorded with). */
+  noNoise?: boolean;
+  /** Write every stage as `.npy` into this folder; null = none. */
+  dumpStagesDir?: string | null;
   /** Semitones, RVC's f0_up_key. */
   transpose: number;
   indexPath: string | null;
@@ -56,6 +68,10 @@ export const CONVERT_DEFAULTS = {
   rmvpePath: null as string | null,
   indexPath: null as string | null,
   exportDir: null as string | null,
+  f0CurvePath: null as string | null,
+  f0RawPath: null as string | null,
+  noNoise: false,
+  dumpStagesDir: null as string | null,
 };
 
 /**

@@ -101,8 +101,8 @@ function lfilterInPlace({ b, a }: Filter, x: Float64Array, zi: number[]): void {
   }
 }
 
-/** Zero-phase filtering, as scipy.signal.filtfilt(b, a, x) with its defaults (padtype 'odd'). */
-export function filtfilt(filter: Filter, x: Float32Array): Float32Array {
+/** Zero-phase filtering, as scipy.signal.filtfilt(b, a, x) with its defaults (padtype 'odd'), in float64 as scipy computes and returns it. */
+export function filtfilt(filter: Filter, x: ArrayLike<number>): Float64Array {
   const padlen = 3 * Math.max(filter.a.length, filter.b.length);
   if (x.length <= padlen) throw new Error(`filtfilt needs more than ${padlen} samples, got ${x.length}`);
   const n = x.length;
@@ -123,13 +123,13 @@ export function filtfilt(filter: Filter, x: Float32Array): Float32Array {
     zi.map((z) => z * ext[0]!),
   );
   ext.reverse();
-  return Float32Array.from(ext.subarray(padlen, padlen + n));
+  return ext.slice(padlen, padlen + n);
 }
 
 let rvcFilter: Filter | undefined;
 
-/** The 48 Hz high-pass RVC applies to 16 kHz input before feature and f0 extraction. */
-export function rvcHighPass(audio16k: Float32Array): Float32Array {
+/** The 48 Hz high-pass RVC applies to 16 kHz input before feature and f0 extraction; float64 like RVC's `audio` from there on. */
+export function rvcHighPass(audio16k: Float32Array): Float64Array {
   rvcFilter ??= butterHighPass(5, 48, 16000);
   return filtfilt(rvcFilter, audio16k);
 }

@@ -20,7 +20,24 @@ export function readNpy(file: string): NpyArray {
   return parseNpy(bytes, file);
 }
 
-export function parseNpy(bytes: Uint8Array, name = 'array'): NpyArray {
+/** The same file kept at full precision: f0 curves and stage dumps are float64 in RVC. */
+export function readNpyFloat64(file: string): { shape: number[]; data: Float64Array } {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, 'not-found', { cause: error });
+  }
+  return parseNpy(bytes, file, Float64Array);
+}
+
+export function parseNpy(bytes: Uint8Array, name?: string): NpyArray;
+export function parseNpy(bytes: Uint8Array, name: string, into: Float64ArrayConstructor): { shape: number[]; data: Float64Array };
+export function parseNpy(
+  bytes: Uint8Array,
+  name = 'array',
+  into: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array,
+): { shape: number[]; data: Float32Array | Float64Array } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== MAGIC)
     throw new UserError(`${name} is not a .npy file (no \\x93NUMPY magic).`, 'bad-npy');
@@ -59,7 +76,7 @@ export function parseNpy(bytes: Uint8Array, name = 'array'): NpyArray {
   if (offset + count * size > buf.length)
     throw new UserError(`${name} is truncated: shape (${shape.join(', ')}) needs ${count * size} data bytes.`, 'bad-npy');
   // Allocated only once the file is known to hold that much: a header cannot ask for unbounded memory.
-  const data = new Float32Array(count);
+  const data = new into(count);
   for (let i = 0; i < count; i++) data[i] = read(offset + i * size);
   return { shape, data };
 }
@@ -71,4 +88,33 @@ function halfToFloat(h: number): number {
   if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array | Int16Array;
+
+const DESCR_OF: [new (n: number) => NpyData, string][] = [
+  [Float32Array, '<f4'],
+  [Float64Array, '<f8'],
+  [Int32Array, '<i4'],
+  [BigInt64Array, '<i8'],
+  [Int16Array, '<i2'],
+];
+
+/** NumPy's .npy format, version 1.0, C order: what `np.load` reads back with dtype and shape. */
+export function encodeNpy(data: NpyData, shape: readonly number[] = [data.length]): Buffer {
+  const descr = DESCR_OF.find(([type]) => data instanceof type)?.[1];
+  if (!descr) throw new Error('encodeNpy: unsupported array type');
+  if (shape.reduce((a, b) => a * b, 1) !== data.length)
+    throw new Error(`encodeNpy: shape (${shape.join(', ')}) does not hold ${data.length} values`);
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // The header is padded with spaces so the data starts on a 64-byte boundary, ending in a newline.
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  const head = Buffer.alloc(10);
+  head.write(MAGIC, 0, 'latin1');
+  head[6] = 1;
+  head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
 }

@@ -21,16 +21,17 @@ export function coarsePitch(f0Hz: number): number {
   return roundHalfEven(mel);
 }
 
-export function transpose(f0: Float32Array, semitones: number): Float32Array {
+/** f0 × 2^(key/12), in float64 as RVC's get_f0 does (`f0 *= pow(2, f0_up_key / 12)`). */
+export function transpose(f0: Float64Array, semitones: number): Float64Array {
   const factor = Math.pow(2, semitones / 12);
   return f0.map((v) => v * factor);
 }
 
 /** scipy.signal.medfilt(x, size): zero-padded running median. */
-export function medianFilter(x: Float32Array, size: number): Float32Array {
+export function medianFilter(x: Float64Array, size: number): Float64Array {
   if (size < 1 || size % 2 === 0) throw new Error('median size must be odd');
   const half = (size - 1) / 2;
-  const out = new Float32Array(x.length);
+  const out = new Float64Array(x.length);
   const window = new Float64Array(size);
   for (let i = 0; i < x.length; i++) {
     for (let j = -half; j <= half; j++) {
@@ -41,12 +42,4 @@ export function medianFilter(x: Float32Array, size: number): Float32Array {
     out[i] = window[half]!;
   }
   return out;
-}
-
-/**
- * RVC smooths f0 with `medfilt(f0, 3)` when filter_radius > 2 (for harvest, the CPU estimator our
- * built-in one stands in for); RVC's kernel is always 3 — filter_radius only switches it on.
- */
-export function applyFilterRadius(f0: Float32Array, filterRadius: number): Float32Array {
-  return filterRadius > 2 ? medianFilter(f0, 3) : f0;
 }

@@ -1,9 +1,13 @@
 /**
- * RVC's change_rms (infer/lib/audio.py): mixes the input's loudness envelope into the output.
- * Envelopes are librosa.feature.rms with 1 s frames, ½ s hop, centred (zero padded), stretched to
- * the output length by linear interpolation (torch F.interpolate, align_corners=False).
+ * RVC's change_rms (infer/modules/vc/pipeline.py): mixes the input's loudness envelope into the
+ * output. Envelopes are librosa 0.9.1's feature.rms with 1 s frames, ½ s hop, centred with zero
+ * padding, stretched to the output length by torch's F.interpolate(mode='linear',
+ * align_corners=False). The input's curve is float64 (RVC's high-passed audio is), the output's
+ * float32, and torch interpolates each in its own precision; the exponents are float32 tensors.
  */
-export function rmsEnvelope(x: Float32Array, rate: number): Float64Array {
+const f = Math.fround;
+
+export function rmsEnvelope(x: ArrayLike<number>, rate: number): Float64Array {
   const frameLength = Math.floor(rate / 2) * 2;
   const hop = Math.floor(rate / 2);
   const pad = Math.floor(frameLength / 2);
@@ -17,33 +21,39 @@ export function rmsEnvelope(x: Float32Array, rate: number): Float64Array {
     return prefix[b]! - prefix[a]!;
   };
   const out = new Float64Array(frames);
-  for (let f = 0; f < frames; f++) {
-    const start = f * hop - pad;
-    out[f] = Math.sqrt(energyBetween(start, start + frameLength) / frameLength);
+  for (let i = 0; i < frames; i++) {
+    const start = i * hop - pad;
+    out[i] = Math.sqrt(Math.max(0, energyBetween(start, start + frameLength)) / frameLength);
   }
   return out;
 }
 
-export function stretchLinear(values: Float64Array, length: number): Float64Array {
+/** F.interpolate linear, align_corners=False, in float64 (or float32 with `single`). */
+export function stretchLinear(values: Float64Array, length: number, single = false): Float64Array {
+  const r = single ? f : (v: number): number => v;
   const out = new Float64Array(length);
   const n = values.length;
-  const scale = n / length;
+  const scale = r(n / length);
   for (let i = 0; i < length; i++) {
-    const src = Math.max((i + 0.5) * scale - 0.5, 0);
+    const src = Math.max(r(r(scale * (i + 0.5)) - 0.5), 0);
     const i0 = Math.min(Math.floor(src), n - 1);
-    const i1 = Math.min(i0 + 1, n - 1);
-    const t = src - i0;
-    out[i] = values[i0]! * (1 - t) + values[i1]! * t;
+    const i1 = i0 < n - 1 ? i0 + 1 : i0;
+    const lambda1 = Math.min(Math.max(r(src - i0), 0), 1);
+    const lambda0 = r(1 - lambda1);
+    out[i] = r(r(lambda0 * values[i0]!) + r(lambda1 * values[i1]!));
   }
   return out;
 }
 
 /** Scales `output` in place: rate 1 keeps the output's own envelope, 0 imposes the input's. */
-export function mixRms(input: Float32Array, inputRate: number, output: Float32Array, outputRate: number, rate: number): void {
+export function mixRms(input: ArrayLike<number>, inputRate: number, output: Float32Array, outputRate: number, rate: number): void {
   const rms1 = stretchLinear(rmsEnvelope(input, inputRate), output.length);
-  const rms2 = stretchLinear(rmsEnvelope(output, outputRate), output.length);
+  const rms2 = stretchLinear(rmsEnvelope(output, outputRate).map(f), output.length, true);
+  const inputExponent = f(1 - rate);
+  const outputExponent = f(rate - 1);
+  const floor = f(1e-6);
   for (let i = 0; i < output.length; i++) {
-    const r2 = Math.max(rms2[i]!, 1e-6);
-    output[i]! *= Math.pow(rms1[i]!, 1 - rate) * Math.pow(r2, rate - 1);
+    const gain = Math.pow(rms1[i]!, inputExponent) * f(Math.pow(Math.max(rms2[i]!, floor), outputExponent));
+    output[i] = output[i]! * gain;
   }
 }

@@ -1,5 +1,6 @@
 import { UserError } from '../util/errors.ts';
 import { onnxRuntime, type OrtSession } from './onnxRuntime.ts';
+import { NO_RECORDER, type StageRecorder } from './stageDump.ts';
 
 /**
  * RMVPE through its ONNX export, as RVC's infer/lib/rmvpe.py feeds and decodes it:
@@ -112,8 +113,9 @@ export function rmvpeLogMel(audio: Float32Array): { mel: Float32Array; frames: n
 const CENTS = Float64Array.from({ length: 360 }, (_, i) => 20 * i + 1997.3794084376191);
 
 /** RVC's to_local_average_cents + `f0 = 10·2^(cents/1200)`, 0 where the peak ≤ threshold. */
-export function decodeSalience(salience: Float32Array, frames: number, threshold = 0.03): Float32Array {
-  const f0 = new Float32Array(frames);
+export function decodeSalience(salience: Float32Array, frames: number, threshold = 0.03): Float64Array {
+  // float64 like RVC's decode (float32 salience × float64 cents): the key shift and coarse pitch follow in float64.
+  const f0 = new Float64Array(frames);
   for (let t = 0; t < frames; t++) {
     const row = salience.subarray(t * 360, (t + 1) * 360);
     let center = 0;
@@ -169,10 +171,12 @@ export async function rmvpePitch(
   audio16k: Float32Array,
   frames: number,
   name = 'The model given as RMVPE',
-): Promise<Float32Array> {
+  recorder: StageRecorder = NO_RECORDER,
+): Promise<Float64Array> {
   checkRmvpe(name, session);
   const ort = onnxRuntime();
   const { mel, frames: melFrames } = rmvpeLogMel(audio16k);
+  recorder.record('rmvpe_mel_unpadded', mel, [1, N_MELS, melFrames]);
   const paddedFrames = 32 * (Math.floor((melFrames - 1) / 32) + 1);
   const input = new Float32Array(N_MELS * paddedFrames);
   for (let m = 0; m < N_MELS; m++) input.set(mel.subarray(m * melFrames, (m + 1) * melFrames), m * paddedFrames);
@@ -191,7 +195,7 @@ export async function rmvpePitch(
     );
   }
   const decoded = decodeSalience(hidden.data as Float32Array, melFrames);
-  const f0 = new Float32Array(frames);
+  const f0 = new Float64Array(frames);
   f0.set(decoded.subarray(0, Math.min(frames, decoded.length)));
   return f0;
 }

@@ -11,33 +11,32 @@ import {
 } from '../../protocol/inferenceWorkerProtocol.ts';
 import { ensureExported, exportsDir, isPthModel } from '../models/exportCache.ts';
 import { UserError } from '../util/errors.ts';
-import { loadAudio } from './audioInput.ts';
-import { readIvfFlatIndex, searchIvfFlat, type IvfFlatIndex } from './faissIndex.ts';
+import { decodeTo16kMono } from './audioInput.ts';
+import { readIvfFlatIndex } from './faissIndex.ts';
+import { readF0Curve } from './f0Curve.ts';
+import { checkRawF0, shapeF0, trackF0 } from './f0Stage.ts';
 import { rvcHighPass } from './highPass.ts';
+import { readNpyFloat64 } from './npyFile.ts';
 import { checkSynthesizer, describeSession, requireFile } from './onnxModel.ts';
 import { onnxRuntime, openSession, type OrtSession } from './onnxRuntime.ts';
-import { applyFilterRadius, coarsePitch, transpose } from './pitch.ts';
+import { buildPhone, contentVecFeatures, retrieve, type RetrievalIndex } from './phoneStage.ts';
 import { resample } from './resampler.ts';
-import { checkRmvpe, rmvpePitch } from './rmvpePitch.ts';
+import { checkRmvpe } from './rmvpePitch.ts';
 import { mixRms } from './rmsMix.ts';
+import { RVC_CHUNK_CONSTANTS, SR, WINDOW, chunkSpans, quietCutPoints, reflectPad, synthFrames, type ChunkSpan } from './rvcChunking.ts';
+import { NO_RECORDER, stageDumper, type StageRecorder } from './stageDump.ts';
+import { limitPeak, toInt16 } from './rvcLevels.ts';
 import { wavHeader16 } from './wavFile.ts';
-import { yinPitch } from './yinPitch.ts';
 
 /**
- * RVC's conversion pipeline (infer/modules/vc/pipeline.py, fp32 constants) on onnxruntime-node:
- * 16 kHz → 48 Hz high-pass → f0 over the whole padded input → per chunk: ContentVec features,
- * index retrieval, 2× upsampling, protect, synthesis → trim pads → rms mix → resample → int16 WAV.
- * Chunks are cut at the quietest point near every t_center, so memory stays bounded by a chunk.
+ * RVC 20240604's conversion (infer/modules/vc/pipeline.py, modules.py) on onnxruntime-node's CPU
+ * provider, so with RVC's CPU chunk constants: 16 kHz mono as ffmpeg gives it → peak ≤ 0.95 →
+ * 48 Hz high-pass (filtfilt) → 1 s reflect pad → f0 over the whole padded input → per chunk:
+ * ContentVec, index blend, ×2, protect, synthesis, trim → join → rms mix → resample → int16.
+ * The stages live in their own modules (rvcChunking, f0Stage, phoneStage, rmsMix); this class
+ * holds the loaded models between conversions and runs the stages in order.
  */
-const SR = 16000;
-const WINDOW = 160;
-// RVC sizes chunks for GPU memory (fp32: pad 1 s, query 6, center 38, max 41 s). On a CPU the
-// synthesizer's activations for a 38 s chunk reach gigabytes with a full-width model, so chunks are
-// 15 s here; the 1 s of context on each side is RVC's, so a cut sounds the same.
-const X_PAD = 1;
-const X_QUERY = 3;
-const X_CENTER = 15;
-const X_MAX = 17;
+const CHUNKS = RVC_CHUNK_CONSTANTS.cpu;
 
 /**
  * The prior's noise scale of RVC's WebUI conversions (models.py .infer(): randn · 0.66666). RVC's
@@ -61,58 +60,13 @@ interface CachedSession {
   session: OrtSession;
 }
 
-interface CachedIndex {
+interface CachedIndex extends RetrievalIndex {
   key: string;
-  index: IvfFlatIndex;
-  /** faiss reconstruct_n: row id → vector, what RVC calls big_npy. */
-  vectors: Float32Array;
 }
 
 function fileKey(file: string, extra = ''): string {
   const stat = fs.statSync(file);
   return `${path.resolve(file)}:${stat.size}:${stat.mtimeMs}:${extra}`;
-}
-
-/** Reflect padding as numpy's mode="reflect" (the edge sample is not repeated). */
-export function reflectPad(x: Float32Array, left: number, right: number): Float32Array {
-  const n = x.length;
-  const out = new Float32Array(n + left + right);
-  const period = 2 * (n - 1);
-  for (let i = 0; i < out.length; i++) {
-    let j = i - left;
-    if (n === 1) j = 0;
-    else {
-      j = ((j % period) + period) % period;
-      if (j >= n) j = period - j;
-    }
-    out[i] = x[j]!;
-  }
-  return out;
-}
-
-/** Where RVC cuts long input: the quietest sample within ±t_query of every t_center. */
-export function quietCutPoints(audio: Float32Array): number[] {
-  const tQuery = SR * X_QUERY;
-  const tCenter = SR * X_CENTER;
-  const tMax = SR * X_MAX;
-  if (audio.length + 2 * (WINDOW / 2) <= tMax) return [];
-  const padded = reflectPad(audio, WINDOW / 2, WINDOW / 2);
-  // audio_sum[j] = Σ_{i<window} |padded[j+i]|, a running sum
-  const sum = new Float64Array(audio.length);
-  let acc = 0;
-  for (let i = 0; i < WINDOW; i++) acc += Math.abs(padded[i]!);
-  for (let j = 0; j < audio.length; j++) {
-    sum[j] = acc;
-    acc += Math.abs(padded[j + WINDOW]!) - Math.abs(padded[j]!);
-  }
-  const cuts: number[] = [];
-  for (let t = tCenter; t < audio.length; t += tCenter) {
-    let best = t - tQuery;
-    const end = Math.min(t + tQuery, audio.length);
-    for (let j = t - tQuery; j < end; j++) if (sum[j]! < sum[best]! - 1e-9) best = j;
-    cuts.push(best);
-  }
-  return cuts;
 }
 
 /** A seeded standard normal source (Box–Muller on a 32-bit xorshift), or Math.random when unseeded. */
@@ -158,8 +112,72 @@ export function checkParams(p: ConvertParams): void {
     const problem = rangeProblem(key, p[key]);
     if (problem) throw new UserError(`${names[key]} ${problem} (got ${p[key]}).`, 'usage');
   }
-  if (p.f0Method === 'rmvpe' && !p.rmvpePath)
+  if (p.f0Method === 'rmvpe' && !p.rmvpePath && !p.f0RawPath)
     throw new UserError('f0 method rmvpe needs an RMVPE model: pass --rmvpe path/to/rmvpe.onnx, or use --f0-method yin.', 'usage');
+  if (p.f0Method === 'harvest' && !p.f0RawPath)
+    throw new UserError(
+      'harvest (WORLD) is not built in yet: use --f0-method rmvpe, or pass the harvest output RVC computed with --f0-raw F.npy.',
+      'f0-method-unavailable',
+    );
+}
+
+/** Times, progress and cancellation of one conversion. */
+class ConversionClock {
+  readonly started = performance.now();
+  readonly stages: Record<ConvertStage, number> = {
+    export: 0,
+    load: 0,
+    decode: 0,
+    resample: 0,
+    features: 0,
+    f0: 0,
+    index: 0,
+    synthesis: 0,
+    post: 0,
+  };
+  private mark = performance.now();
+  private readonly hooks: ConvertHooks;
+  constructor(hooks: ConvertHooks) {
+    this.hooks = hooks;
+  }
+
+  lap(stage: ConvertStage): void {
+    const now = performance.now();
+    this.stages[stage] += now - this.mark;
+    this.mark = now;
+  }
+
+  progress(stage: ConvertStage, done = 1, total = 1): void {
+    this.hooks.onProgress?.({ stage, done, total });
+  }
+
+  /** Yields to the event loop first, so a cancel message posted meanwhile has been received. */
+  async checkCancel(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.hooks.isCancelled?.()) throw new ConversionCancelled('cancelled');
+  }
+}
+
+interface LoadedModels {
+  synth: OrtSession;
+  sampleRate: number;
+  width: number;
+  usesPitch: boolean;
+  vec: OrtSession;
+  rmvpe: OrtSession | null;
+  index: CachedIndex | null;
+}
+
+/** What every chunk of one conversion shares. */
+interface ChunkContext {
+  params: ConvertParams;
+  models: LoadedModels;
+  padded: Float32Array;
+  pitchf: Float32Array;
+  coarse: BigInt64Array;
+  normal: () => number;
+  recorder: StageRecorder;
+  clock: ConversionClock;
 }
 
 export class VoiceConverter {
@@ -209,7 +227,7 @@ export class VoiceConverter {
       return { file: params.modelPath, sampleRate: params.modelSampleRate };
     }
     const cacheDir = params.exportDir ?? exportsDir(path.dirname(path.resolve(params.outputPath)));
-    const exported = await ensureExported(cacheDir, params.modelPath, { onProgress });
+    const exported = await ensureExported(cacheDir, params.modelPath, { onProgress, noiseFree: params.noNoise ?? false });
     return { file: exported.file, sampleRate: params.modelSampleRate || exported.sidecar.sampleRate };
   }
 
@@ -219,27 +237,8 @@ export class VoiceConverter {
     this.cachedIndex = null;
   }
 
-  async convert(params: ConvertParams, hooks: ConvertHooks = {}): Promise<ConvertResult> {
-    const started = performance.now();
-    const stages = { export: 0, load: 0, decode: 0, resample: 0, features: 0, f0: 0, index: 0, synthesis: 0, post: 0 } satisfies Record<
-      ConvertStage,
-      number
-    >;
-    let mark = performance.now();
-    const lap = (stage: ConvertStage): void => {
-      const now = performance.now();
-      stages[stage] += now - mark;
-      mark = now;
-    };
-    const progress = (stage: ConvertStage, done = 1, total = 1): void => hooks.onProgress?.({ stage, done, total });
-    // Yields to the event loop first, so a cancel message posted meanwhile has been received.
-    const checkCancel = async (): Promise<void> => {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (hooks.isCancelled?.()) throw new ConversionCancelled('cancelled');
-    };
-    checkParams(params);
-
-    // load: every model and the index first, so a wrong file fails before any audio work
+  /** Every model and the index first, so a wrong file fails before any audio work. */
+  private async loadModels(params: ConvertParams, clock: ConversionClock): Promise<LoadedModels> {
     requireFile(params.modelPath, 'Model');
     if (!params.contentVecPath)
       throw new UserError(
@@ -247,15 +246,14 @@ export class VoiceConverter {
         'contentvec-missing',
       );
     requireFile(params.contentVecPath, 'ContentVec');
-    const synthesizer = await this.synthesizerFile(params, (done, total) => progress('export', done, total));
-    lap('export');
+    const synthesizer = await this.synthesizerFile(params, (done, total) => clock.progress('export', done, total));
+    clock.lap('export');
     const synth = await this.session('synthesizer', synthesizer.file, params.threads);
     const description = describeSession(params.modelPath, synth);
     const width = checkSynthesizer(description);
     const usesPitch = description.f0 !== false;
     const vec = await this.session('contentvec', params.contentVecPath, params.threads);
-    const vecOut = describeSession(params.contentVecPath, vec).outputs[0];
-    const vecWidth = vecOut?.shape[2];
+    const vecWidth = describeSession(params.contentVecPath, vec).outputs[0]?.shape[2];
     if (vec.inputNames.length !== 1 || (typeof vecWidth === 'number' && vecWidth !== width)) {
       throw new UserError(
         `${path.basename(params.contentVecPath)} gives ${String(vecWidth)}-wide features but ${path.basename(params.modelPath)} is a ${width === 768 ? 'v2' : 'v1'} model that needs ${width}-wide ones (use vec-${width === 768 ? '768-layer-12' : '256-layer-9'}.onnx).`,
@@ -263,13 +261,13 @@ export class VoiceConverter {
       );
     }
     let rmvpe: OrtSession | null = null;
-    if (usesPitch && params.f0Method === 'rmvpe') {
+    if (usesPitch && params.f0Method === 'rmvpe' && !params.f0RawPath) {
       requireFile(params.rmvpePath!, 'RMVPE');
       rmvpe = await this.session('rmvpe', params.rmvpePath!, params.threads);
       checkRmvpe(path.basename(params.rmvpePath!), rmvpe);
     }
     let index: CachedIndex | null = null;
-    if (params.indexPath && params.indexRate > 0) {
+    if (params.indexPath && params.indexRate !== 0) {
       requireFile(params.indexPath, 'Index');
       index = this.loadIndex(params.indexPath);
       if (index.index.d !== width)
@@ -280,210 +278,195 @@ export class VoiceConverter {
     }
     const outDir = path.dirname(path.resolve(params.outputPath));
     if (!fs.existsSync(outDir)) throw new UserError(`Output folder ${outDir} does not exist.`, 'not-found');
-    lap('load');
-    progress('load');
+    clock.lap('load');
+    clock.progress('load');
+    return { synth, sampleRate: synthesizer.sampleRate, width, usesPitch, vec, rmvpe, index };
+  }
 
-    // decode
-    const decoded = loadAudio(params.inputPath, { maxSeconds: params.maxSeconds });
-    const inputSeconds = decoded.samples.length / decoded.sampleRate;
-    lap('decode');
-    progress('decode');
-    await checkCancel();
+  async convert(params: ConvertParams, hooks: ConvertHooks = {}): Promise<ConvertResult> {
+    const clock = new ConversionClock(hooks);
+    checkParams(params);
+    // Read before any model work, so a bad curve file is refused at once.
+    const curve = params.f0CurvePath ? readF0Curve(params.f0CurvePath) : null;
+    const models = await this.loadModels(params, clock);
+    const recorder = params.dumpStagesDir ? stageDumper(params.dumpStagesDir) : NO_RECORDER;
 
-    // resample to 16 kHz, peak-normalise to 0.95 as vc_single does, 48 Hz high-pass
-    let audio = resample(decoded.samples, decoded.sampleRate, SR);
-    let peak = 0;
-    for (const v of audio) peak = Math.max(peak, Math.abs(v));
-    if (!Number.isFinite(peak)) throw new UserError(`${params.inputPath} contains NaN or infinite samples.`, 'not-audio');
-    if (peak / 0.95 > 1) audio = audio.map((v) => (v * 0.95) / peak);
-    if (audio.length < 2 * WINDOW)
+    const decoded = decodeTo16kMono(params.inputPath, { maxSeconds: params.maxSeconds });
+    clock.lap('decode');
+    clock.progress('decode');
+    await clock.checkCancel();
+
+    // resample stage: 16 kHz audio → peak limit → high-pass (float64 from here) → reflect pad
+    const audio16k = limitPeak(decoded.audio);
+    recorder.record('audio16k', audio16k);
+    if (audio16k.length < 2 * WINDOW)
       throw new UserError(
-        `${params.inputPath} is too short to convert (${(inputSeconds * 1000).toFixed(0)} ms; at least 20 ms).`,
+        `${params.inputPath} is too short to convert (${(decoded.seconds * 1000).toFixed(0)} ms; at least 20 ms).`,
         'audio-too-short',
       );
-    audio = rvcHighPass(audio);
-    lap('resample');
-    progress('resample');
-    await checkCancel();
-
-    const tPad = SR * X_PAD;
-    const tgtSr = synthesizer.sampleRate;
-    const tPadTgt = tgtSr * X_PAD;
-    const tPad2 = tPad * 2;
-    const cuts = quietCutPoints(audio);
-    const padded = reflectPad(audio, tPad, tPad);
+    const audio = rvcHighPass(audio16k);
+    const tPad = SR * CHUNKS.xPad;
+    const padded = Float32Array.from(reflectPad(audio, tPad, tPad));
+    recorder.record('audio_pad', padded);
     const pLen = Math.floor(padded.length / WINDOW);
+    const spans = chunkSpans(quietCutPoints(audio, CHUNKS), padded.length, CHUNKS);
+    clock.lap('resample');
+    clock.progress('resample');
+    await clock.checkCancel();
 
-    // f0 over the whole padded input (cheap: 100 values a second), then RVC's transforms; a
-    // no-pitch model takes none (RVC's pipeline runs without f0 for it, and without protect).
-    let f0: Float32Array = new Float32Array(pLen);
-    const coarse = new BigInt64Array(pLen);
-    if (usesPitch) {
-      f0 = rmvpe ? await rmvpePitch(rmvpe, padded, pLen, path.basename(params.rmvpePath!)) : yinPitch(padded, pLen);
-      f0 = applyFilterRadius(transpose(f0, params.transpose), params.filterRadius);
-      for (let i = 0; i < pLen; i++) coarse[i] = BigInt(coarsePitch(f0[i]!));
-    }
-    lap('f0');
-    progress('f0');
-    await checkCancel();
+    const { pitchf, coarse } = await this.pitch(params, models, padded, pLen, curve, recorder);
+    clock.lap('f0');
+    clock.progress('f0');
+    await clock.checkCancel();
 
-    const hop = tgtSr / 100;
-    const normal = normalSource(params.seed);
-    const ort = onnxRuntime();
+    const context: ChunkContext = { params, models, padded, pitchf, coarse, normal: normalSource(params.seed), recorder, clock };
     const pieces: Float32Array[] = [];
-    const total = cuts.length + 1;
-    let s = 0;
-    let last: number | null = null;
-    const convertChunk = async (from: number, to: number, pitchFrom: number, pitchTo: number): Promise<Float32Array> => {
-      const segment = padded.subarray(from, to);
-      // ContentVec: [1,1,N] → [1,T,C] at 50 frames/s
-      const vecResult = await vec.run({
-        [vec.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(segment), [1, 1, segment.length]),
-      });
-      const embed = vecResult[vec.outputNames[0]!]!;
-      // One published ContentVec export answers [1,C,T]; the layout is read from the shape.
-      const channelsFirst = embed.dims[2] !== width && embed.dims[1] === width;
-      let feats: Float32Array = channelsFirst
-        ? transposeFrames(embed.data as Float32Array, width, embed.dims[2]!)
-        : Float32Array.from(embed.data as Float32Array);
-      const frames50 = channelsFirst ? embed.dims[2]! : embed.dims[1]!;
-      lap('features');
-      const feats0 = usesPitch && params.protect < 0.5 ? feats.slice() : null;
-      if (index && params.indexRate > 0) feats = retrieve(index, feats, frames50, width, params.indexRate);
-      lap('index');
-      const pitchLen = pitchTo - pitchFrom;
-      const p = Math.min(Math.floor(segment.length / WINDOW), frames50 * 2, pitchLen);
-      if (p <= 0) return new Float32Array(0);
-      // nearest-neighbour ×2 to 100 frames/s (F.interpolate scale_factor=2), then protect
-      const phone = new Float32Array(p * width);
-      const pitchf = f0.subarray(pitchFrom, pitchFrom + p);
-      for (let t = 0; t < p; t++) {
-        const src = (t >> 1) * width;
-        if (feats0) {
-          const w = pitchf[t]! > 0 ? 1 : params.protect;
-          for (let k = 0; k < width; k++) phone[t * width + k] = feats[src + k]! * w + feats0[src + k]! * (1 - w);
-        } else {
-          phone.set(feats.subarray(src, src + width), t * width);
-        }
-      }
-      const rnd = new Float32Array(192 * p);
-      for (let i = 0; i < rnd.length; i++) rnd[i] = LATENT_NOISE_SCALE * normal();
-      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
-        phone: new ort.Tensor('float32', phone, [1, p, width]),
-        phone_lengths: new ort.Tensor('int64', BigInt64Array.from([BigInt(p)]), [1]),
-        ds: new ort.Tensor('int64', BigInt64Array.from([BigInt(params.sid)]), [1]),
-        rnd: new ort.Tensor('float32', rnd, [1, 192, p]),
-      };
-      if (usesPitch) {
-        feeds['pitch'] = new ort.Tensor('int64', coarse.slice(pitchFrom, pitchFrom + p), [1, p]);
-        feeds['pitchf'] = new ort.Tensor('float32', Float32Array.from(pitchf), [1, p]);
-      }
-      const out = await synth.run(feeds);
-      const wave = out['audio']!.data as Float32Array;
-      lap('synthesis');
-      if (wave.length !== p * hop) {
-        throw new UserError(
-          `${path.basename(params.modelPath)} wrote ${wave.length / p} samples per frame, not ${hop}: its sample rate is not ${tgtSr} (fix --sr or its sidecar).`,
-          'wrong-sample-rate',
-        );
-      }
-      return wave.slice(tPadTgt, Math.max(tPadTgt, wave.length - tPadTgt));
-    };
-    for (const cut of cuts) {
-      const t = Math.floor(cut / WINDOW) * WINDOW;
-      pieces.push(await convertChunk(s, t + tPad2 + WINDOW, s / WINDOW, Math.floor((t + tPad2) / WINDOW)));
-      s = t;
-      last = t;
-      progress('synthesis', pieces.length, total);
-      await checkCancel();
+    for (const [i, span] of spans.entries()) {
+      pieces.push(await this.convertChunk(context, span, i));
+      clock.progress('synthesis', i + 1, spans.length);
+      if (i + 1 < spans.length) await clock.checkCancel();
     }
-    const tailFrom = last ?? 0;
-    pieces.push(await convertChunk(tailFrom, padded.length, tailFrom / WINDOW, pLen));
-    progress('synthesis', total, total);
+    const written = this.finish(params, models.sampleRate, audio, pieces, recorder);
+    clock.lap('post');
+    clock.progress('post');
+    return {
+      outputPath: path.resolve(params.outputPath),
+      sampleRate: written.sampleRate,
+      inputSeconds: decoded.seconds,
+      outputSamples: written.samples,
+      chunks: spans.length,
+      costMs: Math.round(performance.now() - clock.started),
+      stages: clock.stages,
+    };
+  }
 
-    // post: join, pad to the input's exact duration, loudness mix, optional resample, int16
-    const expected = Math.round((audio.length * tgtSr) / SR);
-    let joined: Float32Array = new Float32Array(expected);
+  /**
+   * pitch and pitchf for the whole padded input (p_len frames). A no-pitch model takes none (RVC
+   * runs it without f0 and without protect).
+   */
+  private async pitch(
+    params: ConvertParams,
+    models: LoadedModels,
+    padded: Float32Array,
+    pLen: number,
+    curve: ReturnType<typeof readF0Curve> | null,
+    recorder: StageRecorder,
+  ): Promise<{ pitchf: Float32Array; coarse: BigInt64Array }> {
+    if (!models.usesPitch) return { pitchf: new Float32Array(pLen), coarse: new BigInt64Array(pLen) };
+    const raw = params.f0RawPath
+      ? checkRawF0(readNpyFloat64(params.f0RawPath).data, pLen, params.f0RawPath)
+      : await trackF0(
+          params.f0Method,
+          padded,
+          pLen,
+          {
+            rmvpe: models.rmvpe ? { session: models.rmvpe, name: path.basename(params.rmvpePath!) } : null,
+          },
+          recorder,
+        );
+    recorder.record('f0_raw_before_key', raw);
+    const shaped = shapeF0(
+      raw,
+      { method: params.f0Method, transpose: params.transpose, filterRadius: params.filterRadius, curve, xPad: CHUNKS.xPad },
+      recorder,
+    );
+    // pipeline.py keeps [:p_len]; pitchf is the float64 f0 cast to float32.
+    const pitchf = Float32Array.from(shaped.f0.subarray(0, pLen));
+    const coarse = BigInt64Array.from(shaped.coarse.subarray(0, pLen), (v) => BigInt(v));
+    return { pitchf, coarse };
+  }
+
+  /** Pipeline.vc for one chunk, trimmed by the pad on both sides: t_pad_tgt samples each. */
+  private async convertChunk(ctx: ChunkContext, span: ChunkSpan, i: number): Promise<Float32Array> {
+    const { params, models, recorder, clock } = ctx;
+    const { width, usesPitch } = models;
+    const segment = ctx.padded.subarray(span.audioStart, span.audioEnd);
+    const feats = await contentVecFeatures(models.vec, segment, width);
+    recorder.record(`chunk${i}_feats_before_index`, feats.data, [1, feats.frames, width]);
+    clock.lap('features');
+    let blended = feats.data;
+    if (models.index) {
+      const retrieval = retrieve(models.index, feats, width, params.indexRate);
+      blended = retrieval.blended;
+      recorder.record(`chunk${i}_index_I`, retrieval.ids, [feats.frames, 8]);
+      recorder.record(`chunk${i}_index_D`, retrieval.distances, [feats.frames, 8]);
+    }
+    clock.lap('index');
+    const frames = Math.min(synthFrames(segment.length, feats.frames), span.pitchEnd - span.pitchStart);
+    if (frames <= 0) return new Float32Array(0);
+    const protect = usesPitch && params.protect < 0.5;
+    const pitchf = ctx.pitchf.subarray(span.pitchStart, span.pitchStart + frames);
+    const phone = buildPhone(blended, protect ? feats.data : null, protect ? pitchf : null, params.protect, frames, width);
+    recorder.record(`chunk${i}_phone`, phone, [1, frames, width]);
+    const wave = await this.synthesize(ctx, phone, frames, span.pitchStart, i);
+    clock.lap('synthesis');
+    const tPadTgt = models.sampleRate * CHUNKS.xPad;
+    const trimmed = wave.slice(tPadTgt, Math.max(tPadTgt, wave.length - tPadTgt));
+    recorder.record(`chunk${i}_synth`, trimmed);
+    return trimmed;
+  }
+
+  private async synthesize(ctx: ChunkContext, phone: Float32Array, frames: number, pitchStart: number, i: number): Promise<Float32Array> {
+    const { params, models, recorder } = ctx;
+    const ort = onnxRuntime();
+    const rnd = new Float32Array(192 * frames);
+    if (!params.noNoise) for (let i = 0; i < rnd.length; i++) rnd[i] = LATENT_NOISE_SCALE * ctx.normal();
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+      phone: new ort.Tensor('float32', phone, [1, frames, models.width]),
+      phone_lengths: new ort.Tensor('int64', BigInt64Array.from([BigInt(frames)]), [1]),
+      ds: new ort.Tensor('int64', BigInt64Array.from([BigInt(params.sid)]), [1]),
+      rnd: new ort.Tensor('float32', rnd, [1, 192, frames]),
+    };
+    if (models.usesPitch) {
+      const pitch = ctx.coarse.slice(pitchStart, pitchStart + frames);
+      const pitchf = ctx.pitchf.slice(pitchStart, pitchStart + frames);
+      recorder.record(`chunk${i}_pitch`, pitch, [1, frames]);
+      recorder.record(`chunk${i}_pitchf`, pitchf, [1, frames]);
+      feeds['pitch'] = new ort.Tensor('int64', pitch, [1, frames]);
+      feeds['pitchf'] = new ort.Tensor('float32', pitchf, [1, frames]);
+    }
+    const out = await models.synth.run(feeds);
+    const wave = out['audio']!.data as Float32Array;
+    const hop = models.sampleRate / 100;
+    if (wave.length !== frames * hop) {
+      throw new UserError(
+        `${path.basename(params.modelPath)} wrote ${wave.length / frames} samples per frame, not ${hop}: its sample rate is not ${models.sampleRate} (fix --sr or its sidecar).`,
+        'wrong-sample-rate',
+      );
+    }
+    return wave;
+  }
+
+  /** Join, rms mix (on the high-passed 16 kHz audio), optional resample, int16 WAV. */
+  private finish(
+    params: ConvertParams,
+    tgtSr: number,
+    audio: Float64Array,
+    pieces: Float32Array[],
+    recorder: StageRecorder,
+  ): { sampleRate: number; samples: number } {
+    let joined: Float32Array = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const piece of pieces) {
-      joined.set(piece.subarray(0, Math.max(0, Math.min(piece.length, expected - at))), at);
+      joined.set(piece, at);
       at += piece.length;
     }
     pieces.length = 0;
+    if (joined.length === 0)
+      throw new UserError(`${params.inputPath} is too short to convert: RVC's pads leave no output for it.`, 'audio-too-short');
+    recorder.record('synth_concat', joined);
     if (params.rmsMixRate !== 1) mixRms(audio, SR, joined, tgtSr, params.rmsMixRate);
     let outRate = tgtSr;
     if (params.resampleSr >= 16000 && params.resampleSr !== tgtSr) {
       joined = resample(joined, tgtSr, params.resampleSr);
       outRate = params.resampleSr;
     }
+    recorder.record('out', joined);
     const pcm = toInt16(joined);
     fs.writeFileSync(
       params.outputPath,
       Buffer.concat([wavHeader16(pcm.length, outRate), Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]),
     );
-    lap('post');
-    progress('post');
-    return {
-      outputPath: path.resolve(params.outputPath),
-      sampleRate: outRate,
-      inputSeconds,
-      outputSamples: pcm.length,
-      chunks: total,
-      costMs: Math.round(performance.now() - started),
-      stages,
-    };
+    return { sampleRate: outRate, samples: pcm.length };
   }
-}
-
-/** RVC's final scaling: peak ≤ 0.99, × 32768, truncated (clamped where RVC would wrap). */
-export function toInt16(x: Float32Array): Int16Array {
-  let peak = 0;
-  for (const v of x) {
-    if (!Number.isFinite(v)) throw new Error('the synthesizer produced NaN or infinite samples');
-    peak = Math.max(peak, Math.abs(v));
-  }
-  let scale = 32768;
-  if (peak / 0.99 > 1) scale /= peak / 0.99;
-  const out = new Int16Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.trunc(x[i]! * scale)));
-  return out;
-}
-
-/**
- * Index retrieval as RVC's vc(): k=8 neighbours from faiss's IVF search, weights 1/d² normalised,
- * `feats = retrieved·rate + feats·(1−rate)`. A query at distance 0 (a training frame itself) would
- * make RVC's weights inf/inf = NaN; it takes the whole weight here instead.
- */
-export function retrieve(cached: CachedIndex, feats: Float32Array, frames: number, width: number, rate: number): Float32Array {
-  const { ids, distances } = searchIvfFlat(cached.index, feats.subarray(0, frames * width), 8);
-  const out = new Float32Array(frames * width);
-  const mixed = new Float64Array(width);
-  for (let f = 0; f < frames; f++) {
-    const rowIds = ids[f]!;
-    const rowD = distances[f]!;
-    const weights = rowD.map((d, j) => (rowIds[j]! < 0 ? 0 : d === 0 ? Infinity : 1 / (d * d)));
-    const exact = weights.some((w) => w === Infinity);
-    const sum = exact ? weights.filter((w) => w === Infinity).length : weights.reduce((a, b) => a + b, 0);
-    mixed.fill(0);
-    if (sum > 0) {
-      for (let j = 0; j < rowIds.length; j++) {
-        const w = exact ? (weights[j] === Infinity ? 1 / sum : 0) : weights[j]! / sum;
-        if (w === 0) continue;
-        const base = rowIds[j]! * width;
-        for (let k = 0; k < width; k++) mixed[k]! += w * cached.vectors[base + k]!;
-      }
-    }
-    for (let k = 0; k < width; k++) {
-      const own = feats[f * width + k]!;
-      out[f * width + k] = sum > 0 ? mixed[k]! * rate + own * (1 - rate) : own;
-    }
-  }
-  return out;
-}
-
-/** [C,T] row-major → [T,C] row-major. */
-function transposeFrames(data: Float32Array, channels: number, frames: number): Float32Array {
-  const out = new Float32Array(channels * frames);
-  for (let c = 0; c < channels; c++) for (let t = 0; t < frames; t++) out[t * channels + c] = data[c * frames + t]!;
-  return out;
 }

@@ -43,9 +43,14 @@ function readCachedSidecar(onnx: string): ExportSidecar | null {
   }
 }
 
-/** Made by this exporter version, with the NSF noise on: what a conversion may run. */
-function usable(sidecar: ExportSidecar): boolean {
-  return sidecar.exporter.version === EXPORTER_VERSION && !sidecar.noiseFree;
+/** Made by this exporter version, with the NSF noise as asked (on, or off for `infer --no-noise`). */
+function usable(sidecar: ExportSidecar, noiseFree: boolean): boolean {
+  return sidecar.exporter.version === EXPORTER_VERSION && sidecar.noiseFree === noiseFree;
+}
+
+/** The noise-free graph of a source sits beside its normal one. */
+function exportFileName(sha256: string, noiseFree: boolean): string {
+  return `${sha256}${noiseFree ? '.nonoise' : ''}.onnx`;
 }
 
 /** Every export in a cache folder (`exportsDir(workspace)`), for the Models view's disk use and `db check`. */
@@ -53,7 +58,7 @@ export function listExports(cacheDir: string): CachedExport[] {
   if (!fs.existsSync(cacheDir)) return [];
   const found: CachedExport[] = [];
   for (const name of fs.readdirSync(cacheDir)) {
-    if (!/^[0-9a-f]{64}\.onnx$/.test(name)) continue;
+    if (!/^[0-9a-f]{64}(\.nonoise)?\.onnx$/.test(name)) continue;
     const file = path.join(cacheDir, name);
     const sidecar = readCachedSidecar(file);
     if (sidecar) found.push({ file, bytes: fs.statSync(file).size, sidecar });
@@ -67,6 +72,7 @@ export async function ensureExported(
   source: string,
   options: ExportOptions & { configJson?: string } = {},
 ): Promise<EnsureResult> {
+  const noiseFree = options.noiseFree ?? false;
   const started = performance.now();
   if (!fs.existsSync(source)) throw new UserError(`Model file ${source} does not exist.`, 'not-found');
   // Stat before hashing: a file changed while it is hashed then reads as changed next time, never the reverse.
@@ -74,7 +80,7 @@ export async function ensureExported(
   const mtimeMs = recordedMtimeMs(stat);
   const unchanged = listExports(cacheDir).find(
     (e) =>
-      usable(e.sidecar) &&
+      usable(e.sidecar, noiseFree) &&
       e.sidecar.source.path === path.resolve(source) &&
       e.sidecar.source.bytes === stat.size &&
       e.sidecar.source.mtimeMs === mtimeMs,
@@ -82,16 +88,16 @@ export async function ensureExported(
   // A conversion checks its model every time: an unchanged file (same path, size, mtime) is not hashed again.
   if (unchanged) return { ...unchanged, cached: true, ms: performance.now() - started };
   const sha256 = await sha256File(source);
-  const file = path.join(cacheDir, `${sha256}.onnx`);
+  const file = path.join(cacheDir, exportFileName(sha256, noiseFree));
   const existing = fs.existsSync(file) ? readCachedSidecar(file) : null;
-  if (existing && usable(existing) && existing.source.sha256 === sha256) {
+  if (existing && usable(existing, noiseFree) && existing.source.sha256 === sha256) {
     return { file, bytes: fs.statSync(file).size, sidecar: existing, cached: true, ms: performance.now() - started };
   }
   fs.mkdirSync(cacheDir, { recursive: true });
   const model = await openRvcModel(source, { sha256, ...(options.configJson ? { configJson: options.configJson } : {}) });
   try {
     const result = await exportRvcModel(model, file, {
-      noiseFree: false,
+      noiseFree,
       sourceMtimeMs: mtimeMs,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
