@@ -11,7 +11,7 @@ import {
 } from '../../protocol/inferenceWorkerProtocol.ts';
 import { ensureExported, exportsDir, isPthModel } from '../models/exportCache.ts';
 import { UserError } from '../util/errors.ts';
-import { decodeTo16kMono } from './audioInput.ts';
+import { decodeTo16kMono } from './audio16k.ts';
 import { readIvfFlatIndex } from './faissIndex.ts';
 import { readF0Curve } from './f0Curve.ts';
 import { checkRawF0, shapeF0, trackF0 } from './f0Stage.ts';

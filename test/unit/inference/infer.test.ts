@@ -23,6 +23,16 @@ function writeVoiceWav(file: string, seconds: number, rate = 44100): void {
   writeWav16(file, floatToInt16(x), rate);
 }
 
+/**
+ * RVC's output length at 40 kHz for n 16 kHz samples under 41 s (one call): the padded input's
+ * frames, lowered to twice ContentVec's frame count, × 400 samples, less the 1 s pad on each side.
+ */
+function rvcSamplesAt40k(n: number): number {
+  const len = n + 32000;
+  const frames = Math.min(Math.floor(len / 160), 2 * (Math.floor((len - 400) / 320) + 1));
+  return frames * 400 - 2 * 40000;
+}
+
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, [cliEntry, ...args], { encoding: 'utf8' });
 }
@@ -49,7 +59,7 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
     ...overrides,
   });
 
-  it('infer on a 10 s WAV with the fixture model + ContentVec stand-in writes 10 s at 40 kHz, no NaN, and a history row; rerun repeats it', () => {
+  it('infer on a 10 s WAV with the fixture model + ContentVec stand-in writes RVC’s length at 40 kHz, no NaN, and a history row; rerun repeats it', () => {
     const ws = path.join(tmp.dir, 'ws');
     fs.mkdirSync(ws);
     assert.equal(cli(['--workspace', ws, 'init']).status, 0);
@@ -89,7 +99,7 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
     assert.ok(result.cost_ms > 0 && result.stages.synthesis > 0);
     const wav = readWav(output);
     assert.equal(wav.sampleRate, 40000);
-    assert.equal(wav.samples.length, 400000);
+    assert.equal(wav.samples.length, rvcSamplesAt40k(160000));
     assert.ok(wav.samples.every((v) => Number.isFinite(v)));
     assert.ok(
       wav.samples.some((v) => Math.abs(v) > 0.01),
@@ -149,7 +159,7 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
       const short = path.join(tmp.dir, 'short.wav');
       writeVoiceWav(short, 2, 16000);
       const result = await engine.convert(params({ inputPath: short, outputPath: path.join(tmp.dir, 'short-out.wav') }));
-      assert.equal(readWav(result.outputPath).samples.length, 80000);
+      assert.equal(readWav(result.outputPath).samples.length, rvcSamplesAt40k(32000));
     } finally {
       await engine.dispose();
     }

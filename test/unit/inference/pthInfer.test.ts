@@ -16,6 +16,12 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
   return spawnSync(process.execPath, [cliEntry, ...args], { encoding: 'utf8' });
 }
 
+/**
+ * RVC's output length for 3 s at 16 kHz: one call on 48000 + 2·16000 samples, 498 frames (the
+ * ContentVec frame count ×2 is below len/160), × 400 samples, less the 1 s pad on each side.
+ */
+const RVC_3S_AT_40K = 498 * 400 - 2 * 40000;
+
 function writeTone(file: string, seconds: number, rate = 16000): void {
   const x = new Float32Array(seconds * rate);
   for (let i = 0; i < x.length; i++) x[i] = 0.3 * Math.sin((2 * Math.PI * 180 * i) / rate) * (Math.floor(i / rate) % 2 === 0 ? 1 : 0.01);
@@ -64,7 +70,7 @@ describe('inference: converting with .pth models (export on first use)', functio
     assert.equal(first.status, 0, first.stderr);
     const result = JSON.parse(first.stdout);
     assert.equal(result.sample_rate, 40000);
-    assert.equal(readWav(path.join(ws, 'a.wav')).samples.length, 120000);
+    assert.equal(readWav(path.join(ws, 'a.wav')).samples.length, RVC_3S_AT_40K);
     const exports = fs.readdirSync(path.join(ws, '.rvc-studio/models'));
     const onnx = exports.filter((f) => f.endsWith('.onnx'));
     assert.equal(onnx.length, 1);
@@ -129,7 +135,7 @@ describe('inference: converting with .pth models (export on first use)', functio
     }
     const run = infer(nono, path.join(ws, 'nono.wav'), ['--seed', '1']);
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(readWav(path.join(ws, 'nono.wav')).samples.length, 120000);
+    assert.equal(readWav(path.join(ws, 'nono.wav')).samples.length, RVC_3S_AT_40K);
   });
 
   it('a .pth replaced at the same path is exported again (new content, new cache entry); the old entry goes', () => {

@@ -14,6 +14,8 @@ const rmvpeDouble = path.join(repoRoot, 'test', 'doubles', 'rmvpe', 'rmvpe.doubl
 // Computed here from RVC's cents mapping, not taken from rmvpePitch.ts, so a wrong constant there shows.
 const DOUBLE_F0 = 10 * Math.pow(2, (20 * 150 + 1997.3794084376191) / 1200);
 const HOP = 160;
+/** RVC's length for 2.5 s (40000 samples at 16 kHz): 448 frames of the padded 72000 (ContentVec's 224 × 2), × 400, less 1 s each side. */
+const RVC_2_5S_AT_40K = 448 * 400 - 2 * 40000;
 
 /** A voice-like 16 kHz signal: a 150 Hz tone with two harmonics, then digital silence from `voicedSamples` on. */
 function halfSilent(samples: number, voicedSamples: number): Float32Array {
@@ -127,7 +129,7 @@ describe('inference: conversion with f0 from RMVPE (test double of the RMVPE mod
     ...overrides,
   });
 
-  it('converts with rmvpePath set: a WAV of the input length at 40 kHz, no NaN, different from the YIN path', async () => {
+  it('converts with rmvpePath set: a WAV of RVC’s length at 40 kHz, no NaN, different from the YIN path', async () => {
     const converter = new VoiceConverter();
     try {
       const viaRmvpe = await converter.convert(
@@ -135,7 +137,7 @@ describe('inference: conversion with f0 from RMVPE (test double of the RMVPE mod
       );
       const wav = readWav(viaRmvpe.outputPath);
       assert.equal(wav.sampleRate, 40000);
-      assert.equal(wav.samples.length, 100000);
+      assert.equal(wav.samples.length, RVC_2_5S_AT_40K);
       assert.ok(wav.samples.every((v) => Number.isFinite(v)));
       assert.ok(
         wav.samples.some((v) => Math.abs(v) > 0.01),
@@ -172,7 +174,7 @@ describe('inference: conversion with f0 from RMVPE (test double of the RMVPE mod
       const ok = await converter.convert(
         params({ f0Method: 'rmvpe', rmvpePath: rmvpeDouble, outputPath: path.join(tmp.dir, 'after.wav') }),
       );
-      assert.equal(readWav(ok.outputPath).samples.length, 100000);
+      assert.equal(readWav(ok.outputPath).samples.length, RVC_2_5S_AT_40K);
     } finally {
       await converter.dispose();
     }
