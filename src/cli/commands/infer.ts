@@ -91,6 +91,9 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
   const rmvpe = str(values.rmvpe);
   const index = str(values.index);
   const seed = str(values.seed);
+  const f0File = str(values['f0-file']);
+  const f0Raw = str(values['f0-raw']);
+  const dumpStages = str(values['dump-stages']);
   return {
     modelPath,
     exportDir: exportsDir(ctx.workspaceDir),
@@ -100,6 +103,10 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
     contentVecPath: contentVec ? path.resolve(contentVec) : '',
     f0Method,
     rmvpePath: rmvpe ? path.resolve(rmvpe) : null,
+    f0CurvePath: f0File ? path.resolve(f0File) : null,
+    f0RawPath: f0Raw ? path.resolve(f0Raw) : null,
+    noNoise: values['no-noise'] === true,
+    dumpStagesDir: dumpStages ? path.resolve(dumpStages) : null,
     transpose: num(values.transpose, '--transpose', CONVERT_DEFAULTS.transpose),
     indexPath: index ? path.resolve(index) : null,
     indexRate: num(values['index-rate'], '--index-rate', CONVERT_DEFAULTS.indexRate),
@@ -120,11 +127,11 @@ function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
  * names the "models fetch" command to run.
  */
 async function withCachedAuxModels(ctx: CliContext, params: ConvertParams): Promise<ConvertParams> {
-  if (params.contentVecPath && (params.f0Method !== 'rmvpe' || params.rmvpePath)) return params;
+  if (params.contentVecPath && (params.f0Method !== 'rmvpe' || params.rmvpePath || params.f0RawPath)) return params;
   const cache = cliAuxCache(ctx);
   const filled = { ...params };
   if (!filled.contentVecPath) filled.contentVecPath = cache.require(contentVecFor(await readModelVersion(params.modelPath)));
-  if (filled.f0Method === 'rmvpe' && !filled.rmvpePath) filled.rmvpePath = cache.require('rmvpe');
+  if (filled.f0Method === 'rmvpe' && !filled.rmvpePath && !filled.f0RawPath) filled.rmvpePath = cache.require('rmvpe');
   return filled;
 }
 
@@ -134,9 +141,9 @@ export const INFER_COMMANDS: CliCommand[] = [
   {
     path: ['infer'],
     usage:
-      '--model M.onnx|M.pth --input in.wav --output out.wav [--contentvec F] [--rmvpe F] [--f0-method yin|rmvpe] [--transpose N] [--index F] [--index-rate R] [--filter-radius N] [--rms-mix-rate R] [--protect P] [--resample-sr N] [--sid N] [--sr 32k|40k|48k] [--seed N] [--threads N]',
+      '--model M.onnx|M.pth --input in.wav --output out.wav [--contentvec F] [--rmvpe F] [--f0-method rmvpe|harvest|yin] [--f0-file F] [--f0-raw F.npy] [--transpose N] [--index F] [--index-rate R] [--filter-radius N] [--rms-mix-rate R] [--protect P] [--resample-sr N] [--sid N] [--sr 32k|40k|48k] [--seed N] [--no-noise] [--dump-stages DIR] [--threads N]',
     summary:
-      'convert a voice with an RVC model: .onnx, or a .pth small model / G checkpoint (exported to .rvc-studio/models on first use); in a worker thread; recorded in the history when the workspace has a store',
+      "convert a voice with an RVC model as RVC WebUI's vc_single does: .onnx, or a .pth small model / G checkpoint (exported to .rvc-studio/models on first use); in a worker thread; recorded in the history when the workspace has a store. --f0-file: RVC's F0 curve file (time,f0 lines); --f0-raw: a tracker's raw f0 (.npy) for the padded input in place of the tracker (harvest, whose WORLD tracker is not built in, runs only so); yin is built in and is not an RVC method; --no-noise zeroes the prior and NSF noise; --dump-stages writes every stage as .npy",
     options: {
       model: s,
       input: s,
@@ -154,6 +161,10 @@ export const INFER_COMMANDS: CliCommand[] = [
       sid: s,
       sr: s,
       seed: s,
+      'f0-file': s,
+      'f0-raw': s,
+      'no-noise': { type: 'boolean' },
+      'dump-stages': s,
       threads: s,
     },
     run: async (ctx, args) => runConversion(ctx, await withCachedAuxModels(ctx, paramsFromArgs(ctx, args))),

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { VoiceConverter } from '../../../src/core/inference/voiceConverter.ts';
 import { CONVERT_DEFAULTS, type ConvertParams } from '../../../src/protocol/inferenceWorkerProtocol.ts';
 import { env20ms, hp40SnrDb, lsbDiff, maxRelDiff, snrDb } from '../../support/audioMetrics.ts';
-import { makeTempDir } from '../../support/tempDir.ts';
+import { cliAsync, makeTempDir } from '../../support/tempDir.ts';
 import { maxAbsDiff } from './fixtures.ts';
 import { f32bin, fid, fidelityCases, npy, pcm16, requireFidelityFixture, type FidelityCase } from './rvcFidelity.fixtures.ts';
 
@@ -95,4 +95,49 @@ describe('RVC fidelity end to end: the WAV through our converter vs RVC WebUI 20
       assert.ok(fs.existsSync(path.join(params.dumpStagesDir!, 'chunk0_synth.f32.npy')));
     });
   }
+
+  it('the same through `rvc-studio infer` with RVC’s settings as flags (harvest from its recorded f0, --no-noise, --dump-stages); an F0 curve file changes the pitch from 1 s on', async function () {
+    const c = fidelityCases().find((x) => x.id === 'tenor48_harvest_k+0');
+    if (!c) this.skip();
+    const ws = path.join(temp.dir, 'cli-ws');
+    fs.mkdirSync(ws, { recursive: true });
+    const out = path.join(ws, 'cli.wav');
+    const stages = path.join(ws, 'stages');
+    const args = ['--workspace', ws, 'infer', '--model', fid.pth, '--input', fid.wav, '--contentvec', fid.contentVec, '--index', fid.index];
+    args.push(
+      '--f0-method',
+      'harvest',
+      '--f0-raw',
+      fid.inCase(c!.id, 'f0_raw_before_key.f64.npy'),
+      '--index-rate',
+      '0.75',
+      '--filter-radius',
+      '3',
+    );
+    args.push('--rms-mix-rate', '0.25', '--protect', '0.33', '--threads', '1', '--no-noise', '--json');
+    const run = await cliAsync([...args, '--output', out, '--dump-stages', stages]);
+    assert.equal(run.status, 0, run.stderr);
+    const wav = lsbDiff(pcm16(fid.inCase(c!.id, 'out.wav')), pcm16(out));
+    assert.ok(wav.identical >= 0.999 && wav.maxLsb <= 1, `${(wav.identical * 100).toFixed(3)} % identical, max ${wav.maxLsb} LSB`);
+    assert.ok(fs.existsSync(path.join(stages, 'f0_medfilt_before_key.f64.npy')));
+
+    const curve = path.join(ws, 'f0.txt');
+    fs.writeFileSync(curve, '0,300\n0.5,300\n');
+    const curved = await cliAsync([
+      ...args,
+      '--output',
+      path.join(ws, 'curved.wav'),
+      '--dump-stages',
+      path.join(ws, 'curved'),
+      '--f0-file',
+      curve,
+    ]);
+    assert.equal(curved.status, 0, curved.stderr);
+    const f0 = npy(path.join(ws, 'curved', 'f0_after_key.f64.npy'));
+    assert.deepEqual(Array.from(f0.subarray(100, 151)), new Array<number>(51).fill(300));
+    assert.equal(f0[99], npy(fid.inCase(c!.id, 'f0_after_key.f64.npy'))[99]);
+    const bad = await cliAsync([...args, '--output', path.join(ws, 'bad.wav'), '--f0-file', path.join(ws, 'missing.txt')]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /F0 curve file .*missing\.txt does not exist/);
+  });
 });
