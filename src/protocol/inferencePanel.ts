@@ -6,7 +6,6 @@
 import {
   CONVERT_DEFAULTS,
   CONVERT_RANGES,
-  F0_ESTIMATORS,
   RANGED_PARAMS,
   rangeProblem,
   type ConvertProgress,
@@ -19,12 +18,20 @@ import { checkCorrelation } from './messageHandler.ts';
 import { mergeStrings } from './panelStrings.ts';
 
 /** What the user sets in the panel: RVC's vc_single parameters plus the files. */
+
+/**
+ * The pitch methods the panel offers: harvest (WORLD) is not built in yet and runs only from a
+ * recorded f0 on the CLI (`infer --f0-raw`), so the panel leaves it out.
+ */
+export const PANEL_F0_METHODS = ['yin', 'rmvpe'] as const satisfies readonly F0Estimator[];
+export type PanelF0Method = (typeof PANEL_F0_METHODS)[number];
+
 export interface PanelConvertParams {
   modelPath: string;
   inputPath: string;
   contentVecPath: string;
   indexPath: string | null;
-  f0Method: F0Estimator;
+  f0Method: PanelF0Method;
   rmvpePath: string | null;
   transpose: number;
   indexRate: number;
@@ -47,7 +54,7 @@ export const PANEL_DEFAULTS: PanelConvertParams = {
   inputPath: '',
   contentVecPath: '',
   indexPath: CONVERT_DEFAULTS.indexPath,
-  f0Method: CONVERT_DEFAULTS.f0Method,
+  f0Method: 'yin',
   rmvpePath: CONVERT_DEFAULTS.rmvpePath,
   transpose: CONVERT_DEFAULTS.transpose,
   indexRate: CONVERT_DEFAULTS.indexRate,
@@ -120,12 +127,12 @@ export const INFERENCE_STRINGS = {
   f0Methods: {
     yin: 'yin — built in, no model file (not one of RVC’s pm, harvest, crepe)',
     rmvpe: 'rmvpe — RVC’s default; needs rmvpe.onnx',
-  } satisfies Record<F0Estimator, string>,
+  } satisfies Record<PanelF0Method, string>,
   stages: {
     export: 'exporting the model',
     load: 'loading the models',
     decode: 'reading the input',
-    resample: 'resampling to 16 kHz',
+    resample: '16 kHz, high-pass and padding',
     features: 'ContentVec features',
     f0: 'pitch',
     index: 'index search',
@@ -208,7 +215,7 @@ export type FromInferenceWebview =
   | { type: 'savePreset'; messageId: number; name: string; params: PanelConvertParams }
   | { type: 'deletePreset'; messageId: number; name: string }
   /** Which ContentVec (by the model's version) and RMVPE (for method rmvpe) this model needs, and whether they are cached. */
-  | { type: 'needs'; messageId: number; modelPath: string; f0Method: F0Estimator }
+  | { type: 'needs'; messageId: number; modelPath: string; f0Method: PanelF0Method }
   /** Download a missing conversion model, or take a local copy (picked, then verified); answered with `picked`. */
   | { type: 'fetchAux'; messageId: number; id: AuxId; source: 'download' | 'local' }
   /** Show a converted file in the OS file manager (the host only reveals outputs it wrote). */
@@ -264,7 +271,7 @@ export function parseConvertParams(raw: unknown): PanelConvertParams | string {
   for (const key of ['indexPath', 'rmvpePath'] as const) {
     if (raw[key] !== null && !isPath(raw[key])) return `${key} must be a path or null`;
   }
-  if (!F0_ESTIMATORS.includes(raw['f0Method'] as F0Estimator)) return `f0Method must be one of ${F0_ESTIMATORS.join(', ')}`;
+  if (!PANEL_F0_METHODS.includes(raw['f0Method'] as PanelF0Method)) return `f0Method must be one of ${PANEL_F0_METHODS.join(', ')}`;
   if (raw['f0Method'] === 'rmvpe' && raw['rmvpePath'] === null) return 'f0Method rmvpe needs rmvpePath';
   for (const key of RANGED_PARAMS) {
     const problem = rangeProblem(key, raw[key]);
@@ -338,9 +345,9 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
         : fail('unknown browse field');
     case 'needs':
       if (!isPath(raw['modelPath'])) return fail('modelPath must be a path');
-      return F0_ESTIMATORS.includes(raw['f0Method'] as F0Estimator)
-        ? { ok: true, message: { type, messageId, modelPath: raw['modelPath'], f0Method: raw['f0Method'] as F0Estimator } }
-        : fail(`f0Method must be one of ${F0_ESTIMATORS.join(', ')}`);
+      return PANEL_F0_METHODS.includes(raw['f0Method'] as PanelF0Method)
+        ? { ok: true, message: { type, messageId, modelPath: raw['modelPath'], f0Method: raw['f0Method'] as PanelF0Method } }
+        : fail(`f0Method must be one of ${PANEL_F0_METHODS.join(', ')}`);
     case 'fetchAux':
       if (!AUX_IDS.includes(raw['id'] as AuxId)) return fail(`id must be one of ${AUX_IDS.join(', ')}`);
       return raw['source'] === 'download' || raw['source'] === 'local'

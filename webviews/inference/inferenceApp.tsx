@@ -3,6 +3,7 @@ import {
   INFERENCE_STRINGS,
   MODEL_SAMPLE_RATE_CHOICES,
   PANEL_DEFAULTS,
+  PANEL_F0_METHODS,
   PARAM_RANGES,
   RANGED_PARAMS,
   isToInferenceWebview,
@@ -21,7 +22,7 @@ import {
   type RangedParam,
   type ToInferenceWebview,
 } from '../../src/protocol/inferencePanel.ts';
-import { F0_ESTIMATORS, type ConvertProgress, type ConvertResult } from '../../src/protocol/inferenceWorkerProtocol.ts';
+import type { ConvertProgress, ConvertResult } from '../../src/protocol/inferenceWorkerProtocol.ts';
 import { MessageHandler } from '../../src/protocol/messageHandler.ts';
 import { formatString } from '../../src/protocol/panelStrings.ts';
 import type { VsCodeApi } from '../shared/vscodeApi.ts';
@@ -288,7 +289,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
               value={params.f0Method}
               onChange={(e) => set('f0Method', e.currentTarget.value as PanelConvertParams['f0Method'])}
             >
-              {F0_ESTIMATORS.map((method) => (
+              {PANEL_F0_METHODS.map((method) => (
                 <option key={method} value={method}>
                   {strings.f0Methods[method]}
                 </option>

@@ -28,7 +28,7 @@ export function inferenceStrings(): InferenceStrings {
       export: l10n.t('exporting the model'),
       load: l10n.t('loading the models'),
       decode: l10n.t('reading the input'),
-      resample: l10n.t('resampling to 16 kHz'),
+      resample: l10n.t('16 kHz, high-pass and padding'),
       features: l10n.t('ContentVec features'),
       f0: l10n.t('pitch'),
       index: l10n.t('index search'),
