@@ -189,6 +189,21 @@ function l2sq(a: Float32Array, aOff: number, b: Float32Array, bOff: number, d: n
 }
 
 /**
+ * l2sq, stopped as soon as the partial sum reaches `bound`: the float32 terms are never negative,
+ * so the sum can only grow, and a vector past the k-th best is not kept whatever its exact distance.
+ */
+function l2sqBelow(a: Float32Array, aOff: number, b: Float32Array, bOff: number, d: number, bound: number): number {
+  const f = Math.fround;
+  let sum = 0;
+  for (let j = 0; j < d; j++) {
+    const diff = f(a[aOff + j]! - b[bOff + j]!);
+    sum = f(sum + f(diff * diff));
+    if (sum >= bound) return sum;
+  }
+  return sum;
+}
+
+/**
  * Searches like faiss's IndexIVF::search: the nprobe nearest centroids by L2, then an exact scan of
  * those lists keeping the k smallest distances (ties keep the earlier-scanned vector).
  */
@@ -212,7 +227,7 @@ export function searchIvfFlat(index: IvfFlatIndex, queries: Float32Array, k = 8,
       const list = index.lists[centroidOrder[p]!.c]!;
       const count = list.ids.length;
       for (let v = 0; v < count; v++) {
-        const dist = l2sq(queries, qOff, list.vectors, v * d, d);
+        const dist = l2sqBelow(queries, qOff, list.vectors, v * d, d, bestD[k - 1]!);
         if (dist >= bestD[k - 1]!) continue;
         let at = k - 1;
         while (at > 0 && bestD[at - 1]! > dist) {

@@ -28,19 +28,32 @@ export function rmsEnvelope(x: ArrayLike<number>, rate: number): Float64Array {
   return out;
 }
 
-/** F.interpolate linear, align_corners=False, in float64 (or float32 with `single`). */
-export function stretchLinear(values: Float64Array, length: number, single = false): Float64Array {
-  const r = single ? f : (v: number): number => v;
+/** F.interpolate linear, align_corners=False, in float64 (torch's float64 path). */
+export function stretchLinear(values: Float64Array, length: number): Float64Array {
   const out = new Float64Array(length);
   const n = values.length;
-  const scale = r(n / length);
+  const scale = n / length;
   for (let i = 0; i < length; i++) {
-    const src = Math.max(r(r(scale * (i + 0.5)) - 0.5), 0);
+    const src = Math.max(scale * (i + 0.5) - 0.5, 0);
     const i0 = Math.min(Math.floor(src), n - 1);
     const i1 = i0 < n - 1 ? i0 + 1 : i0;
-    const lambda1 = Math.min(Math.max(r(src - i0), 0), 1);
-    const lambda0 = r(1 - lambda1);
-    out[i] = r(r(lambda0 * values[i0]!) + r(lambda1 * values[i1]!));
+    const lambda1 = Math.min(Math.max(src - i0, 0), 1);
+    out[i] = (1 - lambda1) * values[i0]! + lambda1 * values[i1]!;
+  }
+  return out;
+}
+
+/** The same in float32 arithmetic, every step rounded as torch's float kernel rounds it. */
+export function stretchLinear32(values: Float64Array, length: number): Float64Array {
+  const out = new Float64Array(length);
+  const n = values.length;
+  const scale = f(n / length);
+  for (let i = 0; i < length; i++) {
+    const src = Math.max(f(f(scale * (i + 0.5)) - 0.5), 0);
+    const i0 = Math.min(Math.floor(src), n - 1);
+    const i1 = i0 < n - 1 ? i0 + 1 : i0;
+    const lambda1 = Math.min(Math.max(f(src - i0), 0), 1);
+    out[i] = f(f(f(1 - lambda1) * values[i0]!) + f(lambda1 * values[i1]!));
   }
   return out;
 }
@@ -48,7 +61,7 @@ export function stretchLinear(values: Float64Array, length: number, single = fal
 /** Scales `output` in place: rate 1 keeps the output's own envelope, 0 imposes the input's. */
 export function mixRms(input: ArrayLike<number>, inputRate: number, output: Float32Array, outputRate: number, rate: number): void {
   const rms1 = stretchLinear(rmsEnvelope(input, inputRate), output.length);
-  const rms2 = stretchLinear(rmsEnvelope(output, outputRate).map(f), output.length, true);
+  const rms2 = stretchLinear32(rmsEnvelope(output, outputRate).map(f), output.length);
   const inputExponent = f(1 - rate);
   const outputExponent = f(rate - 1);
   const floor = f(1e-6);

@@ -18,10 +18,17 @@ const F_MAX = 8000;
 const hzToMel = (hz: number): number => 2595 * Math.log10(1 + hz / 700);
 const melToHz = (mel: number): number => 700 * (Math.pow(10, mel / 2595) - 1);
 
-let filterBank: { weights: Float64Array }[] | undefined;
+/** One mel filter: its weights and the [from, to) FFT bins where they are not zero (a few dozen of 513). */
+interface MelFilter {
+  weights: Float64Array;
+  from: number;
+  to: number;
+}
+
+let filterBank: MelFilter[] | undefined;
 
 /** librosa.filters.mel(sr=16000, n_fft=1024, n_mels=128, fmin=30, fmax=8000, htk=True). */
-export function melFilterBank(): { weights: Float64Array }[] {
+export function melFilterBank(): MelFilter[] {
   if (filterBank) return filterBank;
   const bins = N_FFT / 2 + 1;
   const fftFreqs = Array.from({ length: bins }, (_, i) => (i * RATE) / N_FFT);
@@ -37,7 +44,11 @@ export function melFilterBank(): { weights: Float64Array }[] {
       const f = fftFreqs[k]!;
       row[k] = Math.max(0, Math.min((f - lo) / (mid - lo), (hi - f) / (hi - mid))) * enorm;
     }
-    filterBank.push({ weights: row });
+    let from = 0;
+    while (from < bins && row[from] === 0) from++;
+    let to = bins;
+    while (to > from && row[to - 1] === 0) to--;
+    filterBank.push({ weights: row, from, to });
   }
   return filterBank;
 }
@@ -101,9 +112,10 @@ export function rmvpeLogMel(audio: Float32Array): { mel: Float32Array; frames: n
     fft(re, im);
     for (let k = 0; k <= half; k++) mag[k] = Math.sqrt(re[k]! * re[k]! + im[k]! * im[k]!);
     for (let m = 0; m < N_MELS; m++) {
-      const w = bank[m]!.weights;
+      const { weights: w, from, to } = bank[m]!;
       let sum = 0;
-      for (let k = 0; k <= half; k++) if (w[k] !== 0) sum += w[k]! * mag[k]!;
+      // The same terms in the same order as over all bins: the zero weights outside add nothing.
+      for (let k = from; k < to; k++) if (w[k] !== 0) sum += w[k]! * mag[k]!;
       mel[m * frames + f] = Math.log(Math.max(sum, 1e-5));
     }
   }

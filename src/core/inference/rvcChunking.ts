@@ -60,18 +60,13 @@ export function quietCutPoints(audio: Float64Array, c: ChunkConstants = RVC_CHUN
   for (let t = tCenter; t < audio.length; t += tCenter) {
     const from = t - tQuery;
     const to = Math.min(t + tQuery, audio.length);
-    let best = from;
-    let bestValue = Infinity;
-    for (let j = from; j < to; j++) {
-      let sum = 0;
-      for (let i = 0; i < WINDOW; i++) sum += padded[j + i]!;
-      const value = Math.abs(sum);
-      if (value < bestValue) {
-        bestValue = value;
-        best = j;
-      }
-    }
-    cuts.push(best);
+    // Tap by tap over all positions, as numpy's `audio_sum += audio_pad[i : i - window]`: each
+    // position's sum gets its terms in RVC's order, so equal sums tie exactly as in RVC.
+    const sums = new Float64Array(to - from);
+    for (let i = 0; i < WINDOW; i++) for (let j = from; j < to; j++) sums[j - from]! += padded[j + i]!;
+    let best = 0;
+    for (let j = 1; j < sums.length; j++) if (Math.abs(sums[j]!) < Math.abs(sums[best]!)) best = j;
+    cuts.push(from + best);
   }
   return cuts;
 }
