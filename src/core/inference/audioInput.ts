@@ -67,3 +67,6 @@ function readWavBuffer(buf: Buffer, name: string): DecodedAudio {
   if (frames === 0) throw new UserError(`${name} holds no samples (zero-length audio).`, 'empty-audio');
   return { samples, sampleRate: layout.sampleRate, channels, bitsPerSample: 32, format: 'float' };
 }
+
+// The conversion's 16 kHz input (RVC's load_audio) lives in audio16k.ts.
+export { decodeTo16kMono } from './audio16k.ts';
