@@ -1,31 +1,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { resolveConversion, type ConversionPorts, type ConversionRequest } from '../../core/inference/conversionRequest.ts';
 import { convertWithHistory, rerunParams } from '../../core/inference/convertWithHistory.ts';
 import { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
-import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
-import { contentVecFor } from '../../core/models/auxModels.ts';
 import { exportsDir } from '../../core/models/exportCache.ts';
-import { readModelVersion } from '../../core/inference/modelVersion.ts';
 import { storePathOf } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
-import {
-  CONVERT_DEFAULTS,
-  F0_ESTIMATORS,
-  type ConvertParams,
-  type ConvertResult,
-  type F0Estimator,
-} from '../../protocol/inferenceWorkerProtocol.ts';
+import type { ConvertParams, ConvertResult } from '../../protocol/inferenceWorkerProtocol.ts';
 import type { CliArgs, CliCommand, CliContext, CliResult } from '../command.ts';
 import { cliAuxCache } from './modelDownloads.ts';
 
-function num(value: unknown, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
+function num(value: unknown, what: string): number {
   const n = Number(value);
   if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n))
     throw new UserError(`${what} must be a number (got "${String(value)}").`, 'usage');
   return n;
+}
+
+/** A number the user gave, or null for none (resolveConversion fills in RVC's default). */
+function given(value: unknown, what: string): number | null {
+  return value === undefined ? null : num(value, what);
 }
 
 function str(value: unknown): string | null {
@@ -75,64 +71,51 @@ function describeResult(result: ConvertResult, task: InferenceTask | null): stri
   ];
 }
 
-function paramsFromArgs(ctx: CliContext, { values }: CliArgs): ConvertParams {
+/** What the user typed, as a conversion request: numbers parsed, files as given (resolveConversion resolves them). */
+export function requestFromArgs({ values }: CliArgs): ConversionRequest {
   const model = str(values.model);
   const input = str(values.input);
   const output = str(values.output);
   if (!model || !input || !output) throw new UserError('infer needs --model M.onnx|M.pth --input in.wav --output out.wav.', 'usage');
-  // Without --contentvec the per-user cache's copy for the voice's version is used (withCachedAuxModels).
-  const contentVec = str(values.contentvec);
-  const f0Method = (str(values['f0-method']) ?? (str(values.rmvpe) ? 'rmvpe' : CONVERT_DEFAULTS.f0Method)) as F0Estimator;
-  if (!F0_ESTIMATORS.includes(f0Method))
-    throw new UserError(`--f0-method "${f0Method}" is not one of ${F0_ESTIMATORS.join(', ')}.`, 'usage');
-  const modelPath = path.resolve(model);
-  const lookup = trainingLookup(ctx);
-  const { sampleRate } = resolveModelSampleRate(modelPath, { explicit: str(values.sr), ...(lookup ? { fromTraining: lookup } : {}) });
-  const rmvpe = str(values.rmvpe);
-  const index = str(values.index);
-  const seed = str(values.seed);
-  const f0File = str(values['f0-file']);
-  const f0Raw = str(values['f0-raw']);
-  const dumpStages = str(values['dump-stages']);
   return {
-    modelPath,
-    exportDir: exportsDir(ctx.workspaceDir),
-    inputPath: path.resolve(input),
-    outputPath: path.resolve(output),
-    modelSampleRate: sampleRate,
-    contentVecPath: contentVec ? path.resolve(contentVec) : '',
-    f0Method,
-    rmvpePath: rmvpe ? path.resolve(rmvpe) : null,
-    f0CurvePath: f0File ? path.resolve(f0File) : null,
-    f0RawPath: f0Raw ? path.resolve(f0Raw) : null,
+    modelPath: model,
+    inputPath: input,
+    outputPath: output,
+    contentVecPath: str(values.contentvec),
+    indexPath: str(values.index),
+    f0Method: str(values['f0-method']),
+    rmvpePath: str(values.rmvpe),
+    f0CurvePath: str(values['f0-file']),
+    f0RawPath: str(values['f0-raw']),
     noNoise: values['no-noise'] === true,
-    dumpStagesDir: dumpStages ? path.resolve(dumpStages) : null,
-    transpose: num(values.transpose, '--transpose', CONVERT_DEFAULTS.transpose),
-    indexPath: index ? path.resolve(index) : null,
-    indexRate: num(values['index-rate'], '--index-rate', CONVERT_DEFAULTS.indexRate),
-    filterRadius: num(values['filter-radius'], '--filter-radius', CONVERT_DEFAULTS.filterRadius),
-    rmsMixRate: num(values['rms-mix-rate'], '--rms-mix-rate', CONVERT_DEFAULTS.rmsMixRate),
-    protect: num(values.protect, '--protect', CONVERT_DEFAULTS.protect),
-    resampleSr: num(values['resample-sr'], '--resample-sr', CONVERT_DEFAULTS.resampleSr),
-    sid: num(values.sid, '--sid', CONVERT_DEFAULTS.sid),
-    seed: seed === null ? null : num(seed, '--seed', 0),
-    maxSeconds: ctx.settings()['inference.maxSeconds'],
-    threads: num(values.threads, '--threads', CONVERT_DEFAULTS.threads),
+    dumpStagesDir: str(values['dump-stages']),
+    modelSampleRate: str(values.sr),
+    transpose: given(values.transpose, '--transpose'),
+    indexRate: given(values['index-rate'], '--index-rate'),
+    filterRadius: given(values['filter-radius'], '--filter-radius'),
+    rmsMixRate: given(values['rms-mix-rate'], '--rms-mix-rate'),
+    protect: given(values.protect, '--protect'),
+    resampleSr: given(values['resample-sr'], '--resample-sr'),
+    sid: given(values.sid, '--sid'),
+    seed: given(values.seed, '--seed'),
+    threads: given(values.threads, '--threads'),
   };
 }
 
 /**
- * Fills in what the user left out from the per-user cache: the ContentVec the voice's version needs
- * (v1 → 256/L9, v2 → 768/L12) and RMVPE for --f0-method rmvpe. A missing one is a UserError that
- * names the "models fetch" command to run.
+ * The CLI's side of resolveConversion: paths as typed (relative to the current folder), the
+ * workspace's export cache and input limit, its trainings' rates, and the per-user cache for the
+ * ContentVec and RMVPE left out (a missing one names the "models fetch" command to run).
  */
-async function withCachedAuxModels(ctx: CliContext, params: ConvertParams): Promise<ConvertParams> {
-  if (params.contentVecPath && (params.f0Method !== 'rmvpe' || params.rmvpePath || params.f0RawPath)) return params;
+function cliConversionPorts(ctx: CliContext): ConversionPorts {
+  const lookup = trainingLookup(ctx);
   const cache = cliAuxCache(ctx);
-  const filled = { ...params };
-  if (!filled.contentVecPath) filled.contentVecPath = cache.require(contentVecFor(await readModelVersion(params.modelPath)));
-  if (filled.f0Method === 'rmvpe' && !filled.rmvpePath && !filled.f0RawPath) filled.rmvpePath = cache.require('rmvpe');
-  return filled;
+  return {
+    exportDir: exportsDir(ctx.workspaceDir),
+    maxSeconds: ctx.settings()['inference.maxSeconds'],
+    ...(lookup ? { trainingSampleRate: (_model: string, base: string) => lookup(base) } : {}),
+    auxModel: (id) => cache.require(id),
+  };
 }
 
 const s = { type: 'string' } as const;
@@ -143,7 +126,7 @@ export const INFER_COMMANDS: CliCommand[] = [
     usage:
       '--model M.onnx|M.pth --input in.wav --output out.wav [--contentvec F] [--rmvpe F] [--f0-method rmvpe|harvest|yin] [--f0-file F] [--f0-raw F.npy] [--transpose N] [--index F] [--index-rate R] [--filter-radius N] [--rms-mix-rate R] [--protect P] [--resample-sr N] [--sid N] [--sr 32k|40k|48k] [--seed N] [--no-noise] [--dump-stages DIR] [--threads N]',
     summary:
-      "convert a voice with an RVC model as RVC WebUI's vc_single does: .onnx, or a .pth small model / G checkpoint (exported to .rvc-studio/models on first use); in a worker thread; recorded in the history when the workspace has a store. --f0-file: RVC's F0 curve file (time,f0 lines); --f0-raw: a tracker's raw f0 (.npy) for the padded input in place of the tracker (harvest, whose WORLD tracker is not built in, runs only so); yin is built in and is not an RVC method; --no-noise zeroes the prior and NSF noise; --dump-stages writes every stage as .npy",
+      "convert a voice with an RVC model as RVC WebUI's vc_single does: .onnx, or a .pth small model / G checkpoint (exported to .rvc-studio/models on first use); in a worker thread; recorded in the history when the workspace has a store. --f0-method: rmvpe (RVC's default; --rmvpe or the cached RMVPE), harvest (RVC's; WORLD is not built in yet, so it needs --f0-raw), yin (built in, no model file; not an RVC method, its pitch differs from RVC's; the default unless --rmvpe is given). --f0-file: RVC's F0 curve file (time,f0 lines); --f0-raw: a tracker's raw f0 (.npy) for the padded input, used in place of the tracker; --no-noise zeroes the prior and NSF noise; --dump-stages writes every stage as .npy into DIR",
     options: {
       model: s,
       input: s,
@@ -167,7 +150,7 @@ export const INFER_COMMANDS: CliCommand[] = [
       'dump-stages': s,
       threads: s,
     },
-    run: async (ctx, args) => runConversion(ctx, await withCachedAuxModels(ctx, paramsFromArgs(ctx, args))),
+    run: async (ctx, args) => runConversion(ctx, await resolveConversion(requestFromArgs(args), cliConversionPorts(ctx))),
   },
   {
     path: ['infer', 'history'],
@@ -176,7 +159,7 @@ export const INFER_COMMANDS: CliCommand[] = [
     options: { limit: s },
     run(ctx, { values }) {
       const history = historyOf(ctx);
-      const tasks = history ? history.list(num(values.limit, '--limit', 50)) : [];
+      const tasks = history ? history.list(given(values.limit, '--limit') ?? 50) : [];
       return {
         json: { tasks },
         text: tasks.length
@@ -194,12 +177,14 @@ export const INFER_COMMANDS: CliCommand[] = [
     summary: 'run an earlier conversion again with the same parameters (optionally to another file)',
     positionals: { min: 1, max: 1 },
     options: { output: s },
-    run(ctx, { positionals, values }) {
+    async run(ctx, { positionals, values }) {
       const history = historyOf(ctx);
       if (!history) throw new UserError(`${ctx.workspaceDir} has no RVC Studio store, so there is no history to re-run.`, 'not-found');
       const task = history.require(positionals[0]!);
       const output = str(values.output);
-      return runConversion(ctx, rerunParams(task, output ? { outputPath: path.resolve(output) } : {}));
+      // Through resolveConversion like a fresh run: an older row lacks the newer fields, which take their defaults.
+      const request = rerunParams(task, output ? { outputPath: output } : {});
+      return runConversion(ctx, await resolveConversion(request, cliConversionPorts(ctx)));
     },
   },
 ];
