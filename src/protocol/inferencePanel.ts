@@ -17,15 +17,19 @@ import {
 import { checkCorrelation } from './messageHandler.ts';
 import { mergeStrings } from './panelStrings.ts';
 
-/** What the user sets in the panel: RVC's vc_single parameters plus the files. */
-
 /**
- * The pitch methods the panel offers: harvest (WORLD) is not built in yet and runs only from a
- * recorded f0 on the CLI (`infer --f0-raw`), so the panel leaves it out.
+ * The pitch methods the panel runs: harvest (WORLD) is not built in yet and runs only from a
+ * recorded f0 on the CLI (`infer --f0-raw`), so the panel shows it disabled, with the reason.
  */
 export const PANEL_F0_METHODS = ['yin', 'rmvpe'] as const satisfies readonly F0Estimator[];
 export type PanelF0Method = (typeof PANEL_F0_METHODS)[number];
+/** RVC's methods the panel shows but cannot run yet. */
+export const UNAVAILABLE_F0_METHODS = ['harvest'] as const satisfies readonly F0Estimator[];
 
+/** The methods the filter radius acts on: RVC median-filters harvest's f0 only (pipeline.py). */
+export const FILTERED_F0_METHODS: readonly F0Estimator[] = ['harvest'];
+
+/** What the user sets in the panel: RVC's vc_single parameters plus the files. */
 export interface PanelConvertParams {
   modelPath: string;
   inputPath: string;
@@ -33,6 +37,8 @@ export interface PanelConvertParams {
   indexPath: string | null;
   f0Method: PanelF0Method;
   rmvpePath: string | null;
+  /** RVC's optional "F0 curve file" (`time,f0` lines); null = none. */
+  f0CurvePath: string | null;
   transpose: number;
   indexRate: number;
   filterRadius: number;
@@ -56,6 +62,7 @@ export const PANEL_DEFAULTS: PanelConvertParams = {
   indexPath: CONVERT_DEFAULTS.indexPath,
   f0Method: 'yin',
   rmvpePath: CONVERT_DEFAULTS.rmvpePath,
+  f0CurvePath: CONVERT_DEFAULTS.f0CurvePath,
   transpose: CONVERT_DEFAULTS.transpose,
   indexRate: CONVERT_DEFAULTS.indexRate,
   filterRadius: CONVERT_DEFAULTS.filterRadius,
@@ -66,8 +73,8 @@ export const PANEL_DEFAULTS: PanelConvertParams = {
   modelSampleRate: 0,
 };
 
-export type BrowseField = 'model' | 'index' | 'contentVec' | 'rmvpe' | 'input' | 'folder';
-export const BROWSE_FIELDS: readonly BrowseField[] = ['model', 'index', 'contentVec', 'rmvpe', 'input', 'folder'];
+export type BrowseField = 'model' | 'index' | 'contentVec' | 'rmvpe' | 'f0Curve' | 'input' | 'folder';
+export const BROWSE_FIELDS: readonly BrowseField[] = ['model', 'index', 'contentVec', 'rmvpe', 'f0Curve', 'input', 'folder'];
 
 /** An ONNX model the registry knows, with the training's added_*.index when there is one. */
 export interface ModelOption {
@@ -118,16 +125,20 @@ export const INFERENCE_STRINGS = {
   labels: {
     transpose: 'Transpose (semitones; 12 = one octave)',
     indexRate: 'Search feature ratio (index rate)',
-    filterRadius: 'Median filter radius',
+    filterRadius: 'Median filter radius (harvest only; ≥ 3 applies a 3-point median)',
     rmsMixRate: 'Volume envelope mix (rms mix rate)',
     protect: 'Protect voiceless consonants (0.5 = off)',
     resampleSr: 'Resample output (0 = the model’s rate)',
     sid: 'Speaker id',
   } satisfies Record<RangedParam, string>,
   f0Methods: {
-    yin: 'yin — built in, no model file (not one of RVC’s pm, harvest, crepe)',
+    yin: 'yin — built in, no model file; not an RVC method (its pitch differs from RVC’s)',
     rmvpe: 'rmvpe — RVC’s default; needs rmvpe.onnx',
   } satisfies Record<PanelF0Method, string>,
+  /** Shown disabled: why the panel cannot run it. */
+  unavailableF0Methods: {
+    harvest: 'harvest — not built in yet (the CLI runs it from a recorded f0: infer --f0-raw)',
+  } satisfies Record<(typeof UNAVAILABLE_F0_METHODS)[number], string>,
   stages: {
     export: 'exporting the model',
     load: 'loading the models',
@@ -163,6 +174,8 @@ export const INFERENCE_STRINGS = {
   parameters: 'Parameters',
   f0Method: 'Pitch extraction (f0 method)',
   rmvpe: 'RMVPE model',
+  f0Curve: 'F0 curve file (optional; replaces the pitch)',
+  f0CurvePlaceholder: 'none (time,f0 lines)',
   /** {0}: the conversion model. */
   missing: '{0} missing —',
   /** {0}: its size in MB. */
@@ -268,7 +281,7 @@ export function parseConvertParams(raw: unknown): PanelConvertParams | string {
   for (const key of ['modelPath', 'inputPath', 'contentVecPath'] as const) {
     if (!isPath(raw[key])) return `${key} must be a non-empty path`;
   }
-  for (const key of ['indexPath', 'rmvpePath'] as const) {
+  for (const key of ['indexPath', 'rmvpePath', 'f0CurvePath'] as const) {
     if (raw[key] !== null && !isPath(raw[key])) return `${key} must be a path or null`;
   }
   if (!PANEL_F0_METHODS.includes(raw['f0Method'] as PanelF0Method)) return `f0Method must be one of ${PANEL_F0_METHODS.join(', ')}`;

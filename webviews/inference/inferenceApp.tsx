@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
+  FILTERED_F0_METHODS,
   INFERENCE_STRINGS,
   MODEL_SAMPLE_RATE_CHOICES,
   PANEL_DEFAULTS,
   PANEL_F0_METHODS,
   PARAM_RANGES,
   RANGED_PARAMS,
+  UNAVAILABLE_F0_METHODS,
   isToInferenceWebview,
   parseInferenceStrings,
   rangeProblem,
@@ -45,6 +47,21 @@ const SLIDERS: ReadonlySet<RangedParam> = new Set<RangedParam>(['indexRate', 'fi
 
 const base = (p: string | null) => (p ? p.split(/[\\/]/).pop() : '');
 
+/**
+ * Saved state or a preset from an older panel as this panel's parameters: a field it lacks (the F0
+ * curve file) takes the default, and so does a value out of range, since it may sit in a disabled
+ * control (the filter radius, for any method but harvest) where the user could not fix it.
+ */
+export function withDefaults(saved: Partial<PanelConvertParams> | undefined): PanelConvertParams {
+  const params = { ...PANEL_DEFAULTS, ...saved };
+  for (const key of RANGED_PARAMS) if (rangeProblem(key, params[key])) params[key] = PANEL_DEFAULTS[key];
+  return params;
+}
+
+/** Whether a parameter acts with this pitch method: RVC's median filter runs on harvest's f0 only. */
+const appliesTo = (key: RangedParam, f0Method: PanelConvertParams['f0Method']) =>
+  key !== 'filterRadius' || FILTERED_F0_METHODS.includes(f0Method);
+
 /** What is wrong with each shown parameter, checked with the host's own ranges as the user types. */
 export function paramProblems(params: PanelConvertParams, usesPitch: boolean): Partial<Record<RangedParam, string>> {
   const problems: Partial<Record<RangedParam, string>> = {};
@@ -58,7 +75,7 @@ export function paramProblems(params: PanelConvertParams, usesPitch: boolean): P
 
 export function InferenceApp({ api }: InferenceAppProps) {
   const saved = api.getState();
-  const [params, setParams] = useState<PanelConvertParams>(saved?.params ?? PANEL_DEFAULTS);
+  const [params, setParams] = useState<PanelConvertParams>(withDefaults(saved?.params));
   const [folder, setFolder] = useState(saved?.folder ?? '');
   const [models, setModels] = useState<ModelOption[]>([]);
   const [presets, setPresets] = useState<Presets>({});
@@ -294,6 +311,11 @@ export function InferenceApp({ api }: InferenceAppProps) {
                   {strings.f0Methods[method]}
                 </option>
               ))}
+              {UNAVAILABLE_F0_METHODS.map((method) => (
+                <option key={method} value={method} disabled>
+                  {strings.unavailableF0Methods[method]}
+                </option>
+              ))}
             </select>
             <span />
           </>
@@ -306,9 +328,24 @@ export function InferenceApp({ api }: InferenceAppProps) {
             {missingRmvpe && missing(missingRmvpe, 'rmvpe')}
           </>
         )}
+        {usesPitch && (
+          <>
+            <label for="f0Curve">{strings.f0Curve}</label>
+            <input
+              id="f0Curve"
+              value={params.f0CurvePath ?? ''}
+              placeholder={strings.f0CurvePlaceholder}
+              onInput={(e) => set('f0CurvePath', e.currentTarget.value || null)}
+            />
+            <button id="browse-f0Curve" onClick={() => browse('f0Curve')}>
+              {strings.browse}
+            </button>
+          </>
+        )}
         {RANGED_PARAMS.filter((key) => usesPitch || !PITCH_PARAMS.has(key)).map((key) => {
           const [min, max, step] = PARAM_RANGES[key];
           const problem = problems[key];
+          const off = !appliesTo(key, params.f0Method);
           const onInput = (e: { currentTarget: HTMLInputElement }) =>
             set(key, e.currentTarget.value === '' ? NaN : Number(e.currentTarget.value));
           return [
@@ -325,6 +362,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
                   step={step}
                   value={Number.isFinite(params[key]) ? params[key] : min}
                   aria-label={strings.labels[key]}
+                  disabled={off}
                   onInput={onInput}
                 />
               )}
@@ -335,6 +373,7 @@ export function InferenceApp({ api }: InferenceAppProps) {
                 max={max}
                 step={step}
                 value={Number.isFinite(params[key]) ? params[key] : ''}
+                disabled={off}
                 aria-invalid={problem ? 'true' : undefined}
                 aria-describedby={problem ? `${key}-error` : undefined}
                 onInput={onInput}
@@ -352,7 +391,11 @@ export function InferenceApp({ api }: InferenceAppProps) {
         })}
       </fieldset>
       <div class="row">
-        <select id="preset" value="" onChange={(e) => presets[e.currentTarget.value] && setParams({ ...presets[e.currentTarget.value]! })}>
+        <select
+          id="preset"
+          value=""
+          onChange={(e) => presets[e.currentTarget.value] && setParams(withDefaults(presets[e.currentTarget.value]))}
+        >
           <option value="">{strings.loadPreset}</option>
           {Object.keys(presets).map((name) => (
             <option key={name} value={name}>
@@ -474,5 +517,14 @@ export function InferenceApp({ api }: InferenceAppProps) {
 }
 
 function fieldKey(field: Exclude<BrowseField, 'folder'>): keyof PanelConvertParams {
-  return ({ model: 'modelPath', index: 'indexPath', contentVec: 'contentVecPath', rmvpe: 'rmvpePath', input: 'inputPath' } as const)[field];
+  return (
+    {
+      model: 'modelPath',
+      index: 'indexPath',
+      contentVec: 'contentVecPath',
+      rmvpe: 'rmvpePath',
+      f0Curve: 'f0CurvePath',
+      input: 'inputPath',
+    } as const
+  )[field];
 }

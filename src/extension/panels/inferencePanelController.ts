@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { resolveConversion, type ConversionPathField, type ConversionPorts } from '../../core/inference/conversionRequest.ts';
 import { convertWithHistory, rerunParams } from '../../core/inference/convertWithHistory.ts';
 import type { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
-import { resolveModelSampleRate } from '../../core/inference/modelSampleRate.ts';
 import { readModelVersion } from '../../core/inference/modelVersion.ts';
 import { AUX_MODELS, contentVecFor, type AuxModelId } from '../../core/models/auxModels.ts';
 import { exportsDir } from '../../core/models/exportCache.ts';
@@ -144,19 +144,15 @@ export class InferencePanelController {
         }
         case 'convert':
           await this.runExclusive(answer, async (signal) => {
-            await this.convertOne(this.toConvertParams(message.params), signal, 0, 1, answer);
+            await this.convertOne(await this.toConvertParams(message.params), signal, 0, 1, answer);
           });
           return;
         case 'rerun': {
           const task = this.history.require(message.taskId);
           await this.runExclusive(answer, async (signal) => {
-            await this.convertOne(
-              this.confined(rerunParams(task, { outputPath: this.outputPathFor(task.params.inputPath, task.params.modelPath) })),
-              signal,
-              0,
-              1,
-              answer,
-            );
+            const request = rerunParams(task, { outputPath: this.outputPathFor(task.params.inputPath, task.params.modelPath) });
+            // Through the same rules as a fresh run: an older row lacks the newer fields, which take their defaults.
+            await this.convertOne(await resolveConversion(request, this.conversionPorts()), signal, 0, 1, answer);
           });
           return;
         }
@@ -332,7 +328,7 @@ export class InferencePanelController {
     for (const [i, name] of files.entries()) {
       if (signal.aborted) break;
       try {
-        await this.convertOne(this.toConvertParams({ ...panel, inputPath: path.join(dir, name) }), signal, i, files.length, answer);
+        await this.convertOne(await this.toConvertParams({ ...panel, inputPath: path.join(dir, name) }), signal, i, files.length, answer);
         converted++;
       } catch (error) {
         failed++;
@@ -345,13 +341,13 @@ export class InferencePanelController {
 
   /**
    * The one rule for where a file may come from, applied when it is picked and again at Convert:
-   * inputs, outputs and batch folders in the workspace; models and indexes there or in the
-   * configured RVC root; ContentVec and RMVPE (which RVC keeps in its assets/) also in the RVC
-   * install of any training. The registry's own models and suggested indexes are allowed wherever
+   * inputs (RVC's F0 curve file and a recorded f0 too), outputs, stage dumps and batch folders in
+   * the workspace; models and indexes there or in the configured RVC root; ContentVec and RMVPE
+   * (which RVC keeps in its assets/) also in the RVC install of any training. The registry's own models and suggested indexes are allowed wherever
    * they are: an imported training's RVC install need not be the configured one, and the panel
    * lists them itself. Links out of a root are refused.
    */
-  private confine(file: string, field: BrowseField | 'output', registered: ReadonlySet<string> = new Set()): string {
+  private confine(file: string, field: BrowseField | ConversionPathField, registered: ReadonlySet<string> = new Set()): string {
     const workspace = this.env.store.workspaceDir;
     const absolute = path.resolve(workspace, file);
     if (registered.has(absolute)) return absolute;
@@ -401,19 +397,6 @@ export class InferencePanelController {
     return files;
   }
 
-  private confined(params: ConvertParams): ConvertParams {
-    const registered = this.registeredFiles();
-    return {
-      ...params,
-      modelPath: this.confine(params.modelPath, 'model', registered),
-      inputPath: this.confine(params.inputPath, 'input'),
-      outputPath: this.confine(params.outputPath, 'output'),
-      contentVecPath: this.confine(params.contentVecPath, 'contentVec'),
-      indexPath: params.indexPath ? this.confine(params.indexPath, 'index', registered) : null,
-      rmvpePath: params.rmvpePath ? this.confine(params.rmvpePath, 'rmvpe') : null,
-    };
-  }
-
   private outputPathFor(inputPath: string, modelPath: string): string {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const name = `${path.basename(inputPath).replace(/\.[^.]+$/, '')}.${path.basename(modelPath).replace(/\.(onnx|pth)$/i, '')}.${stamp}.wav`;
@@ -438,32 +421,20 @@ export class InferencePanelController {
     return trainings.findByName(modelBaseName)?.targetSr ?? null;
   }
 
-  private toConvertParams(panel: PanelConvertParams): ConvertParams {
-    const modelPath = this.confine(panel.modelPath, 'model', this.registeredFiles());
-    const { sampleRate } = resolveModelSampleRate(modelPath, {
-      explicit: panel.modelSampleRate || null,
-      fromTraining: (base) => this.trainingSampleRate(modelPath, base),
-    });
-    return this.confined({
-      modelPath,
+  /** What the panel supplies to resolveConversion: its confinement rule, its limits, its trainings' rates. */
+  private conversionPorts(): ConversionPorts {
+    const registered = this.registeredFiles();
+    return {
       exportDir: exportsDir(this.env.store.workspaceDir),
-      inputPath: panel.inputPath,
-      outputPath: this.outputPathFor(panel.inputPath, modelPath),
-      modelSampleRate: sampleRate,
-      contentVecPath: panel.contentVecPath,
-      f0Method: panel.f0Method,
-      rmvpePath: panel.rmvpePath,
-      transpose: panel.transpose,
-      indexPath: panel.indexPath,
-      indexRate: panel.indexRate,
-      filterRadius: panel.filterRadius,
-      rmsMixRate: panel.rmsMixRate,
-      protect: panel.protect,
-      resampleSr: panel.resampleSr,
-      sid: panel.sid,
-      seed: null,
       maxSeconds: this.env.maxSeconds,
-      threads: 0,
-    });
+      // The registry's own models and indexes are allowed wherever they are; every other path by its field's roots.
+      confine: (file, field) => this.confine(file, field, field === 'model' || field === 'index' ? registered : undefined),
+      trainingSampleRate: (modelPath, base) => this.trainingSampleRate(modelPath, base),
+    };
+  }
+
+  /** The panel's choices for one input file, written under the panel's output name; RVC's defaults for what it has no control for. */
+  private toConvertParams(panel: PanelConvertParams): Promise<ConvertParams> {
+    return resolveConversion({ ...panel, outputPath: this.outputPathFor(panel.inputPath, panel.modelPath) }, this.conversionPorts());
   }
 }

@@ -84,6 +84,8 @@ const filters = (): Record<Exclude<BrowseField, 'folder'>, Record<string, string
   index: { [vscode.l10n.t('Faiss index')]: ['index'] },
   contentVec: { [vscode.l10n.t('ContentVec ONNX')]: ['onnx'] },
   rmvpe: { [vscode.l10n.t('RMVPE ONNX')]: ['onnx'] },
+  // RVC reads any text file of `time,f0` lines; its own examples are .txt.
+  f0Curve: { [vscode.l10n.t('F0 curve (time,f0 lines)')]: ['txt', 'csv'], [vscode.l10n.t('All files')]: ['*'] },
   input: { [vscode.l10n.t('Audio')]: ['wav', 'flac', 'mp3', 'ogg', 'm4a'] },
 });
 

@@ -14,15 +14,18 @@ export function inferenceStrings(): InferenceStrings {
     labels: {
       transpose: l10n.t('Transpose (semitones; 12 = one octave)'),
       indexRate: l10n.t('Search feature ratio (index rate)'),
-      filterRadius: l10n.t('Median filter radius'),
+      filterRadius: l10n.t('Median filter radius (harvest only; ≥ 3 applies a 3-point median)'),
       rmsMixRate: l10n.t('Volume envelope mix (rms mix rate)'),
       protect: l10n.t('Protect voiceless consonants (0.5 = off)'),
       resampleSr: l10n.t('Resample output (0 = the model’s rate)'),
       sid: l10n.t('Speaker id'),
     },
     f0Methods: {
-      yin: l10n.t('yin — built in, no model file (not one of RVC’s pm, harvest, crepe)'),
+      yin: l10n.t('yin — built in, no model file; not an RVC method (its pitch differs from RVC’s)'),
       rmvpe: l10n.t('rmvpe — RVC’s default; needs rmvpe.onnx'),
+    },
+    unavailableF0Methods: {
+      harvest: l10n.t('harvest — not built in yet (the CLI runs it from a recorded f0: infer --f0-raw)'),
     },
     stages: {
       export: l10n.t('exporting the model'),
@@ -57,6 +60,8 @@ export function inferenceStrings(): InferenceStrings {
     parameters: l10n.t('Parameters'),
     f0Method: l10n.t('Pitch extraction (f0 method)'),
     rmvpe: l10n.t('RMVPE model'),
+    f0Curve: l10n.t('F0 curve file (optional; replaces the pitch)'),
+    f0CurvePlaceholder: l10n.t('none (time,f0 lines)'),
     missing: l10n.t('{0} missing —'),
     download: l10n.t('Download {0} MB'),
     useLocalFile: l10n.t('Use a local file'),

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { checkParams } from '../../../src/core/inference/voiceConverter.ts';
-import { PANEL_DEFAULTS, PARAM_RANGES, parseConvertParams } from '../../../src/protocol/inferencePanel.ts';
+import { PANEL_DEFAULTS, PARAM_RANGES, parseConvertParams, parseInferenceFromWebview } from '../../../src/protocol/inferencePanel.ts';
 import {
   CONVERT_DEFAULTS,
   CONVERT_RANGES,
@@ -65,5 +65,17 @@ describe('conversion parameter ranges: one definition for the panel, its protoco
     assert.equal(rangeProblem('transpose', 2.5), 'must be a whole number between -24 and 24');
     assert.equal(rangeProblem('protect', 0.33), null);
     assert.equal(rangeProblem('protect', '0.3'), 'must be between 0 and 0.5');
+  });
+
+  it("the panel's F0 curve file is a path or null, browsed like the other inputs; the panel runs yin and rmvpe only", () => {
+    assert.equal(typeof parseConvertParams(panelParams({ f0CurvePath: '/ws/curve.txt' })), 'object');
+    assert.equal(typeof parseConvertParams(panelParams({ f0CurvePath: null })), 'object');
+    for (const bad of ['', 3, undefined, 'a\0b'])
+      assert.equal(parseConvertParams(panelParams({ f0CurvePath: bad })), 'f0CurvePath must be a path or null', JSON.stringify(bad));
+    assert.deepEqual(parseInferenceFromWebview({ type: 'browse', messageId: 1, field: 'f0Curve' }), {
+      ok: true,
+      message: { type: 'browse', messageId: 1, field: 'f0Curve' },
+    });
+    assert.equal(parseConvertParams(panelParams({ f0Method: 'harvest' })), 'f0Method must be one of yin, rmvpe');
   });
 });

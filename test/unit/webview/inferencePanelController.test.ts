@@ -112,17 +112,31 @@ describe('inference panel controller (real store, real worker, fixture model)', 
     assert.equal(new InferenceHistory(store).list().length, 2);
   });
 
-  it('converts every audio file of a folder in a batch', async () => {
+  it("converts every audio file of a folder in a batch, each with the batch's F0 curve file", async () => {
     fs.mkdirSync(path.join(tmp.dir, 'batch'));
     writeTone(path.join(tmp.dir, 'batch', 'a.wav'), 0.5);
     writeTone(path.join(tmp.dir, 'batch', 'b.wav'), 0.5);
     fs.writeFileSync(path.join(tmp.dir, 'batch', 'notes.txt'), 'not audio');
-    await controller.handle({ type: 'batch', messageId: 103, params: params({ inputPath: '' }), folder: path.join(tmp.dir, 'batch') });
+    fs.writeFileSync(path.join(tmp.dir, 'curve.txt'), '0,220\n0.25,233\n0.5,247\n');
+    await controller.handle({
+      type: 'batch',
+      messageId: 103,
+      params: params({ inputPath: '', f0CurvePath: 'curve.txt' }),
+      folder: path.join(tmp.dir, 'batch'),
+    });
     assert.deepEqual(
       posted.find((m) => m.type === 'batchDone'),
       { type: 'batchDone', converted: 2, failed: 0, inReplyTo: 103 },
+      JSON.stringify(logs),
     );
-    assert.equal(new InferenceHistory(store).list().filter((t) => t.status === 'success').length, 2);
+    const rows = new InferenceHistory(store).list().filter((t) => t.status === 'success');
+    assert.equal(rows.length, 2);
+    // Relative to the workspace, as every panel path is, and with RVC's defaults for what the panel has no control for.
+    for (const row of rows) {
+      assert.equal(row.params.f0CurvePath, path.join(tmp.dir, 'curve.txt'));
+      assert.equal(row.params.noNoise, false);
+      assert.equal(row.params.f0RawPath, null);
+    }
   });
 
   it('rejects unknown types, wrong shapes and paths outside the workspace, and logs them', async () => {
@@ -139,11 +153,19 @@ describe('inference panel controller (real store, real worker, fixture model)', 
       assert.deepEqual(answers, ['error', 'done'], `answers to ${id}`);
     }
 
-    posted = [];
-    await controller.handle({ type: 'convert', messageId: 106, params: params({ inputPath: '/etc/passwd' }) });
-    const error = posted.find((m) => m.type === 'error');
-    assert.ok(error && error.type === 'error' && /outside the workspace/.test(error.message));
-    assert.deepEqual(posted.at(-1), { type: 'done', inReplyTo: 106 });
+    // Every path field is confined, RVC's F0 curve file too.
+    writeTone(path.join(tmp.dir, 'in.wav'), 0.5);
+    for (const [messageId, overrides] of [
+      [106, { inputPath: '/etc/passwd' }],
+      [107, { f0CurvePath: '/etc/passwd' }],
+      [108, { f0CurvePath: '../outside.txt' }],
+    ] as const) {
+      posted = [];
+      await controller.handle({ type: 'convert', messageId, params: params(overrides) });
+      const error = posted.find((m) => m.type === 'error');
+      assert.ok(error && error.type === 'error' && /outside the workspace/.test(error.message), JSON.stringify(error));
+      assert.deepEqual(posted.at(-1), { type: 'done', inReplyTo: messageId });
+    }
     assert.equal(new InferenceHistory(store).list().length, 0, 'nothing ran');
   });
 

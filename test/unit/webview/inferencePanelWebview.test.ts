@@ -176,14 +176,69 @@ describe('inference panel webview (headless Chromium)', function () {
     await setValue('f0Method', 'yin');
     assert.equal(await text('convert-why'), null);
     assert.equal(await disabled('convert'), false);
-    // Pitch methods under RVC's names, labelled for what they are.
+    // Pitch methods under RVC's names, labelled for what they are; harvest shown, not offered, with the reason.
     const options = await inPage<string[]>(
       panel.page,
-      '() => [...document.querySelectorAll("#f0Method option")].map((o) => o.value + ": " + o.textContent)',
+      '() => [...document.querySelectorAll("#f0Method option")].map((o) => (o.disabled ? "disabled " : "") + o.value + ": " + o.textContent)',
     );
-    assert.equal(options.length, 2);
-    assert.match(options[0]!, /^yin: yin — built in/);
+    assert.equal(options.length, 3);
+    assert.match(options[0]!, /^yin: yin — built in, no model file; not an RVC method/);
     assert.match(options[1]!, /^rmvpe: rmvpe — RVC’s default/);
+    assert.match(options[2]!, /^disabled harvest: harvest — not built in yet \(the CLI runs it from a recorded f0: infer --f0-raw\)/);
+  });
+
+  it("has RVC's optional F0 curve file: browsed for, carried into Convert; the filter radius is labelled and enabled for harvest only", async () => {
+    assert.equal(await value('f0Curve'), '');
+    const before = (await panel.posted()).length;
+    await click('browse-f0Curve');
+    const browse = await panel.waitForPosted('browse', before);
+    assert.equal(browse['field'], 'f0Curve');
+    await panel.send({ type: 'picked', field: 'f0Curve', path: '/ws/curve.txt', inReplyTo: browse['messageId'] });
+    await panel.send({ type: 'done', inReplyTo: browse['messageId'] });
+    assert.equal(await value('f0Curve'), '/ws/curve.txt');
+    await setValue('model', MODEL);
+    await setValue('input', '/ws/in.wav');
+    const n = (await panel.posted()).length;
+    await click('convert');
+    const convert = (await panel.waitForPosted('convert', n)) as unknown as { params: Record<string, unknown> };
+    assert.equal(convert.params['f0CurvePath'], '/ws/curve.txt');
+    await setValue('f0Curve', '');
+    assert.equal(await value('f0Curve'), '');
+
+    assert.equal(
+      await inPage<string>(panel.page, '() => document.querySelector("label[for=filterRadius]").textContent'),
+      'Median filter radius (harvest only; ≥ 3 applies a 3-point median)',
+    );
+    for (const method of ['yin', 'rmvpe']) {
+      await setValue('f0Method', method);
+      assert.equal(await disabled('filterRadius'), true, method);
+      assert.equal(await disabled('filterRadius-slider'), true, method);
+    }
+    assert.equal(await disabled('protect'), false);
+  });
+
+  it('an older panel’s saved state and presets, without the F0 curve file, still convert', async () => {
+    const { f0CurvePath: _none, ...older } = {
+      ...PANEL_DEFAULTS,
+      modelPath: MODEL,
+      inputPath: '/ws/in.wav',
+      contentVecPath: '/ws/vec.onnx',
+    };
+    panel = await host.open({ params: { ...older, filterRadius: null }, folder: '' });
+    await panel.waitForPosted('ready');
+    await panel.send({ ...init, presets: { old: { ...older, transpose: 7 } } });
+    assert.equal(
+      await value('filterRadius'),
+      String(PANEL_DEFAULTS.filterRadius),
+      'a value the disabled control cannot fix takes the default',
+    );
+    await setValue('preset', 'old');
+    assert.equal(await value('transpose'), '7');
+    const n = (await panel.posted()).length;
+    await click('convert');
+    const convert = (await panel.waitForPosted('convert', n)) as unknown as { params: Record<string, unknown> };
+    assert.deepEqual(Object.keys(convert.params).sort(), Object.keys(PANEL_DEFAULTS).sort());
+    assert.equal(convert.params['f0CurvePath'], null);
   });
 
   it('has sliders where the WebUI has them, in step with the number fields', async () => {
