@@ -6,7 +6,7 @@
 // same calls (the frames of each chunk as the conversion cut them, from rvcChunking's own
 // functions on the same audio; prepared inputs), first in a fresh session, then warmed.
 import { ensureExported, isPthModel } from '../../src/core/models/exportCache.ts';
-import { decodeTo16kMono } from '../../src/core/inference/audioInput.ts';
+import { decodeTo16kMono } from '../../src/core/inference/audio16k.ts';
 import { rvcHighPass } from '../../src/core/inference/highPass.ts';
 import { onnxRuntime, openSession, type OrtTensor } from '../../src/core/inference/onnxRuntime.ts';
 import { coarsePitch } from '../../src/core/inference/pitch.ts';

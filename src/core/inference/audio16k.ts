@@ -28,8 +28,13 @@ export function decodeTo16kMono(file: string, options: { maxSeconds?: number; ff
     const layout = parseWavLayout(head, file);
     // ffmpeg's rematrix for more than two channels and its 8-bit path are not reproduced here.
     if (layout.channels <= 2 && layout.bitsPerSample !== 8) return decodeWav(file, layout, options.maxSeconds);
+    return decodeWithFfmpeg(
+      file,
+      options,
+      `is a ${layout.channels}-channel ${layout.bitsPerSample}-bit WAV that only ffmpeg mixes as RVC does`,
+    );
   }
-  return decodeWithFfmpeg(file, options);
+  return decodeWithFfmpeg(file, options, 'is not a WAV file');
 }
 
 function readHead(file: string): Buffer {
@@ -122,17 +127,14 @@ function decodeWav(file: string, layout: WavLayout, maxSeconds: number | undefin
   };
 }
 
-function decodeWithFfmpeg(file: string, options: { maxSeconds?: number; ffmpeg?: string }): Audio16k {
+function decodeWithFfmpeg(file: string, options: { maxSeconds?: number; ffmpeg?: string }, why: string): Audio16k {
   const ffmpeg = options.ffmpeg ?? 'ffmpeg';
   const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-threads', '0', '-i', file];
   if (options.maxSeconds !== undefined) args.push('-t', String(options.maxSeconds + 1));
   args.push('-f', 'f32le', '-ac', '1', '-acodec', 'pcm_f32le', '-ar', String(RATE), '-');
   const result = spawnSync(ffmpeg, args, { maxBuffer: 4 * 1024 * 1024 * 1024, encoding: 'buffer' });
   if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT')
-    throw new UserError(
-      `${file} is not a WAV file this reader handles and ffmpeg is not on PATH; convert it to WAV or install ffmpeg.`,
-      'not-audio',
-    );
+    throw new UserError(`${file} ${why} and ffmpeg is not on PATH; convert it to WAV or install ffmpeg.`, 'not-audio');
   if (result.status !== 0 || !result.stdout) {
     const reason = result.stderr?.toString('utf8').trim().split('\n').pop() ?? 'no output';
     throw new UserError(`${file} is not audio ffmpeg can decode (${reason}).`, 'not-audio');
@@ -140,6 +142,11 @@ function decodeWithFfmpeg(file: string, options: { maxSeconds?: number; ffmpeg?:
   const audio = new Float32Array(Math.floor(result.stdout.length / 4));
   for (let i = 0; i < audio.length; i++) audio[i] = result.stdout.readFloatLE(4 * i);
   if (audio.length === 0) throw new UserError(`${file} holds no samples (zero-length audio).`, 'empty-audio');
-  checkLength(file, audio.length / RATE, options.maxSeconds);
+  // ffmpeg stopped one second past the limit (-t), so the length it gave is not the file's.
+  if (options.maxSeconds !== undefined && audio.length / RATE > options.maxSeconds)
+    throw new UserError(
+      `${file} is longer than the limit of ${formatDuration(options.maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
+      'audio-too-long',
+    );
   return { audio, sourceRate: RATE, channels: 1, seconds: audio.length / RATE };
 }

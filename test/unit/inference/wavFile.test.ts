@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadAudio } from '../../../src/core/inference/audioInput.ts';
+import { decodeTo16kMono } from '../../../src/core/inference/audio16k.ts';
 import { readWav, wavHeader16 } from '../../../src/core/inference/wavFile.ts';
 import { UserError } from '../../../src/core/util/errors.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
@@ -70,22 +70,22 @@ describe('inference: WAV decoding', () => {
   it('refuses not-audio, zero-length and compressed input with one clear line', () => {
     const notAudio = write('notes.wav', Buffer.from('this is not audio at all, just text'));
     assert.throws(
-      () => loadAudio(notAudio, { ffmpeg: path.join(tmp.dir, 'no-ffmpeg-here') }),
+      () => decodeTo16kMono(notAudio, { ffmpeg: path.join(tmp.dir, 'no-ffmpeg-here') }),
       (e: unknown) => e instanceof UserError && /not a WAV file and ffmpeg is not on PATH/.test(e.message),
     );
     const empty = write('empty.wav', Buffer.alloc(0));
     assert.throws(
-      () => loadAudio(empty),
+      () => decodeTo16kMono(empty),
       (e: unknown) => e instanceof UserError && /empty \(0 bytes\)/.test(e.message),
     );
     const noSamples = write('nosamples.wav', Buffer.concat([wavHeader16(0, 16000)]));
     assert.throws(
-      () => loadAudio(noSamples),
+      () => decodeTo16kMono(noSamples),
       (e: unknown) => e instanceof UserError && /zero-length/.test(e.message),
     );
     const adpcm = write('adpcm.wav', wav(2, 1, 16000, 4, Buffer.alloc(16)));
     assert.throws(
-      () => loadAudio(adpcm),
+      () => decodeTo16kMono(adpcm),
       (e: unknown) => e instanceof UserError && /compressed WAV/.test(e.message),
     );
   });
