@@ -226,9 +226,15 @@ function trainChild(rest) {
   const checkpoints = fs.readdirSync(expDir).filter((f) => /^G_\d+\.pth$/.test(f));
   if (checkpoints.length) {
     const latest = checkpoints.sort((a, b) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, '')))[checkpoints.length - 1];
-    epochStr = JSON.parse(fs.readFileSync(path.join(expDir, latest), 'utf8')).iteration;
-    log(`loaded ${latest} (resumed at epoch ${epochStr})`);
-  } else if (flags['-pg']) log(`loaded pretrained ${flags['-pg']}`);
+    try {
+      epochStr = JSON.parse(fs.readFileSync(path.join(expDir, latest), 'utf8')).iteration;
+      log(`loaded ${latest} (resumed at epoch ${epochStr})`);
+    } catch {
+      // RVC's train.py catches any failure to load the latest checkpoint and starts again at epoch 1.
+      log(`could not load ${latest}; starting at epoch 1`);
+    }
+  }
+  if (epochStr === 1 && flags['-pg']) log(`loaded pretrained ${flags['-pg']}`);
   let globalStep = (epochStr - 1) * stepsPerEpoch;
   const total = Number(flags['-te']);
   const oomEpoch = Number(flags['-bs']) >= 64 ? Math.min(3, total) : Infinity;
@@ -254,7 +260,11 @@ function trainChild(rest) {
     if (epoch % Number(flags['-se']) === 0) {
       const tag = flags['-l'] === '1' ? 2333333 : globalStep;
       for (const kind of ['G', 'D']) {
-        fs.writeFileSync(path.join(expDir, `${kind}_${tag}.pth`), JSON.stringify({ iteration: epoch }));
+        // Written whole or not at all: a job killed mid-save (the node-down tests) must still leave a loadable
+        // latest checkpoint, or the resume those tests check would depend on where the kill landed.
+        const checkpoint = path.join(expDir, `${kind}_${tag}.pth`);
+        fs.writeFileSync(`${checkpoint}.part`, JSON.stringify({ iteration: epoch }));
+        fs.renameSync(`${checkpoint}.part`, checkpoint);
         log(`Saving model and optimizer state at epoch ${epoch} to ./logs/${name}/${kind}_${tag}.pth`, 'root');
       }
       if (flags['-sw'] === '1') fs.writeFileSync(`assets/weights/${name}_e${epoch}_s${globalStep}.pth`, 'small model (test double)');
