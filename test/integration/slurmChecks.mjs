@@ -170,9 +170,11 @@ export async function slurmChecks({ slurm, outDir, startServer, runPhase }) {
         .split('|');
       return { jobId: id, state, partition, reason };
     },
-    /** The row as the DOM shows it, once it reads `description`; a screenshot with its tooltip. */
-    pendingRow: ({ page, label, description }) =>
-      shownRow(page, label, (r) => r.description === description, JSON.stringify(description), 'slurm-tasks-pending', { tooltip: true }),
+    /** The row as the DOM shows it, once its description starts with `prefix`; a screenshot with its tooltip. */
+    pendingRow: ({ page, label, prefix }) =>
+      shownRow(page, label, (r) => r.description.startsWith(prefix), JSON.stringify(`${prefix}…`), 'slurm-tasks-pending', {
+        tooltip: true,
+      }),
     /** The row as the DOM shows it, once its description matches `pattern`; its text and a screenshot as `shot`.txt/.png. */
     row: ({ page, label, pattern, shot }) => shownRow(page, label, (r) => new RegExp(pattern).test(r.description), `/${pattern}/`, shot),
     /** Every job squeue lists (its default: the jobs not ended yet). */
