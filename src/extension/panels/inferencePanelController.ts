@@ -5,7 +5,7 @@ import { convertWithHistory, rerunParams } from '../../core/inference/convertWit
 import type { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
 import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
 import { readModelVersion } from '../../core/inference/modelVersion.ts';
-import { AUX_MODELS, contentVecFor, type AuxModelId } from '../../core/models/auxModels.ts';
+import { AUX_MODELS, contentVecFor, type AuxModelId } from '../../core/inference/auxModels.ts';
 import { exportsDir } from '../../core/models/exportCache.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
