@@ -1,7 +1,7 @@
 /**
  * The words the store's columns hold: tasks.step_type and tasks.status, artifacts.kind,
- * metric_sources.kind. They live here, on the ground floor, so the store types its rows without
- * importing the runner, the models or the metrics that act on them.
+ * metric_sources.kind, inference_tasks.status. They live here, on the ground floor, so the store
+ * types its rows without importing the runner, the models or the metrics that act on them.
  */
 
 /** The five RVC pipeline steps, in the order a training goes through them. */
@@ -26,3 +26,5 @@ export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
 export const METRIC_SOURCE_KINDS = ['tfevents', 'jsonl', 'train_log', 'stdout'] as const;
 export type MetricSourceKind = (typeof METRIC_SOURCE_KINDS)[number];
+
+export type InferenceStatus = 'queued' | 'running' | 'success' | 'failed' | 'cancelled';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { resolveConversion, type ConversionPathField, type ConversionPorts } from '../../core/inference/conversionRequest.ts';
 import { convertWithHistory, rerunParams } from '../../core/inference/convertWithHistory.ts';
 import type { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
-import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
+import { InferenceHistory, type InferenceTask } from '../../core/inference/inferenceHistory.ts';
 import { readModelVersion } from '../../core/inference/modelVersion.ts';
 import { AUX_MODELS, contentVecFor, type AuxModelId } from '../../core/inference/auxModels.ts';
 import { exportsDir } from '../../core/models/exportCache.ts';
