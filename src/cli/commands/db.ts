@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { checkStore } from '../../core/store/check.ts';
+import { checkStore } from '../../core/workspace/check.ts';
 import { listBackups } from '../../core/store/backups.ts';
 import { latestVersion, loadMigrations } from '../../core/store/migrations.ts';
 import { restoreBackup, storePathOf } from '../../core/store/store.ts';

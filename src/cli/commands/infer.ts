@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { resolveConversion, type ConversionPorts, type ConversionRequest } from '../../core/inference/conversionRequest.ts';
 import { convertWithHistory, rerunParams } from '../../core/inference/convertWithHistory.ts';
 import { InferenceEngine } from '../../core/inference/inferenceEngine.ts';
-import { InferenceHistory, type InferenceTask } from '../../core/store/inferenceHistory.ts';
+import { InferenceHistory, type InferenceTask } from '../../core/inference/inferenceHistory.ts';
 import { exportsDir } from '../../core/models/exportCache.ts';
 import { storePathOf } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';

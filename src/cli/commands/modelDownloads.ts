@@ -1,4 +1,4 @@
-import { AUX_MODELS, AuxModelCache, cliAuxCacheDir, requireAuxModelId, type AuxStatus } from '../../core/models/auxModels.ts';
+import { AUX_MODELS, AuxModelCache, cliAuxCacheDir, requireAuxModelId, type AuxStatus } from '../../core/inference/auxModels.ts';
 import { addVoice, listVoices, type VoiceRecord } from '../../core/models/voiceImport.ts';
 import { describeProgress, useProxyFromEnvironment, type DownloadProgress } from '../../core/util/download.ts';
 import type { CliCommand, CliContext } from '../command.ts';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { CONVERT_DEFAULTS, F0_ESTIMATORS, type ConvertParams, type F0Estimator } from '../../protocol/inferenceWorkerProtocol.ts';
-import { contentVecFor, type AuxModelId } from '../models/auxModels.ts';
+import { contentVecFor, type AuxModelId } from './auxModels.ts';
 import { UserError } from '../util/errors.ts';
 import { resolveModelSampleRate } from './modelSampleRate.ts';
 import { readModelVersion } from './modelVersion.ts';

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { ConvertParams, ConvertProgress, ConvertResult } from '../../protocol/inferenceWorkerProtocol.ts';
 import { errorMessage } from '../util/errors.ts';
 import { ConvertCancelledError, type InferenceEngine } from './inferenceEngine.ts';
-import type { InferenceHistory, InferenceTask } from '../store/inferenceHistory.ts';
+import type { InferenceHistory, InferenceTask } from './inferenceHistory.ts';
 
 /**
  * One conversion with its history row: the row is written `running` before the work starts (so a

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
+import type { ArtifactKind } from '../store/vocabulary.ts';
 
-export const ARTIFACT_KINDS = ['checkpoint_g', 'checkpoint_d', 'weights', 'onnx', 'index'] as const;
-export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+// artifacts.kind is the store's vocabulary; re-exported for the models code that names it from here.
+export { ARTIFACT_KINDS, type ArtifactKind } from '../store/vocabulary.ts';
 
 export interface FoundArtifact {
   kind: ArtifactKind;

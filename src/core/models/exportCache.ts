@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256File } from '../util/fileHash.ts';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
-import type { Finding } from '../store/check.ts';
+import type { Finding } from '../store/finding.ts';
 import { UserError } from '../util/errors.ts';
 import { EXPORTER_VERSION, exportRvcModel, type ExportOptions, type ExportSidecar } from './onnx/rvcExporter.ts';
 import { openRvcModel } from './rvcCheckpoint.ts';

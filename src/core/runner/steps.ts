@@ -1,21 +1,9 @@
 import type { Training } from '../store/trainings.ts';
+import type { StepType } from '../store/vocabulary.ts';
 
-/** The five RVC pipeline steps, in the order a training goes through them. */
-export const STEP_TYPES = ['preprocess', 'extract_f0', 'extract_feature', 'train_model', 'train_index'] as const;
-export type StepType = (typeof STEP_TYPES)[number];
-
-export const TASK_STATUSES = ['queued', 'running', 'success', 'failed', 'cancelled'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-export const FINAL_STATUSES: readonly TaskStatus[] = ['success', 'failed', 'cancelled'];
-
-export function isStepType(value: string): value is StepType {
-  return (STEP_TYPES as readonly string[]).includes(value);
-}
-
-export function isFinal(status: TaskStatus): boolean {
-  return FINAL_STATUSES.includes(status);
-}
+// The step and status words are the tasks table's vocabulary, so they live with the store; runner
+// code keeps importing them from here.
+export { FINAL_STATUSES, isFinal, isStepType, STEP_TYPES, TASK_STATUSES, type StepType, type TaskStatus } from '../store/vocabulary.ts';
 
 /**
  * Steps that hold a GPU when the device is CUDA: feature extraction and training always, f0

@@ -1,4 +1,4 @@
-import type { ArtifactKind } from '../models/artifactScanner.ts';
+import type { ArtifactKind } from './vocabulary.ts';
 import { prepared, type Store } from './store.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { MetricSourceKind } from '../metrics/metricPoint.ts';
+import type { MetricSourceKind } from './vocabulary.ts';
 import { databaseOf, prepared, type Store } from './store.ts';
 
 /**

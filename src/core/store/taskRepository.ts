@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { prepared, type Store } from './store.ts';
 import { UserError } from '../util/errors.ts';
 import { nowMs } from '../util/time.ts';
-import type { StepType, TaskStatus } from '../runner/steps.ts';
+import type { StepType, TaskStatus } from './vocabulary.ts';
 
 export type TaskLogLevel = 'INFO' | 'WARN' | 'ERROR';
 

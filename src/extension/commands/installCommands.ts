@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { importRvc, type ImportReport } from '../../core/import/rvcImporter.ts';
-import { checkStore, type CheckReport } from '../../core/store/check.ts';
+import { checkStore, type CheckReport } from '../../core/workspace/check.ts';
 import { UserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';
 import type { FolderStore } from '../folderStore.ts';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AUX_MODEL_IDS, AUX_MODELS, AuxModelCache, type AuxModelId } from '../../core/models/auxModels.ts';
+import { AUX_MODEL_IDS, AUX_MODELS, AuxModelCache, type AuxModelId } from '../../core/inference/auxModels.ts';
 import { addVoice, voicesDir, VoicePickNeeded, type VoiceRecord } from '../../core/models/voiceImport.ts';
 import { describeProgress, type DownloadProgress } from '../../core/util/download.ts';
 import { UserError } from '../../core/util/errors.ts';

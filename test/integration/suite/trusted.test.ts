@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { COMMAND_PREFIX, COMMANDS } from '../../../src/extension/commands/commandIds.ts';
 import type { Task } from '../../../src/core/store/taskRepository.ts';
 import type { Training } from '../../../src/core/store/trainings.ts';
-import type { CheckReport } from '../../../src/core/store/check.ts';
+import type { CheckReport } from '../../../src/core/workspace/check.ts';
 import { VoiceDropController } from '../../../src/extension/views/voiceDrop.ts';
 import { api, metric, prepared, rows, until } from './host.ts';
 

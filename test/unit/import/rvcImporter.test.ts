@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importRvc } from '../../../src/core/import/rvcImporter.ts';
-import { checkStore } from '../../../src/core/store/check.ts';
+import { checkStore } from '../../../src/core/workspace/check.ts';
 import { parseJsonWithNonFinite } from '../../../src/core/metrics/jsonlReader.ts';
 import { querySeries } from '../../../src/core/metrics/metricsQuery.ts';
 import { listArtifacts } from '../../../src/core/models/modelRegistry.ts';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InferenceEngine } from '../../../src/core/inference/inferenceEngine.ts';
-import { InferenceHistory } from '../../../src/core/store/inferenceHistory.ts';
+import { InferenceHistory } from '../../../src/core/inference/inferenceHistory.ts';
 import { readWav, writeWav16 } from '../../../src/core/inference/wavFile.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkStore } from '../../../src/core/store/check.ts';
+import { checkStore } from '../../../src/core/workspace/check.ts';
 import { sha256File } from '../../../src/core/util/fileHash.ts';
 import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { recordedMtimeMs } from '../../../src/core/util/fileStamp.ts';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AUX_MODELS, AuxModelCache, auxModelUrl, cliAuxCacheDir, contentVecLayout } from '../../../src/core/models/auxModels.ts';
+import { AUX_MODELS, AuxModelCache, auxModelUrl, cliAuxCacheDir, contentVecLayout } from '../../../src/core/inference/auxModels.ts';
 import { describeProgress, download, type DownloadProgress } from '../../../src/core/util/download.ts';
 import type { UserError } from '../../../src/core/util/errors.ts';
 import { redirectTo, serveBytes, startLoopbackServer, type LoopbackServer } from '../../support/loopbackServer.ts';

@@ -1,12 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import type { ConvertParams, ConvertResult } from '../../protocol/inferenceWorkerProtocol.ts';
 import { databaseOf, type Store } from './store.ts';
 import { UserError } from '../util/errors.ts';
+import type { InferenceStatus } from './vocabulary.ts';
 
-export type InferenceStatus = 'queued' | 'running' | 'success' | 'failed' | 'cancelled';
+/**
+ * What the store reads of a conversion's parameters into columns. The whole object is kept as JSON
+ * for re-runs; its shape is the inference's (inference/inferenceHistory.ts names it), not the store's.
+ */
+export interface RecordedParams {
+  modelPath: string;
+  inputPath: string;
+  outputPath: string;
+}
+
+/** What the store records of a conversion that succeeded. */
+export interface RecordedResult {
+  outputPath: string;
+  costMs: number;
+}
 
 /** One inference_tasks row: a conversion, its every parameter, and how it ended. */
-export interface InferenceTask {
+export interface InferenceRecord<Params extends RecordedParams> {
   id: string;
   modelId: string | null;
   modelPath: string | null;
@@ -14,7 +28,7 @@ export interface InferenceTask {
   status: InferenceStatus;
   inputAudioPath: string;
   outputAudioPath: string | null;
-  params: ConvertParams;
+  params: Params;
   createdAt: number;
   finishedAt: number | null;
   costMs: number | null;
@@ -36,7 +50,7 @@ interface Row {
   error_msg: string | null;
 }
 
-function fromRow(row: Row): InferenceTask {
+function fromRow<Params extends RecordedParams>(row: Row): InferenceRecord<Params> {
   return {
     id: row.id,
     modelId: row.model_id,
@@ -45,7 +59,7 @@ function fromRow(row: Row): InferenceTask {
     status: row.status,
     inputAudioPath: row.input_audio_path,
     outputAudioPath: row.output_audio_path,
-    params: JSON.parse(row.params) as ConvertParams,
+    params: JSON.parse(row.params) as Params,
     createdAt: row.created_at,
     finishedAt: row.finished_at,
     costMs: row.cost_ms,
@@ -54,14 +68,14 @@ function fromRow(row: Row): InferenceTask {
 }
 
 /** The inference history (inference_tasks): a row per run, for listing and re-running. */
-export class InferenceHistory {
+export class InferenceRecords<Params extends RecordedParams> {
   private readonly store: Store;
 
   constructor(store: Store) {
     this.store = store;
   }
 
-  start(params: ConvertParams, links: { modelId?: string | null; trainingId?: string | null } = {}): InferenceTask {
+  start(params: Params, links: { modelId?: string | null; trainingId?: string | null } = {}): InferenceRecord<Params> {
     const id = randomUUID();
     databaseOf(this.store)
       .prepare(
@@ -81,7 +95,7 @@ export class InferenceHistory {
     return this.require(id);
   }
 
-  finish(id: string, result: ConvertResult): void {
+  finish(id: string, result: RecordedResult): void {
     databaseOf(this.store)
       .prepare(`UPDATE inference_tasks SET status = 'success', output_audio_path = ?, cost_ms = ?, finished_at = ? WHERE id = ?`)
       .run(result.outputPath, Math.round(result.costMs), Date.now(), id);
@@ -95,28 +109,28 @@ export class InferenceHistory {
     this.store.events.emit('inferenceChanged', { inferenceId: id });
   }
 
-  get(id: string): InferenceTask | null {
+  get(id: string): InferenceRecord<Params> | null {
     const row = databaseOf(this.store).prepare('SELECT * FROM inference_tasks WHERE id = ?').get(id) as Row | undefined;
-    return row ? fromRow(row) : null;
+    return row ? fromRow<Params>(row) : null;
   }
 
   /** By full id or a unique prefix of at least 4 characters (what `infer history` prints). */
-  require(idOrPrefix: string): InferenceTask {
+  require(idOrPrefix: string): InferenceRecord<Params> {
     const exact = this.get(idOrPrefix);
     if (exact) return exact;
     if (idOrPrefix.length >= 4 && /^[0-9a-f-]+$/i.test(idOrPrefix)) {
       const rows = databaseOf(this.store)
         .prepare("SELECT * FROM inference_tasks WHERE id LIKE ? || '%' LIMIT 2")
         .all(idOrPrefix.toLowerCase()) as Row[];
-      if (rows.length === 1) return fromRow(rows[0]!);
+      if (rows.length === 1) return fromRow<Params>(rows[0]!);
       if (rows.length > 1) throw new UserError(`Inference id "${idOrPrefix}" is ambiguous; give more characters.`, 'ambiguous');
     }
     throw new UserError(`No inference run "${idOrPrefix}"; see \`rvc-studio infer history\`.`, 'not-found');
   }
 
-  list(limit = 50): InferenceTask[] {
+  list(limit = 50): InferenceRecord<Params>[] {
     return (
       databaseOf(this.store).prepare('SELECT * FROM inference_tasks ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]
-    ).map(fromRow);
+    ).map((row) => fromRow<Params>(row));
   }
 }

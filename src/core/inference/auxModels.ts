@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openSession, type OrtSession } from '../inference/onnxRuntime.ts';
-import { checkRmvpe } from '../inference/rmvpePitch.ts';
+import { openSession, type OrtSession } from './onnxRuntime.ts';
+import { checkRmvpe } from './rmvpePitch.ts';
 import { download, type DownloadProgress } from '../util/download.ts';
 import { UserError, isMissingFile } from '../util/errors.ts';
 import { sha256File } from '../util/fileHash.ts';
