@@ -383,8 +383,8 @@ describe('runner on the Slurm executor (real cluster)', function () {
       ids.push(bench.runner.enqueue(`many${i}`, 'preprocess')[0]!.id);
     }
     await until(() => ids.every((id) => get(id).slurm?.state === 'PENDING'), 30_000, 'all 50 jobs pending');
-    const calls = (bench.runner as unknown as { slurm: { executor: { client: { calls: { squeue: number } } } } }).slurm.executor.client
-      .calls;
+    const slurm = (bench.runner as unknown as { slurm: { side(): { executor: { client: { calls: { squeue: number } } } } } }).slurm;
+    const calls = slurm.side().executor.client.calls;
     const before = calls.squeue;
     const window = 4000;
     await new Promise((resolve) => setTimeout(resolve, window));
