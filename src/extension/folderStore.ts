@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type * as vscode from 'vscode';
 import type { Unsubscribe } from '../core/events.ts';
 import { Runner } from '../core/runner/runner.ts';
-import { TaskRepository } from '../core/store/taskRepository.ts';
+import { taskReader, type TaskReader } from '../core/runner/taskSnapshot.ts';
 import { Store, storePathOf } from '../core/store/store.ts';
 import { TrainingRepository } from '../core/store/trainings.ts';
 import { errorMessage } from '../core/util/errors.ts';
@@ -77,8 +77,9 @@ export class FolderStore implements vscode.Disposable {
     return this.store ? new TrainingRepository(this.store) : undefined;
   }
 
-  get tasks(): TaskRepository | undefined {
-    return this.store ? new TaskRepository(this.store) : undefined;
+  /** The folder's tasks, read-only: they move through `runner` (its lifecycle). */
+  get tasks(): TaskReader | undefined {
+    return this.store ? taskReader(this.store) : undefined;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { isFinal } from '../core/runner/steps.ts';
-import type { Task } from '../core/store/taskRepository.ts';
+import type { Task } from '../core/runner/taskSnapshot.ts';
 import type { FolderStore } from './folderStore.ts';
 import type { FolderStores } from './folderStores.ts';
 import { isUserErrorCode } from '../core/util/errors.ts';

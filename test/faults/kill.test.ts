@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { querySeries } from '../../src/core/metrics/metricsQuery.ts';
 import { readExitRecord, readStartedRecord, taskFiles } from '../../src/core/runner/processes.ts';
-import { TaskRepository, type Task } from '../../src/core/store/taskRepository.ts';
+import { taskReader, type Task } from '../../src/core/runner/taskSnapshot.ts';
 import { cliEntry } from '../support/tempDir.ts';
 import { makeBench, processExists, runAndWait, trainPids, until, writeWorkspaceSettings, type Bench } from '../unit/runner/helpers.ts';
 
@@ -45,7 +45,7 @@ async function exited(child: ChildProcess): Promise<void> {
 async function injectFault(bench: Bench, fault: Fault, train: Task): Promise<void> {
   const point = fault === 'started' || fault === 'running' || fault === 'disposed' || fault === 'launcher' ? 'none' : fault;
   const child = startFaultyRunner(bench, point);
-  const repo = new TaskRepository(bench.store);
+  const repo = taskReader(bench.store);
   if (fault === 'started') await until(() => readStartedRecord(bench.store, train.id) !== undefined, 15_000, 'the started record');
   if (fault === 'running' || fault === 'disposed' || fault === 'launcher') {
     await until(() => repo.logs(train.id).some((l) => l.message.includes('====> Epoch: 1')), 15_000, 'the first epoch');
@@ -116,7 +116,7 @@ describe('faults: kill -9 of the runner at each transition, and of the launcher'
       const [train, index] = chain as [Task, Task];
 
       await injectFault(bench, fault, train);
-      const repo = new TaskRepository(bench.store);
+      const repo = taskReader(bench.store);
       assert.equal(repo.get(train.id).status, 'running', 'nobody recorded the end yet');
 
       if (recovery === 'runner') {
@@ -175,7 +175,7 @@ describe('faults: kill -9 of the runner at each transition, and of the launcher'
       assert.equal((await runAndWait(bench, 'fb', step))[0]!.status, 'success');
     bench.runner.stop();
     const cli = spawn(process.execPath, [cliEntry, '--workspace', bench.workspace, 'run', 'fb', 'train_model'], { stdio: 'ignore' });
-    const repo = new TaskRepository(bench.store);
+    const repo = taskReader(bench.store);
     let train: Task | undefined;
     await until(
       () =>

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { taskFiles } from '../../src/core/runner/processes.ts';
-import { TaskRepository } from '../../src/core/store/taskRepository.ts';
+import { taskReader } from '../../src/core/runner/taskSnapshot.ts';
 import { sqlite } from '../../src/core/store/sqlite.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import { cliEntry } from '../support/tempDir.ts';
@@ -178,7 +178,7 @@ describe('faults: disk full, busy database, vanished workspace, racing runners',
     assert.equal(b!.code, 0, b!.stderr);
     const lines = fs.readFileSync(path.join(bench.workspace, 'ran.txt'), 'utf8').split('\n').filter(Boolean);
     assert.deepEqual([...lines].sort(), [...ids].sort(), 'every task ran exactly once');
-    const repo = new TaskRepository(bench.store);
+    const repo = taskReader(bench.store);
     const tasks = ids.map((id) => repo.get(id));
     assert.ok(
       tasks.every((t) => t.status === 'success'),

@@ -1,7 +1,7 @@
 import { Runner } from '../../core/runner/runner.ts';
 import { isFinal, isStepType, STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
 import { parseSetOptions } from '../../core/runner/params.ts';
-import type { Task } from '../../core/store/taskRepository.ts';
+import type { Task } from '../../core/runner/taskSnapshot.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import { slurmJobText } from '../../core/runner/slurm/jobState.ts';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { taskFiles, tasksDirOf } from '../../core/runner/processes.ts';
 import { Runner } from '../../core/runner/runner.ts';
 import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/runner/steps.ts';
-import { TaskRepository } from '../../core/store/taskRepository.ts';
+import { taskReader, type TaskReader } from '../../core/runner/taskSnapshot.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage, isUserErrorCode, UserError, isMissingFile } from '../../core/util/errors.ts';
 import type { CliCommand, CliContext } from '../command.ts';
@@ -33,7 +33,7 @@ function readFrom(file: string, offset: number): { text: string; offset: number 
 }
 
 /** Prints the log as it grows until the task ends; woken by the tasks folder changing, not a busy loop. */
-async function follow(ctx: CliContext, repo: TaskRepository, id: string, write: (text: string) => void): Promise<void> {
+async function follow(ctx: CliContext, repo: TaskReader, id: string, write: (text: string) => void): Promise<void> {
   const file = taskFiles(ctx.openStore(), id).log;
   let offset = 0;
   await new Promise<void>((resolve) => {
@@ -80,7 +80,7 @@ export const TASK_COMMANDS: CliCommand[] = [
         typeof values.training === 'string'
           ? new TrainingRepository(store).require(values.training, { includeDeleted: true }).id
           : undefined;
-      const tasks = new TaskRepository(store).list({
+      const tasks = taskReader(store).list({
         ...(trainingId ? { trainingId } : {}),
         ...(status ? { status: status as TaskStatus } : {}),
         limit,
@@ -94,7 +94,7 @@ export const TASK_COMMANDS: CliCommand[] = [
     summary: 'show a task: parameters, command, outcome and its notable log lines',
     positionals: { min: 1, max: 1 },
     run(ctx, { positionals }) {
-      const repo = new TaskRepository(ctx.openStore());
+      const repo = taskReader(ctx.openStore());
       const task = repo.resolve(positionals[0]!);
       const logs = repo.logs(task.id);
       const plan = task.snapshot.plan;
@@ -155,7 +155,7 @@ export const TASK_COMMANDS: CliCommand[] = [
     positionals: { min: 1, max: 1 },
     options: { follow: { type: 'boolean' } },
     async run(ctx, { positionals, values }) {
-      const repo = new TaskRepository(ctx.openStore());
+      const repo = taskReader(ctx.openStore());
       const task = repo.resolve(positionals[0]!);
       const file = taskFiles(ctx.openStore(), task.id).log;
       if (values.follow === true && !ctx.json) {

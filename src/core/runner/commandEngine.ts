@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import type { Engine, Judgement, StepContext } from './engine.ts';
 import { isCudaOom, lastErrorLines } from './progress.ts';
-import { pythonOf } from './rvcEngine.ts';
-import type { TaskPlan } from '../store/taskRepository.ts';
+import { pythonOf } from './rvcInstall.ts';
+import type { TaskPlan } from './taskSnapshot.ts';
 
 /**
  * The values a template may use as ${name}: every run parameter (total_epoch, batch_size, …) plus

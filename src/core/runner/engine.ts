@@ -5,7 +5,7 @@ import type { DeviceChoice } from './device.ts';
 import type { RunParams } from './params.ts';
 import type { ExitRecord } from './processes.ts';
 import type { StepType } from './steps.ts';
-import type { TaskPlan } from '../store/taskRepository.ts';
+import type { TaskPlan } from './taskSnapshot.ts';
 
 /** What an engine knows when it plans, prepares and judges one step. */
 export interface StepContext {

@@ -167,8 +167,8 @@ export function resolveParams(
       }
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') continue;
       const value = parseValue(name, raw);
-      (params as unknown as Record<string, unknown>)[name] =
-        PARAM_SPECS[name].kind === 'bool' && name !== 'noparallel' ? bit(value === true) : value;
+      // parseValue checked the value against the parameter's spec.
+      Object.assign(params, { [name]: PARAM_SPECS[name].kind === 'bool' && name !== 'noparallel' ? bit(value === true) : value });
     }
   };
   apply(fromTraining, `training "${training.name}" params`, false);

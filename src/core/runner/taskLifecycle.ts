@@ -9,7 +9,6 @@ import { readFileTail } from '../util/fileTail.ts';
 import { isInside, resolveInside } from '../util/paths.ts';
 import { commandEngine } from './commandEngine.ts';
 import type { Engine, StepContext } from './engine.ts';
-import type { RunParams } from './params.ts';
 import {
   findLauncher,
   groupAlive,
@@ -25,7 +24,9 @@ import { lastErrorLines } from './progress.ts';
 import { rvcEngine } from './rvcEngine.ts';
 import { isFinal } from './steps.ts';
 import { TaskLogTail } from './taskLog.ts';
-import { TaskRepository, type ClaimLimits, type SlurmJobRef, type Task, type TaskSnapshot } from '../store/taskRepository.ts';
+import { TaskWriter, type ClaimLimits, type NewTask, type TaskLogLevel } from '../store/taskRepository.ts';
+import { stagedFolder } from './steps/preprocess.ts';
+import { taskReader, taskSnapshotCodec, type SlurmJobRef, type Task, type TaskReader, type TaskSnapshot } from './taskSnapshot.ts';
 import { extractionComplete, trainingPatchFor, type StepOutcome } from './trainingState.ts';
 
 export const ENGINES: Record<'rvc' | 'command', Engine> = { rvc: rvcEngine, command: commandEngine };
@@ -99,21 +100,24 @@ export interface LifecycleOptions {
 
 /**
  * The only code that moves a training_tasks row between states (queued → running → success |
- * failed | cancelled). The runner, reattach and its sweep, cancel, retry, `db check --repair` and
- * the VS Code side all go through it, so a task's end is judged one way — by its exit record and
- * the files the step wrote — and recorded exactly once (the final UPDATE is conditional on the row
- * still being unfinished, and settling commits the task, its chain and its training together).
+ * failed | cancelled), and the only holder of the rows' writer: everyone else gets `tasks`, the
+ * read half. The runner, reattach and its sweep, cancel, retry, `db check --repair` and the VS Code
+ * side all go through it, so a task's end is judged one way — by its exit record and the files the
+ * step wrote — and recorded exactly once (the final UPDATE is conditional on the row still being
+ * unfinished, and settling commits the task, its chain and its training together).
  */
 export class TaskLifecycle {
   readonly store: Store;
-  readonly tasks: TaskRepository;
+  readonly tasks: TaskReader;
   readonly trainings: TrainingRepository;
+  private readonly writer: TaskWriter<TaskSnapshot>;
   private readonly settings: () => Settings;
   private readonly faultPoint: ((point: FaultPoint, task: Task) => void) | undefined;
 
   constructor(store: Store, options: LifecycleOptions = {}) {
     this.store = store;
-    this.tasks = new TaskRepository(store);
+    this.tasks = taskReader(store);
+    this.writer = new TaskWriter(store, taskSnapshotCodec);
     this.trainings = new TrainingRepository(store);
     this.settings = options.settings ?? defaultSettings;
     this.faultPoint = options.faultPoint;
@@ -132,7 +136,7 @@ export class TaskLifecycle {
       training,
       taskId: task.id,
       step: task.stepType,
-      params: task.snapshot.params as unknown as RunParams,
+      params: task.snapshot.params,
       logsDir,
       device: () => {
         throw new Error('the device is not needed to judge a step');
@@ -140,34 +144,70 @@ export class TaskLifecycle {
     };
   }
 
+  /** New tasks, queued; a retry's snapshot loses its predecessor's Slurm job (it gets a job of its own). */
+  enqueue(tasks: Omit<NewTask<TaskSnapshot>, 'executor'>[]): Task[] {
+    return this.writer.insert(
+      tasks.map((task) => {
+        const { slurm: _job, ...snapshot } = task.snapshot;
+        return { ...task, snapshot, executor: snapshot.executor ?? 'local' };
+      }),
+    );
+  }
+
   /** queued → running, atomically across processes. */
   claim(runnerId: string, limits: ClaimLimits): Task | undefined {
-    return this.tasks.claimNext(runnerId, limits);
+    return this.writer.claimNext(runnerId, limits);
   }
 
   /** Planned: the plan is durable before anything is spawned (a runner killed right after spawning leaves it judgeable). */
   planned(task: Task, snapshot: TaskSnapshot): Task {
-    return this.tasks.savePlan(task.id, snapshot);
+    return this.writer.savePlan(task.id, snapshot);
   }
 
   /** The launcher started: its pid, the log and the final plan are recorded, and the training moves on. */
   launched(task: Task, pid: number, snapshot: TaskSnapshot): Task {
-    const launched = this.tasks.markLaunched(task.id, pid, taskFiles(this.store, task.id).log, snapshot);
+    const launched = this.writer.markLaunched(task.id, pid, taskFiles(this.store, task.id).log, snapshot);
     this.applyTrainingState(launched, 'started', {});
     return launched;
   }
 
   /** Its Slurm batch job was accepted: the job id is recorded (column and snapshot) and the training moves on. */
   submitted(task: Task, job: SlurmJobRef, partition: string, snapshot: TaskSnapshot): Task {
-    const submitted = this.tasks.markSubmitted(task.id, job, partition, taskFiles(this.store, task.id).log, snapshot);
+    const log = taskFiles(this.store, task.id).log;
+    const submitted = this.writer.markSubmitted(task.id, job.jobId, partition, log, { ...snapshot, slurm: job });
     this.applyTrainingState(submitted, 'started', {});
     return submitted;
+  }
+
+  /** A new batch job replaces a pre-empted one: the task stays running, its log is read on from where it was. */
+  resubmitted(task: Task, job: SlurmJobRef): Task {
+    return this.writer.markResubmitted(task.id, job.jobId, { ...task.snapshot, slurm: job });
+  }
+
+  /** Slurm's state and reason for the task's job (PENDING and why, RUNNING, …); false when unchanged. */
+  slurmState(id: string, state: string, reason: string | null, partition: string | null): boolean {
+    return this.writer.recordSlurmState(id, state, reason, partition);
   }
 
   /** Takes over a running task whose runner died; false when another live runner got there first. */
   adopt(task: Task, runnerId: string): boolean {
     if (task.claimedBy === runnerId) return true;
-    return this.tasks.adopt(task.id, task.claimedBy, runnerId);
+    return this.writer.adopt(task.id, task.claimedBy, runnerId);
+  }
+
+  /** Marks the task to be cancelled: whoever launches or settles it next sees the request. */
+  requestCancel(task: Task): void {
+    this.writer.requestCancel(task.id);
+  }
+
+  /** One line in the task's notable log (what the runner did about it, not what the step printed). */
+  note(id: string, level: TaskLogLevel, message: string): void {
+    this.writer.addLog(id, level, message);
+  }
+
+  /** The reader of the task's captured output, committing through the writer. */
+  logTail(task: Task): TaskLogTail {
+    return new TaskLogTail(this.store, this.writer, task);
   }
 
   /**
@@ -198,11 +238,11 @@ export class TaskLifecycle {
   /** A queued task cancelled before anything ran; false when it had already started or ended. */
   cancelQueued(task: Task, reason = 'cancelled by the user'): Settled | undefined {
     return this.store.transaction(() => {
-      if (!this.tasks.finishIf(task.id, 'queued', { status: 'cancelled', errorMsg: reason })) return undefined;
+      if (!this.writer.finishIf(task.id, 'queued', { status: 'cancelled', errorMsg: reason })) return undefined;
       const finished = this.tasks.get(task.id);
       return {
         task: finished,
-        cancelledChain: this.tasks.cancelRestOfChain(finished, `cancelled: ${task.stepType} before it in the chain was cancelled`),
+        cancelledChain: this.writer.cancelRestOfChain(finished, `cancelled: ${task.stepType} before it in the chain was cancelled`),
       };
     });
   }
@@ -223,14 +263,14 @@ export class TaskLifecycle {
       signalGroup(outcome.pid, 'SIGKILL');
     }
     try {
-      (tail ?? new TaskLogTail(this.store, this.tasks, current)).read(true);
+      (tail ?? this.logTail(current)).read(true);
     } catch (error) {
       this.store.log('WARN', 'trainer', `could not read the rest of the log of ${task.id}: ${errorMessage(error)}`);
     }
     const verdict = this.verdict(current, outcome);
     this.removeStaging(current);
     const settled = this.store.transaction((): Settled | undefined => {
-      const won = this.tasks.finish(current.id, {
+      const won = this.writer.finish(current.id, {
         status: verdict.status,
         errorMsg: verdict.errorMsg,
         exitCode: verdict.exit?.code ?? null,
@@ -238,8 +278,8 @@ export class TaskLifecycle {
         progress: verdict.status === 'success' ? 100 : null,
       });
       if (!won) return undefined;
-      for (const warning of verdict.warnings) this.tasks.addLog(current.id, 'WARN', warning);
-      if (verdict.errorMsg && verdict.status === 'failed') this.tasks.addLog(current.id, 'ERROR', verdict.errorMsg.split('\n')[0]!);
+      for (const warning of verdict.warnings) this.writer.addLog(current.id, 'WARN', warning);
+      if (verdict.errorMsg && verdict.status === 'failed') this.writer.addLog(current.id, 'ERROR', verdict.errorMsg.split('\n')[0]!);
       const finished = this.tasks.get(current.id);
       this.faultPoint?.('settling', finished);
       if (current.pid !== null || current.slurm !== null || outcome.state === 'exited')
@@ -247,7 +287,7 @@ export class TaskLifecycle {
       const cancelledChain =
         verdict.status === 'success'
           ? []
-          : this.tasks.cancelRestOfChain(
+          : this.writer.cancelRestOfChain(
               finished,
               `cancelled: ${finished.stepType} before it in the chain ${verdict.status === 'cancelled' ? 'was cancelled' : 'failed'}`,
             );
@@ -296,15 +336,15 @@ export class TaskLifecycle {
 
   /** The folder of links preprocess read instead of a dataset with hidden folders is not needed afterwards. */
   private removeStaging(task: Task): void {
-    const staged = task.snapshot.plan?.expect.staged;
-    if (typeof staged !== 'string') return;
+    const staged = stagedFolder(task.snapshot.plan);
+    if (staged === undefined) return;
     const stagingRoot = resolveInside(this.store.storeDir, 'staging');
     if (isInside(stagingRoot, staged) && path.resolve(staged) !== stagingRoot) fs.rmSync(staged, { recursive: true, force: true });
   }
 
   private applyTrainingState(task: Task, outcome: StepOutcome, facts: { resultModelPath?: string | undefined }): void {
     const training = this.trainings.get(task.trainingId);
-    const params = task.snapshot.params as unknown as RunParams;
+    const params = task.snapshot.params;
     const isExtract = task.stepType === 'extract_f0' || task.stepType === 'extract_feature';
     let complete: boolean | undefined;
     if (isExtract && outcome === 'success') {

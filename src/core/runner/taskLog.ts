@@ -2,13 +2,18 @@ import * as fs from 'node:fs';
 import type { Store } from '../store/store.ts';
 import { taskFiles } from './processes.ts';
 import { ProgressTracker } from './progress.ts';
-import type { Task, TaskRepository } from '../store/taskRepository.ts';
+import type { TaskWriter } from '../store/taskRepository.ts';
+import { plannedAudio } from './steps/preprocess.ts';
+import type { Task, TaskSnapshot } from './taskSnapshot.ts';
 import { recordStdoutMetrics } from '../metrics/metricsIngester.ts';
 import { fillEpochs } from '../metrics/epochs.ts';
 import type { MetricPoint } from '../metrics/metricPoint.ts';
 
 /** Read a log that jumped far ahead in pieces, so one read never holds a huge buffer. */
 const MAX_READ_BYTES = 4 << 20;
+
+/** What a tail commits through: the lifecycle's writer (TaskLifecycle.logTail makes the tails). */
+export type TaskLogSink = Pick<TaskWriter<TaskSnapshot>, 'get' | 'recordLog'>;
 
 export interface TaskLogChunk {
   lines: string[];
@@ -29,17 +34,16 @@ export class TaskLogTail {
   readonly tracker: ProgressTracker;
   private offset: number;
   private readonly store: Store;
-  private readonly tasks: TaskRepository;
+  private readonly tasks: TaskLogSink;
 
-  constructor(store: Store, tasks: TaskRepository, task: Task) {
+  constructor(store: Store, tasks: TaskLogSink, task: Task) {
     this.store = store;
     this.tasks = tasks;
     this.task = task;
     this.offset = task.logOffset;
-    const params = task.snapshot.params as Record<string, unknown>;
     this.tracker = new ProgressTracker(
       task.stepType,
-      { totalEpoch: Number(params.total_epoch) || 1, datasetFiles: (task.snapshot.plan?.expect.audio as string[] | undefined)?.length },
+      { totalEpoch: Number(task.snapshot.params.total_epoch) || 1, datasetFiles: plannedAudio(task.snapshot.plan)?.length },
       // The ETA extrapolates from the stored progress and when it was stored (the row's last write): a
       // runner re-attaching reads at once what was logged while none ran, and from "now" that catch-up
       // would look instantaneous (an ETA of seconds for minutes of training left).

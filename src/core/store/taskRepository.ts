@@ -6,31 +6,6 @@ import type { StepType, TaskStatus } from './vocabulary.ts';
 
 export type TaskLogLevel = 'INFO' | 'WARN' | 'ERROR';
 
-/** Everything a task was started with, kept so a retry repeats it and a model can be traced back. */
-export interface TaskSnapshot {
-  engine: 'rvc' | 'command';
-  /** Every parameter, by the WebUI's names (total_epoch, batch_size, …), after settings and --set. */
-  params: Record<string, string | number | boolean>;
-  /** Filled in when the task launches: the exact processes, working folder and environment. */
-  plan?: TaskPlan;
-  training: { name: string; logsDir: string };
-  /** Where it runs (rvcStudio.runner.executor when it was queued); absent: local. */
-  executor?: 'local' | 'slurm';
-  /** Set once its batch job is submitted: what a new runner re-attaches by. */
-  slurm?: SlurmJobRef;
-}
-
-/** A Slurm task's batch job, as kept in config_snapshot (the id is also a column). */
-export interface SlurmJobRef {
-  executor: 'slurm';
-  jobId: string;
-  submittedAt: number;
-  script: string;
-  slurmOut: string;
-  /** The pre-empted (or node-failed) job this one replaces: a task is resubmitted once at most. */
-  resubmittedFrom?: string;
-}
-
 /** Slurm's view of a task's job, as the poller last saw it (PENDING and its reason, RUNNING, …). */
 export interface SlurmJobState {
   jobId: string;
@@ -39,21 +14,23 @@ export interface SlurmJobState {
   partition: string | null;
 }
 
-export interface TaskPlan {
-  cwd: string;
-  processes: { command: string; args: string[]; env?: Record<string, string> }[];
-  device: { device: string; isHalf: boolean; source: string };
-  /** Facts the output check needs: dataset entries, the weights file expected, … */
-  expect: Record<string, unknown>;
+/**
+ * How config_snapshot's owner (the runner) turns its snapshot into the column's JSON text and back:
+ * the store keeps the text without knowing its shape.
+ */
+export interface SnapshotCodec<S> {
+  encode(snapshot: S): string;
+  decode(json: string, taskId: string): S;
 }
 
-export interface Task {
+/** A training_tasks row; `snapshot` is config_snapshot as the codec decodes it. */
+export interface StoredTask<S> {
   id: string;
   trainingId: string;
   stepType: StepType;
   status: TaskStatus;
   pid: number | null;
-  snapshot: TaskSnapshot;
+  snapshot: S;
   errorMsg: string | null;
   createdAt: number;
   startedAt: number | null;
@@ -107,14 +84,14 @@ interface TaskRow {
   slurm_partition: string | null;
 }
 
-function fromRow(row: TaskRow): Task {
+function fromRow<S>(row: TaskRow, codec: SnapshotCodec<S>): StoredTask<S> {
   return {
     id: row.id,
     trainingId: row.training_id,
     stepType: row.step_type,
     status: row.status,
     pid: row.pid,
-    snapshot: JSON.parse(row.config_snapshot) as TaskSnapshot,
+    snapshot: codec.decode(row.config_snapshot, row.id),
     errorMsg: row.error_msg,
     createdAt: row.created_at,
     startedAt: row.started_at,
@@ -140,10 +117,12 @@ function fromRow(row: TaskRow): Task {
   };
 }
 
-export interface NewTask {
+export interface NewTask<S> {
   trainingId: string;
   stepType: StepType;
-  snapshot: TaskSnapshot;
+  snapshot: S;
+  /** Absent: local. */
+  executor?: 'local' | 'slurm';
   gpuId: string | null;
   chainId?: string | null;
   chainSeq?: number | null;
@@ -171,53 +150,31 @@ export function gpuIds(gpuId: string | null): string[] {
   return gpuId ? gpuId.split('-').filter(Boolean) : [];
 }
 
-/** training_tasks and task_logs: the queue's rows. Emits taskChanged after each commit. */
-export class TaskRepository {
-  private readonly store: Store;
+/**
+ * training_tasks and task_logs, the read half: what every view, command and check may see. The
+ * writing half (TaskWriter) is TaskLifecycle's, so only the lifecycle moves a task.
+ */
+export class TaskRepository<S> {
+  protected readonly store: Store;
+  protected readonly codec: SnapshotCodec<S>;
 
-  constructor(store: Store) {
+  constructor(store: Store, codec: SnapshotCodec<S>) {
     this.store = store;
+    this.codec = codec;
   }
 
-  insert(tasks: NewTask[]): Task[] {
-    const ids = tasks.map(() => randomUUID());
-    const now = nowMs();
-    this.store.transaction(() => {
-      const insert = prepared(
-        this.store,
-        `INSERT INTO training_tasks (id, training_id, step_type, status, config_snapshot, created_at, updated_at, gpu_id, chain_id, chain_seq, retry_of, executor)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      tasks.forEach((task, i) => {
-        const { slurm: _job, ...snapshot } = task.snapshot; // a retry gets a job of its own
-        insert.run(
-          ids[i],
-          task.trainingId,
-          task.stepType,
-          JSON.stringify(snapshot),
-          now,
-          now,
-          task.gpuId,
-          task.chainId ?? null,
-          task.chainSeq ?? null,
-          task.retryOf ?? null,
-          snapshot.executor ?? 'local',
-        );
-      });
-    });
-    const created = ids.map((id) => this.get(id));
-    for (const task of created) this.emitChanged(task);
-    return created;
+  protected fromRow(row: TaskRow): StoredTask<S> {
+    return fromRow(row, this.codec);
   }
 
-  get(id: string): Task {
+  get(id: string): StoredTask<S> {
     const row = prepared(this.store, 'SELECT * FROM training_tasks WHERE id = ?').get(id) as TaskRow | undefined;
     if (!row) throw new UserError(`No task with id ${id}.`, 'no-task');
-    return fromRow(row);
+    return this.fromRow(row);
   }
 
   /** A full id or a unique prefix of one, as users copy them from `task list`. */
-  resolve(idOrPrefix: string): Task {
+  resolve(idOrPrefix: string): StoredTask<S> {
     const prefix = idOrPrefix.trim().toLowerCase();
     if (!/^[0-9a-f-]{1,36}$/.test(prefix)) throw new UserError(`"${idOrPrefix}" is not a task id (ids look like 3f2a9c1e-…).`, 'no-task');
     const rows = prepared(this.store, "SELECT * FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id LIMIT 2").all(
@@ -236,10 +193,10 @@ export class TaskRepository {
         'ambiguous-task',
       );
     }
-    return fromRow(rows[0]!);
+    return this.fromRow(rows[0]!);
   }
 
-  list(options: { trainingId?: string; status?: TaskStatus; limit?: number } = {}): Task[] {
+  list(options: { trainingId?: string; status?: TaskStatus; limit?: number } = {}): StoredTask<S>[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (options.trainingId) {
@@ -255,7 +212,7 @@ export class TaskRepository {
       `SELECT * FROM training_tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
           ORDER BY created_at DESC, coalesce(chain_seq, 0) DESC, rowid DESC LIMIT ?`,
     ).all(...params, options.limit ?? 200) as TaskRow[];
-    return rows.map(fromRow);
+    return rows.map((row) => this.fromRow(row));
   }
 
   /** Queued or running: what a worker waits for before it may call the queue idle. */
@@ -272,8 +229,58 @@ export class TaskRepository {
     ) as string[];
   }
 
-  running(): Task[] {
-    return (prepared(this.store, "SELECT * FROM training_tasks WHERE status = 'running'").all() as TaskRow[]).map(fromRow);
+  running(): StoredTask<S>[] {
+    return (prepared(this.store, "SELECT * FROM training_tasks WHERE status = 'running'").all() as TaskRow[]).map((row) =>
+      this.fromRow(row),
+    );
+  }
+
+  logs(id: string, { afterId = 0, limit = 1000 } = {}): TaskLogRow[] {
+    return (
+      prepared(this.store, 'SELECT id, level, message, created_at FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?').all(
+        id,
+        afterId,
+        limit,
+      ) as {
+        id: number;
+        level: TaskLogLevel;
+        message: string;
+        created_at: number;
+      }[]
+    ).map((r) => ({ id: r.id, level: r.level, message: r.message, createdAt: r.created_at }));
+  }
+}
+
+/** training_tasks and task_logs, the writing half: the queue's rows. Emits taskChanged after each commit. */
+export class TaskWriter<S> extends TaskRepository<S> {
+  insert(tasks: NewTask<S>[]): StoredTask<S>[] {
+    const ids = tasks.map(() => randomUUID());
+    const now = nowMs();
+    this.store.transaction(() => {
+      const insert = prepared(
+        this.store,
+        `INSERT INTO training_tasks (id, training_id, step_type, status, config_snapshot, created_at, updated_at, gpu_id, chain_id, chain_seq, retry_of, executor)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      tasks.forEach((task, i) => {
+        insert.run(
+          ids[i],
+          task.trainingId,
+          task.stepType,
+          this.codec.encode(task.snapshot),
+          now,
+          now,
+          task.gpuId,
+          task.chainId ?? null,
+          task.chainSeq ?? null,
+          task.retryOf ?? null,
+          task.executor ?? 'local',
+        );
+      });
+    });
+    const created = ids.map((id) => this.get(id));
+    for (const task of created) this.emitChanged(task);
+    return created;
   }
 
   /**
@@ -283,7 +290,7 @@ export class TaskRepository {
    * run at most cpuConcurrency at a time across all runners. Slurm tasks take no part in the GPU and
    * CPU limits (Slurm queues them on the cluster); the one-at-a-time rule per training still holds.
    */
-  claimNext(runnerId: string, limits: ClaimLimits): Task | undefined {
+  claimNext(runnerId: string, limits: ClaimLimits): StoredTask<S> | undefined {
     const claimed = this.store.transaction(() => {
       const running = prepared(this.store, "SELECT training_id, gpu_id, executor FROM training_tasks WHERE status = 'running'").all() as {
         training_id: string;
@@ -310,7 +317,7 @@ export class TaskRepository {
           this.store,
           "UPDATE training_tasks SET status = 'running', claimed_by = ?, started_at = ? WHERE id = ? AND status = 'queued' RETURNING *",
         ).get(runnerId, nowMs(), candidate.id) as TaskRow | undefined;
-        if (row) return fromRow(row);
+        if (row) return this.fromRow(row);
         if (gpus === null) continue;
         if (gpus.length > 0) gpus.forEach((g) => busyGpus.add(g));
         else cpuRunning++;
@@ -322,19 +329,19 @@ export class TaskRepository {
   }
 
   /** The exact plan, stored before its launcher is spawned, so whoever settles the task can judge it. */
-  savePlan(id: string, snapshot: TaskSnapshot): Task {
+  savePlan(id: string, snapshot: S): StoredTask<S> {
     prepared(this.store, "UPDATE training_tasks SET config_snapshot = ? WHERE id = ? AND status = 'running'").run(
-      JSON.stringify(snapshot),
+      this.codec.encode(snapshot),
       id,
     );
     return this.get(id);
   }
 
-  markLaunched(id: string, pid: number, logPath: string, snapshot: TaskSnapshot): Task {
+  markLaunched(id: string, pid: number, logPath: string, snapshot: S): StoredTask<S> {
     prepared(this.store, 'UPDATE training_tasks SET pid = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?').run(
       pid,
       logPath,
-      JSON.stringify(snapshot),
+      this.codec.encode(snapshot),
       id,
     );
     const task = this.get(id);
@@ -342,23 +349,23 @@ export class TaskRepository {
     return task;
   }
 
-  /** The batch job was accepted: its id (column and snapshot) and the log; the task has no local pid. */
-  markSubmitted(id: string, job: SlurmJobRef, partition: string, logPath: string, snapshot: TaskSnapshot): Task {
+  /** The batch job was accepted: its id (column; the snapshot holds it too) and the log; the task has no local pid. */
+  markSubmitted(id: string, jobId: string, partition: string, logPath: string, snapshot: S): StoredTask<S> {
     prepared(
       this.store,
       "UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, slurm_partition = ?, log_path = ?, config_snapshot = ?, log_offset = 0 WHERE id = ?",
-    ).run(job.jobId, partition || null, logPath, JSON.stringify({ ...snapshot, slurm: job }), id);
+    ).run(jobId, partition || null, logPath, this.codec.encode(snapshot), id);
     const task = this.get(id);
     this.emitChanged(task);
     return task;
   }
 
   /** A new batch job replaces a pre-empted one: the log (appended to by both) is read on from where it was. */
-  markResubmitted(id: string, job: SlurmJobRef, snapshot: TaskSnapshot): Task {
+  markResubmitted(id: string, jobId: string, snapshot: S): StoredTask<S> {
     prepared(
       this.store,
       "UPDATE training_tasks SET slurm_job_id = ?, slurm_state = 'PENDING', slurm_reason = NULL, config_snapshot = ? WHERE id = ?",
-    ).run(job.jobId, JSON.stringify({ ...snapshot, slurm: job }), id);
+    ).run(jobId, this.codec.encode(snapshot), id);
     const task = this.get(id);
     this.emitChanged(task);
     return task;
@@ -429,21 +436,6 @@ export class TaskRepository {
     );
   }
 
-  logs(id: string, { afterId = 0, limit = 1000 } = {}): TaskLogRow[] {
-    return (
-      prepared(this.store, 'SELECT id, level, message, created_at FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?').all(
-        id,
-        afterId,
-        limit,
-      ) as {
-        id: number;
-        level: TaskLogLevel;
-        message: string;
-        created_at: number;
-      }[]
-    ).map((r) => ({ id: r.id, level: r.level, message: r.message, createdAt: r.created_at }));
-  }
-
   /**
    * Moves a queued or running task to its final state; false (and nothing written) when it already
    * had one, so two processes finalising the same task cannot both win.
@@ -491,14 +483,14 @@ export class TaskRepository {
   }
 
   /** The chain stops at its first failure: its later tasks that have not started are cancelled. */
-  cancelRestOfChain(task: Task, reason: string): Task[] {
+  cancelRestOfChain(task: StoredTask<S>, reason: string): StoredTask<S>[] {
     if (!task.chainId || task.chainSeq === null) return [];
     const rows = prepared(
       this.store,
       `UPDATE training_tasks SET status = 'cancelled', error_msg = ?, finished_at = ?
           WHERE chain_id = ? AND chain_seq > ? AND status = 'queued' RETURNING *`,
     ).all(reason, nowMs(), task.chainId, task.chainSeq) as TaskRow[];
-    const cancelled = rows.map(fromRow);
+    const cancelled = rows.map((row) => this.fromRow(row));
     for (const t of cancelled) this.emitChanged(t);
     return cancelled;
   }
@@ -507,7 +499,7 @@ export class TaskRepository {
     prepared(this.store, 'UPDATE training_tasks SET cancel_requested = 1 WHERE id = ?').run(id);
   }
 
-  private emitChanged(task: Task): void {
+  private emitChanged(task: StoredTask<S>): void {
     this.store.events.emit('taskChanged', { taskId: task.id, trainingId: task.trainingId });
   }
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
-import type { Task } from '../../core/store/taskRepository.ts';
+import type { Task } from '../../core/runner/taskSnapshot.ts';
 import type { Training } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';

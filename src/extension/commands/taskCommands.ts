@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { taskFiles } from '../../core/runner/processes.ts';
 import { isFinal } from '../../core/runner/steps.ts';
-import type { Task } from '../../core/store/taskRepository.ts';
+import type { Task } from '../../core/runner/taskSnapshot.ts';
 import { trainingLogsDir } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import { isInside } from '../../core/util/paths.ts';

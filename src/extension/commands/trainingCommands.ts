@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { probeDeviceAsync, type ProbeResult } from '../../core/runner/device.ts';
 import { listDataset, pythonOf, rvcRootOf } from '../../core/runner/rvcEngine.ts';
-import type { Task } from '../../core/store/taskRepository.ts';
+import type { Task } from '../../core/runner/taskSnapshot.ts';
 import {
   F0_METHODS,
   MODEL_VERSIONS,

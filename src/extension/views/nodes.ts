@@ -1,4 +1,4 @@
-import type { Task } from '../../core/store/taskRepository.ts';
+import type { Task } from '../../core/runner/taskSnapshot.ts';
 import type { Training } from '../../core/store/trainings.ts';
 import type { Artifact } from '../../core/models/modelRegistry.ts';
 import type { VoiceRecord } from '../../core/models/voiceImport.ts';

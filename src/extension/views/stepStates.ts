@@ -1,5 +1,5 @@
 import { STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
-import type { Task } from '../../core/store/taskRepository.ts';
+import type { Task } from '../../core/runner/taskSnapshot.ts';
 import type { Training } from '../../core/store/trainings.ts';
 import * as l10n from '../l10n.ts';
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Task } from '../../core/store/taskRepository.ts';
+import type { Task } from '../../core/runner/taskSnapshot.ts';
 import type { FolderStore } from '../folderStore.ts';
 import type { ViewNode } from './nodes.ts';
 import { compareTasks, formatDuration, progressText, STEP_LABELS, STEP_STATE_LABELS } from './stepStates.ts';

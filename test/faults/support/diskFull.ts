@@ -2,7 +2,8 @@
 // `ulimit -f`, with SIGXFSZ ignored so a write past the limit fails with EFBIG instead of killing us):
 // node diskFull.ts WORKSPACE task-log|metrics|store TASK_ID (metrics: a train_model task whose stdout holds losses)
 import { TaskLogTail } from '../../../src/core/runner/taskLog.ts';
-import { TaskRepository } from '../../../src/core/store/taskRepository.ts';
+import { taskSnapshotCodec } from '../../../src/core/runner/taskSnapshot.ts';
+import { TaskWriter } from '../../../src/core/store/taskRepository.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { errorMessage, isUserError } from '../../../src/core/util/errors.ts';
 
@@ -11,9 +12,9 @@ const store = Store.open(workspace);
 try {
   if (kind === 'task-log') {
     const lines = Array.from({ length: 20_000 }, (_, i) => ({ level: 'INFO' as const, message: `line ${i} ${'x'.repeat(100)}` }));
-    new TaskRepository(store).recordLog(id, { fromOffset: 0, logOffset: 2_000_000, lines });
+    new TaskWriter(store, taskSnapshotCodec).recordLog(id, { fromOffset: 0, logOffset: 2_000_000, lines });
   } else if (kind === 'metrics') {
-    const tasks = new TaskRepository(store);
+    const tasks = new TaskWriter(store, taskSnapshotCodec);
     new TaskLogTail(store, tasks, tasks.get(id)).read(true);
   } else {
     store.log('INFO', 'system', 'y'.repeat(2_000_000));

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { Task } from '../../../src/core/store/taskRepository.ts';
+import type { Task } from '../../../src/core/runner/taskSnapshot.ts';
 import { api, metric, prepared, until } from './host.ts';
 import { ask, handoffFile, taskRow, type SlurmHandoff } from './slurmRpc.ts';
 

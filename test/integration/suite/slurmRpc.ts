@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Task } from '../../../src/core/store/taskRepository.ts';
+import type { Task } from '../../../src/core/runner/taskSnapshot.ts';
 import { api, prepared, until } from './host.ts';
 
 /** What the Tasks view's provider gives VS Code for a task's row. */

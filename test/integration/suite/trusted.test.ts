@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMAND_PREFIX, COMMANDS } from '../../../src/extension/commands/commandIds.ts';
-import type { Task } from '../../../src/core/store/taskRepository.ts';
+import type { Task } from '../../../src/core/runner/taskSnapshot.ts';
 import type { Training } from '../../../src/core/store/trainings.ts';
 import type { CheckReport } from '../../../src/core/workspace/check.ts';
 import { VoiceDropController } from '../../../src/extension/views/voiceDrop.ts';

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import type { Task } from '../../../src/core/store/taskRepository.ts';
+import type { RunParams } from '../../../src/core/runner/params.ts';
+import type { Task } from '../../../src/core/runner/taskSnapshot.ts';
 import type { Training } from '../../../src/core/store/trainings.ts';
 import { statusText } from '../../../src/extension/statusText.ts';
 import {
@@ -46,7 +47,7 @@ function task(stepType: Task['stepType'], status: Task['status'], overrides: Par
     stepType,
     status,
     pid: null,
-    snapshot: { engine: 'rvc', params: {}, training: { name: 'alto', logsDir: '/l' } },
+    snapshot: { engine: 'rvc', params: {} as RunParams, training: { name: 'alto', logsDir: '/l' } },
     errorMsg: null,
     createdAt: 10,
     startedAt: null,

@@ -7,7 +7,9 @@ import { parseTfeventsRecords } from '../../../src/core/metrics/tfeventsReader.t
 import { parsePythonFloat, parseTrainLogLines, type TrainLogState } from '../../../src/core/metrics/trainLogReader.ts';
 import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
-import { TaskRepository } from '../../../src/core/store/taskRepository.ts';
+import { taskSnapshotCodec } from '../../../src/core/runner/taskSnapshot.ts';
+import { TaskWriter } from '../../../src/core/store/taskRepository.ts';
+import type { RunParams } from '../../../src/core/runner/params.ts';
 import { taskFiles } from '../../../src/core/runner/processes.ts';
 import { TaskLogTail } from '../../../src/core/runner/taskLog.ts';
 import { makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
@@ -31,12 +33,12 @@ function eventsPoints(logsDir: string): Map<string, number> {
 
 /** A train_model task whose captured stdout is `text`, and the task log's one reader over it. */
 function trainTaskWithStdout(store: Store, trainingId: string, text: string): TaskLogTail {
-  const tasks = new TaskRepository(store);
+  const tasks = new TaskWriter(store, taskSnapshotCodec);
   const [task] = tasks.insert([
     {
       trainingId,
       stepType: 'train_model',
-      snapshot: { engine: 'rvc', params: { total_epoch: 4 }, training: { name: 'alto-demo', logsDir: '' } },
+      snapshot: { engine: 'rvc', params: { total_epoch: 4 } as RunParams, training: { name: 'alto-demo', logsDir: '' } },
       gpuId: null,
     },
   ]);
@@ -156,7 +158,11 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
         'the log’s epochs survive the replacement',
       );
       // A second reader of the same task (a repair, a new runner) adds nothing: the range is taken.
-      const again = new TaskLogTail(store, new TaskRepository(store), new TaskRepository(store).get(tail.task.id));
+      const again = new TaskLogTail(
+        store,
+        new TaskWriter(store, taskSnapshotCodec),
+        new TaskWriter(store, taskSnapshotCodec).get(tail.task.id),
+      );
       assert.deepEqual(again.read(true), []);
       assert.equal(stdoutPointCount(store), 10, 'only loss/g/gen comes from the log');
     });
@@ -184,7 +190,7 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
         taskFiles(store, tail.task.id).log,
         'INFO:alto-demo:loss_disc=3.5, loss_gen=2.25, loss_fm=7,loss_mel=20, loss_kl=1',
       );
-      const tasks = new TaskRepository(store);
+      const tasks = new TaskWriter(store, taskSnapshotCodec);
       const other = new TaskLogTail(store, tasks, tasks.get(tail.task.id));
       assert.deepEqual(other.read(), [], 'a line still being written waits');
       other.read(true);
@@ -216,7 +222,7 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
         // The older build: its tail stored the first part; its ingester read nothing yet, or the whole log.
         if (ahead) await ingestMetricFile(store, trainingId, log, 'stdout');
         databaseOf(store).prepare('UPDATE training_tasks SET log_offset = ? WHERE id = ?').run(cut, tail.task.id);
-        const tasks = new TaskRepository(store);
+        const tasks = new TaskWriter(store, taskSnapshotCodec);
         new TaskLogTail(store, tasks, tasks.get(tail.task.id)).read(true);
         assert.deepEqual(mel(), expected, ahead ? 'nothing read twice or with a later step' : 'nothing skipped');
         databaseOf(store).prepare('DELETE FROM training_tasks').run();
@@ -235,7 +241,7 @@ describe('metrics: RVC training output lines (train.log and stdout)', () => {
         .prepare('UPDATE training_tasks SET updated_at = ? WHERE id = ?')
         .run(Date.now() - 60_000, first.task.id);
       fs.appendFileSync(taskFiles(store, first.task.id).log, epochs(2, 3));
-      const tasks = new TaskRepository(store);
+      const tasks = new TaskWriter(store, taskSnapshotCodec);
       new TaskLogTail(store, tasks, tasks.get(first.task.id)).read();
       const after = tasks.get(first.task.id);
       assert.equal(after.progress, 75);

@@ -4,7 +4,7 @@ import { defaultSettings, SETTINGS_PREFIX, type Settings } from '../../../src/co
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository, type Training } from '../../../src/core/store/trainings.ts';
 import { Runner } from '../../../src/core/runner/runner.ts';
-import type { Task } from '../../../src/core/store/taskRepository.ts';
+import type { Task } from '../../../src/core/runner/taskSnapshot.ts';
 import { makeDataset, makeRvcInstall, type DoubleKnobs, type RvcInstallDouble } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 

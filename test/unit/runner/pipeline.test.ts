@@ -2,7 +2,7 @@ import { databaseOf } from '../../../src/core/store/store.ts';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TaskRepository } from '../../../src/core/store/taskRepository.ts';
+import { taskReader } from '../../../src/core/runner/taskSnapshot.ts';
 import { makeBench, runAndWait, type Bench } from './helpers.ts';
 
 describe('runner: the full pipeline against the RVC install test double', () => {
@@ -58,7 +58,9 @@ describe('runner: the full pipeline against the RVC install test double', () => 
       '-v',
       'v2',
     ]);
-    const notable = new TaskRepository(bench.store).logs(train.id).map((l) => l.message);
+    const notable = taskReader(bench.store)
+      .logs(train.id)
+      .map((l) => l.message);
     assert.ok(notable.some((m) => m.includes('Training is done')));
     assert.ok(notable.some((m) => m.includes('====> Epoch: 4')));
     // The losses RVC prints to stdout become curve points while the step runs (train.log stays empty).
@@ -206,7 +208,9 @@ describe('runner: failures a user can act on', () => {
     );
     const preprocessLog = fs.readFileSync(path.join(bench.workspace, 'logs', 'alto demo 2', 'preprocess.log'), 'utf8');
     assert.doesNotMatch(preprocessLog, /Traceback|ipynb/);
-    const warnings = new TaskRepository(bench.store).logs(tasks[0]!.id).filter((l) => l.level === 'WARN');
+    const warnings = taskReader(bench.store)
+      .logs(tasks[0]!.id)
+      .filter((l) => l.level === 'WARN');
     assert.deepEqual(
       warnings.map((w) => w.message),
       ['skipped what is not audio in the dataset folder: .ipynb_checkpoints'],
@@ -217,7 +221,7 @@ describe('runner: failures a user can act on', () => {
     bench.createTraining('partly', { files: 2, extra: (dir) => fs.writeFileSync(path.join(dir, 'zz_broken.wav'), 'BROKEN') });
     const [partly] = await runAndWait(bench, 'partly', 'preprocess');
     assert.equal(partly!.status, 'success');
-    const warnings = new TaskRepository(bench.store)
+    const warnings = taskReader(bench.store)
       .logs(partly!.id)
       .filter((l) => l.level === 'WARN')
       .map((l) => l.message);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { databaseOf, Store } from '../../../src/core/store/store.ts';
 import { readExitRecord } from '../../../src/core/runner/processes.ts';
-import { TaskRepository, type Task } from '../../../src/core/store/taskRepository.ts';
+import { taskReader, type Task } from '../../../src/core/runner/taskSnapshot.ts';
 import { setKnobs } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { cliEntry } from '../../support/tempDir.ts';
 import { makeBench, processExists, trainPids, until, writeWorkspaceSettings, type Bench } from './helpers.ts';
@@ -14,7 +14,7 @@ function startWorker(bench: Bench): ChildProcess {
 }
 
 function taskOf(bench: Bench, tasks: Task[], step: string): Task {
-  return new TaskRepository(bench.store).get(tasks.find((t) => t.stepType === step)!.id);
+  return taskReader(bench.store).get(tasks.find((t) => t.stepType === step)!.id);
 }
 
 describe('runner: processes, cancel and restarts', function () {
@@ -58,7 +58,7 @@ describe('runner: processes, cancel and restarts', function () {
       10_000,
       'the step to print',
     );
-    const pid = new TaskRepository(bench.store).get(task!.id).pid!;
+    const pid = taskReader(bench.store).get(task!.id).pid!;
     const started = Date.now();
     const done = await bench.runner.cancel(task!.id);
     assert.equal(done.status, 'cancelled');
@@ -72,7 +72,7 @@ describe('runner: processes, cancel and restarts', function () {
     bench.createTraining('k9');
     const tasks = bench.runner.enqueue('k9', 'all');
     const worker = startWorker(bench);
-    const repo = new TaskRepository(bench.store);
+    const repo = taskReader(bench.store);
     await until(
       () => repo.logs(taskOf(bench, tasks, 'train_model').id).some((l) => l.message.includes('====> Epoch: 1')),
       15_000,

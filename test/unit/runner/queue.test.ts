@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TaskRepository, type Task } from '../../../src/core/store/taskRepository.ts';
+import { taskReader, type Task } from '../../../src/core/runner/taskSnapshot.ts';
 import { cliEntry } from '../../support/tempDir.ts';
 import { makeBench, writeWorkspaceSettings, type Bench } from './helpers.ts';
 
@@ -60,7 +60,7 @@ describe('runner: the queue', function () {
     const ran = fs.readFileSync(path.join(bench.workspace, 'ran.txt'), 'utf8').split('\n').filter(Boolean);
     assert.deepEqual([...ran].sort(), [...ids].sort(), 'every task ran exactly once');
     assert.deepEqual([...a.claimed, ...b.claimed].sort(), [...ids].sort(), 'each task was claimed by exactly one worker');
-    const repo = new TaskRepository(bench.store);
+    const repo = taskReader(bench.store);
     const tasks = ids.map((id) => repo.get(id));
     assert.ok(
       tasks.every((t) => t.status === 'success'),

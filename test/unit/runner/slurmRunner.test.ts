@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Runner } from '../../../src/core/runner/runner.ts';
-import type { Task } from '../../../src/core/store/taskRepository.ts';
+import type { Task } from '../../../src/core/runner/taskSnapshot.ts';
 import { makeDataset } from '../../doubles/rvcInstall/makeRvcInstall.ts';
 import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../../support/slurmCluster.ts';
 import { cliEntry } from '../../support/tempDir.ts';
@@ -264,8 +264,8 @@ describe('runner on the Slurm executor (real cluster)', function () {
       // A runner that died after planning a task and before sbatch accepted it: no job of its name.
       bench.createTraining('byNameLost', { files: 2 });
       const [queued] = bench.runner.enqueue('byNameLost', 'preprocess');
-      const claimed = bench.runner.tasks.claimNext(`${os.hostname()}:999999999`, { cpuConcurrency: 1, only: new Set([queued!.id]) })!;
-      bench.runner.tasks.savePlan(claimed.id, { ...claimed.snapshot, plan: get(found.id).snapshot.plan! });
+      const claimed = bench.runner.lifecycle.claim(`${os.hostname()}:999999999`, { cpuConcurrency: 1, only: new Set([queued!.id]) })!;
+      bench.runner.lifecycle.planned(claimed, { ...claimed.snapshot, plan: get(found.id).snapshot.plan! });
       const lost = { id: claimed.id };
       const second = new Runner(bench.store, { settings: () => bench.settings, sweepMs: 500 });
       second.start();
@@ -383,8 +383,8 @@ describe('runner on the Slurm executor (real cluster)', function () {
       ids.push(bench.runner.enqueue(`many${i}`, 'preprocess')[0]!.id);
     }
     await until(() => ids.every((id) => get(id).slurm?.state === 'PENDING'), 30_000, 'all 50 jobs pending');
-    const calls = (bench.runner as unknown as { slurm: { executor: { client: { calls: { squeue: number } } } } }).slurm.executor.client
-      .calls;
+    const slurm = (bench.runner as unknown as { slurm: { side(): { executor: { client: { calls: { squeue: number } } } } } }).slurm;
+    const calls = slurm.side().executor.client.calls;
     const before = calls.squeue;
     const window = 4000;
     await new Promise((resolve) => setTimeout(resolve, window));

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { databaseOf, Store } from '../../../src/core/store/store.ts';
-import { TaskRepository } from '../../../src/core/store/taskRepository.ts';
+import { TaskRepository, type SnapshotCodec } from '../../../src/core/store/taskRepository.ts';
 import { TrainingRepository } from '../../../src/core/store/trainings.ts';
 import { UserError } from '../../../src/core/util/errors.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
@@ -8,7 +8,9 @@ import { makeTempDir } from '../../support/tempDir.ts';
 describe('task repository: ids by prefix', () => {
   let store: Store;
   let cleanup: () => void;
-  let tasks: TaskRepository;
+  let tasks: TaskRepository<unknown>;
+  // The store keeps config_snapshot as text; its shape is its owner's (the runner's) business.
+  const json: SnapshotCodec<unknown> = { encode: (snapshot) => JSON.stringify(snapshot), decode: (text): unknown => JSON.parse(text) };
   const ids = [
     'a1b2c3d4-0000-4000-8000-000000000001',
     'a1c3e5f7-0000-4000-8000-000000000002',
@@ -23,7 +25,7 @@ describe('task repository: ids by prefix', () => {
     const training = new TrainingRepository(store).create({ name: 'alto' });
     const insert = databaseOf(store).prepare("INSERT INTO training_tasks (id, training_id, step_type) VALUES (?, ?, 'preprocess')");
     for (const id of ids) insert.run(id, training.id);
-    tasks = new TaskRepository(store);
+    tasks = new TaskRepository(store, json);
   });
   afterEach(() => {
     store.close();

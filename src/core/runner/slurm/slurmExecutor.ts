@@ -1,5 +1,5 @@
 import type { Settings } from '../../settings.ts';
-import type { SlurmJobRef } from '../../store/taskRepository.ts';
+import type { SlurmJobRef } from '../taskSnapshot.ts';
 import { UserError } from '../../util/errors.ts';
 import type { LaunchProcess } from '../launcherWorker.ts';
 import { launcherScript, readJsonFile, type ExitRecord, type TaskFiles } from '../processes.ts';

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import type { Settings } from '../../settings.ts';
-import type { SlurmJobRef, Task, TaskRepository, TaskSnapshot } from '../../store/taskRepository.ts';
 import { isUserErrorCode } from '../../util/errors.ts';
 import { readFileTail } from '../../util/fileTail.ts';
 import { taskFiles } from '../processes.ts';
 import { isFinal } from '../steps.ts';
 import type { FaultPoint, Outcome, TaskLifecycle } from '../taskLifecycle.ts';
+import type { SlurmJobRef, Task, TaskReader, TaskSnapshot } from '../taskSnapshot.ts';
 import type { Store } from '../../store/store.ts';
 import { jobResources } from './jobScript.ts';
 import { SlurmClient, type QueueEntry } from './slurmClient.ts';
@@ -15,7 +15,7 @@ import { SlurmPoller } from './slurmPoller.ts';
 /** What the Slurm side needs of the runner it belongs to: its store, its active set and its settle. */
 export interface SlurmTaskHost {
   readonly store: Store;
-  readonly tasks: TaskRepository;
+  readonly tasks: TaskReader;
   readonly lifecycle: TaskLifecycle;
   settings(): Settings;
   /** False once the runner stopped: a task submitted after that is left for the next runner to re-attach. */
@@ -94,7 +94,7 @@ export class SlurmTasks {
    * is settled as interrupted. A failed lookup leaves the task to the next sweep.
    */
   async findSubmitted(task: Task): Promise<void> {
-    const { store, tasks, lifecycle } = this.host;
+    const { store, lifecycle } = this.host;
     try {
       const found = await this.executor.findSubmitted(task.id, task.stepType, taskFiles(store, task.id));
       if (!store.isOpen) return;
@@ -103,7 +103,7 @@ export class SlurmTasks {
         return;
       }
       const submitted = lifecycle.submitted(task, found.handle, found.entry.partition, task.snapshot);
-      tasks.addLog(
+      lifecycle.note(
         task.id,
         'INFO',
         `re-attached to Slurm job ${found.handle.jobId}, found by its name: the runner that submitted it stopped before recording the job id`,
@@ -147,7 +147,7 @@ export class SlurmTasks {
   async check(id: string, fromQueue?: QueueEntry | null): Promise<void> {
     if (this.checking.has(id)) return;
     this.checking.add(id);
-    const { store, tasks } = this.host;
+    const { store, tasks, lifecycle } = this.host;
     try {
       const task = tasks.get(id);
       const ref = task.snapshot.slurm;
@@ -158,7 +158,7 @@ export class SlurmTasks {
       const live = await this.executor.assess(this.executor.reattach(ref, task.cancelRequested), taskFiles(store, id), fromQueue);
       if (!store.isOpen || isFinal(tasks.get(id).status)) return;
       if (live.phase === 'queued') {
-        tasks.recordSlurmState(id, 'PENDING', live.waiting.code, live.partition || null);
+        lifecycle.slurmState(id, 'PENDING', live.waiting.code, live.partition || null);
         if (live.failure) {
           await this.executor.client.cancel(ref.jobId).catch(() => undefined); // refused anyway: the sentence says why
           this.host.settle(id, { state: 'failed', message: live.failure });
@@ -166,7 +166,7 @@ export class SlurmTasks {
         return;
       }
       if (live.phase === 'running') {
-        tasks.recordSlurmState(id, 'RUNNING', null, null);
+        lifecycle.slurmState(id, 'RUNNING', null, null);
         this.host.readLog(id);
         return;
       }
@@ -180,7 +180,7 @@ export class SlurmTasks {
   }
 
   private async ended(task: Task, ref: SlurmJobRef, live: SlurmLiveness & { phase: 'ended' }): Promise<void> {
-    this.host.tasks.recordSlurmState(task.id, live.outcome === 'forgotten' ? 'UNKNOWN' : live.outcome.toUpperCase(), null, null);
+    this.host.lifecycle.slurmState(task.id, live.outcome === 'forgotten' ? 'UNKNOWN' : live.outcome.toUpperCase(), null, null);
     const reached = this.trainingReached(task);
     if (resubmittable(task, ref, live)) {
       await this.resubmit(task, ref, live.outcome, reached);
@@ -198,7 +198,7 @@ export class SlurmTasks {
   }
 
   private async resubmit(task: Task, ref: SlurmJobRef, outcome: string, reached: { epoch?: number; checkpoint?: string }): Promise<void> {
-    const { store, tasks } = this.host;
+    const { store, lifecycle } = this.host;
     const files = taskFiles(store, task.id);
     // The pre-empted launcher's exit record (with its signal) must not decide the new job's end.
     fs.rmSync(files.exit, { force: true });
@@ -211,10 +211,10 @@ export class SlurmTasks {
     });
     if (!store.isOpen) return;
     const job: SlurmJobRef = { ...handle, resubmittedFrom: ref.jobId };
-    const resubmitted = tasks.markResubmitted(task.id, job, task.snapshot);
+    const resubmitted = lifecycle.resubmitted(task, job);
     const at = reached.epoch !== undefined ? ` at epoch ${reached.epoch}` : '';
     const from = reached.checkpoint ? `; training continues from ${reached.checkpoint}` : '';
-    tasks.addLog(
+    lifecycle.note(
       task.id,
       'WARN',
       `Slurm job ${ref.jobId} ended ${outcome.toUpperCase()}${at}; resubmitted once as job ${job.jobId}${from}.`,
