@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { isUserError } from '../util/errors.ts';
 import { readExitRecord, tasksDirOf } from './processes.ts';
 import { reportInternal, type RunnerContext } from './runnerContext.ts';
-import type { RunnerSlurm } from './runnerSlurm.ts';
+import type { SlurmTasks } from './slurm/slurmTasks.ts';
 import { isFinal } from './steps.ts';
 import { runnerAlive, type Outcome } from './taskLifecycle.ts';
 import type { TaskLogTail } from './taskLog.ts';
@@ -21,9 +21,19 @@ interface ActiveTask {
 /** A chatty step (progress bars) must not turn into a commit per write: at most one read per task per this many ms. */
 const READ_INTERVAL_MS = 25;
 
+/**
+ * What attach needs of the runner's Slurm wiring (runnerSlurm.ts), named here so the two files do
+ * not import each other: that wiring hands SlurmTasks this class's tail and settle.
+ */
+export interface SlurmWiring {
+  side(): Pick<SlurmTasks, 'follow' | 'check'>;
+  findSubmitted(task: Task): Promise<void>;
+  forget(jobId: string): void;
+}
+
 export interface AttachHooks {
   /** The runner's Slurm side, for tasks that run as batch jobs. */
-  slurm(): RunnerSlurm;
+  slurm(): SlurmWiring;
   /** A task settled: another may start now. */
   schedule(): void;
 }
