@@ -1,10 +1,12 @@
 import { MODEL_SAMPLE_RATE_CHOICES } from '../../src/protocol/inferencePanel.ts';
 import { AuxMissing } from './auxMissing.tsx';
 import { fileName } from './panelParams.ts';
-import { paramSetter, pathOrNull, type PanelPartProps } from './panelProps.ts';
+import { PathField } from './pathField.tsx';
+import { paramSetter, type PanelPartProps } from './panelProps.ts';
 
 /** The voice model, its index, ContentVec, the input file and the model's sample rate. */
-export function FilesFieldset({ state, ready, dispatch, requests }: PanelPartProps) {
+export function FilesFieldset(props: PanelPartProps) {
+  const { state, ready, dispatch, requests } = props;
   const { params, models, strings } = state;
   const { browse } = requests;
   const set = paramSetter(dispatch);
@@ -26,17 +28,8 @@ export function FilesFieldset({ state, ready, dispatch, requests }: PanelPartPro
       <button id="browse-model" onClick={() => browse('model')}>
         {strings.browse}
       </button>
-      <label for="index">{strings.index}</label>
-      <input
-        id="index"
-        value={params.indexPath ?? ''}
-        placeholder={strings.indexPlaceholder}
-        onInput={(e) => set('indexPath', pathOrNull(e.currentTarget.value))}
-      />
-      <button onClick={() => browse('index')}>{strings.browse}</button>
-      <label for="contentVec">{strings.contentVec}</label>
-      <input id="contentVec" value={params.contentVecPath} onInput={(e) => set('contentVecPath', e.currentTarget.value)} />
-      <button onClick={() => browse('contentVec')}>{strings.browse}</button>
+      <PathField {...props} field="index" placeholder={strings.indexPlaceholder} />
+      <PathField {...props} field="contentVec" />
       {ready.missingContentVec && (
         <AuxMissing
           need={ready.missingContentVec}
@@ -46,11 +39,7 @@ export function FilesFieldset({ state, ready, dispatch, requests }: PanelPartPro
           fetchAux={requests.fetchAux}
         />
       )}
-      <label for="input">{strings.input}</label>
-      <input id="input" value={params.inputPath} onInput={(e) => set('inputPath', e.currentTarget.value)} />
-      <button id="browse-input" onClick={() => browse('input')}>
-        {strings.browse}
-      </button>
+      <PathField {...props} field="input" browseId="browse-input" />
       <label for="sr">{strings.modelSampleRate}</label>
       <select id="sr" value={String(params.modelSampleRate)} onChange={(e) => set('modelSampleRate', Number(e.currentTarget.value))}>
         {MODEL_SAMPLE_RATE_CHOICES.map((sr) => (

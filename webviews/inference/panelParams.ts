@@ -43,16 +43,17 @@ export function paramProblems(params: PanelConvertParams, usesPitch: boolean): P
   return problems;
 }
 
+const FIELD_KEYS = {
+  model: 'modelPath',
+  index: 'indexPath',
+  contentVec: 'contentVecPath',
+  rmvpe: 'rmvpePath',
+  f0Curve: 'f0CurvePath',
+  input: 'inputPath',
+} as const satisfies Record<Exclude<BrowseField, 'folder'>, keyof PanelConvertParams>;
+
+/** The parameters that hold a file's path. */
+export type PathParam = (typeof FIELD_KEYS)[keyof typeof FIELD_KEYS];
+
 /** The parameter a picked file fills in. */
-export function fieldKey(field: Exclude<BrowseField, 'folder'>): keyof PanelConvertParams {
-  return (
-    {
-      model: 'modelPath',
-      index: 'indexPath',
-      contentVec: 'contentVecPath',
-      rmvpe: 'rmvpePath',
-      f0Curve: 'f0CurvePath',
-      input: 'inputPath',
-    } as const
-  )[field];
-}
+export const fieldKey = (field: Exclude<BrowseField, 'folder'>): PathParam => FIELD_KEYS[field];

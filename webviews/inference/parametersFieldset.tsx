@@ -8,7 +8,8 @@ import {
 } from '../../src/protocol/inferencePanel.ts';
 import { AuxMissing } from './auxMissing.tsx';
 import { PITCH_PARAMS, SLIDERS, appliesTo } from './panelParams.ts';
-import { paramSetter, pathOrNull, type PanelPartProps } from './panelProps.ts';
+import { PathField } from './pathField.tsx';
+import { paramSetter, type PanelPartProps } from './panelProps.ts';
 
 /** RVC's vc_single parameters: pitch method and files (for a pitch model), then the ranged numbers. */
 export function ParametersFieldset(props: PanelPartProps) {
@@ -42,28 +43,13 @@ export function ParametersFieldset(props: PanelPartProps) {
       )}
       {ready.wantsRmvpe && (
         <>
-          <label for="rmvpe">{strings.rmvpe}</label>
-          <input id="rmvpe" value={params.rmvpePath ?? ''} onInput={(e) => set('rmvpePath', pathOrNull(e.currentTarget.value))} />
-          <button onClick={() => requests.browse('rmvpe')}>{strings.browse}</button>
+          <PathField {...props} field="rmvpe" />
           {ready.missingRmvpe && (
             <AuxMissing need={ready.missingRmvpe} field="rmvpe" fetching={state.fetching} strings={strings} fetchAux={requests.fetchAux} />
           )}
         </>
       )}
-      {ready.usesPitch && (
-        <>
-          <label for="f0Curve">{strings.f0Curve}</label>
-          <input
-            id="f0Curve"
-            value={params.f0CurvePath ?? ''}
-            placeholder={strings.f0CurvePlaceholder}
-            onInput={(e) => set('f0CurvePath', pathOrNull(e.currentTarget.value))}
-          />
-          <button id="browse-f0Curve" onClick={() => requests.browse('f0Curve')}>
-            {strings.browse}
-          </button>
-        </>
-      )}
+      {ready.usesPitch && <PathField {...props} field="f0Curve" placeholder={strings.f0CurvePlaceholder} browseId="browse-f0Curve" />}
       {RANGED_PARAMS.filter((key) => ready.usesPitch || !PITCH_PARAMS.has(key)).map((key) => (
         <RangedField key={key} param={key} {...props} />
       ))}
