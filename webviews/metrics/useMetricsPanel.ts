@@ -26,7 +26,7 @@ function defaultMaxPoints(): number {
   return Math.min(Math.max(Math.round(document.body.clientWidth * (window.devicePixelRatio || 1)), 200), 2000);
 }
 
-/** Malformed data is ignored (and said so in the console): the webview is answered by the host alone. */
+/** A malformed message is ignored, with a note in the console; the panel keeps working. */
 function parse(data: unknown): ToWebview | null {
   const message = parseToWebview(data);
   if (!message) console.warn('RVC Studio metrics panel: ignored a malformed message', data);
