@@ -2,8 +2,11 @@
  * (Not named *Worker.ts: the build bundles every such file as a worker entry.)
  * The contract between the inference host (src/core/inference/inferenceEngine.ts, used by the CLI
  * and the extension) and its worker thread (src/core/inference/inferenceWorker.ts). Plain data only:
- * a panel can reuse ConvertParams/ConvertResult for its own messages.
+ * a panel can reuse ConvertParams/ConvertResult for its own messages. Declared as schemas
+ * (./schema.ts): the worker checks what it is sent with the same declaration that types it.
  */
+import { inReplyToField, messageIdField } from './messageHandler.ts';
+import { anyNum, bool, int, isInvalid, literal, nullable, object, oneOf, optional, str, union, type Infer, type Schema } from './schema.ts';
 
 export const F0_ESTIMATORS = ['yin', 'rmvpe', 'harvest'] as const;
 /**
@@ -13,44 +16,52 @@ export const F0_ESTIMATORS = ['yin', 'rmvpe', 'harvest'] as const;
  */
 export type F0Estimator = (typeof F0_ESTIMATORS)[number];
 
-/** Everything one conversion needs; the same object is stored in inference_tasks.params for re-runs. */
-export interface ConvertParams {
+const text = () => str();
+const optionalPath = () => optional(nullable(str()));
+
+/**
+ * Everything one conversion needs; the same object is stored in inference_tasks.params for re-runs.
+ * The worker checks only the shape: the ranges are checkParams' (src/core/inference/voiceConverter.ts),
+ * which words them for the user.
+ */
+export const CONVERT_PARAMS = object({
   /** An RVC synthesizer `.onnx`, or a `.pth` (small model or G checkpoint) exported on first use. */
-  modelPath: string;
+  modelPath: text(),
   /** Where `.pth` exports are cached: the workspace's `.rvc-studio/models`; null = beside the output. */
-  exportDir: string | null;
-  inputPath: string;
-  outputPath: string;
+  exportDir: nullable(text()),
+  inputPath: text(),
+  outputPath: text(),
   /** The synthesizer's output rate (the user, its sidecar, its graph or its training), resolved by the host; 0 for a `.pth`: the model's own. */
-  modelSampleRate: number;
-  contentVecPath: string;
-  f0Method: F0Estimator;
-  rmvpePath: string | null;
+  modelSampleRate: anyNum(),
+  contentVecPath: text(),
+  f0Method: oneOf(F0_ESTIMATORS),
+  rmvpePath: nullable(text()),
   /** RVC's "F0 curve file" (`time,f0` lines), applied after the key shift as pipeline.py does; null = none. */
-  f0CurvePath?: string | null;
+  f0CurvePath: optionalPath(),
   /** A `.npy` of the raw tracker output for the padded input, used in place of the tracker (comparisons). */
-  f0RawPath?: string | null;
+  f0RawPath: optionalPath(),
   /** Zero the prior noise and the NSF source noise (what RVC's references are recorded with). */
-  noNoise?: boolean;
+  noNoise: optional(bool()),
   /** Write every stage as `.npy` into this folder; null = none. */
-  dumpStagesDir?: string | null;
+  dumpStagesDir: optionalPath(),
   /** Semitones, RVC's f0_up_key. */
-  transpose: number;
-  indexPath: string | null;
-  indexRate: number;
-  filterRadius: number;
-  rmsMixRate: number;
-  protect: number;
+  transpose: anyNum(),
+  indexPath: nullable(text()),
+  indexRate: anyNum(),
+  filterRadius: anyNum(),
+  rmsMixRate: anyNum(),
+  protect: anyNum(),
   /** 0 = keep the model's rate. */
-  resampleSr: number;
-  sid: number;
+  resampleSr: anyNum(),
+  sid: anyNum(),
   /** Seed for the synthesizer's prior noise; null = random. */
-  seed: number | null;
+  seed: nullable(anyNum()),
   /** Longest input accepted, in seconds. */
-  maxSeconds: number;
+  maxSeconds: anyNum(),
   /** onnxruntime intra-op threads; 0 = its default. */
-  threads: number;
-}
+  threads: anyNum(),
+});
+export type ConvertParams = Infer<typeof CONVERT_PARAMS>;
 
 /** RVC's vc_single defaults (§1.7) where RVC has one. */
 export const CONVERT_DEFAULTS = {
@@ -108,35 +119,53 @@ export function rangeProblem(key: RangedParam, value: unknown): string | null {
 export const CONVERT_STAGES = ['export', 'load', 'decode', 'resample', 'features', 'f0', 'index', 'synthesis', 'post'] as const;
 export type ConvertStage = (typeof CONVERT_STAGES)[number];
 
-export interface ConvertProgress {
-  stage: ConvertStage;
+export const CONVERT_PROGRESS = object({
+  stage: oneOf(CONVERT_STAGES),
   /** Chunks done / total during synthesis, weights read / total while exporting a `.pth`; 0/1 → 1/1 for the other stages. */
-  done: number;
-  total: number;
-}
+  done: anyNum(),
+  total: anyNum(),
+});
+export type ConvertProgress = Infer<typeof CONVERT_PROGRESS>;
 
-export interface ConvertResult {
-  outputPath: string;
-  sampleRate: number;
-  inputSeconds: number;
-  outputSamples: number;
-  chunks: number;
+export const CONVERT_RESULT = object({
+  outputPath: str(),
+  sampleRate: anyNum(),
+  inputSeconds: anyNum(),
+  outputSamples: anyNum(),
+  chunks: anyNum(),
   /** Wall time of the whole conversion, RVC's cost_ms. */
-  costMs: number;
+  costMs: anyNum(),
   /** Milliseconds per stage. */
-  stages: Record<ConvertStage, number>;
+  stages: object(Object.fromEntries(CONVERT_STAGES.map((stage) => [stage, anyNum()])) as Record<ConvertStage, Schema<number>>),
+});
+export type ConvertResult = Infer<typeof CONVERT_RESULT>;
+
+const TO_WORKER = union({
+  /** Start a conversion; the worker runs one at a time. Answered with progress, then done, failed or cancelled. */
+  convert: object({ type: literal('convert'), messageId: messageIdField(), params: CONVERT_PARAMS }),
+  /** Stop the conversion `requestId` (a convert's messageId) after the chunk in flight (never mid session.run). */
+  cancel: object({ type: literal('cancel'), requestId: int(0) }),
+});
+export type ToWorkerMessage = Infer<typeof TO_WORKER>;
+
+/** The worker's check of what the host sends: the shape, before any of it reaches the converter. */
+export function parseToWorker(raw: unknown): { ok: true; message: ToWorkerMessage } | { ok: false; reason: string } {
+  const read = TO_WORKER.read(raw);
+  return isInvalid(read) ? { ok: false, reason: read.reason } : { ok: true, message: read };
 }
 
-export type ToWorkerMessage =
-  /** Start a conversion; the worker runs one at a time. Answered with progress, then done, failed or cancelled. */
-  | { type: 'convert'; messageId: number; params: ConvertParams }
-  /** Stop the conversion `requestId` (a convert's messageId) after the chunk in flight (never mid session.run). */
-  | { type: 'cancel'; requestId: number };
-
-/** Every answer names the convert it answers (src/protocol/messageHandler.ts); all but progress end it. */
-export type FromWorkerMessage =
-  | { type: 'progress'; inReplyTo: number; progress: ConvertProgress }
-  | { type: 'done'; inReplyTo: number; result: ConvertResult }
+const FROM_WORKER = union({
+  progress: object({ type: literal('progress'), inReplyTo: inReplyToField(), progress: CONVERT_PROGRESS }),
+  done: object({ type: literal('done'), inReplyTo: inReplyToField(), result: CONVERT_RESULT }),
   /** `userError` marks a problem the user can fix (shown as is); otherwise a bug. */
-  | { type: 'failed'; inReplyTo: number; message: string; code: string; userError: boolean }
-  | { type: 'cancelled'; inReplyTo: number };
+  failed: object({ type: literal('failed'), inReplyTo: inReplyToField(), message: str(), code: str(), userError: bool() }),
+  cancelled: object({ type: literal('cancelled'), inReplyTo: inReplyToField() }),
+});
+/** Every answer names the convert it answers (src/protocol/messageHandler.ts); all but progress end it. */
+export type FromWorkerMessage = Infer<typeof FROM_WORKER>;
+
+/** The host's check of what the worker sends (another thread, so a bug there must not pass as a result). */
+export function parseFromWorker(raw: unknown): { ok: true; message: FromWorkerMessage } | { ok: false; reason: string } {
+  const read = FROM_WORKER.read(raw);
+  return isInvalid(read) ? { ok: false, reason: read.reason } : { ok: true, message: read };
+}
