@@ -7,12 +7,12 @@
  */
 import {
   CONVERT_DEFAULTS,
-  CONVERT_PROGRESS,
   CONVERT_RANGES,
-  CONVERT_RESULT,
   RANGED_PARAMS,
   rangeProblem,
   type ConvertParams,
+  type ConvertProgress,
+  type ConvertResult,
   type F0Estimator,
   type RangedParam,
 } from './inferenceWorkerProtocol.ts';
@@ -21,7 +21,6 @@ import {
   anyNum,
   arrayOf,
   before,
-  bool,
   Invalid,
   isInvalid,
   isObj,
@@ -38,12 +37,13 @@ import {
   refine,
   str,
   union,
+  unknownValue,
   withMessage,
   type Infer,
   type Schema,
 } from './schema.ts';
 
-import type { InferenceStrings } from './inferencePanelStrings.ts';
+import { parseInferenceStrings } from './inferencePanelStrings.ts';
 
 export { INFERENCE_STRINGS, parseInferenceStrings, type InferenceStrings } from './inferencePanelStrings.ts';
 
@@ -141,20 +141,16 @@ export const BROWSE_FIELDS: readonly BrowseField[] = BROWSE;
 const loose = { loose: true };
 
 /** An ONNX model the registry knows, with the training's added_*.index when there is one. */
-const MODEL_OPTION = object(
-  {
-    path: str(),
-    label: str(),
-    trainingId: nullable(str()),
-    suggestedIndex: nullable(str()),
-    /** false for a no-pitch model (the panel hides the pitch controls); null when not known. */
-    usesPitch: optional(nullable(bool())),
-    /** The training's or voice's RVC version, which picks the ContentVec (v1 → 256/L9, v2 → 768/L12); null when not known. */
-    version: optional(nullable(oneOf(['v1', 'v2']))),
-  },
-  loose,
-);
-export type ModelOption = Infer<typeof MODEL_OPTION>;
+export interface ModelOption {
+  path: string;
+  label: string;
+  trainingId: string | null;
+  suggestedIndex: string | null;
+  /** false for a no-pitch model (the panel hides the pitch controls); null when not known. */
+  usesPitch?: boolean | null;
+  /** The training's or voice's RVC version, which picks the ContentVec (v1 → 256/L9, v2 → 768/L12); null when not known. */
+  version?: 'v1' | 'v2' | null;
+}
 
 /** The conversion models the host can fetch (the catalogue's ids, src/core/models/auxModels.ts). */
 export const AUX_IDS = ['contentvec-v2', 'contentvec-v1', 'rmvpe'] as const;
@@ -175,20 +171,17 @@ const AUX_NEED = object(
 );
 export type AuxNeed = Infer<typeof AUX_NEED>;
 
-const HISTORY_ROW = object(
-  {
-    id: str(),
-    status: str(),
-    modelPath: nullable(str()),
-    inputPath: str(),
-    outputPath: nullable(str()),
-    createdAt: anyNum(),
-    costMs: nullable(anyNum()),
-    errorMsg: nullable(str()),
-  },
-  loose,
-);
-export type HistoryRow = Infer<typeof HISTORY_ROW>;
+/** A row of the conversion history (src/core/store/inferenceHistory.ts) as the panel lists it. */
+export interface HistoryRow {
+  id: string;
+  status: string;
+  modelPath: string | null;
+  inputPath: string;
+  outputPath: string | null;
+  createdAt: number;
+  costMs: number | null;
+  errorMsg: string | null;
+}
 
 export type Presets = Record<string, PanelConvertParams>;
 
@@ -262,36 +255,50 @@ export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
 
 /** Answers carry `inReplyTo` (the request's messageId); without it a message is the host's own news. */
 const answer = () => optional(inReplyToField());
+/**
+ * The webview's check goes as deep as what it renders needs: lists and the data it merges with its
+ * own defaults (models, history rows, saved presets, a result) are checked for being there in the
+ * right kind, so a host of another version, with a field more or less, still gets through.
+ */
+const models = () => arrayOf(mergeable<ModelOption>());
+const rows = () => arrayOf(mergeable<HistoryRow>());
+const progress = refine(mergeable<ConvertProgress>(), (p) =>
+  typeof p.done === 'number' && typeof p.total === 'number' ? null : 'bad progress',
+);
 const TO_INFERENCE_WEBVIEW = union({
   /** `strings`: every string the panel shows, in the user's language; the webview checks it with parseInferenceStrings. */
   init: object(
     {
       type: literal('init'),
-      models: arrayOf(MODEL_OPTION),
+      models: models(),
       // Merged with the webview's own defaults: saved presets of older versions lack newer fields.
       defaults: mergeable<PanelConvertParams>(),
       presets: mergeable<Presets>(),
-      history: arrayOf(HISTORY_ROW),
-      strings: mergeable<InferenceStrings>(),
+      history: rows(),
+      strings: map(unknownValue(), parseInferenceStrings),
     },
     loose,
   ),
   picked: object({ type: literal('picked'), field: oneOf(BROWSE), path: path(), inReplyTo: answer() }, loose),
-  progress: object(
-    { type: literal('progress'), progress: CONVERT_PROGRESS, file: str(), index: anyNum(), count: anyNum(), inReplyTo: answer() },
-    loose,
-  ),
+  progress: object({ type: literal('progress'), progress, file: str(), index: anyNum(), count: anyNum(), inReplyTo: answer() }, loose),
   result: object(
-    { type: literal('result'), taskId: nullable(str()), result: CONVERT_RESULT, inputUri: str(), outputUri: str(), inReplyTo: answer() },
+    {
+      type: literal('result'),
+      taskId: nullable(str()),
+      result: mergeable<ConvertResult>(),
+      inputUri: str(),
+      outputUri: str(),
+      inReplyTo: answer(),
+    },
     loose,
   ),
   batchDone: object({ type: literal('batchDone'), converted: anyNum(), failed: anyNum(), inReplyTo: answer() }, loose),
   error: object({ type: literal('error'), message: str(), inReplyTo: answer() }, loose),
-  history: object({ type: literal('history'), rows: arrayOf(HISTORY_ROW), inReplyTo: answer() }, loose),
+  history: object({ type: literal('history'), rows: rows(), inReplyTo: answer() }, loose),
   presets: object({ type: literal('presets'), presets: mergeable<Presets>(), inReplyTo: answer() }, loose),
   needs: object({ type: literal('needs'), modelPath: str(), contentVec: AUX_NEED, rmvpe: nullable(AUX_NEED), inReplyTo: answer() }, loose),
   /** "Convert with this Model" on an open panel: the fresh model list, that model and its index chosen. */
-  select: object({ type: literal('select'), models: arrayOf(MODEL_OPTION), modelPath: path(), indexPath: nullable(path()) }, loose),
+  select: object({ type: literal('select'), models: models(), modelPath: path(), indexPath: nullable(path()) }, loose),
   /** The request `inReplyTo` has ended (after its result or error): the panel leaves its busy state. */
   done: object({ type: literal('done'), inReplyTo: inReplyToField() }, loose),
 });
