@@ -16,6 +16,8 @@ export const F0_ESTIMATORS = ['yin', 'rmvpe', 'harvest'] as const;
  */
 export type F0Estimator = (typeof F0_ESTIMATORS)[number];
 
+/** The two threads are one program: a field more (another version of a side) is dropped, not refused. */
+const PEER = { loose: true };
 const text = () => str();
 const optionalPath = () => optional(nullable(str()));
 
@@ -24,43 +26,46 @@ const optionalPath = () => optional(nullable(str()));
  * The worker checks only the shape: the ranges are checkParams' (src/core/inference/voiceConverter.ts),
  * which words them for the user.
  */
-export const CONVERT_PARAMS = object({
-  /** An RVC synthesizer `.onnx`, or a `.pth` (small model or G checkpoint) exported on first use. */
-  modelPath: text(),
-  /** Where `.pth` exports are cached: the workspace's `.rvc-studio/models`; null = beside the output. */
-  exportDir: nullable(text()),
-  inputPath: text(),
-  outputPath: text(),
-  /** The synthesizer's output rate (the user, its sidecar, its graph or its training), resolved by the host; 0 for a `.pth`: the model's own. */
-  modelSampleRate: anyNum(),
-  contentVecPath: text(),
-  f0Method: oneOf(F0_ESTIMATORS),
-  rmvpePath: nullable(text()),
-  /** RVC's "F0 curve file" (`time,f0` lines), applied after the key shift as pipeline.py does; null = none. */
-  f0CurvePath: optionalPath(),
-  /** A `.npy` of the raw tracker output for the padded input, used in place of the tracker (comparisons). */
-  f0RawPath: optionalPath(),
-  /** Zero the prior noise and the NSF source noise (what RVC's references are recorded with). */
-  noNoise: optional(bool()),
-  /** Write every stage as `.npy` into this folder; null = none. */
-  dumpStagesDir: optionalPath(),
-  /** Semitones, RVC's f0_up_key. */
-  transpose: anyNum(),
-  indexPath: nullable(text()),
-  indexRate: anyNum(),
-  filterRadius: anyNum(),
-  rmsMixRate: anyNum(),
-  protect: anyNum(),
-  /** 0 = keep the model's rate. */
-  resampleSr: anyNum(),
-  sid: anyNum(),
-  /** Seed for the synthesizer's prior noise; null = random. */
-  seed: nullable(anyNum()),
-  /** Longest input accepted, in seconds. */
-  maxSeconds: anyNum(),
-  /** onnxruntime intra-op threads; 0 = its default. */
-  threads: anyNum(),
-});
+export const CONVERT_PARAMS = object(
+  {
+    /** An RVC synthesizer `.onnx`, or a `.pth` (small model or G checkpoint) exported on first use. */
+    modelPath: text(),
+    /** Where `.pth` exports are cached: the workspace's `.rvc-studio/models`; null = beside the output. */
+    exportDir: nullable(text()),
+    inputPath: text(),
+    outputPath: text(),
+    /** The synthesizer's output rate (the user, its sidecar, its graph or its training), resolved by the host; 0 for a `.pth`: the model's own. */
+    modelSampleRate: anyNum(),
+    contentVecPath: text(),
+    f0Method: oneOf(F0_ESTIMATORS),
+    rmvpePath: nullable(text()),
+    /** RVC's "F0 curve file" (`time,f0` lines), applied after the key shift as pipeline.py does; null = none. */
+    f0CurvePath: optionalPath(),
+    /** A `.npy` of the raw tracker output for the padded input, used in place of the tracker (comparisons). */
+    f0RawPath: optionalPath(),
+    /** Zero the prior noise and the NSF source noise (what RVC's references are recorded with). */
+    noNoise: optional(bool()),
+    /** Write every stage as `.npy` into this folder; null = none. */
+    dumpStagesDir: optionalPath(),
+    /** Semitones, RVC's f0_up_key. */
+    transpose: anyNum(),
+    indexPath: nullable(text()),
+    indexRate: anyNum(),
+    filterRadius: anyNum(),
+    rmsMixRate: anyNum(),
+    protect: anyNum(),
+    /** 0 = keep the model's rate. */
+    resampleSr: anyNum(),
+    sid: anyNum(),
+    /** Seed for the synthesizer's prior noise; null = random. */
+    seed: nullable(anyNum()),
+    /** Longest input accepted, in seconds. */
+    maxSeconds: anyNum(),
+    /** onnxruntime intra-op threads; 0 = its default. */
+    threads: anyNum(),
+  },
+  PEER,
+);
 export type ConvertParams = Infer<typeof CONVERT_PARAMS>;
 
 /** RVC's vc_single defaults (§1.7) where RVC has one. */
@@ -119,32 +124,38 @@ export function rangeProblem(key: RangedParam, value: unknown): string | null {
 export const CONVERT_STAGES = ['export', 'load', 'decode', 'resample', 'features', 'f0', 'index', 'synthesis', 'post'] as const;
 export type ConvertStage = (typeof CONVERT_STAGES)[number];
 
-export const CONVERT_PROGRESS = object({
-  stage: oneOf(CONVERT_STAGES),
-  /** Chunks done / total during synthesis, weights read / total while exporting a `.pth`; 0/1 → 1/1 for the other stages. */
-  done: anyNum(),
-  total: anyNum(),
-});
+export const CONVERT_PROGRESS = object(
+  {
+    stage: oneOf(CONVERT_STAGES),
+    /** Chunks done / total during synthesis, weights read / total while exporting a `.pth`; 0/1 → 1/1 for the other stages. */
+    done: anyNum(),
+    total: anyNum(),
+  },
+  PEER,
+);
 export type ConvertProgress = Infer<typeof CONVERT_PROGRESS>;
 
-export const CONVERT_RESULT = object({
-  outputPath: str(),
-  sampleRate: anyNum(),
-  inputSeconds: anyNum(),
-  outputSamples: anyNum(),
-  chunks: anyNum(),
-  /** Wall time of the whole conversion, RVC's cost_ms. */
-  costMs: anyNum(),
-  /** Milliseconds per stage. */
-  stages: object(Object.fromEntries(CONVERT_STAGES.map((stage) => [stage, anyNum()])) as Record<ConvertStage, Schema<number>>),
-});
+export const CONVERT_RESULT = object(
+  {
+    outputPath: str(),
+    sampleRate: anyNum(),
+    inputSeconds: anyNum(),
+    outputSamples: anyNum(),
+    chunks: anyNum(),
+    /** Wall time of the whole conversion, RVC's cost_ms. */
+    costMs: anyNum(),
+    /** Milliseconds per stage. */
+    stages: object(Object.fromEntries(CONVERT_STAGES.map((stage) => [stage, anyNum()])) as Record<ConvertStage, Schema<number>>),
+  },
+  PEER,
+);
 export type ConvertResult = Infer<typeof CONVERT_RESULT>;
 
 const TO_WORKER = union({
   /** Start a conversion; the worker runs one at a time. Answered with progress, then done, failed or cancelled. */
-  convert: object({ type: literal('convert'), messageId: messageIdField(), params: CONVERT_PARAMS }),
+  convert: object({ type: literal('convert'), messageId: messageIdField(), params: CONVERT_PARAMS }, PEER),
   /** Stop the conversion `requestId` (a convert's messageId) after the chunk in flight (never mid session.run). */
-  cancel: object({ type: literal('cancel'), requestId: int(0) }),
+  cancel: object({ type: literal('cancel'), requestId: int(0) }, PEER),
 });
 export type ToWorkerMessage = Infer<typeof TO_WORKER>;
 
@@ -155,11 +166,11 @@ export function parseToWorker(raw: unknown): { ok: true; message: ToWorkerMessag
 }
 
 const FROM_WORKER = union({
-  progress: object({ type: literal('progress'), inReplyTo: inReplyToField(), progress: CONVERT_PROGRESS }),
-  done: object({ type: literal('done'), inReplyTo: inReplyToField(), result: CONVERT_RESULT }),
+  progress: object({ type: literal('progress'), inReplyTo: inReplyToField(), progress: CONVERT_PROGRESS }, PEER),
+  done: object({ type: literal('done'), inReplyTo: inReplyToField(), result: CONVERT_RESULT }, PEER),
   /** `userError` marks a problem the user can fix (shown as is); otherwise a bug. */
-  failed: object({ type: literal('failed'), inReplyTo: inReplyToField(), message: str(), code: str(), userError: bool() }),
-  cancelled: object({ type: literal('cancelled'), inReplyTo: inReplyToField() }),
+  failed: object({ type: literal('failed'), inReplyTo: inReplyToField(), message: str(), code: str(), userError: bool() }, PEER),
+  cancelled: object({ type: literal('cancelled'), inReplyTo: inReplyToField() }, PEER),
 });
 /** Every answer names the convert it answers (src/protocol/messageHandler.ts); all but progress end it. */
 export type FromWorkerMessage = Infer<typeof FROM_WORKER>;

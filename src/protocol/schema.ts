@@ -105,12 +105,10 @@ export const unknownValue = (): Schema<unknown> => schema((v) => v);
 
 export const nullable = <T>(inner: Schema<T>): Schema<T | null> => schema((v) => (v === null ? null : inner.read(v)));
 
-/** An object field that may be absent (left out of the copy); present, it must pass `inner`. */
+/** An object field that may be absent (left out of the copy, `inner` not asked); present, it must pass `inner`. */
 export function optional<T>(inner: Schema<T>): Schema<Exclude<T, undefined>> & { optional: true } {
-  return {
-    optional: true,
-    read: (v) => (v === undefined ? (undefined as Exclude<T, undefined>) : (inner.read(v) as Exclude<T, undefined> | Invalid)),
-  };
+  // `object` skips an absent field, and leaves out one that a fallback turned into undefined.
+  return { optional: true, read: (v) => inner.read(v) as Exclude<T, undefined> | Invalid };
 }
 
 /** Replaces the reason `inner` gives with a whole sentence of the protocol's own. */
@@ -241,9 +239,12 @@ export function object<S extends Shape>(shape: S, options: ObjectOptions = {}): 
       if (extra) return refuse(extra, true);
       const out: Obj = {};
       for (const key of keys) {
-        const read = shape[key]!.read(Object.hasOwn(v, key) ? v[key] : undefined);
+        const field = shape[key]!;
+        const raw = Object.hasOwn(v, key) ? v[key] : undefined;
+        if (field.optional && raw === undefined) continue;
+        const read = field.read(raw);
         if (isInvalid(read)) return read.whole ? read : refuse(`${key} ${read.reason}`, true);
-        if (read !== undefined || !shape[key]!.optional) out[key] = read;
+        if (read !== undefined || !field.optional) out[key] = read;
       }
       return out as ObjectOf<S>;
     },
