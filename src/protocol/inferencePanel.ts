@@ -5,6 +5,7 @@
  * message: the webview is untrusted, so shapes and ranges are checked here and paths are confined
  * by the host. The webview checks the host's messages with `isToInferenceWebview`.
  */
+import { parseInferenceStrings } from './inferencePanelStrings.ts';
 import {
   CONVERT_DEFAULTS,
   CONVERT_RANGES,
@@ -42,8 +43,6 @@ import {
   type Infer,
   type Schema,
 } from './schema.ts';
-
-import { parseInferenceStrings } from './inferencePanelStrings.ts';
 
 export { INFERENCE_STRINGS, parseInferenceStrings, type InferenceStrings } from './inferencePanelStrings.ts';
 

@@ -4,7 +4,7 @@
  */
 import type { PanelF0Method, RangedParam, UNAVAILABLE_F0_METHODS } from './inferencePanel.ts';
 import type { ConvertStage } from './inferenceWorkerProtocol.ts';
-import { mergeStrings } from './panelStrings.ts';
+import { stringsParser } from './panelStrings.ts';
 
 /**
  * Every string the inference panel shows, in English: what the webview renders until init brings
@@ -99,6 +99,4 @@ export const INFERENCE_STRINGS = {
 export type InferenceStrings = typeof INFERENCE_STRINGS;
 
 /** The host's strings as the webview uses them: every key present, the English default where one is missing or malformed. */
-export function parseInferenceStrings(raw: unknown): InferenceStrings {
-  return mergeStrings(INFERENCE_STRINGS, raw);
-}
+export const parseInferenceStrings: (raw: unknown) => InferenceStrings = stringsParser(INFERENCE_STRINGS);

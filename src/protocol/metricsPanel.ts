@@ -196,8 +196,12 @@ const INIT = object(
   },
   loose,
 );
+export type InitMessage = Infer<typeof INIT>;
+
 /** The tags each training has; the webview groups them into charts. */
 const TAGS = object({ type: literal('tags'), tags: filteredArrayOf(object({ trainingId: str(), tag: str() }, loose)) }, loose);
+export type TagsMessage = Infer<typeof TAGS>;
+
 /** Replaces the points of the listed series: an answer to requestSeries (one per tag), `inReplyTo` its messageId. */
 const SERIES = map(
   object(
@@ -212,8 +216,12 @@ const SERIES = map(
   ),
   (m) => ({ type: m.type, inReplyTo: m.inReplyTo, tags: m.tags ?? m.series.map((s) => s.tag), series: m.series }),
 );
+export type SeriesMessage = Infer<typeof SERIES>;
+
 /** Live points that arrived since the last message; appended, never re-sent. */
 const APPEND = object({ type: literal('append'), trainingId: str(), points: filteredArrayOf(APPEND_POINT) }, loose);
+export type AppendMessage = Infer<typeof APPEND>;
+
 /** Checkpoint markers, best epoch and the overtraining warning for one training. */
 const MARKERS = object(
   {
@@ -225,6 +233,8 @@ const MARKERS = object(
   },
   loose,
 );
+export type MarkersMessage = Infer<typeof MARKERS>;
+
 /** Something the user should see in the panel (a failed query, a refused request). */
 const NOTICE = object(
   {
@@ -236,15 +246,10 @@ const NOTICE = object(
   },
   loose,
 );
+export type NoticeMessage = Infer<typeof NOTICE>;
 
 const TO_WEBVIEW = union({ init: INIT, tags: TAGS, series: SERIES, append: APPEND, markers: MARKERS, notice: NOTICE });
 
-export type InitMessage = Infer<typeof INIT>;
-export type TagsMessage = Infer<typeof TAGS>;
-export type SeriesMessage = Infer<typeof SERIES>;
-export type AppendMessage = Infer<typeof APPEND>;
-export type MarkersMessage = Infer<typeof MARKERS>;
-export type NoticeMessage = Infer<typeof NOTICE>;
 export type ToWebview = Infer<typeof TO_WEBVIEW>;
 
 /**
@@ -260,6 +265,8 @@ export function parseToWebview(raw: unknown): ToWebview | null {
 
 /** The webview has loaded and listens; the host answers with init. */
 const READY = object({ type: literal('ready') });
+export type ReadyMessage = Infer<typeof READY>;
+
 /**
  * Points for these tags, downsampled to about maxPoints per series, optionally within a step range
  * (zoom). Answered by one series message per tag (src/protocol/messageHandler.ts: inReplyTo = messageId).
@@ -279,10 +286,16 @@ const REQUEST_SERIES = object({
     'stepRange must be null or [min, max] with min <= max',
   ),
 });
+export type RequestSeriesMessage = Infer<typeof REQUEST_SERIES>;
+
 /** Settings changed: the host remembers them for the serializer and for new panels. */
 const SETTINGS_CHANGED = object({ type: literal('settingsChanged'), settings: PANEL_SETTINGS });
+export type SettingsChangedMessage = Infer<typeof SETTINGS_CHANGED>;
+
 /** A checkpoint marker was clicked: show the file in the explorer. Only its shape is checked here; the host confines it. */
 const REVEAL_ARTIFACT = object({ type: literal('revealArtifact'), path: withMessage(path(), 'path must be a non-empty string') });
+export type RevealArtifactMessage = Infer<typeof REVEAL_ARTIFACT>;
+
 /** Export: the host asks where to save and writes the file. PNG data is base64 without the data: prefix. */
 const EXPORT = refine(
   object({
@@ -297,6 +310,7 @@ const EXPORT = refine(
   }),
   (m) => (m.format === 'png' && !/^[A-Za-z0-9+/]*={0,2}$/.test(m.data) ? 'png data must be base64' : null),
 );
+export type ExportMessage = Infer<typeof EXPORT>;
 
 const FROM_WEBVIEW = union({
   ready: READY,
@@ -306,11 +320,6 @@ const FROM_WEBVIEW = union({
   export: EXPORT,
 });
 
-export type ReadyMessage = Infer<typeof READY>;
-export type RequestSeriesMessage = Infer<typeof REQUEST_SERIES>;
-export type SettingsChangedMessage = Infer<typeof SETTINGS_CHANGED>;
-export type RevealArtifactMessage = Infer<typeof REVEAL_ARTIFACT>;
-export type ExportMessage = Infer<typeof EXPORT>;
 export type FromWebview = Infer<typeof FROM_WEBVIEW>;
 
 export type ParseResult = { ok: true; message: FromWebview } | { ok: false; reason: string };

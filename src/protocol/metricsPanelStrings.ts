@@ -3,7 +3,7 @@
  * in one place (src/extension/panels/panelStrings.ts fills the same shape with l10n.t).
  */
 import type { XAxisMode } from './metricsPanel.ts';
-import { mergeStrings } from './panelStrings.ts';
+import { stringsParser } from './panelStrings.ts';
 
 /**
  * Every string the metrics panel shows, in English: what the webview renders until init brings the
@@ -78,6 +78,4 @@ export const METRICS_STRINGS = {
 export type MetricsStrings = typeof METRICS_STRINGS;
 
 /** The host's strings as the webview uses them: every key present, the English default where one is missing or malformed. */
-export function parseMetricsStrings(raw: unknown): MetricsStrings {
-  return mergeStrings(METRICS_STRINGS, raw);
-}
+export const parseMetricsStrings: (raw: unknown) => MetricsStrings = stringsParser(METRICS_STRINGS);
