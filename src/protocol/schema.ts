@@ -223,16 +223,15 @@ export interface ObjectOptions {
 }
 
 /** Fields the shape does not name, or null. */
-export function unexpectedFields(value: Obj, known: readonly string[]): string | null {
+function unexpectedFields(value: Obj, known: readonly string[]): string | null {
   const extra = Object.keys(value).filter((k) => !known.includes(k));
   return extra.length > 0 ? `unexpected field(s) ${extra.join(', ').slice(0, 200)}` : null;
 }
 
 /** An object with exactly these fields (unknown ones refused unless `loose`); a field's reason is prefixed with its key. */
-export function object<S extends Shape>(shape: S, options: ObjectOptions = {}): Schema<ObjectOf<S>> & { shape: S } {
+export function object<S extends Shape>(shape: S, options: ObjectOptions = {}): Schema<ObjectOf<S>> {
   const keys = Object.keys(shape);
   return {
-    shape,
     read: (v) => {
       if (!isObj(v)) return options.notObject ? refuse(options.notObject, true) : refuse('must be an object');
       const extra = options.loose ? null : unexpectedFields(v, keys);
