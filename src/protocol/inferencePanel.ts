@@ -1,21 +1,50 @@
 /**
  * The contract between the inference panel host (src/extension/panels/inferencePanel*.ts) and its
- * webview (webviews/inference/). The host runs `parseInferenceFromWebview` on every message: the
- * webview is untrusted, so shapes and ranges are checked here and paths are confined by the host.
+ * webview (webviews/inference/). Every message is declared once, as a schema (./schema.ts), which
+ * gives its type and its runtime check. The host runs `parseInferenceFromWebview` on every
+ * message: the webview is untrusted, so shapes and ranges are checked here and paths are confined
+ * by the host. The webview checks the host's messages with `isToInferenceWebview`.
  */
+import { parseInferenceStrings } from './inferencePanelStrings.ts';
 import {
   CONVERT_DEFAULTS,
   CONVERT_RANGES,
   RANGED_PARAMS,
   rangeProblem,
+  type ConvertParams,
   type ConvertProgress,
   type ConvertResult,
-  type ConvertStage,
   type F0Estimator,
   type RangedParam,
 } from './inferenceWorkerProtocol.ts';
-import { checkCorrelation } from './messageHandler.ts';
-import { mergeStrings } from './panelStrings.ts';
+import { inReplyToField, messageIdField } from './messageHandler.ts';
+import {
+  anyNum,
+  arrayOf,
+  before,
+  Invalid,
+  isInvalid,
+  isObj,
+  literal,
+  map,
+  mergeable,
+  mustBe,
+  nullable,
+  object,
+  oneOf,
+  optional,
+  passes,
+  path,
+  refine,
+  str,
+  union,
+  unknownValue,
+  withMessage,
+  type Infer,
+  type Schema,
+} from './schema.ts';
+
+export { INFERENCE_STRINGS, parseInferenceStrings, type InferenceStrings } from './inferencePanelStrings.ts';
 
 /**
  * The pitch methods the panel runs: harvest (WORLD) is not built in yet and runs only from a
@@ -29,31 +58,55 @@ export const UNAVAILABLE_F0_METHODS = ['harvest'] as const satisfies readonly F0
 /** The methods the filter radius acts on: RVC median-filters harvest's f0 only (pipeline.py). */
 export const FILTERED_F0_METHODS: readonly F0Estimator[] = ['harvest'];
 
-/** What the user sets in the panel: RVC's vc_single parameters plus the files. */
-export interface PanelConvertParams {
-  modelPath: string;
-  inputPath: string;
-  contentVecPath: string;
-  indexPath: string | null;
-  f0Method: PanelF0Method;
-  rmvpePath: string | null;
-  /** RVC's optional "F0 curve file" (`time,f0` lines); null = none. */
-  f0CurvePath: string | null;
-  transpose: number;
-  indexRate: number;
-  filterRadius: number;
-  rmsMixRate: number;
-  protect: number;
-  resampleSr: number;
-  sid: number;
-  /** 0 = from the model's sidecar or training. */
-  modelSampleRate: number;
-}
-
 /** The converter's ranges, [min, max, step]: one definition (inferenceWorkerProtocol.ts) for the panel, this validator and checkParams. */
 export const PARAM_RANGES = CONVERT_RANGES;
 export { RANGED_PARAMS, rangeProblem, type RangedParam };
 export const MODEL_SAMPLE_RATE_CHOICES = [0, 32000, 40000, 48000] as const;
+
+/** A converter parameter in its range (the words are rangeProblem's, so the panel and checkParams agree). */
+const ranged = (key: RangedParam): Schema<number> => ({
+  read: (v) => {
+    const problem = rangeProblem(key, v);
+    return problem === null && typeof v === 'number' ? v : new Invalid(problem ?? 'must be a number');
+  },
+});
+const filePath = () => mustBe(path(), 'a non-empty path');
+const pathOrNull = () => mustBe(nullable(path()), 'a path or null');
+const f0Methods = `must be one of ${PANEL_F0_METHODS.join(', ')}`;
+
+/**
+ * What the user sets in the panel: RVC's vc_single parameters plus the files. Each field is a
+ * ConvertParams field (`satisfies` below keeps the two tied), checked strictly: the panel runs yin
+ * and rmvpe only, the F0 curve file is always given (null = none), the model rate is 0 (from the
+ * model's sidecar or training) or one of RVC's.
+ */
+const PANEL_PARAM_FIELDS = {
+  modelPath: filePath(),
+  inputPath: filePath(),
+  contentVecPath: filePath(),
+  indexPath: pathOrNull(),
+  rmvpePath: pathOrNull(),
+  /** RVC's optional "F0 curve file" (`time,f0` lines); null = none. */
+  f0CurvePath: pathOrNull(),
+  f0Method: withMessage(oneOf(PANEL_F0_METHODS), `f0Method ${f0Methods}`),
+  transpose: ranged('transpose'),
+  indexRate: ranged('indexRate'),
+  filterRadius: ranged('filterRadius'),
+  rmsMixRate: ranged('rmsMixRate'),
+  protect: ranged('protect'),
+  resampleSr: ranged('resampleSr'),
+  sid: ranged('sid'),
+  /** 0 = from the model's sidecar or training. */
+  modelSampleRate: withMessage(
+    map(oneOf(MODEL_SAMPLE_RATE_CHOICES), (rate): number => rate),
+    `modelSampleRate must be one of ${MODEL_SAMPLE_RATE_CHOICES.join(', ')}`,
+  ),
+} satisfies { [K in keyof ConvertParams]?: Schema<ConvertParams[K]> };
+
+const PANEL_PARAMS = refine(object(PANEL_PARAM_FIELDS, { notObject: 'params is not an object' }), (p) =>
+  p.f0Method === 'rmvpe' && p.rmvpePath === null ? 'f0Method rmvpe needs rmvpePath' : null,
+);
+export type PanelConvertParams = Infer<typeof PANEL_PARAMS>;
 
 export const PANEL_DEFAULTS: PanelConvertParams = {
   modelPath: '',
@@ -73,8 +126,18 @@ export const PANEL_DEFAULTS: PanelConvertParams = {
   modelSampleRate: 0,
 };
 
-export type BrowseField = 'model' | 'index' | 'contentVec' | 'rmvpe' | 'f0Curve' | 'input' | 'folder';
-export const BROWSE_FIELDS: readonly BrowseField[] = ['model', 'index', 'contentVec', 'rmvpe', 'f0Curve', 'input', 'folder'];
+/** Checks one parameter set: every field present, in RVC's range; returns the reason or the params. */
+export function parseConvertParams(raw: unknown): PanelConvertParams | string {
+  const read = PANEL_PARAMS.read(raw);
+  return isInvalid(read) ? read.reason : read;
+}
+
+const BROWSE = ['model', 'index', 'contentVec', 'rmvpe', 'f0Curve', 'input', 'folder'] as const;
+export type BrowseField = (typeof BROWSE)[number];
+export const BROWSE_FIELDS: readonly BrowseField[] = BROWSE;
+
+/** The host's messages may come from another version: fields they add are ignored. */
+const loose = { loose: true };
 
 /** An ONNX model the registry knows, with the training's added_*.index when there is one. */
 export interface ModelOption {
@@ -93,16 +156,21 @@ export const AUX_IDS = ['contentvec-v2', 'contentvec-v1', 'rmvpe'] as const;
 export type AuxId = (typeof AUX_IDS)[number];
 
 /** A conversion model the chosen voice (ContentVec) or pitch method (RMVPE) needs: its cached file, or null when missing. */
-export interface AuxNeed {
-  id: AuxId;
-  /** "ContentVec (v2)". */
-  label: string;
-  fileName: string;
-  /** For "Download 360 MB". */
-  megabytes: number;
-  path: string | null;
-}
+const AUX_NEED = object(
+  {
+    id: oneOf(AUX_IDS),
+    /** "ContentVec (v2)". */
+    label: str(),
+    fileName: str(),
+    /** For "Download 360 MB". */
+    megabytes: anyNum(),
+    path: nullable(path()),
+  },
+  loose,
+);
+export type AuxNeed = Infer<typeof AUX_NEED>;
 
+/** A row of the conversion history (src/core/store/inferenceHistory.ts) as the panel lists it. */
 export interface HistoryRow {
   id: string;
   status: string;
@@ -116,304 +184,126 @@ export interface HistoryRow {
 
 export type Presets = Record<string, PanelConvertParams>;
 
-/**
- * Every string the inference panel shows, in English: what the webview renders until init brings
- * the host's translation (src/extension/panels/panelStrings.ts fills the same shape with l10n.t).
- * `{0}` … are filled in by the webview (formatString, ./panelStrings.ts).
- */
-export const INFERENCE_STRINGS = {
-  labels: {
-    transpose: 'Transpose (semitones; 12 = one octave)',
-    indexRate: 'Search feature ratio (index rate)',
-    filterRadius: 'Median filter radius (harvest only; ≥ 3 applies a 3-point median)',
-    rmsMixRate: 'Volume envelope mix (rms mix rate)',
-    protect: 'Protect voiceless consonants (0.5 = off)',
-    resampleSr: 'Resample output (0 = the model’s rate)',
-    sid: 'Speaker id',
-  } satisfies Record<RangedParam, string>,
-  f0Methods: {
-    yin: 'yin — built in, no model file; not an RVC method (its pitch differs from RVC’s)',
-    rmvpe: 'rmvpe — RVC’s default; needs rmvpe.onnx',
-  } satisfies Record<PanelF0Method, string>,
-  /** Shown disabled: why the panel cannot run it. */
-  unavailableF0Methods: {
-    harvest: 'harvest — not built in yet (the CLI runs it from a recorded f0: infer --f0-raw)',
-  } satisfies Record<(typeof UNAVAILABLE_F0_METHODS)[number], string>,
-  stages: {
-    export: 'exporting the model',
-    load: 'loading the models',
-    decode: 'reading the input',
-    resample: '16 kHz, high-pass and padding',
-    features: 'ContentVec features',
-    f0: 'pitch',
-    index: 'index search',
-    synthesis: 'synthesis',
-    post: 'writing the output',
-  } satisfies Record<ConvertStage, string>,
-  /** Why Convert cannot run now (its tooltip and the line beside it). */
-  why: {
-    busy: 'Converting…',
-    model: 'Choose a model',
-    contentVec: 'Choose ContentVec',
-    input: 'Choose an input file',
-    folder: 'Choose a batch folder',
-    rmvpe: 'Choose an RMVPE model, or pick yin',
-    /** {0}: the conversion model, "ContentVec (v2)". */
-    missing: '{0} is missing: download it or use a local file',
-  },
-  files: 'Files',
-  model: 'Model (.pth or .onnx)',
-  choose: '— choose —',
-  browse: 'Browse…',
-  index: 'Feature index',
-  indexPlaceholder: 'none (added_*.index)',
-  contentVec: 'ContentVec model',
-  input: 'Input audio',
-  modelSampleRate: 'Model sample rate',
-  fromModel: 'from the model',
-  parameters: 'Parameters',
-  f0Method: 'Pitch extraction (f0 method)',
-  rmvpe: 'RMVPE model',
-  f0Curve: 'F0 curve file (optional; replaces the pitch)',
-  f0CurvePlaceholder: 'none (time,f0 lines)',
-  /** {0}: the conversion model. */
-  missing: '{0} missing —',
-  /** {0}: its size in MB. */
-  download: 'Download {0} MB',
-  useLocalFile: 'Use a local file',
-  fetching: 'Working… (progress and Cancel in the notification)',
-  loadPreset: 'Load preset…',
-  presetName: 'preset name',
-  savePreset: 'Save preset',
-  convert: 'Convert',
-  cancel: 'Cancel',
-  /** {0}: file, {1}/{2}: its number and the count, {3}: the stage. */
-  converting: 'Converting {0} ({1}/{2}): {3}',
-  batchFolder: 'Batch folder',
-  convertFolder: 'Convert folder',
-  /** {0}: converted, {1}: failed. */
-  batchDone: 'Batch done: {0} converted, {1} failed.',
-  /** {0}: output file, {1}: input seconds, {2}: sample rate, {3}: time taken in ms. */
-  result: '{0}: {1} s in, {2} Hz, {3} ms',
-  reveal: 'Reveal',
-  revealTitle: 'Show the converted file in the file manager',
-  inputAudio: 'Input',
-  outputAudio: 'Output',
-  history: 'History',
-  /** {0}: milliseconds. */
-  milliseconds: '{0} ms',
-  historyError: 'error',
-  rerun: 'Re-run',
-};
+// ---- webview → host -------------------------------------------------------------------------
 
-export type InferenceStrings = typeof INFERENCE_STRINGS;
-
-/** The host's strings as the webview uses them: every key present, the English default where one is missing or malformed. */
-export function parseInferenceStrings(raw: unknown): InferenceStrings {
-  return mergeStrings(INFERENCE_STRINGS, raw);
-}
+const presetName = withMessage(
+  refine(str({ max: 100 }), (name) => (name.trim().length > 0 ? null : 'empty')),
+  'preset name must be 1..100 characters',
+);
+/** A batch converts every file of the folder: the single input path is not used. */
+const batchParams = before((raw) => (isObj(raw) ? { ...raw, inputPath: raw['inputPath'] || '-' } : raw), PANEL_PARAMS);
 
 /**
  * Requests carry `messageId` (src/protocol/messageHandler.ts): the host answers each with messages
  * `inReplyTo` it and always ends it with `done`, so the panel never waits for nothing. `ready`,
  * `cancel` and `reveal` are events.
  */
-export type FromInferenceWebview =
-  | { type: 'ready' }
-  | { type: 'convert'; messageId: number; params: PanelConvertParams }
-  | { type: 'batch'; messageId: number; params: PanelConvertParams; folder: string }
-  | { type: 'cancel' }
-  | { type: 'rerun'; messageId: number; taskId: string }
-  | { type: 'browse'; messageId: number; field: BrowseField }
-  | { type: 'savePreset'; messageId: number; name: string; params: PanelConvertParams }
-  | { type: 'deletePreset'; messageId: number; name: string }
+const FROM_INFERENCE_WEBVIEW = union({
+  ready: object({ type: literal('ready') }),
+  convert: object({ type: literal('convert'), messageId: messageIdField(), params: PANEL_PARAMS }),
+  batch: object({
+    type: literal('batch'),
+    messageId: messageIdField(),
+    params: batchParams,
+    folder: withMessage(path(), 'folder must be a path'),
+  }),
+  /** Stops the conversion running now, after the chunk in flight. */
+  cancel: object({ type: literal('cancel') }),
+  rerun: object({
+    type: literal('rerun'),
+    messageId: messageIdField(),
+    taskId: withMessage(str({ pattern: /^[0-9a-f-]{1,64}$/i }), 'taskId must be an id'),
+  }),
+  browse: object({ type: literal('browse'), messageId: messageIdField(), field: withMessage(oneOf(BROWSE), 'unknown browse field') }),
+  savePreset: object({
+    type: literal('savePreset'),
+    messageId: messageIdField(),
+    params: PANEL_PARAMS,
+    name: map(presetName, (name) => name.trim()),
+  }),
+  deletePreset: object({ type: literal('deletePreset'), messageId: messageIdField(), name: presetName }),
   /** Which ContentVec (by the model's version) and RMVPE (for method rmvpe) this model needs, and whether they are cached. */
-  | { type: 'needs'; messageId: number; modelPath: string; f0Method: PanelF0Method }
+  needs: object({
+    type: literal('needs'),
+    messageId: messageIdField(),
+    modelPath: withMessage(path(), 'modelPath must be a path'),
+    f0Method: withMessage(oneOf(PANEL_F0_METHODS), `f0Method ${f0Methods}`),
+  }),
   /** Download a missing conversion model, or take a local copy (picked, then verified); answered with `picked`. */
-  | { type: 'fetchAux'; messageId: number; id: AuxId; source: 'download' | 'local' }
+  fetchAux: object({
+    type: literal('fetchAux'),
+    messageId: messageIdField(),
+    id: withMessage(oneOf(AUX_IDS), `id must be one of ${AUX_IDS.join(', ')}`),
+    source: withMessage(oneOf(['download', 'local']), 'source must be download or local'),
+  }),
   /** Show a converted file in the OS file manager (the host only reveals outputs it wrote). */
-  | { type: 'reveal'; path: string };
+  reveal: object({ type: literal('reveal'), path: withMessage(path(), 'path must be a path') }),
+});
+export type FromInferenceWebview = Infer<typeof FROM_INFERENCE_WEBVIEW>;
 
 export type InferenceRequest = Extract<FromInferenceWebview, { messageId: number }>;
 
-/** Answers carry `inReplyTo` (the request's messageId); without it a message is the host's own news. */
-export type ToInferenceWebview =
-  /** `strings`: every string the panel shows, in the user's language; the webview checks it with parseInferenceStrings. */
-  | {
-      type: 'init';
-      models: ModelOption[];
-      defaults: PanelConvertParams;
-      presets: Presets;
-      history: HistoryRow[];
-      strings: InferenceStrings;
-    }
-  | { type: 'picked'; field: BrowseField; path: string; inReplyTo?: number }
-  | { type: 'progress'; progress: ConvertProgress; file: string; index: number; count: number; inReplyTo?: number }
-  | { type: 'result'; taskId: string | null; result: ConvertResult; inputUri: string; outputUri: string; inReplyTo?: number }
-  | { type: 'batchDone'; converted: number; failed: number; inReplyTo?: number }
-  | { type: 'error'; message: string; inReplyTo?: number }
-  | { type: 'history'; rows: HistoryRow[]; inReplyTo?: number }
-  | { type: 'presets'; presets: Presets; inReplyTo?: number }
-  | { type: 'needs'; modelPath: string; contentVec: AuxNeed; rmvpe: AuxNeed | null; inReplyTo?: number }
-  /** "Convert with this Model" on an open panel: the fresh model list, that model and its index chosen. */
-  | { type: 'select'; models: ModelOption[]; modelPath: string; indexPath: string | null }
-  /** The request `inReplyTo` has ended (after its result or error): the panel leaves its busy state. */
-  | { type: 'done'; inReplyTo: number };
-
 export type InferenceParseResult = { ok: true; message: FromInferenceWebview } | { ok: false; reason: string };
 
-const MAX_PATH = 4096;
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isPath = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH && !v.includes('\0');
-
-function onlyKeys(raw: Record<string, unknown>, keys: readonly string[]): string | null {
-  const extra = Object.keys(raw).filter((k) => !keys.includes(k));
-  return extra.length ? `unexpected field(s) ${extra.join(', ')}` : null;
-}
-
-const PARAM_KEYS = Object.keys(PANEL_DEFAULTS) as (keyof PanelConvertParams)[];
-
-/** Checks one parameter set: every field present, in RVC's range; returns the reason or the params. */
-export function parseConvertParams(raw: unknown): PanelConvertParams | string {
-  if (!isObj(raw)) return 'params is not an object';
-  const extra = onlyKeys(raw, PARAM_KEYS);
-  if (extra) return extra;
-  for (const key of ['modelPath', 'inputPath', 'contentVecPath'] as const) {
-    if (!isPath(raw[key])) return `${key} must be a non-empty path`;
-  }
-  for (const key of ['indexPath', 'rmvpePath', 'f0CurvePath'] as const) {
-    if (raw[key] !== null && !isPath(raw[key])) return `${key} must be a path or null`;
-  }
-  if (!PANEL_F0_METHODS.includes(raw['f0Method'] as PanelF0Method)) return `f0Method must be one of ${PANEL_F0_METHODS.join(', ')}`;
-  if (raw['f0Method'] === 'rmvpe' && raw['rmvpePath'] === null) return 'f0Method rmvpe needs rmvpePath';
-  for (const key of RANGED_PARAMS) {
-    const problem = rangeProblem(key, raw[key]);
-    if (problem) return `${key} ${problem}`;
-  }
-  if (!MODEL_SAMPLE_RATE_CHOICES.includes(raw['modelSampleRate'] as 0))
-    return `modelSampleRate must be one of ${MODEL_SAMPLE_RATE_CHOICES.join(', ')}`;
-  return raw as unknown as PanelConvertParams;
-}
-
-const isName = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= 100;
-
 export function parseInferenceFromWebview(raw: unknown): InferenceParseResult {
-  const fail = (reason: string): InferenceParseResult => ({ ok: false, reason });
-  if (!isObj(raw)) return fail('message is not an object');
-  const type = raw['type'];
-  const keys: Record<string, readonly string[]> = {
-    ready: ['type'],
-    cancel: ['type'],
-    reveal: ['type', 'path'],
-    convert: ['type', 'messageId', 'params'],
-    batch: ['type', 'messageId', 'params', 'folder'],
-    rerun: ['type', 'messageId', 'taskId'],
-    browse: ['type', 'messageId', 'field'],
-    savePreset: ['type', 'messageId', 'name', 'params'],
-    deletePreset: ['type', 'messageId', 'name'],
-    needs: ['type', 'messageId', 'modelPath', 'f0Method'],
-    fetchAux: ['type', 'messageId', 'id', 'source'],
-  };
-  if (typeof type !== 'string' || !Object.hasOwn(keys, type)) return fail(`unknown message type ${JSON.stringify(type)}`);
-  const extra = onlyKeys(raw, keys[type]!);
-  if (extra) return fail(extra);
-  const isRequest = keys[type]!.includes('messageId');
-  const badId = isRequest ? checkCorrelation(raw, 'messageId', true) : null;
-  if (badId) return fail(badId);
-  const messageId = raw['messageId'] as number;
-  switch (type) {
-    case 'ready':
-    case 'cancel':
-      return { ok: true, message: { type } };
-    case 'reveal':
-      return isPath(raw['path']) ? { ok: true, message: { type, path: raw['path'] } } : fail('path must be a path');
-    case 'convert':
-    case 'savePreset':
-    case 'batch': {
-      // A batch converts every file of the folder: the single input path is not used.
-      const params = parseConvertParams(
-        type === 'batch' && isObj(raw['params']) ? { ...raw['params'], inputPath: raw['params']['inputPath'] || '-' } : raw['params'],
-      );
-      if (typeof params === 'string') return fail(params);
-      if (type === 'convert') return { ok: true, message: { type, messageId, params } };
-      if (type === 'batch')
-        return isPath(raw['folder'])
-          ? { ok: true, message: { type, messageId, params, folder: raw['folder'] } }
-          : fail('folder must be a path');
-      return isName(raw['name'])
-        ? { ok: true, message: { type, messageId, name: (raw['name'] as string).trim(), params } }
-        : fail('preset name must be 1..100 characters');
-    }
-    case 'deletePreset':
-      return isName(raw['name'])
-        ? { ok: true, message: { type, messageId, name: raw['name'] } }
-        : fail('preset name must be 1..100 characters');
-    case 'rerun':
-      return typeof raw['taskId'] === 'string' && /^[0-9a-f-]{1,64}$/i.test(raw['taskId'])
-        ? { ok: true, message: { type, messageId, taskId: raw['taskId'] } }
-        : fail('taskId must be an id');
-    case 'browse':
-      return BROWSE_FIELDS.includes(raw['field'] as BrowseField)
-        ? { ok: true, message: { type, messageId, field: raw['field'] as BrowseField } }
-        : fail('unknown browse field');
-    case 'needs':
-      if (!isPath(raw['modelPath'])) return fail('modelPath must be a path');
-      return PANEL_F0_METHODS.includes(raw['f0Method'] as PanelF0Method)
-        ? { ok: true, message: { type, messageId, modelPath: raw['modelPath'], f0Method: raw['f0Method'] as PanelF0Method } }
-        : fail(`f0Method must be one of ${PANEL_F0_METHODS.join(', ')}`);
-    case 'fetchAux':
-      if (!AUX_IDS.includes(raw['id'] as AuxId)) return fail(`id must be one of ${AUX_IDS.join(', ')}`);
-      return raw['source'] === 'download' || raw['source'] === 'local'
-        ? { ok: true, message: { type, messageId, id: raw['id'] as AuxId, source: raw['source'] } }
-        : fail('source must be download or local');
-    default:
-      return fail(`unknown message type ${JSON.stringify(type)}`);
-  }
+  const read = FROM_INFERENCE_WEBVIEW.read(raw);
+  return isInvalid(read) ? { ok: false, reason: read.reason } : { ok: true, message: read };
 }
 
-function isAuxNeed(v: unknown): v is AuxNeed {
-  return (
-    isObj(v) &&
-    AUX_IDS.includes(v['id'] as AuxId) &&
-    typeof v['label'] === 'string' &&
-    typeof v['megabytes'] === 'number' &&
-    (v['path'] === null || isPath(v['path']))
-  );
-}
+// ---- host → webview -------------------------------------------------------------------------
+
+/** Answers carry `inReplyTo` (the request's messageId); without it a message is the host's own news. */
+const answer = () => optional(inReplyToField());
+/**
+ * The webview's check goes as deep as what it renders needs: lists and the data it merges with its
+ * own defaults (models, history rows, saved presets, a result) are checked for being there in the
+ * right kind, so a host of another version, with a field more or less, still gets through.
+ */
+const models = () => arrayOf(mergeable<ModelOption>());
+const rows = () => arrayOf(mergeable<HistoryRow>());
+const progress = refine(mergeable<ConvertProgress>(), (p) =>
+  typeof p.done === 'number' && typeof p.total === 'number' ? null : 'bad progress',
+);
+const TO_INFERENCE_WEBVIEW = union({
+  /** `strings`: every string the panel shows, in the user's language; the webview checks it with parseInferenceStrings. */
+  init: object(
+    {
+      type: literal('init'),
+      models: models(),
+      // Merged with the webview's own defaults: saved presets of older versions lack newer fields.
+      defaults: mergeable<PanelConvertParams>(),
+      presets: mergeable<Presets>(),
+      history: rows(),
+      strings: map(unknownValue(), parseInferenceStrings),
+    },
+    loose,
+  ),
+  picked: object({ type: literal('picked'), field: oneOf(BROWSE), path: path(), inReplyTo: answer() }, loose),
+  progress: object({ type: literal('progress'), progress, file: str(), index: anyNum(), count: anyNum(), inReplyTo: answer() }, loose),
+  result: object(
+    {
+      type: literal('result'),
+      taskId: nullable(str()),
+      result: mergeable<ConvertResult>(),
+      inputUri: str(),
+      outputUri: str(),
+      inReplyTo: answer(),
+    },
+    loose,
+  ),
+  batchDone: object({ type: literal('batchDone'), converted: anyNum(), failed: anyNum(), inReplyTo: answer() }, loose),
+  error: object({ type: literal('error'), message: str(), inReplyTo: answer() }, loose),
+  history: object({ type: literal('history'), rows: rows(), inReplyTo: answer() }, loose),
+  presets: object({ type: literal('presets'), presets: mergeable<Presets>(), inReplyTo: answer() }, loose),
+  needs: object({ type: literal('needs'), modelPath: str(), contentVec: AUX_NEED, rmvpe: nullable(AUX_NEED), inReplyTo: answer() }, loose),
+  /** "Convert with this Model" on an open panel: the fresh model list, that model and its index chosen. */
+  select: object({ type: literal('select'), models: models(), modelPath: path(), indexPath: nullable(path()) }, loose),
+  /** The request `inReplyTo` has ended (after its result or error): the panel leaves its busy state. */
+  done: object({ type: literal('done'), inReplyTo: inReplyToField() }, loose),
+});
+export type ToInferenceWebview = Infer<typeof TO_INFERENCE_WEBVIEW>;
 
 /** The host's messages are checked by the webview too: a malformed one is ignored, never rendered. */
 export function isToInferenceWebview(raw: unknown): raw is ToInferenceWebview {
-  if (!isObj(raw)) return false;
-  if (checkCorrelation(raw, 'inReplyTo', raw['type'] === 'done')) return false;
-  switch (raw['type']) {
-    case 'done':
-      return true;
-    case 'init':
-      return Array.isArray(raw['models']) && isObj(raw['defaults']) && isObj(raw['presets']) && Array.isArray(raw['history']);
-    case 'picked':
-      return BROWSE_FIELDS.includes(raw['field'] as BrowseField) && isPath(raw['path']);
-    case 'progress':
-      return (
-        isObj(raw['progress']) &&
-        typeof raw['progress']['done'] === 'number' &&
-        typeof raw['progress']['total'] === 'number' &&
-        typeof raw['file'] === 'string'
-      );
-    case 'result':
-      return isObj(raw['result']) && typeof raw['outputUri'] === 'string' && typeof raw['inputUri'] === 'string';
-    case 'batchDone':
-      return typeof raw['converted'] === 'number' && typeof raw['failed'] === 'number';
-    case 'error':
-      return typeof raw['message'] === 'string';
-    case 'history':
-      return Array.isArray(raw['rows']);
-    case 'presets':
-      return isObj(raw['presets']);
-    case 'needs':
-      return typeof raw['modelPath'] === 'string' && isAuxNeed(raw['contentVec']) && (raw['rmvpe'] === null || isAuxNeed(raw['rmvpe']));
-    case 'select':
-      return Array.isArray(raw['models']) && isPath(raw['modelPath']) && (raw['indexPath'] === null || isPath(raw['indexPath']));
-    default:
-      return false;
-  }
+  return passes(TO_INFERENCE_WEBVIEW, raw);
 }

@@ -2,8 +2,11 @@
  * (Not named *Worker.ts: the build bundles every such file as a worker entry.)
  * The contract between the inference host (src/core/inference/inferenceEngine.ts, used by the CLI
  * and the extension) and its worker thread (src/core/inference/inferenceWorker.ts). Plain data only:
- * a panel can reuse ConvertParams/ConvertResult for its own messages.
+ * a panel can reuse ConvertParams/ConvertResult for its own messages. Declared as schemas
+ * (./schema.ts): the worker checks what it is sent with the same declaration that types it.
  */
+import { inReplyToField, messageIdField } from './messageHandler.ts';
+import { anyNum, bool, int, isInvalid, literal, nullable, object, oneOf, optional, str, union, type Infer, type Schema } from './schema.ts';
 
 export const F0_ESTIMATORS = ['yin', 'rmvpe', 'harvest'] as const;
 /**
@@ -13,44 +16,57 @@ export const F0_ESTIMATORS = ['yin', 'rmvpe', 'harvest'] as const;
  */
 export type F0Estimator = (typeof F0_ESTIMATORS)[number];
 
-/** Everything one conversion needs; the same object is stored in inference_tasks.params for re-runs. */
-export interface ConvertParams {
-  /** An RVC synthesizer `.onnx`, or a `.pth` (small model or G checkpoint) exported on first use. */
-  modelPath: string;
-  /** Where `.pth` exports are cached: the workspace's `.rvc-studio/models`; null = beside the output. */
-  exportDir: string | null;
-  inputPath: string;
-  outputPath: string;
-  /** The synthesizer's output rate (the user, its sidecar, its graph or its training), resolved by the host; 0 for a `.pth`: the model's own. */
-  modelSampleRate: number;
-  contentVecPath: string;
-  f0Method: F0Estimator;
-  rmvpePath: string | null;
-  /** RVC's "F0 curve file" (`time,f0` lines), applied after the key shift as pipeline.py does; null = none. */
-  f0CurvePath?: string | null;
-  /** A `.npy` of the raw tracker output for the padded input, used in place of the tracker (comparisons). */
-  f0RawPath?: string | null;
-  /** Zero the prior noise and the NSF source noise (what RVC's references are recorded with). */
-  noNoise?: boolean;
-  /** Write every stage as `.npy` into this folder; null = none. */
-  dumpStagesDir?: string | null;
-  /** Semitones, RVC's f0_up_key. */
-  transpose: number;
-  indexPath: string | null;
-  indexRate: number;
-  filterRadius: number;
-  rmsMixRate: number;
-  protect: number;
-  /** 0 = keep the model's rate. */
-  resampleSr: number;
-  sid: number;
-  /** Seed for the synthesizer's prior noise; null = random. */
-  seed: number | null;
-  /** Longest input accepted, in seconds. */
-  maxSeconds: number;
-  /** onnxruntime intra-op threads; 0 = its default. */
-  threads: number;
-}
+/** The two threads are one program: a field more (another version of a side) is dropped, not refused. */
+const PEER = { loose: true };
+const text = () => str();
+const optionalPath = () => optional(nullable(str()));
+
+/**
+ * Everything one conversion needs; the same object is stored in inference_tasks.params for re-runs.
+ * The worker checks only the shape: the ranges are checkParams' (src/core/inference/voiceConverter.ts),
+ * which words them for the user.
+ */
+export const CONVERT_PARAMS = object(
+  {
+    /** An RVC synthesizer `.onnx`, or a `.pth` (small model or G checkpoint) exported on first use. */
+    modelPath: text(),
+    /** Where `.pth` exports are cached: the workspace's `.rvc-studio/models`; null = beside the output. */
+    exportDir: nullable(text()),
+    inputPath: text(),
+    outputPath: text(),
+    /** The synthesizer's output rate (the user, its sidecar, its graph or its training), resolved by the host; 0 for a `.pth`: the model's own. */
+    modelSampleRate: anyNum(),
+    contentVecPath: text(),
+    f0Method: oneOf(F0_ESTIMATORS),
+    rmvpePath: nullable(text()),
+    /** RVC's "F0 curve file" (`time,f0` lines), applied after the key shift as pipeline.py does; null = none. */
+    f0CurvePath: optionalPath(),
+    /** A `.npy` of the raw tracker output for the padded input, used in place of the tracker (comparisons). */
+    f0RawPath: optionalPath(),
+    /** Zero the prior noise and the NSF source noise (what RVC's references are recorded with). */
+    noNoise: optional(bool()),
+    /** Write every stage as `.npy` into this folder; null = none. */
+    dumpStagesDir: optionalPath(),
+    /** Semitones, RVC's f0_up_key. */
+    transpose: anyNum(),
+    indexPath: nullable(text()),
+    indexRate: anyNum(),
+    filterRadius: anyNum(),
+    rmsMixRate: anyNum(),
+    protect: anyNum(),
+    /** 0 = keep the model's rate. */
+    resampleSr: anyNum(),
+    sid: anyNum(),
+    /** Seed for the synthesizer's prior noise; null = random. */
+    seed: nullable(anyNum()),
+    /** Longest input accepted, in seconds. */
+    maxSeconds: anyNum(),
+    /** onnxruntime intra-op threads; 0 = its default. */
+    threads: anyNum(),
+  },
+  PEER,
+);
+export type ConvertParams = Infer<typeof CONVERT_PARAMS>;
 
 /** RVC's vc_single defaults (§1.7) where RVC has one. */
 export const CONVERT_DEFAULTS = {
@@ -108,35 +124,59 @@ export function rangeProblem(key: RangedParam, value: unknown): string | null {
 export const CONVERT_STAGES = ['export', 'load', 'decode', 'resample', 'features', 'f0', 'index', 'synthesis', 'post'] as const;
 export type ConvertStage = (typeof CONVERT_STAGES)[number];
 
-export interface ConvertProgress {
-  stage: ConvertStage;
-  /** Chunks done / total during synthesis, weights read / total while exporting a `.pth`; 0/1 → 1/1 for the other stages. */
-  done: number;
-  total: number;
-}
+export const CONVERT_PROGRESS = object(
+  {
+    stage: oneOf(CONVERT_STAGES),
+    /** Chunks done / total during synthesis, weights read / total while exporting a `.pth`; 0/1 → 1/1 for the other stages. */
+    done: anyNum(),
+    total: anyNum(),
+  },
+  PEER,
+);
+export type ConvertProgress = Infer<typeof CONVERT_PROGRESS>;
 
-export interface ConvertResult {
-  outputPath: string;
-  sampleRate: number;
-  inputSeconds: number;
-  outputSamples: number;
-  chunks: number;
-  /** Wall time of the whole conversion, RVC's cost_ms. */
-  costMs: number;
-  /** Milliseconds per stage. */
-  stages: Record<ConvertStage, number>;
-}
+export const CONVERT_RESULT = object(
+  {
+    outputPath: str(),
+    sampleRate: anyNum(),
+    inputSeconds: anyNum(),
+    outputSamples: anyNum(),
+    chunks: anyNum(),
+    /** Wall time of the whole conversion, RVC's cost_ms. */
+    costMs: anyNum(),
+    /** Milliseconds per stage. */
+    stages: object(Object.fromEntries(CONVERT_STAGES.map((stage) => [stage, anyNum()])) as Record<ConvertStage, Schema<number>>),
+  },
+  PEER,
+);
+export type ConvertResult = Infer<typeof CONVERT_RESULT>;
 
-export type ToWorkerMessage =
+const TO_WORKER = union({
   /** Start a conversion; the worker runs one at a time. Answered with progress, then done, failed or cancelled. */
-  | { type: 'convert'; messageId: number; params: ConvertParams }
+  convert: object({ type: literal('convert'), messageId: messageIdField(), params: CONVERT_PARAMS }, PEER),
   /** Stop the conversion `requestId` (a convert's messageId) after the chunk in flight (never mid session.run). */
-  | { type: 'cancel'; requestId: number };
+  cancel: object({ type: literal('cancel'), requestId: int(0) }, PEER),
+});
+export type ToWorkerMessage = Infer<typeof TO_WORKER>;
 
-/** Every answer names the convert it answers (src/protocol/messageHandler.ts); all but progress end it. */
-export type FromWorkerMessage =
-  | { type: 'progress'; inReplyTo: number; progress: ConvertProgress }
-  | { type: 'done'; inReplyTo: number; result: ConvertResult }
+/** The worker's check of what the host sends: the shape, before any of it reaches the converter. */
+export function parseToWorker(raw: unknown): { ok: true; message: ToWorkerMessage } | { ok: false; reason: string } {
+  const read = TO_WORKER.read(raw);
+  return isInvalid(read) ? { ok: false, reason: read.reason } : { ok: true, message: read };
+}
+
+const FROM_WORKER = union({
+  progress: object({ type: literal('progress'), inReplyTo: inReplyToField(), progress: CONVERT_PROGRESS }, PEER),
+  done: object({ type: literal('done'), inReplyTo: inReplyToField(), result: CONVERT_RESULT }, PEER),
   /** `userError` marks a problem the user can fix (shown as is); otherwise a bug. */
-  | { type: 'failed'; inReplyTo: number; message: string; code: string; userError: boolean }
-  | { type: 'cancelled'; inReplyTo: number };
+  failed: object({ type: literal('failed'), inReplyTo: inReplyToField(), message: str(), code: str(), userError: bool() }, PEER),
+  cancelled: object({ type: literal('cancelled'), inReplyTo: inReplyToField() }, PEER),
+});
+/** Every answer names the convert it answers (src/protocol/messageHandler.ts); all but progress end it. */
+export type FromWorkerMessage = Infer<typeof FROM_WORKER>;
+
+/** The host's check of what the worker sends (another thread, so a bug there must not pass as a result). */
+export function parseFromWorker(raw: unknown): { ok: true; message: FromWorkerMessage } | { ok: false; reason: string } {
+  const read = FROM_WORKER.read(raw);
+  return isInvalid(read) ? { ok: false, reason: read.reason } : { ok: true, message: read };
+}

@@ -4,7 +4,11 @@
  * `inReplyTo` with that id. Unlike hexeditor's, a request may get several answers (progress, one
  * series per tag) before the one that ends it; the asking side says which answer that is.
  * Plain data, no vscode and no DOM: webviews, the extension host and the worker all use it.
+ *
+ * `MessageHandler` is the asking side; `serve` is the answering side, which marks every answer
+ * `inReplyTo` the request and ends it with the channel's final reply, so no handler writes either.
  */
+import { int, withMessage, type Schema } from './schema.ts';
 
 /** What a message may carry to take part in a request: its own id, or the id it answers. */
 export interface Correlation {
@@ -51,6 +55,11 @@ export function checkCorrelation(raw: Record<string, unknown>, field: 'messageId
   if (v === undefined) return required ? `${field} is missing` : null;
   return isId(v) ? null : `${field} must be a non-negative integer`;
 }
+
+/** A request's `messageId` field in a message schema. */
+export const messageIdField = (): Schema<number> => withMessage(int(0), 'messageId must be a non-negative integer');
+/** An answer's `inReplyTo` field in a message schema. */
+export const inReplyToField = (): Schema<number> => withMessage(int(0), 'inReplyTo must be a non-negative integer');
 
 /** Marks `message` as an answer to request `messageId` (unchanged when there is no request to answer). */
 export function replyTo<M extends object>(messageId: number | undefined, message: M): M & { inReplyTo?: number } {
@@ -127,4 +136,54 @@ export class MessageHandler<Out extends object, In extends object> {
   rejectAll(error: Error): void {
     for (const id of [...this.pending.keys()]) this.reject(id, error);
   }
+}
+
+/** An answer as its handler writes it: `serve` adds the `inReplyTo`. */
+export type Reply<A> = A extends unknown ? Omit<A, 'inReplyTo'> : never;
+
+export interface ServeOptions<Req, Ans extends object> {
+  /** The channel's check of what arrives (the other side is untrusted, or another version). */
+  parse(raw: unknown): { ok: true; message: Req } | { ok: false; reason: string };
+  /** Posts an answer (its `inReplyTo` added) or a final reply. */
+  post(message: Ans): void;
+  /** Does what `message` asks; every `answer` it gives is marked as answering the request. */
+  handle(message: Req, answer: (reply: Reply<Ans>) => void): void | Promise<void>;
+  /** What a refused message is answered with (answered even without a messageId); undefined: nothing. */
+  rejected?(reason: string, raw: unknown): Reply<Ans> | undefined;
+  /** What a request whose handler threw is answered with; without this option the error propagates. */
+  failed?(error: unknown, message: Req): Reply<Ans> | undefined;
+  /** The reply that ends every request after its answers, a refusal and a failure included (the inference panel's `done`). */
+  final?(inReplyTo: number): Ans;
+}
+
+/**
+ * The answering side of a channel: returns the function that takes every raw message. It checks the
+ * message, runs its handler with an `answer` bound to the request's messageId, answers a refusal or
+ * a failure, and sends the final reply last, so the asking side never waits for nothing.
+ */
+export function serve<Req, Ans extends object>(options: ServeOptions<Req, Ans>): (raw: unknown) => Promise<void> {
+  return async (raw) => {
+    const parsed = options.parse(raw);
+    // A refused request is answered too, by the id it carries, if any.
+    const id = messageIdOf(parsed.ok ? parsed.message : raw);
+    const answer = (reply: Reply<Ans>): void => {
+      // With its inReplyTo back the reply is a whole message of the channel: `Reply` only took that field away.
+      const message: object = replyTo(id, reply);
+      options.post(message as Ans);
+    };
+    try {
+      if (!parsed.ok) {
+        const refusal = options.rejected?.(parsed.reason, raw);
+        if (refusal) answer(refusal);
+        return;
+      }
+      await options.handle(parsed.message, answer);
+    } catch (error) {
+      if (!options.failed || !parsed.ok) throw error;
+      const failure = options.failed(error, parsed.message);
+      if (failure) answer(failure);
+    } finally {
+      if (id !== undefined && options.final) options.post(options.final(id));
+    }
+  };
 }

@@ -1,76 +1,79 @@
 /**
  * The one contract between the metrics panel host (src/extension/panels/) and its webview
- * (webviews/metrics/). Both sides import these types; the host also runs `parseFromWebview` on
- * every message, because the webview is untrusted input.
+ * (webviews/metrics/). Every message is declared once, as a schema (./schema.ts): its type is
+ * inferred from it, and the same schema checks it at runtime. The host runs `parseFromWebview` on
+ * every message, because the webview is untrusted input; the webview runs `parseToWebview`, which
+ * is lenient (the host may be another version, and a bad entry must never break what is drawn).
  *
  * Values cross postMessage as JSON, which has no NaN or ±Infinity, so non-finite values travel as
  * the strings "NaN", "Infinity" and "-Infinity" (the same spelling the CLI's --json output uses).
  */
 
-import { checkCorrelation, inReplyToOf } from './messageHandler.ts';
-import { mergeStrings } from './panelStrings.ts';
+import { messageIdField } from './messageHandler.ts';
+import { parseMetricsStrings } from './metricsPanelStrings.ts';
+import {
+  anyNum,
+  arrayOf,
+  before,
+  bool,
+  fallback,
+  filteredArrayOf,
+  int,
+  Invalid,
+  isInvalid,
+  literal,
+  map,
+  nullable,
+  num,
+  object,
+  oneOf,
+  optional,
+  path,
+  refine,
+  str,
+  union,
+  unknownValue,
+  withMessage,
+  type Infer,
+  type Schema,
+} from './schema.ts';
+
+export { METRICS_STRINGS, parseMetricsStrings, type MetricsStrings } from './metricsPanelStrings.ts';
 
 export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
 
+const AXIS_MODES = ['step', 'epoch', 'relative', 'wall'] as const;
 /** How points are placed on the x axis; `relative` is ms since the series' first point, as in TensorBoard. */
-export type XAxisMode = 'step' | 'epoch' | 'relative' | 'wall';
-export const X_AXIS_MODES: readonly XAxisMode[] = ['step', 'epoch', 'relative', 'wall'];
+export type XAxisMode = (typeof AXIS_MODES)[number];
+export const X_AXIS_MODES: readonly XAxisMode[] = AXIS_MODES;
 
-export type PanelKind = 'training' | 'compare';
+const PANEL_KINDS = ['training', 'compare'] as const;
+export type PanelKind = (typeof PANEL_KINDS)[number];
 
-/** One training shown in the panel; `color` is filled in by the webview from the theme palette. */
-export interface RunInfo {
-  trainingId: string;
-  name: string;
-}
+/** TensorBoard clamps the weight to [0, 0.999]; at 1 the curve would never move. */
+export const MAX_SMOOTHING = 0.999;
 
-/** A series as parallel columns: smaller than an array of objects and cheap to append to. */
-export interface SeriesColumns {
-  steps: number[];
-  values: WireNumber[];
-  epochs: (number | null)[];
-  wallTimesMs: (number | null)[];
-}
+/** The most a webview may ask for in one request; keeps a hostile message from exhausting the host. */
+export const MAX_REQUEST_TAGS = 500;
+export const MAX_POINTS_PER_SERIES = 20_000;
+const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
+const MAX_LIST = 1000;
 
-export interface SeriesPayload extends SeriesColumns {
-  trainingId: string;
-  tag: string;
-  /** Raw points the store holds for this tag (in the requested range); more than sent means downsampled. */
-  totalPoints: number;
-}
+// ---- shared pieces ----------------------------------------------------------------------------
 
-/** A saved checkpoint, small model or index: a marker on the x axis that reveals the file on click. */
-export interface CheckpointMarker {
-  trainingId: string;
-  kind: 'checkpoint_g' | 'checkpoint_d' | 'weights' | 'onnx' | 'index';
-  path: string;
-  epoch: number | null;
-  step: number | null;
-}
-
-export interface BestEpoch {
-  trainingId: string;
-  epoch: number;
-  step: number | null;
-  tag: string;
-  /** The epoch's smoothed loss (the per-epoch means, smoothed as the chart is): what the suggestion ranks by. */
-  value: number;
-  /** The same epoch's raw mean, unsmoothed; null when not known. */
-  rawMean?: number | null;
-  /** The smoothing weight `value` was computed with. */
-  smoothing?: number;
-}
-
+const lists = 'expandedGroups and hiddenRuns must be string lists';
+const booleans = 'logScale and showRaw must be booleans';
 /** Settings the panel keeps across hide/show and window reloads (webview state + serializer). */
-export interface PanelSettings {
-  smoothing: number;
-  xAxis: XAxisMode;
-  logScale: boolean;
-  tagFilter: string;
-  expandedGroups: string[];
-  hiddenRuns: string[];
-  showRaw: boolean;
-}
+const PANEL_SETTINGS = object({
+  smoothing: withMessage(num(0, MAX_SMOOTHING), 'smoothing must be in [0, 0.999]'),
+  xAxis: withMessage(oneOf(AXIS_MODES), 'xAxis must be step, epoch, relative or wall'),
+  logScale: withMessage(bool(), booleans),
+  tagFilter: withMessage(str({ max: MAX_LIST }), 'tagFilter must be a string of at most 1000 characters'),
+  expandedGroups: withMessage(arrayOf(str(), { max: MAX_LIST }), lists),
+  hiddenRuns: withMessage(arrayOf(str(), { max: MAX_LIST }), lists),
+  showRaw: withMessage(bool(), booleans),
+});
+export type PanelSettings = Infer<typeof PANEL_SETTINGS>;
 
 export const DEFAULT_PANEL_SETTINGS: PanelSettings = {
   smoothing: 0.6,
@@ -82,8 +85,12 @@ export const DEFAULT_PANEL_SETTINGS: PanelSettings = {
   showRaw: true,
 };
 
-/** TensorBoard clamps the weight to [0, 0.999]; at 1 the curve would never move. */
-export const MAX_SMOOTHING = 0.999;
+/** The settings checked, or why not (a saved state or a message is untrusted). */
+export function parseSettings(v: unknown): PanelSettings | string {
+  const read = PANEL_SETTINGS.read(v);
+  if (!isInvalid(read)) return read;
+  return read.whole ? read.reason : `settings ${read.reason}`;
+}
 
 /** The state the webview persists with setState and the serializer hands back on reload. */
 export interface PersistedPanelState {
@@ -92,168 +99,239 @@ export interface PersistedPanelState {
   settings: PanelSettings;
 }
 
-/**
- * Every string the metrics panel shows, in English: what the webview renders until init brings the
- * host's translation (src/extension/panels/panelStrings.ts fills the same shape with l10n.t).
- * `{0}` … are filled in by the webview (formatString, ./panelStrings.ts). Tags are the trainer's
- * names and stay as logged (a chart's title names its tag in parentheses).
- */
-export const METRICS_STRINGS = {
-  filterPlaceholder: 'Filter tags (regular expression)',
-  filterTitle: 'Only charts whose tags match are shown',
-  smoothing: 'Smoothing',
-  alignBy: 'Align by',
-  xAxis: 'X axis',
-  xAxisModes: { step: 'Step', epoch: 'Epoch', relative: 'Relative time', wall: 'Wall time' } satisfies Record<XAxisMode, string>,
-  logScale: 'Log scale',
-  showRaw: 'Show raw',
-  exportCsv: 'Export CSV',
-  trainings: 'Trainings',
-  toggleRun: 'Show or hide this training',
-  dismiss: 'Dismiss',
-  markers: 'Markers:',
-  markerWeights: 'small model saved (its epoch at the foot)',
-  markerCheckpoint: 'G checkpoint — click either to reveal the file',
-  markerBest: 'best epoch (lowest smoothed generator loss among saved models)',
-  /** {0}: how many tags. */
-  loadingOne: 'Loading {0} tag…',
-  loadingMany: 'Loading {0} tags…',
-  noMetrics: 'No metrics yet. Points appear here as soon as the trainer logs them.',
-  noMatch: 'No tag matches the filter.',
-  /** {0}: epoch, {1}: tag, {2}: smoothed value, {3}: bestSmoothing or '', {4}: bestRaw or ''. */
-  bestEpoch: 'Best epoch {0}: {1} {2} smoothed (per-epoch mean{3}){4}',
-  bestSmoothing: ', smoothing {0}',
-  bestRaw: '; raw epoch mean {0}',
-  /** {0}: the best epoch, the label of its marker line. */
-  bestMarker: 'best e{0}',
-  resetZoom: 'Reset zoom',
-  savePng: 'Save this chart as PNG',
-  png: 'PNG',
-  leftAxis: '(left axis)',
-  rightAxis: '(right axis)',
-  smoothedWithRaw: 'smoothed; faint: raw',
-  smoothed: 'smoothed',
-  notSmoothed: 'raw (not smoothed)',
-  /** {0}: the chart's title. */
-  legend: '{0} legend',
-  chart: '{0} chart',
-  /** {0}: the series' label. */
-  rawSeries: '{0} (raw)',
-  /** {0}: series, {1}: smoothed value, {2}: raw value. */
-  tooltipSmoothed: '{0}: {1} smoothed (raw {2})',
-  /** {0}: how many points. */
-  gapsOne: '{0} point is NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.',
-  gapsMany: '{0} points are NaN or ±Infinity (usually fp16 overflow): gaps in the line, left out of smoothing.',
-  /** Chart and section titles (webviews/metrics/chartGroups.ts). */
-  charts: {
-    generatorTotal: 'Generator total (loss/g/total)',
-    discriminatorTotal: 'Discriminator total (loss/d/total)',
-    mel: 'Mel (loss/g/mel)',
-    kl: 'KL (loss/g/kl)',
-    featureMatching: 'Feature matching (loss/g/fm)',
-    learningRate: 'Learning rate',
-    gradientNorms: 'Gradient norms',
-    perSubGenerator: 'Generator loss per sub-discriminator (loss/g/N)',
-    perSubReal: 'Discriminator loss on real audio (loss/d_r/N)',
-    perSubGenerated: 'Discriminator loss on generated audio (loss/d_g/N)',
-    losses: 'Losses',
-    optimizer: 'Optimiser',
-    other: 'Other',
-  },
+/** Stored settings, or the defaults where they are missing or malformed. */
+const settingsOrDefaults = fallback(PANEL_SETTINGS, () => ({ ...DEFAULT_PANEL_SETTINGS }));
+
+/** A saved panel state (untrusted too): the trainings it showed and its settings, defaults where those are bad. */
+export const PERSISTED_STATE = object({ trainingIds: arrayOf(str(), { min: 1, max: 50 }), settings: settingsOrDefaults }, { loose: true });
+
+const WIRE: Schema<WireNumber> = {
+  read: (v) => (typeof v === 'number' || v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? v : new Invalid('must be a wire number')),
 };
+/** A number or null, absent meaning null (older hosts left these out). */
+const numOrNull = () => before((v) => v ?? null, nullable(anyNum()));
+/** Loose: the host may be another version and send more. */
+const loose = { loose: true };
 
-export type MetricsStrings = typeof METRICS_STRINGS;
+/** One training shown in the panel; `color` is filled in by the webview from the theme palette. */
+const RUN_INFO = object({ trainingId: str(), name: str() }, loose);
+export type RunInfo = Infer<typeof RUN_INFO>;
 
-/** The host's strings as the webview uses them: every key present, the English default where one is missing or malformed. */
-export function parseMetricsStrings(raw: unknown): MetricsStrings {
-  return mergeStrings(METRICS_STRINGS, raw);
+/** A series as parallel columns: smaller than an array of objects and cheap to append to. */
+export interface SeriesColumns {
+  steps: number[];
+  values: WireNumber[];
+  epochs: (number | null)[];
+  wallTimesMs: (number | null)[];
 }
+
+/** A column as long as the steps, or all nulls where it is missing or does not fit. */
+const column = (c: unknown, length: number): (number | null)[] =>
+  Array.isArray(c) && c.length === length && c.every((x) => x === null || typeof x === 'number') ? c : Array<null>(length).fill(null);
+
+const SERIES_PAYLOAD = map(
+  refine(
+    object(
+      {
+        trainingId: str(),
+        tag: str(),
+        steps: arrayOf(num()),
+        values: arrayOf(WIRE),
+        epochs: unknownValue(),
+        wallTimesMs: unknownValue(),
+        /** Raw points the store holds for this tag (in the requested range); more than sent means downsampled. */
+        totalPoints: fallback(num(), () => null),
+      },
+      loose,
+    ),
+    (s) => (s.steps.length === s.values.length ? null : 'steps and values differ in length'),
+  ),
+  (s) => ({
+    trainingId: s.trainingId,
+    tag: s.tag,
+    steps: s.steps,
+    values: s.values,
+    epochs: column(s.epochs, s.steps.length),
+    wallTimesMs: column(s.wallTimesMs, s.steps.length),
+    totalPoints: s.totalPoints ?? s.steps.length,
+  }),
+);
+export type SeriesPayload = Infer<typeof SERIES_PAYLOAD>;
+
+const ARTIFACT_KINDS = ['checkpoint_g', 'checkpoint_d', 'weights', 'onnx', 'index'] as const;
+/** A saved checkpoint, small model or index: a marker on the x axis that reveals the file on click. */
+const CHECKPOINT = object({ trainingId: str(), kind: oneOf(ARTIFACT_KINDS), path: str(), epoch: numOrNull(), step: numOrNull() }, loose);
+export type CheckpointMarker = Infer<typeof CHECKPOINT>;
+
+const BEST_EPOCH = object(
+  {
+    trainingId: str(),
+    epoch: num(),
+    step: fallback(num(), () => null),
+    tag: str(),
+    /** The epoch's smoothed loss (the per-epoch means, smoothed as the chart is): what the suggestion ranks by. */
+    value: anyNum(),
+    /** The same epoch's raw mean, unsmoothed; null when not known. */
+    rawMean: fallback(num(), () => null),
+    /** The smoothing weight `value` was computed with. */
+    smoothing: optional(fallback(num(), () => undefined)),
+  },
+  loose,
+);
+export type BestEpoch = Infer<typeof BEST_EPOCH>;
+
+const APPEND_POINT = object({ tag: str(), step: num(), value: WIRE, epoch: numOrNull(), wallTimeMs: numOrNull() }, loose);
 
 // ---- host → webview -------------------------------------------------------------------------
 
 /** First message: which trainings this panel shows and the settings to start from. */
-export interface InitMessage {
-  type: 'init';
-  kind: PanelKind;
-  runs: RunInfo[];
-  settings: PanelSettings;
-  /** Every string the panel shows, in the user's language; the webview checks it with parseMetricsStrings. */
-  strings: MetricsStrings;
-}
-/** The tags each training has; the webview groups them into charts. */
-export interface TagsMessage {
-  type: 'tags';
-  tags: { trainingId: string; tag: string }[];
-}
-/** Replaces the points of the listed series: an answer to requestSeries (one per tag), `inReplyTo` its messageId. */
-export interface SeriesMessage {
-  type: 'series';
-  inReplyTo: number | null;
-  /** The requested tags this message answers, those without points included: the panel stops waiting for them. */
-  tags: string[];
-  series: SeriesPayload[];
-}
-/** Live points that arrived since the last message; appended, never re-sent. */
-export interface AppendMessage {
-  type: 'append';
-  trainingId: string;
-  points: { tag: string; step: number; value: WireNumber; epoch: number | null; wallTimeMs: number | null }[];
-}
-/** Checkpoint markers, best epoch and the overtraining warning for one training. */
-export interface MarkersMessage {
-  type: 'markers';
-  trainingId: string;
-  checkpoints: CheckpointMarker[];
-  bestEpoch: BestEpoch | null;
-  overtraining: string | null;
-}
-/** Something the user should see in the panel (a failed query, a refused request). */
-export interface NoticeMessage {
-  type: 'notice';
-  level: 'info' | 'error';
-  text: string;
-  /** The request that failed, when one did: an error notice ends it (its tags stop loading). */
-  inReplyTo?: number;
-}
+const INIT = object(
+  {
+    type: literal('init'),
+    kind: oneOf(PANEL_KINDS),
+    runs: arrayOf(RUN_INFO),
+    settings: settingsOrDefaults,
+    /** Every string the panel shows, in the user's language; English where the host's is missing or malformed. */
+    strings: map(unknownValue(), parseMetricsStrings),
+  },
+  loose,
+);
+export type InitMessage = Infer<typeof INIT>;
 
-export type ToWebview = InitMessage | TagsMessage | SeriesMessage | AppendMessage | MarkersMessage | NoticeMessage;
+/** The tags each training has; the webview groups them into charts. */
+const TAGS = object({ type: literal('tags'), tags: filteredArrayOf(object({ trainingId: str(), tag: str() }, loose)) }, loose);
+export type TagsMessage = Infer<typeof TAGS>;
+
+/** Replaces the points of the listed series: an answer to requestSeries (one per tag), `inReplyTo` its messageId. */
+const SERIES = map(
+  object(
+    {
+      type: literal('series'),
+      inReplyTo: fallback(int(0), () => null),
+      /** The requested tags this message answers, those without points included: the panel stops waiting for them. */
+      tags: fallback(filteredArrayOf(str()), () => null),
+      series: filteredArrayOf(SERIES_PAYLOAD),
+    },
+    loose,
+  ),
+  (m) => ({ type: m.type, inReplyTo: m.inReplyTo, tags: m.tags ?? m.series.map((s) => s.tag), series: m.series }),
+);
+export type SeriesMessage = Infer<typeof SERIES>;
+
+/** Live points that arrived since the last message; appended, never re-sent. */
+const APPEND = object({ type: literal('append'), trainingId: str(), points: filteredArrayOf(APPEND_POINT) }, loose);
+export type AppendMessage = Infer<typeof APPEND>;
+
+/** Checkpoint markers, best epoch and the overtraining warning for one training. */
+const MARKERS = object(
+  {
+    type: literal('markers'),
+    trainingId: str(),
+    checkpoints: filteredArrayOf(CHECKPOINT),
+    bestEpoch: fallback(BEST_EPOCH, () => null),
+    overtraining: fallback(str(), () => null),
+  },
+  loose,
+);
+export type MarkersMessage = Infer<typeof MARKERS>;
+
+/** Something the user should see in the panel (a failed query, a refused request). */
+const NOTICE = object(
+  {
+    type: literal('notice'),
+    level: fallback(literal('error'), () => 'info' as const),
+    text: str(),
+    /** The request that failed, when one did: an error notice ends it (its tags stop loading). */
+    inReplyTo: optional(fallback(int(0), () => undefined)),
+  },
+  loose,
+);
+export type NoticeMessage = Infer<typeof NOTICE>;
+
+const TO_WEBVIEW = union({ init: INIT, tags: TAGS, series: SERIES, append: APPEND, markers: MARKERS, notice: NOTICE });
+
+export type ToWebview = Infer<typeof TO_WEBVIEW>;
+
+/**
+ * The webview's check of host messages: the shape is checked and bad entries are dropped (a
+ * missing column becomes nulls, bad settings the defaults). Returns null for a message to ignore.
+ */
+export function parseToWebview(raw: unknown): ToWebview | null {
+  const read = TO_WEBVIEW.read(raw);
+  return isInvalid(read) ? null : read;
+}
 
 // ---- webview → host -------------------------------------------------------------------------
 
 /** The webview has loaded and listens; the host answers with init. */
-export interface ReadyMessage {
-  type: 'ready';
-}
+const READY = object({ type: literal('ready') });
+export type ReadyMessage = Infer<typeof READY>;
+
 /**
  * Points for these tags, downsampled to about maxPoints per series, optionally within a step range
  * (zoom). Answered by one series message per tag (src/protocol/messageHandler.ts: inReplyTo = messageId).
  */
-export interface RequestSeriesMessage {
-  type: 'requestSeries';
-  messageId: number;
-  tags: string[];
-  maxPoints: number;
-  stepRange: [number, number] | null;
-}
-/** Settings changed: the host remembers them for the serializer and for new panels. */
-export interface SettingsChangedMessage {
-  type: 'settingsChanged';
-  settings: PanelSettings;
-}
-/** A checkpoint marker was clicked: show the file in the explorer. */
-export interface RevealArtifactMessage {
-  type: 'revealArtifact';
-  path: string;
-}
-/** Export: the host asks where to save and writes the file. PNG data is base64 without the data: prefix. */
-export interface ExportMessage {
-  type: 'export';
-  format: 'csv' | 'png';
-  suggestedName: string;
-  data: string;
-}
+const REQUEST_SERIES = object({
+  type: literal('requestSeries'),
+  messageId: messageIdField(),
+  tags: withMessage(arrayOf(str({ min: 1, max: 512 }), { max: MAX_REQUEST_TAGS }), `tags must be 0..${MAX_REQUEST_TAGS} non-empty strings`),
+  maxPoints: withMessage(int(2, MAX_POINTS_PER_SERIES), `maxPoints must be an integer in [2, ${MAX_POINTS_PER_SERIES}]`),
+  stepRange: withMessage(
+    nullable(
+      refine(
+        map(arrayOf(num(), { min: 2, max: 2 }), ([lo, hi]): [number, number] => [lo!, hi!]),
+        ([lo, hi]) => (lo <= hi ? null : 'min > max'),
+      ),
+    ),
+    'stepRange must be null or [min, max] with min <= max',
+  ),
+});
+export type RequestSeriesMessage = Infer<typeof REQUEST_SERIES>;
 
-export type FromWebview = ReadyMessage | RequestSeriesMessage | SettingsChangedMessage | RevealArtifactMessage | ExportMessage;
+/** Settings changed: the host remembers them for the serializer and for new panels. */
+const SETTINGS_CHANGED = object({ type: literal('settingsChanged'), settings: PANEL_SETTINGS });
+export type SettingsChangedMessage = Infer<typeof SETTINGS_CHANGED>;
+
+/** A checkpoint marker was clicked: show the file in the explorer. Only its shape is checked here; the host confines it. */
+const REVEAL_ARTIFACT = object({ type: literal('revealArtifact'), path: withMessage(path(), 'path must be a non-empty string') });
+export type RevealArtifactMessage = Infer<typeof REVEAL_ARTIFACT>;
+
+/** Export: the host asks where to save and writes the file. PNG data is base64 without the data: prefix. */
+const EXPORT = refine(
+  object({
+    type: literal('export'),
+    format: withMessage(oneOf(['csv', 'png']), 'format must be csv or png'),
+    // A bare file name: the user picks the folder in the save dialog.
+    suggestedName: withMessage(
+      refine(str({ pattern: /^[\w.\- ]{1,200}$/ }), (name) => (name.startsWith('.') ? 'hidden' : null)),
+      'suggestedName must be a plain file name',
+    ),
+    data: withMessage(str({ max: MAX_EXPORT_CHARS }), 'data must be a string under 64 MiB'),
+  }),
+  (m) => (m.format === 'png' && !/^[A-Za-z0-9+/]*={0,2}$/.test(m.data) ? 'png data must be base64' : null),
+);
+export type ExportMessage = Infer<typeof EXPORT>;
+
+const FROM_WEBVIEW = union({
+  ready: READY,
+  requestSeries: REQUEST_SERIES,
+  settingsChanged: SETTINGS_CHANGED,
+  revealArtifact: REVEAL_ARTIFACT,
+  export: EXPORT,
+});
+
+export type FromWebview = Infer<typeof FROM_WEBVIEW>;
+
+export type ParseResult = { ok: true; message: FromWebview } | { ok: false; reason: string };
+
+/**
+ * Checks a message from the webview field by field. Paths are only checked for shape here; the
+ * host confines them to the workspace with src/core/util/paths.ts before using them.
+ */
+export function parseFromWebview(raw: unknown): ParseResult {
+  const read = FROM_WEBVIEW.read(raw);
+  return isInvalid(read) ? { ok: false, reason: read.reason } : { ok: true, message: read };
+}
 
 // ---- wire numbers ---------------------------------------------------------------------------
 
@@ -268,236 +346,4 @@ export function fromWire(value: WireNumber | null): number {
   if (value === 'Infinity') return Infinity;
   if (value === '-Infinity') return -Infinity;
   return NaN;
-}
-
-// ---- runtime validation (host side) ---------------------------------------------------------
-
-/** The most a webview may ask for in one request; keeps a hostile message from exhausting the host. */
-export const MAX_REQUEST_TAGS = 500;
-export const MAX_POINTS_PER_SERIES = 20_000;
-const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
-
-export type ParseResult = { ok: true; message: FromWebview } | { ok: false; reason: string };
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-function onlyKeys(o: Obj, allowed: readonly string[]): string | null {
-  const extra = Object.keys(o).filter((k) => !allowed.includes(k));
-  return extra.length > 0 ? `unexpected field ${extra[0]}` : null;
-}
-
-export function parseSettings(v: unknown): PanelSettings | string {
-  if (!isObj(v)) return 'settings must be an object';
-  const extra = onlyKeys(v, Object.keys(DEFAULT_PANEL_SETTINGS));
-  if (extra) return extra;
-  const { smoothing, xAxis, logScale, tagFilter, expandedGroups, hiddenRuns, showRaw } = v;
-  if (!isFiniteNum(smoothing) || smoothing < 0 || smoothing > MAX_SMOOTHING) return 'smoothing must be in [0, 0.999]';
-  if (!X_AXIS_MODES.includes(xAxis as XAxisMode)) return 'xAxis must be step, epoch, relative or wall';
-  if (typeof logScale !== 'boolean' || typeof showRaw !== 'boolean') return 'logScale and showRaw must be booleans';
-  if (!isStr(tagFilter) || tagFilter.length > 1000) return 'tagFilter must be a string of at most 1000 characters';
-  for (const list of [expandedGroups, hiddenRuns]) {
-    if (!Array.isArray(list) || list.length > 1000 || !list.every(isStr)) return 'expandedGroups and hiddenRuns must be string lists';
-  }
-  return {
-    smoothing,
-    xAxis: xAxis as XAxisMode,
-    logScale,
-    tagFilter,
-    expandedGroups: [...(expandedGroups as string[])],
-    hiddenRuns: [...(hiddenRuns as string[])],
-    showRaw,
-  };
-}
-
-/**
- * Checks a message from the webview field by field. Paths are only checked for shape here; the
- * host confines them to the workspace with src/core/util/paths.ts before using them.
- */
-export function parseFromWebview(raw: unknown): ParseResult {
-  const fail = (reason: string): ParseResult => ({ ok: false, reason });
-  if (!isObj(raw)) return fail('message is not an object');
-  const type = raw['type'];
-  switch (type) {
-    case 'ready': {
-      const extra = onlyKeys(raw, ['type']);
-      return extra ? fail(extra) : { ok: true, message: { type } };
-    }
-    case 'requestSeries': {
-      const extra = onlyKeys(raw, ['type', 'messageId', 'tags', 'maxPoints', 'stepRange']);
-      if (extra) return fail(extra);
-      const { messageId, tags, maxPoints, stepRange } = raw;
-      const badId = checkCorrelation(raw, 'messageId', true);
-      if (badId) return fail(badId);
-      if (!Array.isArray(tags) || tags.length > MAX_REQUEST_TAGS || !tags.every((t) => isStr(t) && t.length > 0 && t.length <= 512)) {
-        return fail(`tags must be 0..${MAX_REQUEST_TAGS} non-empty strings`);
-      }
-      if (!Number.isSafeInteger(maxPoints) || (maxPoints as number) < 2 || (maxPoints as number) > MAX_POINTS_PER_SERIES) {
-        return fail(`maxPoints must be an integer in [2, ${MAX_POINTS_PER_SERIES}]`);
-      }
-      let range: [number, number] | null = null;
-      if (stepRange !== null) {
-        const [lo, hi] = Array.isArray(stepRange) && stepRange.length === 2 ? (stepRange as unknown[]) : [];
-        if (!isFiniteNum(lo) || !isFiniteNum(hi) || lo > hi) return fail('stepRange must be null or [min, max] with min <= max');
-        range = [lo, hi];
-      }
-      return {
-        ok: true,
-        message: { type, messageId: messageId as number, tags: [...(tags as string[])], maxPoints: maxPoints as number, stepRange: range },
-      };
-    }
-    case 'settingsChanged': {
-      const extra = onlyKeys(raw, ['type', 'settings']);
-      if (extra) return fail(extra);
-      const settings = parseSettings(raw['settings']);
-      return typeof settings === 'string' ? fail(settings) : { ok: true, message: { type, settings } };
-    }
-    case 'revealArtifact': {
-      const extra = onlyKeys(raw, ['type', 'path']);
-      if (extra) return fail(extra);
-      const p = raw['path'];
-      if (!isStr(p) || p.length === 0 || p.length > 4096 || p.includes('\0')) return fail('path must be a non-empty string');
-      return { ok: true, message: { type, path: p } };
-    }
-    case 'export': {
-      const extra = onlyKeys(raw, ['type', 'format', 'suggestedName', 'data']);
-      if (extra) return fail(extra);
-      const { format, suggestedName, data } = raw;
-      if (format !== 'csv' && format !== 'png') return fail('format must be csv or png');
-      // A bare file name: the user picks the folder in the save dialog.
-      if (!isStr(suggestedName) || !/^[\w.\- ]{1,200}$/.test(suggestedName) || suggestedName.startsWith('.')) {
-        return fail('suggestedName must be a plain file name');
-      }
-      if (!isStr(data) || data.length > MAX_EXPORT_CHARS) return fail('data must be a string under 64 MiB');
-      if (format === 'png' && !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) return fail('png data must be base64');
-      return { ok: true, message: { type, format, suggestedName, data } };
-    }
-    default:
-      return fail(`unknown message type ${JSON.stringify(type)?.slice(0, 80) ?? 'undefined'}`);
-  }
-}
-
-const isWire = (v: unknown): v is WireNumber => typeof v === 'number' || v === 'NaN' || v === 'Infinity' || v === '-Infinity';
-const isNumOrNull = (v: unknown): v is number | null => v === null || typeof v === 'number';
-const ARTIFACT_KINDS: readonly CheckpointMarker['kind'][] = ['checkpoint_g', 'checkpoint_d', 'weights', 'onnx', 'index'];
-
-function parseSeriesPayload(v: unknown): SeriesPayload | null {
-  if (!isObj(v) || !isStr(v['trainingId']) || !isStr(v['tag'])) return null;
-  const { steps, values, epochs, wallTimesMs, totalPoints } = v;
-  if (!Array.isArray(steps) || !Array.isArray(values) || steps.length !== values.length) return null;
-  if (!steps.every(isFiniteNum) || !values.every(isWire)) return null;
-  const column = (c: unknown) =>
-    Array.isArray(c) && c.length === steps.length && c.every(isNumOrNull) ? (c as (number | null)[]) : steps.map(() => null);
-  return {
-    trainingId: v['trainingId'],
-    tag: v['tag'],
-    steps: steps as number[],
-    values: values as WireNumber[],
-    epochs: column(epochs),
-    wallTimesMs: column(wallTimesMs),
-    totalPoints: isFiniteNum(totalPoints) ? totalPoints : steps.length,
-  };
-}
-
-function parseCheckpoint(v: unknown): CheckpointMarker | null {
-  if (!isObj(v) || !isStr(v['trainingId']) || !isStr(v['path'])) return null;
-  if (!ARTIFACT_KINDS.includes(v['kind'] as CheckpointMarker['kind'])) return null;
-  if (!isNumOrNull(v['epoch'] ?? null) || !isNumOrNull(v['step'] ?? null)) return null;
-  return {
-    trainingId: v['trainingId'],
-    kind: v['kind'] as CheckpointMarker['kind'],
-    path: v['path'],
-    epoch: (v['epoch'] ?? null) as number | null,
-    step: (v['step'] ?? null) as number | null,
-  };
-}
-
-function parseBestEpoch(v: unknown): BestEpoch | null {
-  if (!isObj(v) || !isStr(v['trainingId']) || !isFiniteNum(v['epoch']) || !isStr(v['tag']) || typeof v['value'] !== 'number') return null;
-  return {
-    trainingId: v['trainingId'],
-    epoch: v['epoch'],
-    step: isFiniteNum(v['step']) ? v['step'] : null,
-    tag: v['tag'],
-    value: v['value'],
-    rawMean: isFiniteNum(v['rawMean']) ? v['rawMean'] : null,
-    ...(isFiniteNum(v['smoothing']) ? { smoothing: v['smoothing'] } : {}),
-  };
-}
-
-/**
- * The webview's check of host messages. The host is trusted but may be a different version, and a
- * bad message must never break what is drawn: the shape is checked and bad entries are dropped.
- * Returns null for a message to ignore.
- */
-export function parseToWebview(raw: unknown): ToWebview | null {
-  if (!isObj(raw)) return null;
-  switch (raw['type']) {
-    case 'init': {
-      const { kind, runs, settings } = raw;
-      if (kind !== 'training' && kind !== 'compare') return null;
-      if (!Array.isArray(runs) || !runs.every((r) => isObj(r) && isStr(r['trainingId']) && isStr(r['name']))) return null;
-      const parsed = parseSettings(settings);
-      return {
-        type: 'init',
-        kind,
-        runs: (runs as RunInfo[]).map((r) => ({ trainingId: r.trainingId, name: r.name })),
-        settings: typeof parsed === 'string' ? { ...DEFAULT_PANEL_SETTINGS } : parsed,
-        strings: parseMetricsStrings(raw['strings']),
-      };
-    }
-    case 'tags':
-      if (!Array.isArray(raw['tags'])) return null;
-      return {
-        type: 'tags',
-        tags: (raw['tags'] as unknown[]).filter(
-          (t): t is { trainingId: string; tag: string } => isObj(t) && isStr(t['trainingId']) && isStr(t['tag']),
-        ),
-      };
-    case 'series': {
-      if (!Array.isArray(raw['series'])) return null;
-      const series = (raw['series'] as unknown[]).map(parseSeriesPayload).filter((s): s is SeriesPayload => s !== null);
-      const answered = Array.isArray(raw['tags']) ? (raw['tags'] as unknown[]).filter(isStr) : series.map((s) => s.tag);
-      return { type: 'series', inReplyTo: inReplyToOf(raw) ?? null, tags: answered, series };
-    }
-    case 'append': {
-      if (!isStr(raw['trainingId']) || !Array.isArray(raw['points'])) return null;
-      const points = (raw['points'] as unknown[]).filter(
-        (p): p is AppendMessage['points'][number] =>
-          isObj(p) &&
-          isStr(p['tag']) &&
-          isFiniteNum(p['step']) &&
-          isWire(p['value']) &&
-          isNumOrNull(p['epoch'] ?? null) &&
-          isNumOrNull(p['wallTimeMs'] ?? null),
-      );
-      return {
-        type: 'append',
-        trainingId: raw['trainingId'],
-        points: points.map((p) => ({ ...p, epoch: p.epoch ?? null, wallTimeMs: p.wallTimeMs ?? null })),
-      };
-    }
-    case 'markers': {
-      if (!isStr(raw['trainingId']) || !Array.isArray(raw['checkpoints'])) return null;
-      return {
-        type: 'markers',
-        trainingId: raw['trainingId'],
-        checkpoints: (raw['checkpoints'] as unknown[]).map(parseCheckpoint).filter((c): c is CheckpointMarker => c !== null),
-        bestEpoch: parseBestEpoch(raw['bestEpoch']),
-        overtraining: isStr(raw['overtraining']) ? raw['overtraining'] : null,
-      };
-    }
-    case 'notice':
-      if (!isStr(raw['text'])) return null;
-      return {
-        type: 'notice',
-        level: raw['level'] === 'error' ? 'error' : 'info',
-        text: raw['text'],
-        ...(inReplyToOf(raw) !== undefined ? { inReplyTo: inReplyToOf(raw)! } : {}),
-      };
-    default:
-      return null;
-  }
 }

@@ -29,3 +29,9 @@ export function mergeStrings<T extends StringTable>(defaults: T, raw: unknown): 
   }
   return merged as T;
 }
+
+/** The webview's reader of one panel's strings (the host's, checked against `defaults` by mergeStrings). */
+export const stringsParser =
+  <T extends StringTable>(defaults: T) =>
+  (raw: unknown): T =>
+    mergeStrings(defaults, raw);

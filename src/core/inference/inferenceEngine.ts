@@ -2,14 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type {
-  ConvertParams,
-  ConvertProgress,
-  ConvertResult,
-  FromWorkerMessage,
-  ToWorkerMessage,
+import {
+  parseFromWorker,
+  type ConvertParams,
+  type ConvertProgress,
+  type ConvertResult,
+  type FromWorkerMessage,
+  type ToWorkerMessage,
 } from '../../protocol/inferenceWorkerProtocol.ts';
-import { MessageHandler } from '../../protocol/messageHandler.ts';
+import { inReplyToOf, MessageHandler } from '../../protocol/messageHandler.ts';
 import { UserError } from '../util/errors.ts';
 import { packageRoot } from '../util/packageRoot.ts';
 
@@ -53,7 +54,7 @@ export class InferenceEngine {
     const script = inferenceWorkerPath();
     if (!fs.existsSync(script)) throw new Error(`inference worker ${script} is missing; run the build`);
     const worker = new Worker(script, { workerData: { releaseIdleMs: this.options.releaseIdleMs } });
-    worker.on('message', (message: FromWorkerMessage) => this.channel.receive(message));
+    worker.on('message', (raw: unknown) => this.receive(raw));
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => {
       this.worker = null;
@@ -62,6 +63,18 @@ export class InferenceEngine {
     worker.unref();
     this.worker = worker;
     return worker;
+  }
+
+  /** A worker's answer, checked: one that does not parse ends its request as a bug rather than pass as a result. */
+  private receive(raw: unknown): void {
+    const parsed = parseFromWorker(raw);
+    if (parsed.ok) {
+      this.channel.receive(parsed.message);
+      return;
+    }
+    const id = inReplyToOf(raw);
+    if (id !== undefined) this.channel.reject(id, new Error(`the inference worker sent a malformed answer: ${parsed.reason}`));
+    this.settled();
   }
 
   /** After a request ended: with none left, the worker may go idle (and no longer holds the process). */
@@ -111,9 +124,9 @@ export class InferenceEngine {
     });
   }
 
+  /** Asks the worker, over the same channel as the request, to stop `messageId` after the chunk in flight. */
   private cancel(messageId: number): void {
-    if (this.channel.has(messageId) && this.worker)
-      this.worker.postMessage({ type: 'cancel', requestId: messageId } satisfies ToWorkerMessage);
+    if (this.channel.has(messageId) && this.worker) this.channel.event({ type: 'cancel', requestId: messageId });
   }
 
   /** Cancels every conversion, waits until the worker is between chunks and idle, then ends it. */

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromWorkerMessage, ToWorkerMessage } from '../../protocol/inferenceWorkerProtocol.ts';
+import { parseToWorker, type ConvertParams, type FromWorkerMessage, type ToWorkerMessage } from '../../protocol/inferenceWorkerProtocol.ts';
+import { serve, type Reply } from '../../protocol/messageHandler.ts';
 import { errorMessage, isUserError } from '../util/errors.ts';
 import { ConversionCancelled, VoiceConverter } from './voiceConverter.ts';
 
@@ -14,13 +15,20 @@ const port = parentPort;
 const DEFAULT_RELEASE_IDLE_MS = 60_000;
 const releaseIdleMs = (workerData as { releaseIdleMs?: number } | null)?.releaseIdleMs ?? DEFAULT_RELEASE_IDLE_MS;
 
+type Answer = (reply: Reply<FromWorkerMessage>) => void;
+
+/** How a conversion that threw is answered: cancelled, a problem the user can fix, or a bug. */
+function failure(error: unknown): Reply<FromWorkerMessage> {
+  if (error instanceof ConversionCancelled) return { type: 'cancelled' };
+  return { type: 'failed', message: errorMessage(error), code: isUserError(error) ? error.code : 'bug', userError: isUserError(error) };
+}
+
 if (port) {
   const converter = new VoiceConverter();
   const cancelled = new Set<number>();
   let queue = Promise.resolve();
   let pending = 0;
   let releaseTimer: NodeJS.Timeout | undefined;
-  const post = (message: FromWorkerMessage): void => port.postMessage(message);
   // Released through the queue, so never while a conversion (and its session.run) is in flight.
   const releaseWhenIdle = (): void => {
     clearTimeout(releaseTimer);
@@ -30,44 +38,47 @@ if (port) {
     releaseTimer.unref();
   };
 
-  port.on('message', (message: ToWorkerMessage) => {
-    switch (message.type) {
-      case 'cancel':
-        cancelled.add(message.requestId);
-        break;
-      case 'convert': {
-        const { messageId: id, params } = message;
-        pending++;
-        clearTimeout(releaseTimer);
-        queue = queue.then(async () => {
-          try {
-            if (cancelled.has(id)) throw new ConversionCancelled('cancelled');
-            const result = await converter.convert(params, {
-              onProgress: (progress) => post({ type: 'progress', inReplyTo: id, progress }),
-              isCancelled: () => cancelled.has(id),
-            });
-            post({ type: 'done', inReplyTo: id, result });
-          } catch (error) {
-            if (error instanceof ConversionCancelled) post({ type: 'cancelled', inReplyTo: id });
-            else
-              post({
-                type: 'failed',
-                inReplyTo: id,
-                message: errorMessage(error),
-                code: isUserError(error) ? error.code : 'bug',
-                userError: isUserError(error),
-              });
-          } finally {
-            cancelled.delete(id);
-            if (--pending === 0) releaseWhenIdle();
-          }
+  /** Queues one conversion; resolves once it ran (its answers given), so serve answers a failure of it. */
+  const convert = (id: number, params: ConvertParams, answer: Answer): Promise<void> => {
+    pending++;
+    clearTimeout(releaseTimer);
+    const run = queue.then(async () => {
+      try {
+        if (cancelled.has(id)) throw new ConversionCancelled('cancelled');
+        const result = await converter.convert(params, {
+          onProgress: (progress) => answer({ type: 'progress', progress }),
+          isCancelled: () => cancelled.has(id),
         });
-        break;
+        answer({ type: 'done', result });
+      } finally {
+        cancelled.delete(id);
+        if (--pending === 0) releaseWhenIdle();
       }
-      default: {
-        const never: never = message;
-        throw new Error(`unknown message ${JSON.stringify(never)}`);
+    });
+    // The queue goes on after a failed conversion; the failure is this request's answer.
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const receive = serve<ToWorkerMessage, FromWorkerMessage>({
+    parse: parseToWorker,
+    post: (message) => port.postMessage(message),
+    handle: (message, answer) => {
+      switch (message.type) {
+        case 'cancel':
+          cancelled.add(message.requestId);
+          return;
+        case 'convert':
+          return convert(message.messageId, message.params, answer);
+        default: {
+          const never: never = message;
+          throw new Error(`unknown message ${JSON.stringify(never)}`);
+        }
       }
-    }
+    },
+    // The host is our own code: a message it sends that does not parse is a bug, answered as one.
+    rejected: (reason) => ({ type: 'failed', message: `the inference worker refused a message: ${reason}`, code: 'bug', userError: false }),
+    failed: failure,
   });
+  port.on('message', (message: unknown) => void receive(message));
 }

@@ -12,13 +12,14 @@ import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage, isUserErrorCode } from '../../core/util/errors.ts';
 import { isInside, resolveInsideReal } from '../../core/util/paths.ts';
 import type { ConvertParams } from '../../protocol/inferenceWorkerProtocol.ts';
-import { messageIdOf, replyTo } from '../../protocol/messageHandler.ts';
+import { serve, type Reply } from '../../protocol/messageHandler.ts';
 import {
   PANEL_DEFAULTS,
   parseInferenceFromWebview,
   type AuxId,
   type AuxNeed,
   type BrowseField,
+  type FromInferenceWebview,
   type HistoryRow,
   type ModelOption,
   type PanelConvertParams,
@@ -71,8 +72,8 @@ export interface InferencePanelEnv {
   aux?: AuxModelAccess;
 }
 
-/** Posts an answer to the request being handled (inReplyTo its messageId). */
-type Answer = (message: Exclude<ToInferenceWebview, { type: 'done' | 'init' }>) => void;
+/** Posts an answer to the request being handled (serve adds its inReplyTo and ends the request with done). */
+type Answer = (message: Reply<Exclude<ToInferenceWebview, { type: 'done' | 'init' | 'select' }>>) => void;
 
 const AUDIO = /\.(wav|flac|mp3|ogg|m4a)$/i;
 const HISTORY_ROWS = 50;
@@ -104,90 +105,97 @@ export class InferencePanelController {
 
   /**
    * Entry point for every webview message (untrusted). Every request is answered, a refused one
-   * too, and ends with `done`: a panel waiting on it must never stay busy.
+   * too, and ends with `done` (serve sends it): a panel waiting on it must never stay busy.
    */
-  async handle(raw: unknown): Promise<void> {
-    const parsed = parseInferenceFromWebview(raw);
-    if (!parsed.ok) {
-      this.env.log('warn', `inference panel: rejected a message: ${parsed.reason}`);
-      const id = messageIdOf(raw);
-      this.post(replyTo(id, { type: 'error', message: l10n.t('The request was refused: {0}.', parsed.reason) }));
-      if (id !== undefined) this.post({ type: 'done', inReplyTo: id });
-      return;
-    }
-    const message = parsed.message;
-    const id = 'messageId' in message ? message.messageId : undefined;
-    const answer: Answer = (m) => this.post(replyTo(id, m));
-    try {
-      switch (message.type) {
-        case 'ready':
-          return this.sendInit();
-        case 'cancel':
-          this.running?.abort();
-          return;
-        case 'reveal':
-          return await this.reveal(message.path);
-        case 'browse': {
-          const picked = await this.env.browse(message.field);
-          // The picker applies the rule Convert applies, so a file it accepts is never refused later.
-          if (picked) answer({ type: 'picked', field: message.field, path: this.confine(picked, message.field, this.registeredFiles()) });
-          return;
-        }
-        case 'savePreset':
-        case 'deletePreset': {
-          const presets = { ...this.env.presets() };
-          if (message.type === 'savePreset') presets[message.name] = message.params;
-          else delete presets[message.name];
-          await this.env.savePresets(presets);
-          answer({ type: 'presets', presets });
-          return;
-        }
-        case 'convert':
-          await this.runExclusive(answer, async (signal) => {
-            await this.convertOne(await this.toConvertParams(message.params), signal, 0, 1, answer);
-          });
-          return;
-        case 'rerun': {
-          const task = this.history.require(message.taskId);
-          await this.runExclusive(answer, async (signal) => {
-            const request = rerunParams(task, { outputPath: this.outputPathFor(task.params.inputPath, task.params.modelPath) });
-            // Through the same rules as a fresh run: an older row lacks the newer fields, which take their defaults.
-            await this.convertOne(await resolveConversion(request, this.conversionPorts()), signal, 0, 1, answer);
-          });
-          return;
-        }
-        case 'batch':
-          await this.runExclusive(answer, (signal) => this.convertFolder(message.params, message.folder, signal, answer));
-          return;
-        case 'needs':
-          answer(await this.needs(message.modelPath, message.f0Method));
-          return;
-        case 'fetchAux': {
-          const aux = this.env.aux;
-          if (!aux) throw new Error(l10n.t('Downloading conversion models is not available here; pick the file with Browse….'));
-          const field = message.id === 'rmvpe' ? 'rmvpe' : 'contentVec';
-          let file: string;
-          if (message.source === 'local') {
-            const picked = await this.env.browse(field);
-            if (!picked) return;
-            file = await aux.useLocalFile(message.id, picked);
-          } else {
-            file = await aux.download(message.id);
-          }
-          answer({ type: 'picked', field, path: file });
-          return;
-        }
-        default: {
-          const never: never = message;
-          throw new Error(`unhandled message ${JSON.stringify(never)}`);
-        }
-      }
-    } catch (error) {
+  readonly handle = serve<FromInferenceWebview, ToInferenceWebview>({
+    parse: parseInferenceFromWebview,
+    post: (message) => this.post(message),
+    handle: (message, answer) => this.dispatch(message, answer),
+    rejected: (reason) => {
+      this.env.log('warn', `inference panel: rejected a message: ${reason}`);
+      return { type: 'error', message: l10n.t('The request was refused: {0}.', reason) };
+    },
+    failed: (error) => {
       this.env.log('warn', `inference panel: ${errorMessage(error)}`);
-      answer({ type: 'error', message: errorMessage(error) });
-    } finally {
-      if (id !== undefined) this.post({ type: 'done', inReplyTo: id });
+      return { type: 'error', message: errorMessage(error) };
+    },
+    final: (inReplyTo) => ({ type: 'done', inReplyTo }),
+  });
+
+  private async dispatch(message: FromInferenceWebview, answer: Answer): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.sendInit();
+      case 'cancel':
+        this.running?.abort();
+        return;
+      case 'reveal':
+        return this.reveal(message.path);
+      case 'browse':
+        return this.browse(message.field, answer);
+      case 'savePreset':
+      case 'deletePreset':
+        return this.editPresets(message, answer);
+      case 'convert':
+        return this.runExclusive(answer, async (signal) => {
+          await this.convertOne(await this.toConvertParams(message.params), signal, 0, 1, answer);
+        });
+      case 'rerun':
+        return this.rerun(message.taskId, answer);
+      case 'batch':
+        return this.runExclusive(answer, (signal) => this.convertFolder(message.params, message.folder, signal, answer));
+      case 'needs':
+        answer(await this.needs(message.modelPath, message.f0Method));
+        return;
+      case 'fetchAux':
+        return this.fetchAux(message.id, message.source, answer);
+      default: {
+        const never: never = message;
+        throw new Error(`unhandled message ${JSON.stringify(never)}`);
+      }
     }
+  }
+
+  private async browse(field: BrowseField, answer: Answer): Promise<void> {
+    const picked = await this.env.browse(field);
+    // The picker applies the rule Convert applies, so a file it accepts is never refused later.
+    if (picked) answer({ type: 'picked', field, path: this.confine(picked, field, this.registeredFiles()) });
+  }
+
+  private async editPresets(
+    message: Extract<FromInferenceWebview, { type: 'savePreset' | 'deletePreset' }>,
+    answer: Answer,
+  ): Promise<void> {
+    const presets = { ...this.env.presets() };
+    if (message.type === 'savePreset') presets[message.name] = message.params;
+    else delete presets[message.name];
+    await this.env.savePresets(presets);
+    answer({ type: 'presets', presets });
+  }
+
+  private async rerun(taskId: string, answer: Answer): Promise<void> {
+    const task = this.history.require(taskId);
+    await this.runExclusive(answer, async (signal) => {
+      const request = rerunParams(task, { outputPath: this.outputPathFor(task.params.inputPath, task.params.modelPath) });
+      // Through the same rules as a fresh run: an older row lacks the newer fields, which take their defaults.
+      await this.convertOne(await resolveConversion(request, this.conversionPorts()), signal, 0, 1, answer);
+    });
+  }
+
+  /** Downloads ContentVec or RMVPE, or takes the user's copy (picked, then verified); answered with the cached file. */
+  private async fetchAux(id: AuxId, source: 'download' | 'local', answer: Answer): Promise<void> {
+    const aux = this.env.aux;
+    if (!aux) throw new Error(l10n.t('Downloading conversion models is not available here; pick the file with Browse….'));
+    const field = id === 'rmvpe' ? 'rmvpe' : 'contentVec';
+    let file: string;
+    if (source === 'local') {
+      const picked = await this.env.browse(field);
+      if (!picked) return;
+      file = await aux.useLocalFile(id, picked);
+    } else {
+      file = await aux.download(id);
+    }
+    answer({ type: 'picked', field, path: file });
   }
 
   dispose(): void {

@@ -6,8 +6,8 @@ import { listVoices } from '../../core/models/voiceImport.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import type { BrowseField, ModelOption, Presets } from '../../protocol/inferencePanel.ts';
-import { InferencePanelController, type AuxModelAccess } from './inferencePanelController.ts';
-import { renderWebviewHtml } from './webviewHtml.ts';
+import { InferencePanelController, type AuxModelAccess, type InferencePanelEnv } from './inferencePanelController.ts';
+import { hostPanel, postTo, webviewRootOf } from './panelHost.ts';
 
 export const INFERENCE_VIEW_TYPE = 'rvcStudio.inference';
 const PRESETS_KEY = 'rvcStudio.inferencePanel.presets';
@@ -89,71 +89,68 @@ const filters = (): Record<Exclude<BrowseField, 'folder'>, Record<string, string
   input: { [vscode.l10n.t('Audio')]: ['wav', 'flac', 'mp3', 'ogg', 'm4a'] },
 });
 
+/** What the controller of `panel` works with: the workspace's store and models, VS Code's dialogs and the workspace state. */
+function controllerEnv(context: vscode.ExtensionContext, deps: InferencePanelDeps, panel: vscode.WebviewPanel, initialModel?: string) {
+  const { store, rvcRoot, maxSeconds, aux } = deps.target();
+  const env: InferencePanelEnv = {
+    store,
+    engine: new InferenceEngine(),
+    extraRoots: rvcRoot ? [rvcRoot] : [],
+    contentVecPath: '',
+    maxSeconds,
+    models: () => [...registryModels(store), ...voiceModels(store.workspaceDir)],
+    post: postTo(panel),
+    log: (level, message) => deps.log[level](message),
+    toWebviewUri: (file) => panel.webview.asWebviewUri(vscode.Uri.file(file)).toString(),
+    browse: async (field) => {
+      const picked = await vscode.window.showOpenDialog({
+        defaultUri: vscode.Uri.file(store.workspaceDir),
+        canSelectFiles: field !== 'folder',
+        canSelectFolders: field === 'folder',
+        canSelectMany: false,
+        ...(field === 'folder' ? {} : { filters: filters()[field] }),
+      });
+      return picked?.[0]?.fsPath;
+    },
+    // The OS file manager on the desktop; a browser (code-server) has none, so the explorer there.
+    reveal: async (file) => {
+      const command = vscode.env.uiKind === vscode.UIKind.Desktop ? 'revealFileInOS' : 'revealInExplorer';
+      await vscode.commands.executeCommand(command, vscode.Uri.file(file));
+    },
+    presets: () => context.workspaceState.get<Presets>(PRESETS_KEY) ?? {},
+    savePresets: async (presets) => {
+      await context.workspaceState.update(PRESETS_KEY, presets);
+    },
+    ...(initialModel ? { initialModel } : {}),
+    ...(aux ? { aux } : {}),
+  };
+  return env;
+}
+
 /**
  * Registers the inference panel: a serializer (so it comes back after a reload, and so
  * onWebviewPanel activation works) and the function the commands call to open it.
  */
 export function registerInferencePanel(context: vscode.ExtensionContext, deps: InferencePanelDeps): InferencePanel {
-  const webviewRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webviews');
+  const webviewRoot = webviewRootOf(context);
   let current: { panel: vscode.WebviewPanel; controller: InferencePanelController } | undefined;
 
   const attach = (panel: vscode.WebviewPanel, initialModel?: string) => {
-    const { store, rvcRoot, maxSeconds, aux } = deps.target();
-    const extraRoots = rvcRoot ? [rvcRoot] : [];
-    panel.webview.options = {
-      enableScripts: true,
+    const env = controllerEnv(context, deps, panel, initialModel);
+    const controller = new InferencePanelController(env);
+    hostPanel({
+      panel,
+      webviewRoot,
+      bundle: 'inference',
       // Audio players read the input and output files straight from these folders.
-      localResourceRoots: [webviewRoot, vscode.Uri.file(store.workspaceDir), ...extraRoots.map((r) => vscode.Uri.file(r))],
-    };
-    const engine = new InferenceEngine();
-    const controller = new InferencePanelController({
-      store,
-      engine,
-      extraRoots,
-      contentVecPath: '',
-      maxSeconds,
-      models: () => [...registryModels(store), ...voiceModels(store.workspaceDir)],
-      post: (message) => void panel.webview.postMessage(message),
-      log: (level, message) => deps.log[level](message),
-      toWebviewUri: (file) => panel.webview.asWebviewUri(vscode.Uri.file(file)).toString(),
-      browse: async (field) => {
-        const picked = await vscode.window.showOpenDialog({
-          defaultUri: vscode.Uri.file(store.workspaceDir),
-          canSelectFiles: field !== 'folder',
-          canSelectFolders: field === 'folder',
-          canSelectMany: false,
-          ...(field === 'folder' ? {} : { filters: filters()[field] }),
-        });
-        return picked?.[0]?.fsPath;
-      },
-      // The OS file manager on the desktop; a browser (code-server) has none, so the explorer there.
-      reveal: async (file) => {
-        const command = vscode.env.uiKind === vscode.UIKind.Desktop ? 'revealFileInOS' : 'revealInExplorer';
-        await vscode.commands.executeCommand(command, vscode.Uri.file(file));
-      },
-      presets: () => context.workspaceState.get<Presets>(PRESETS_KEY) ?? {},
-      savePresets: async (presets) => {
-        await context.workspaceState.update(PRESETS_KEY, presets);
-      },
-      ...(initialModel ? { initialModel } : {}),
-      ...(aux ? { aux } : {}),
-    });
-    panel.webview.html = renderWebviewHtml({
-      cspSource: panel.webview.cspSource,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'inference.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'inference.css')).toString(),
-      title: panel.title,
-    });
-    const subscriptions = [
-      panel.webview.onDidReceiveMessage((message: unknown) => void controller.handle(message)),
-      panel.onDidDispose(() => {
-        controller.dispose();
+      extraRoots: [env.store.workspaceDir, ...env.extraRoots].map((dir) => vscode.Uri.file(dir)),
+      controller,
+      onDispose: () => {
         // Cancels a running conversion and ends the worker once it is idle, never mid session.run.
-        void engine.dispose();
-        subscriptions.forEach((s) => s.dispose());
+        void env.engine.dispose();
         if (current?.panel === panel) current = undefined;
-      }),
-    ];
+      },
+    });
     current = { panel, controller };
   };
 

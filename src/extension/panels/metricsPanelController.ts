@@ -13,7 +13,7 @@ import {
   type PanelSettings,
   type ToWebview,
 } from '../../protocol/metricsPanel.ts';
-import { replyTo } from '../../protocol/messageHandler.ts';
+import { serve, type Reply } from '../../protocol/messageHandler.ts';
 import type { MetricsSource } from './metricsSource.ts';
 import { metricsStrings } from './panelStrings.ts';
 
@@ -88,29 +88,25 @@ export class MetricsPanelController {
     return this.settings;
   }
 
-  /** Entry point for every message from the webview (untrusted). */
-  async handle(raw: unknown): Promise<void> {
-    const parsed = parseFromWebview(raw);
-    if (!parsed.ok) {
-      this.env.log('warn', `metrics panel: rejected a webview message: ${parsed.reason}`);
-      return;
-    }
-    try {
-      await this.dispatch(parsed.message);
-    } catch (error) {
-      this.env.log('error', `metrics panel: ${parsed.message.type} failed: ${errorMessage(error)}`);
-      // A failed request is answered, so the panel stops waiting for its tags.
-      this.env.post(
-        replyTo(parsed.message.type === 'requestSeries' ? parsed.message.messageId : undefined, {
-          type: 'notice',
-          level: 'error',
-          text: errorMessage(error),
-        }),
-      );
-    }
-  }
+  /**
+   * Entry point for every message from the webview (untrusted). A refused message is logged and
+   * not answered; a failed request is answered with an error notice, so the panel stops waiting for its tags.
+   */
+  readonly handle = serve<FromWebview, ToWebview>({
+    parse: parseFromWebview,
+    post: (message) => this.env.post(message),
+    handle: (message, answer) => this.dispatch(message, answer),
+    rejected: (reason) => {
+      this.env.log('warn', `metrics panel: rejected a webview message: ${reason}`);
+      return undefined;
+    },
+    failed: (error, message) => {
+      this.env.log('error', `metrics panel: ${message.type} failed: ${errorMessage(error)}`);
+      return { type: 'notice', level: 'error', text: errorMessage(error) };
+    },
+  });
 
-  private async dispatch(message: FromWebview): Promise<void> {
+  private async dispatch(message: FromWebview, answer: (reply: Reply<ToWebview>) => void): Promise<void> {
     switch (message.type) {
       case 'ready':
         return this.start();
@@ -121,7 +117,7 @@ export class MetricsPanelController {
           if (this.disposed) return;
           const series = this.env.source.series(this.trainingIds, tag, message.maxPoints, message.stepRange);
           for (const s of series) this.noteLastStep(s.trainingId, s.tag, s.steps.at(-1));
-          this.env.post({ type: 'series', inReplyTo: message.messageId, tags: [tag], series });
+          answer({ type: 'series', tags: [tag], series });
           await new Promise((resolve) => setImmediate(resolve));
         }
         return;

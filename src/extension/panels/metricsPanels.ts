@@ -4,15 +4,17 @@ import type { Store } from '../../core/store/store.ts';
 import { errorMessage, isUserError } from '../../core/util/errors.ts';
 import {
   DEFAULT_PANEL_SETTINGS,
+  PERSISTED_STATE,
   parseSettings,
   type ExportMessage,
   type PanelKind,
   type PanelSettings,
   type PersistedPanelState,
 } from '../../protocol/metricsPanel.ts';
-import { MetricsPanelController } from './metricsPanelController.ts';
+import { check } from '../../protocol/schema.ts';
+import { MetricsPanelController, type MetricsPanelEnv } from './metricsPanelController.ts';
+import { hostPanel, postTo, webviewRootOf } from './panelHost.ts';
 import { storeMetricsSource } from './metricsSource.ts';
-import { renderWebviewHtml } from './webviewHtml.ts';
 
 export const METRICS_VIEW_TYPE = 'rvcStudio.metrics';
 export const METRICS_COMPARE_VIEW_TYPE = 'rvcStudio.metricsCompare';
@@ -33,80 +35,94 @@ export interface MetricsPanels extends vscode.Disposable {
   openComparePanel(trainingIds: string[]): void;
 }
 
+/** One panel's controller: the store's metrics, live events, and VS Code's explorer, save dialog and workspace state. */
+function controllerFor(context: vscode.ExtensionContext, deps: MetricsPanelDeps, panel: vscode.WebviewPanel, state: PersistedPanelState) {
+  const store = deps.store();
+  const source = storeMetricsSource(store);
+  // Refuses a training that no longer exists (UserError) before the panel is wired up.
+  source.runs(state.trainingIds);
+  const env: MetricsPanelEnv = {
+    source,
+    events: store.events,
+    workspaceDir: store.workspaceDir,
+    post: postTo(panel),
+    log: (level, message) => deps.log[level](message),
+    reveal: async (file) => {
+      await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(file));
+    },
+    saveExport: (message) => saveExport(message, store.workspaceDir),
+    settingsChanged: (next) => void context.workspaceState.update(SETTINGS_KEY, next),
+  };
+  return new MetricsPanelController(env, state.kind, state.trainingIds, state.settings);
+}
+
+/**
+ * After a window reload the panel can come back before the workspace store is open: `attach` is
+ * retried a while, except for a UserError (the training is gone), then the panel is closed.
+ */
+async function attachWithRetry(
+  panel: vscode.WebviewPanel,
+  restored: PersistedPanelState,
+  attach: () => void,
+  log: vscode.LogOutputChannel,
+) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      attach();
+      return;
+    } catch (error) {
+      if (attempt >= RESTORE_ATTEMPTS || isUserError(error)) {
+        log.warn(`metrics panel: could not restore ${restored.trainingIds.join(', ')}: ${errorMessage(error)}`);
+        panel.dispose();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RESTORE_RETRY_MS));
+    }
+  }
+}
+
 /**
  * Registers the metrics webview panels: serializers so they come back after a window reload with
  * their settings, and the functions the command table calls to open them.
  */
 export function registerMetricsPanels(context: vscode.ExtensionContext, deps: MetricsPanelDeps): MetricsPanels {
   const open = new Map<string, vscode.WebviewPanel>();
-  const disposables: vscode.Disposable[] = [];
-  const webviewRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webviews');
+  const webviewRoot = webviewRootOf(context);
   const lastSettings = (): PanelSettings => {
     const stored = parseSettings(context.workspaceState.get(SETTINGS_KEY));
     return typeof stored === 'string' ? { ...DEFAULT_PANEL_SETTINGS } : stored;
   };
   const keyOf = (kind: PanelKind, ids: string[]) => `${kind}:${[...ids].sort().join(',')}`;
 
-  const attach = (panel: vscode.WebviewPanel, kind: PanelKind, trainingIds: string[], settings: PanelSettings) => {
-    const key = keyOf(kind, trainingIds);
-    const store = deps.store();
-    const source = storeMetricsSource(store);
-    // Refuses a training that no longer exists (UserError) before the panel is wired up.
-    source.runs(trainingIds);
+  const attach = (panel: vscode.WebviewPanel, state: PersistedPanelState) => {
+    const key = keyOf(state.kind, state.trainingIds);
+    const controller = controllerFor(context, deps, panel, state);
     open.set(key, panel);
-    panel.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [webviewRoot, vscode.Uri.joinPath(context.extensionUri, 'media')],
-    };
-    const controller = new MetricsPanelController(
-      {
-        source,
-        events: store.events,
-        workspaceDir: store.workspaceDir,
-        post: (message) => void panel.webview.postMessage(message),
-        log: (level, message) => deps.log[level](message),
-        reveal: async (file) => {
-          await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(file));
-        },
-        saveExport: (message) => saveExport(message, store.workspaceDir),
-        settingsChanged: (next) => void context.workspaceState.update(SETTINGS_KEY, next),
-      },
-      kind,
-      trainingIds,
-      settings,
-    );
-    panel.webview.html = renderWebviewHtml({
-      cspSource: panel.webview.cspSource,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'metrics.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'metrics.css')).toString(),
-      title: panel.title,
-    });
-    const subscriptions = [
-      panel.webview.onDidReceiveMessage((message: unknown) => void controller.handle(message)),
-      panel.onDidDispose(() => {
-        controller.dispose();
-        subscriptions.forEach((s) => s.dispose());
+    hostPanel({
+      panel,
+      webviewRoot,
+      bundle: 'metrics',
+      extraRoots: [vscode.Uri.joinPath(context.extensionUri, 'media')],
+      controller,
+      onDispose: () => {
         if (open.get(key) === panel) open.delete(key);
-      }),
-    ];
+      },
+    });
   };
 
   const create = (kind: PanelKind, trainingIds: string[]) => {
     const existing = open.get(keyOf(kind, trainingIds));
     if (existing) return existing.reveal();
-    const source = storeMetricsSource(deps.store());
-    const names = source.runs(trainingIds).map((r) => r.name);
+    const names = storeMetricsSource(deps.store())
+      .runs(trainingIds)
+      .map((r) => r.name);
     const title = kind === 'training' ? vscode.l10n.t('Metrics: {0}', names[0] ?? '') : vscode.l10n.t('Compare: {0}', names.join(', '));
-    const panel = vscode.window.createWebviewPanel(
-      kind === 'training' ? METRICS_VIEW_TYPE : METRICS_COMPARE_VIEW_TYPE,
-      title,
-      vscode.ViewColumn.Active,
-      {
-        enableScripts: true,
-        localResourceRoots: [webviewRoot],
-      },
-    );
-    attach(panel, kind, trainingIds, lastSettings());
+    const viewType = kind === 'training' ? METRICS_VIEW_TYPE : METRICS_COMPARE_VIEW_TYPE;
+    const panel = vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [webviewRoot],
+    });
+    attach(panel, { kind, trainingIds, settings: lastSettings() });
   };
 
   const serializer = (kind: PanelKind): vscode.WebviewPanelSerializer => ({
@@ -117,47 +133,29 @@ export function registerMetricsPanels(context: vscode.ExtensionContext, deps: Me
         panel.dispose();
         return;
       }
-      // After a window reload the panel can come back before the workspace store is open.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          attach(panel, kind, restored.trainingIds, restored.settings);
-          return;
-        } catch (error) {
-          if (attempt >= RESTORE_ATTEMPTS || isUserError(error)) {
-            deps.log.warn(`metrics panel: could not restore ${restored.trainingIds.join(', ')}: ${errorMessage(error)}`);
-            panel.dispose();
-            return;
-          }
-          await new Promise((resolve) => setTimeout(resolve, RESTORE_RETRY_MS));
-        }
-      }
+      await attachWithRetry(panel, restored, () => attach(panel, restored), deps.log);
     },
   });
-  disposables.push(
+  const serializers = [
     vscode.window.registerWebviewPanelSerializer(METRICS_VIEW_TYPE, serializer('training')),
     vscode.window.registerWebviewPanelSerializer(METRICS_COMPARE_VIEW_TYPE, serializer('compare')),
-  );
+  ];
 
-  const panels: MetricsPanels = {
+  // The caller owns the returned object (it disposes the panels and serializers).
+  return {
     openMetricsPanel: (trainingId) => create('training', [trainingId]),
     openComparePanel: (trainingIds) => create('compare', trainingIds),
     dispose: () => {
       for (const panel of open.values()) panel.dispose();
-      disposables.forEach((d) => d.dispose());
+      serializers.forEach((d) => d.dispose());
     },
   };
-  // The caller owns the returned object (it disposes the panels and serializers).
-  return panels;
 }
 
 /** The webview's saved state is untrusted too: checked before a panel is rebuilt from it. */
 function restoredState(state: unknown, kind: PanelKind): PersistedPanelState | undefined {
-  if (typeof state !== 'object' || state === null) return undefined;
-  const s = state as Record<string, unknown>;
-  const ids = s['trainingIds'];
-  if (!Array.isArray(ids) || ids.length === 0 || ids.length > 50 || !ids.every((id) => typeof id === 'string')) return undefined;
-  const settings = parseSettings(s['settings']);
-  return { kind, trainingIds: ids as string[], settings: typeof settings === 'string' ? { ...DEFAULT_PANEL_SETTINGS } : settings };
+  const read = check(PERSISTED_STATE, state);
+  return read.ok ? { kind, ...read.value } : undefined;
 }
 
 async function saveExport(message: ExportMessage, workspaceDir: string): Promise<void> {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { checkCorrelation, inReplyToOf, MessageHandler, messageIdOf, replyTo } from '../../../src/protocol/messageHandler.ts';
+import { checkCorrelation, inReplyToOf, MessageHandler, messageIdOf, replyTo, serve } from '../../../src/protocol/messageHandler.ts';
 
 type Out = { type: 'ask'; messageId: number; what: string } | { type: 'note' };
 type In = { type: 'part'; inReplyTo: number; n: number } | { type: 'end'; inReplyTo: number } | { type: 'news' };
@@ -69,5 +69,63 @@ describe('request/response helper (messageId / inReplyTo)', () => {
     assert.equal(checkCorrelation({}, 'messageId', true), 'messageId is missing');
     assert.equal(checkCorrelation({}, 'inReplyTo', false), null);
     assert.equal(checkCorrelation({ messageId: 'one' }, 'messageId', false), 'messageId must be a non-negative integer');
+  });
+});
+
+describe('serve: the answering side', () => {
+  type Req = { type: 'ask'; messageId: number; what: string } | { type: 'note' };
+  type Ans =
+    | { type: 'part'; n: number; inReplyTo?: number }
+    | { type: 'error'; text: string; inReplyTo?: number }
+    | { type: 'end'; inReplyTo: number };
+  const parse = (raw: unknown) => {
+    const m = raw as Req;
+    return m && (m.type === 'note' || (m.type === 'ask' && typeof m.what === 'string'))
+      ? { ok: true as const, message: m }
+      : { ok: false as const, reason: 'bad' };
+  };
+  const served = (handle: (m: Req, answer: (a: { type: 'part'; n: number }) => void) => void | Promise<void>) => {
+    const posted: Ans[] = [];
+    const receive = serve<Req, Ans>({
+      parse,
+      post: (m) => posted.push(m),
+      handle,
+      rejected: (reason) => ({ type: 'error', text: reason }),
+      failed: (error) => ({ type: 'error', text: (error as Error).message }),
+      final: (inReplyTo) => ({ type: 'end', inReplyTo }),
+    });
+    return { posted, receive };
+  };
+
+  it('marks every answer inReplyTo the request and ends it with the final reply; an event gets none', async () => {
+    const { posted, receive } = served(async (m, answer) => {
+      if (m.type !== 'ask') return;
+      answer({ type: 'part', n: 1 });
+      await Promise.resolve();
+      answer({ type: 'part', n: 2 });
+    });
+    await receive({ type: 'ask', messageId: 7, what: 'x' });
+    await receive({ type: 'note' });
+    assert.deepEqual(posted, [
+      { type: 'part', n: 1, inReplyTo: 7 },
+      { type: 'part', n: 2, inReplyTo: 7 },
+      { type: 'end', inReplyTo: 7 },
+    ]);
+  });
+
+  it('answers a refused message by the id it carries, and a failed one, and still ends both', async () => {
+    const { posted, receive } = served(() => {
+      throw new Error('boom');
+    });
+    await receive({ type: 'ask', messageId: 3 });
+    await receive({ type: 'ask', messageId: 4, what: 'x' });
+    await receive('junk');
+    assert.deepEqual(posted, [
+      { type: 'error', text: 'bad', inReplyTo: 3 },
+      { type: 'end', inReplyTo: 3 },
+      { type: 'error', text: 'boom', inReplyTo: 4 },
+      { type: 'end', inReplyTo: 4 },
+      { type: 'error', text: 'bad' },
+    ]);
   });
 });
