@@ -14,10 +14,10 @@ import {
   type ConvertParams,
   type ConvertProgress,
   type ConvertResult,
-  type F0Estimator,
   type RangedParam,
 } from './inferenceWorkerProtocol.ts';
 import { inReplyToField, messageIdField } from './messageHandler.ts';
+import { PANEL_F0_METHODS } from './panelF0Methods.ts';
 import {
   anyNum,
   arrayOf,
@@ -46,17 +46,7 @@ import {
 
 export { INFERENCE_STRINGS, parseInferenceStrings, type InferenceStrings } from './inferencePanelStrings.ts';
 
-/**
- * The pitch methods the panel runs: harvest (WORLD) is not built in yet and runs only from a
- * recorded f0 on the CLI (`infer --f0-raw`), so the panel shows it disabled, with the reason.
- */
-export const PANEL_F0_METHODS = ['yin', 'rmvpe'] as const satisfies readonly F0Estimator[];
-export type PanelF0Method = (typeof PANEL_F0_METHODS)[number];
-/** RVC's methods the panel shows but cannot run yet. */
-export const UNAVAILABLE_F0_METHODS = ['harvest'] as const satisfies readonly F0Estimator[];
-
-/** The methods the filter radius acts on: RVC median-filters harvest's f0 only (pipeline.py). */
-export const FILTERED_F0_METHODS: readonly F0Estimator[] = ['harvest'];
+export { FILTERED_F0_METHODS, PANEL_F0_METHODS, UNAVAILABLE_F0_METHODS, type PanelF0Method } from './panelF0Methods.ts';
 
 /** The converter's ranges, [min, max, step]: one definition (inferenceWorkerProtocol.ts) for the panel, this validator and checkParams. */
 export const PARAM_RANGES = CONVERT_RANGES;

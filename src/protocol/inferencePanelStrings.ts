@@ -2,8 +2,8 @@
  * The inference panel's string table, in English: its own file, so the texts are read and
  * translated in one place (src/extension/panels/panelStrings.ts fills the same shape with l10n.t).
  */
-import type { PanelF0Method, RangedParam, UNAVAILABLE_F0_METHODS } from './inferencePanel.ts';
-import type { ConvertStage } from './inferenceWorkerProtocol.ts';
+import type { ConvertStage, RangedParam } from './inferenceWorkerProtocol.ts';
+import type { PanelF0Method, UNAVAILABLE_F0_METHODS } from './panelF0Methods.ts';
 import { stringsParser } from './panelStrings.ts';
 
 /**

@@ -42,10 +42,8 @@ export { METRICS_STRINGS, parseMetricsStrings, type MetricsStrings } from './met
 
 export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
 
-const AXIS_MODES = ['step', 'epoch', 'relative', 'wall'] as const;
-/** How points are placed on the x axis; `relative` is ms since the series' first point, as in TensorBoard. */
-export type XAxisMode = (typeof AXIS_MODES)[number];
-export const X_AXIS_MODES: readonly XAxisMode[] = AXIS_MODES;
+import { AXIS_MODES } from './xAxisModes.ts';
+export { X_AXIS_MODES, type XAxisMode } from './xAxisModes.ts';
 
 const PANEL_KINDS = ['training', 'compare'] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];

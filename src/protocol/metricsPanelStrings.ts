@@ -2,7 +2,7 @@
  * The metrics panel's string table, in English: its own file, so the texts are read and translated
  * in one place (src/extension/panels/panelStrings.ts fills the same shape with l10n.t).
  */
-import type { XAxisMode } from './metricsPanel.ts';
+import type { XAxisMode } from './xAxisModes.ts';
 import { stringsParser } from './panelStrings.ts';
 
 /**
