@@ -184,7 +184,7 @@ export class InferencePanelController {
       }
     } catch (error) {
       this.env.log('warn', `inference panel: ${errorMessage(error)}`);
-      answer({ type: 'error', message: errorMessage(error) });
+      answer({ type: 'error', message: l10n.localizedError(error) });
     } finally {
       if (id !== undefined) this.post({ type: 'done', inReplyTo: id });
     }

@@ -15,6 +15,7 @@ import {
 } from '../../protocol/metricsPanel.ts';
 import { replyTo } from '../../protocol/messageHandler.ts';
 import type { MetricsSource } from './metricsSource.ts';
+import { localizedError } from '../l10n.ts';
 import { metricsStrings } from './panelStrings.ts';
 
 /** What the controller needs from its surroundings; the VS Code host and the tests both provide it. */
@@ -104,7 +105,7 @@ export class MetricsPanelController {
         replyTo(parsed.message.type === 'requestSeries' ? parsed.message.messageId : undefined, {
           type: 'notice',
           level: 'error',
-          text: errorMessage(error),
+          text: localizedError(error),
         }),
       );
     }
