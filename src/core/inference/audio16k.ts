@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { UserError, isMissingFile } from '../util/errors.ts';
+import { msg, UserError, isMissingFile } from '../util/errors.ts';
 import { resampleChannels } from './resampler.ts';
 import { formatDuration, isWav, parseWavLayout, type WavLayout } from './wavFile.ts';
 
@@ -43,10 +43,10 @@ function readHead(file: string): Buffer {
     stat = fs.statSync(file);
   } catch (error) {
     if (!isMissingFile(error)) throw error;
-    throw new UserError(`Input audio ${file} does not exist.`, 'not-found');
+    throw new UserError(msg`Input audio ${file} does not exist.`, 'not-found');
   }
-  if (!stat.isFile()) throw new UserError(`Input audio ${file} is not a file.`, 'not-a-file');
-  if (stat.size === 0) throw new UserError(`${file} is empty (0 bytes).`, 'empty-audio');
+  if (!stat.isFile()) throw new UserError(msg`Input audio ${file} is not a file.`, 'not-a-file');
+  if (stat.size === 0) throw new UserError(msg`${file} is empty (0 bytes).`, 'empty-audio');
   const head = Buffer.alloc(Math.min(stat.size, HEADER_PROBE));
   const fd = fs.openSync(file, 'r');
   try {
@@ -60,7 +60,7 @@ function readHead(file: string): Buffer {
 function checkLength(file: string, seconds: number, maxSeconds: number | undefined): void {
   if (maxSeconds !== undefined && seconds > maxSeconds)
     throw new UserError(
-      `${file} lasts ${formatDuration(seconds)}; the limit is ${formatDuration(maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
+      msg`${file} lasts ${formatDuration(seconds)}; the limit is ${formatDuration(maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
       'audio-too-long',
     );
 }
@@ -76,7 +76,7 @@ function readChannels(file: string, layout: WavLayout, maxSeconds: number | unde
     const declared = layout.dataBytes < 0 ? available : layout.dataBytes;
     checkLength(file, Math.floor(declared / blockAlign) / layout.sampleRate, maxSeconds);
     const frames = Math.floor(Math.min(declared, available) / blockAlign);
-    if (frames === 0) throw new UserError(`${file} holds no samples (zero-length audio).`, 'empty-audio');
+    if (frames === 0) throw new UserError(msg`${file} holds no samples (zero-length audio).`, 'empty-audio');
     const data = Buffer.alloc(frames * blockAlign);
     fs.readSync(fd, data, 0, data.length, layout.dataOffset);
     const wide = layout.format === 'float' && layout.bitsPerSample === 64;
@@ -134,18 +134,18 @@ function decodeWithFfmpeg(file: string, options: { maxSeconds?: number; ffmpeg?:
   args.push('-f', 'f32le', '-ac', '1', '-acodec', 'pcm_f32le', '-ar', String(RATE), '-');
   const result = spawnSync(ffmpeg, args, { maxBuffer: 4 * 1024 * 1024 * 1024, encoding: 'buffer' });
   if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT')
-    throw new UserError(`${file} ${why} and ffmpeg is not on PATH; convert it to WAV or install ffmpeg.`, 'not-audio');
+    throw new UserError(msg`${file} ${why} and ffmpeg is not on PATH; convert it to WAV or install ffmpeg.`, 'not-audio');
   if (result.status !== 0 || !result.stdout) {
     const reason = result.stderr?.toString('utf8').trim().split('\n').pop() ?? 'no output';
-    throw new UserError(`${file} is not audio ffmpeg can decode (${reason}).`, 'not-audio');
+    throw new UserError(msg`${file} is not audio ffmpeg can decode (${reason}).`, 'not-audio');
   }
   const audio = new Float32Array(Math.floor(result.stdout.length / 4));
   for (let i = 0; i < audio.length; i++) audio[i] = result.stdout.readFloatLE(4 * i);
-  if (audio.length === 0) throw new UserError(`${file} holds no samples (zero-length audio).`, 'empty-audio');
+  if (audio.length === 0) throw new UserError(msg`${file} holds no samples (zero-length audio).`, 'empty-audio');
   // ffmpeg stopped one second past the limit (-t), so the length it gave is not the file's.
   if (options.maxSeconds !== undefined && audio.length / RATE > options.maxSeconds)
     throw new UserError(
-      `${file} is longer than the limit of ${formatDuration(options.maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
+      msg`${file} is longer than the limit of ${formatDuration(options.maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
       'audio-too-long',
     );
   return { audio, sourceRate: RATE, channels: 1, seconds: audio.length / RATE };

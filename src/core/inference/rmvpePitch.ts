@@ -1,4 +1,4 @@
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { onnxRuntime, type OrtSession } from './onnxRuntime.ts';
 import { NO_RECORDER, type StageRecorder } from './stageDump.ts';
 
@@ -92,7 +92,7 @@ function fft(re: Float64Array, im: Float64Array): void {
 /** Log-mel spectrogram, row-major [128][frames], frames = 1 + ⌊N / 160⌋. */
 export function rmvpeLogMel(audio: Float32Array): { mel: Float32Array; frames: number } {
   const half = N_FFT / 2;
-  if (audio.length <= half) throw new UserError('Audio is too short for RMVPE (needs more than 32 ms).', 'audio-too-short');
+  if (audio.length <= half) throw new UserError(msg`Audio is too short for RMVPE (needs more than 32 ms).`, 'audio-too-short');
   const frames = 1 + Math.floor(audio.length / HOP);
   const bank = melFilterBank();
   const window = Float64Array.from({ length: N_FFT }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / N_FFT));
@@ -175,7 +175,7 @@ export function checkRmvpe(name: string, session: OrtSession): void {
     problems.push(`output "${output.name}" is ${shape(output)}, not [1,T,360] salience`);
   }
   if (problems.length > 0)
-    throw new UserError(`${name} is not an RMVPE pitch model (${problems.join('; ')}); use RVC's rmvpe.onnx.`, 'bad-rmvpe');
+    throw new UserError(msg`${name} is not an RMVPE pitch model (${problems.join('; ')}); use RVC's rmvpe.onnx.`, 'bad-rmvpe');
 }
 
 export async function rmvpePitch(
@@ -196,13 +196,13 @@ export async function rmvpePitch(
   try {
     out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input, [1, N_MELS, paddedFrames]) });
   } catch (error) {
-    throw new UserError(`${name} did not accept a [1,128,T] mel input: ${(error as Error).message.split('\n')[0]}`, 'bad-rmvpe');
+    throw new UserError(msg`${name} did not accept a [1,128,T] mel input: ${(error as Error).message.split('\n')[0]}`, 'bad-rmvpe');
   }
   const hidden = out[session.outputNames[0]!]!;
   // A model that drops frames would otherwise leave the tail silently unvoiced.
   if (hidden.type !== 'float32' || hidden.dims.length !== 3 || hidden.dims[2] !== 360 || hidden.dims[1]! < melFrames) {
     throw new UserError(
-      `${name} returned ${hidden.type} [${hidden.dims.join(',')}] for ${paddedFrames} mel frames, not float32 [1,${paddedFrames},360].`,
+      msg`${name} returned ${hidden.type} [${hidden.dims.join(',')}] for ${paddedFrames} mel frames, not float32 [1,${paddedFrames},360].`,
       'bad-rmvpe',
     );
   }

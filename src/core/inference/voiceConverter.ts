@@ -10,7 +10,7 @@ import {
   type RangedParam,
 } from '../../protocol/inferenceWorkerProtocol.ts';
 import { ensureExported, exportsDir, isPthModel } from '../models/exportCache.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { decodeTo16kMono } from './audio16k.ts';
 import { readIvfFlatIndex } from './faissIndex.ts';
 import { readF0Curve } from './f0Curve.ts';
@@ -110,13 +110,13 @@ export function checkParams(p: ConvertParams): void {
   };
   for (const key of RANGED_PARAMS) {
     const problem = rangeProblem(key, p[key]);
-    if (problem) throw new UserError(`${names[key]} ${problem} (got ${p[key]}).`, 'usage');
+    if (problem) throw new UserError(msg`${names[key]} ${problem} (got ${p[key]}).`, 'usage');
   }
   if (p.f0Method === 'rmvpe' && !p.rmvpePath && !p.f0RawPath)
-    throw new UserError('f0 method rmvpe needs an RMVPE model: pass --rmvpe path/to/rmvpe.onnx, or use --f0-method yin.', 'usage');
+    throw new UserError(msg`f0 method rmvpe needs an RMVPE model: pass --rmvpe path/to/rmvpe.onnx, or use --f0-method yin.`, 'usage');
   if (p.f0Method === 'harvest' && !p.f0RawPath)
     throw new UserError(
-      'harvest (WORLD) is not built in yet: use --f0-method rmvpe, or pass the harvest output RVC computed with --f0-raw F.npy.',
+      msg`harvest (WORLD) is not built in yet: use --f0-method rmvpe, or pass the harvest output RVC computed with --f0-raw F.npy.`,
       'f0-method-unavailable',
     );
 }
@@ -205,7 +205,7 @@ export class VoiceConverter {
       for (let v = 0; v < list.ids.length; v++) {
         const id = Number(list.ids[v]!);
         if (id < 0 || id >= index.ntotal)
-          throw new UserError(`${file}: vector id ${id} is outside 0..${index.ntotal - 1}; rebuild the index with RVC.`, 'bad-index');
+          throw new UserError(msg`${file}: vector id ${id} is outside 0..${index.ntotal - 1}; rebuild the index with RVC.`, 'bad-index');
         vectors.set(list.vectors.subarray(v * index.d, (v + 1) * index.d), id * index.d);
       }
     }
@@ -221,7 +221,7 @@ export class VoiceConverter {
     if (!isPthModel(params.modelPath)) {
       if (!params.modelSampleRate)
         throw new UserError(
-          `The sample rate of ${path.basename(params.modelPath)} is unknown: pass --sr 32k|40k|48k.`,
+          msg`The sample rate of ${path.basename(params.modelPath)} is unknown: pass --sr 32k|40k|48k.`,
           'unknown-sample-rate',
         );
       return { file: params.modelPath, sampleRate: params.modelSampleRate };
@@ -242,7 +242,7 @@ export class VoiceConverter {
     requireFile(params.modelPath, 'Model');
     if (!params.contentVecPath)
       throw new UserError(
-        'No ContentVec model given: pass --contentvec path/to/vec-768-layer-12.onnx (or vec-256-layer-9.onnx for v1 models).',
+        msg`No ContentVec model given: pass --contentvec path/to/vec-768-layer-12.onnx (or vec-256-layer-9.onnx for v1 models).`,
         'contentvec-missing',
       );
     requireFile(params.contentVecPath, 'ContentVec');
@@ -256,7 +256,7 @@ export class VoiceConverter {
     const vecWidth = describeSession(params.contentVecPath, vec).outputs[0]?.shape[2];
     if (vec.inputNames.length !== 1 || (typeof vecWidth === 'number' && vecWidth !== width)) {
       throw new UserError(
-        `${path.basename(params.contentVecPath)} gives ${String(vecWidth)}-wide features but ${path.basename(params.modelPath)} is a ${width === 768 ? 'v2' : 'v1'} model that needs ${width}-wide ones (use vec-${width === 768 ? '768-layer-12' : '256-layer-9'}.onnx).`,
+        msg`${path.basename(params.contentVecPath)} gives ${String(vecWidth)}-wide features but ${path.basename(params.modelPath)} is a ${width === 768 ? 'v2' : 'v1'} model that needs ${width}-wide ones (use vec-${width === 768 ? '768-layer-12' : '256-layer-9'}.onnx).`,
         'contentvec-mismatch',
       );
     }
@@ -272,12 +272,12 @@ export class VoiceConverter {
       index = this.loadIndex(params.indexPath);
       if (index.index.d !== width)
         throw new UserError(
-          `${path.basename(params.indexPath)} holds ${index.index.d}-wide features but the model needs ${width}.`,
+          msg`${path.basename(params.indexPath)} holds ${index.index.d}-wide features but the model needs ${width}.`,
           'index-mismatch',
         );
     }
     const outDir = path.dirname(path.resolve(params.outputPath));
-    if (!fs.existsSync(outDir)) throw new UserError(`Output folder ${outDir} does not exist.`, 'not-found');
+    if (!fs.existsSync(outDir)) throw new UserError(msg`Output folder ${outDir} does not exist.`, 'not-found');
     clock.lap('load');
     clock.progress('load');
     return { synth, sampleRate: synthesizer.sampleRate, width, usesPitch, vec, rmvpe, index };
@@ -301,7 +301,7 @@ export class VoiceConverter {
     recorder.record('audio16k', audio16k);
     if (audio16k.length < 2 * WINDOW)
       throw new UserError(
-        `${params.inputPath} is too short to convert (${(decoded.seconds * 1000).toFixed(0)} ms; at least 20 ms).`,
+        msg`${params.inputPath} is too short to convert (${(decoded.seconds * 1000).toFixed(0)} ms; at least 20 ms).`,
         'audio-too-short',
       );
     const audio = rvcHighPass(audio16k);
@@ -430,7 +430,7 @@ export class VoiceConverter {
     const hop = models.sampleRate / 100;
     if (wave.length !== frames * hop) {
       throw new UserError(
-        `${path.basename(params.modelPath)} wrote ${wave.length / frames} samples per frame, not ${hop}: its sample rate is not ${models.sampleRate} (fix --sr or its sidecar).`,
+        msg`${path.basename(params.modelPath)} wrote ${wave.length / frames} samples per frame, not ${hop}: its sample rate is not ${models.sampleRate} (fix --sr or its sidecar).`,
         'wrong-sample-rate',
       );
     }
@@ -453,7 +453,7 @@ export class VoiceConverter {
     }
     pieces.length = 0;
     if (joined.length === 0)
-      throw new UserError(`${params.inputPath} is too short to convert: RVC's pads leave no output for it.`, 'audio-too-short');
+      throw new UserError(msg`${params.inputPath} is too short to convert: RVC's pads leave no output for it.`, 'audio-too-short');
     recorder.record('synth_concat', joined);
     if (params.rmsMixRate !== 1) mixRms(audio, SR, joined, tgtSr, params.rmsMixRate);
     let outRate = tgtSr;
