@@ -23,7 +23,8 @@ import { buildPhone, contentVecFeatures, retrieve, type RetrievalIndex } from '.
 import { resample } from './resampler.ts';
 import { checkRmvpe } from './rmvpePitch.ts';
 import { mixRms } from './rmsMix.ts';
-import { RVC_CHUNK_CONSTANTS, SR, WINDOW, chunkSpans, quietCutPoints, reflectPad, synthFrames, type ChunkSpan } from './rvcChunking.ts';
+import { ANALYSIS_RATE, FRAME_HOP } from './analysisGrid.ts';
+import { RVC_CHUNK_CONSTANTS, chunkSpans, quietCutPoints, reflectPad, synthFrames, type ChunkSpan } from './rvcChunking.ts';
 import { NO_RECORDER, stageDumper, type StageRecorder } from './stageDump.ts';
 import { limitPeak, toInt16 } from './rvcLevels.ts';
 import { wavHeader16 } from './wavFile.ts';
@@ -299,16 +300,16 @@ export class VoiceConverter {
     // resample stage: 16 kHz audio → peak limit → high-pass (float64 from here) → reflect pad
     const audio16k = limitPeak(decoded.audio);
     recorder.record('audio16k', audio16k);
-    if (audio16k.length < 2 * WINDOW)
+    if (audio16k.length < 2 * FRAME_HOP)
       throw new UserError(
         msg`${params.inputPath} is too short to convert (${(decoded.seconds * 1000).toFixed(0)} ms; at least 20 ms).`,
         'audio-too-short',
       );
     const audio = rvcHighPass(audio16k);
-    const tPad = SR * CHUNKS.xPad;
+    const tPad = ANALYSIS_RATE * CHUNKS.xPad;
     const padded = Float32Array.from(reflectPad(audio, tPad, tPad));
     recorder.record('audio_pad', padded);
-    const pLen = Math.floor(padded.length / WINDOW);
+    const pLen = Math.floor(padded.length / FRAME_HOP);
     const spans = chunkSpans(quietCutPoints(audio, CHUNKS), padded.length, CHUNKS);
     clock.lap('resample');
     clock.progress('resample');
@@ -455,7 +456,7 @@ export class VoiceConverter {
     if (joined.length === 0)
       throw new UserError(msg`${params.inputPath} is too short to convert: RVC's pads leave no output for it.`, 'audio-too-short');
     recorder.record('synth_concat', joined);
-    if (params.rmsMixRate !== 1) mixRms(audio, SR, joined, tgtSr, params.rmsMixRate);
+    if (params.rmsMixRate !== 1) mixRms(audio, ANALYSIS_RATE, joined, tgtSr, params.rmsMixRate);
     let outRate = tgtSr;
     if (params.resampleSr >= 16000 && params.resampleSr !== tgtSr) {
       joined = resample(joined, tgtSr, params.resampleSr);
