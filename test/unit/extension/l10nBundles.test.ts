@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import ts from 'typescript';
 import { repoRoot } from '../../support/tempDir.ts';
 
 const LOCALES = ['zh-cn', 'ja'];
@@ -49,6 +50,32 @@ function messages(): { keys: Set<string>; bad: string[] } {
     }
   }
   return { keys, bad };
+}
+
+/** A msg`…` template's id: its cooked text parts joined by {0}, {1} … (as msg itself builds it). */
+function templateId(template: ts.TemplateLiteral): string {
+  if (ts.isNoSubstitutionTemplateLiteral(template)) return template.text;
+  return template.templateSpans.reduce((id, span, i) => `${id}{${i}}${span.literal.text}`, template.head.text);
+}
+
+/**
+ * Every message id built with core's msg`…` tag anywhere under src (the UserError sentences the
+ * extension shows through localizedError): they are bundle keys too. Parsed, not matched, since a
+ * template's values may hold templates of their own.
+ */
+let scannedIds: Set<string> | undefined;
+function errorIds(): Set<string> {
+  if (scannedIds) return scannedIds;
+  const ids = new Set<string>();
+  for (const { file, text } of sources('src')) {
+    if (!text.includes('msg`')) continue;
+    const visit = (node: ts.Node): void => {
+      if (ts.isTaggedTemplateExpression(node) && ts.isIdentifier(node.tag) && node.tag.text === 'msg') ids.add(templateId(node.template));
+      ts.forEachChild(node, visit);
+    };
+    visit(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
+  }
+  return (scannedIds = ids);
 }
 
 function manifestKeys(): Set<string> {
@@ -115,10 +142,17 @@ describe('l10n: every user-facing string has its translations', () => {
     assert.ok(keys.size > 20, `only ${keys.size} messages found: is the scan broken?`);
   });
 
+  it('the msg`…` error ids under src are found (the scan the bundle check below relies on)', () => {
+    const ids = errorIds();
+    assert.ok(ids.size > 100, `only ${ids.size} msg\`…\` ids found: is the scan broken?`);
+    assert.ok(ids.has('Unknown command "{0}". Run "rvc-studio --help" for the list.'));
+  });
+
   for (const locale of LOCALES) {
-    it(`l10n/bundle.l10n.${locale}.json has every message, with the same placeholders`, () => {
-      const { keys } = messages();
+    it(`l10n/bundle.l10n.${locale}.json has every message and error id, with the same placeholders`, () => {
+      const keys = new Set([...messages().keys, ...errorIds()]);
       const bundle = readJson(`l10n/bundle.l10n.${locale}.json`);
+      // Missing error ids: `node /work/codemods/userErrorIdsMissing.mjs` lists them with their files.
       assert.deepEqual([...keys].filter((key) => !(key in bundle)).sort(), [], `messages missing from bundle.l10n.${locale}.json`);
       assert.deepEqual(
         Object.keys(bundle)
