@@ -4,7 +4,7 @@
  * `{0}` … placeholders filled in, by the webviews' own formatString. Keys are the English strings, as with vscode.l10n.t; the l10n
  * bundle test collects both spellings' literals (and core's msg`…` ids, see localizedError).
  */
-import { errorMessage, isUserError } from '../core/util/errors.ts';
+import { errorMessage, isUserError, type Message } from '../core/util/errors.ts';
 import { formatString } from '../protocol/panelStrings.ts';
 
 type Arg = string | number | boolean;
@@ -20,11 +20,16 @@ export function t(message: string, ...args: Arg[]): string {
   return translate(message, ...args);
 }
 
+/** A core msg`…` sentence in the user's language: its id is the bundle key, its args fill the placeholders. */
+export function localizedMessage({ id, args }: Message): string {
+  return t(id, ...args);
+}
+
 /**
  * What the user reads for a failure: a UserError's sentence in their language (its id is the
  * bundle key, its args fill the placeholders; a plain-string one is its own id), anything else's
  * message as is. The log keeps the English `error.message`.
  */
 export function localizedError(error: unknown): string {
-  return isUserError(error) ? t(error.id, ...error.args) : errorMessage(error);
+  return isUserError(error) ? localizedMessage(error) : errorMessage(error);
 }

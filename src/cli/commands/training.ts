@@ -69,7 +69,7 @@ export const TRAINING_COMMANDS: CliCommand[] = [
     run(ctx, { positionals, values }) {
       const name = positionals[0]!;
       const check = checkTrainingName(name);
-      if (check.error) throw new UserError(check.error, 'bad-name');
+      if (check.reason) throw new UserError(check.reason, 'bad-name');
       if (typeof values.dataset !== 'string')
         throw new UserError(msg`--dataset DIR is required: the folder of audio files to train on.`, 'usage');
       const dataset = path.resolve(values.dataset);

@@ -2,10 +2,14 @@ import * as assert from 'node:assert/strict';
 import { runCli } from '../../../src/cli/cli.ts';
 import { formatMessage, msg, UserError } from '../../../src/core/util/errors.ts';
 import { localizedError, useTranslator } from '../../../src/extension/l10n.ts';
+import { checkNameField } from '../../../src/extension/trainingForm.ts';
 import { formatString } from '../../../src/protocol/panelStrings.ts';
 
 /** A stand-in for vscode.l10n.t with a one-entry Japanese bundle. */
-const JA: Record<string, string> = { 'No training named {0} in {1}.': '{1} に {0} という名前のトレーニングはありません。' };
+const JA: Record<string, string> = {
+  'No training named {0} in {1}.': '{1} に {0} という名前の学習はありません。',
+  'The training name is empty.': '学習名が空です。',
+};
 function fakeL10n(message: string, ...args: (string | number | boolean)[]): string {
   return formatString(JA[message] ?? message, ...args);
 }
@@ -41,11 +45,19 @@ describe('UserError message ids, localised in the extension, English in the CLI'
   it('localizedError translates a UserError through l10n.t and leaves other errors as they are', () => {
     useTranslator(fakeL10n);
     const error = new UserError(msg`No training named ${'alice'} in ${'/ws'}.`, 'no-training');
-    assert.equal(localizedError(error), '/ws に alice という名前のトレーニングはありません。');
+    assert.equal(localizedError(error), '/ws に alice という名前の学習はありません。');
     assert.equal(error.message, 'No training named alice in /ws.', 'the log keeps the English');
     assert.equal(localizedError(new UserError(msg`Nothing to translate ${1}.`)), 'Nothing to translate 1.');
     assert.equal(localizedError(new Error('a bug')), 'a bug');
     assert.equal(localizedError('thrown string'), 'thrown string');
+  });
+
+  it("the Create Training form shows core's name check in the user's language", () => {
+    useTranslator(fakeL10n);
+    assert.deepEqual(
+      checkNameField('', () => false),
+      { message: '学習名が空です。', severity: 'error' },
+    );
   });
 
   it('the CLI prints the English sentence whatever translator the extension installed', async () => {
