@@ -96,6 +96,14 @@ function invariants(text: string): string[] {
   return [...text.matchAll(/\{\d+\}|\(command:[^)]+\)|#rvcStudio\.[A-Za-z.]+#|`[^`]+`/g)].map((m) => m[0]).sort();
 }
 
+/**
+ * `text` formatted the way vscode.l10n.t does it (format2: every /{([^}]+)}/ match whose inside is
+ * an argument's index is replaced), with "‹n›" for argument n.
+ */
+function vscodeFormat(text: string): string {
+  return text.replace(/\{([^}]+)\}/g, (match, inside: string) => (/^\d+$/.test(inside) ? `‹${inside}›` : match));
+}
+
 describe('l10n: every user-facing string has its translations', () => {
   it('package.json names its strings by %key%, each in package.nls.json', () => {
     const nls = readJson('package.nls.json');
@@ -168,6 +176,13 @@ describe('l10n: every user-facing string has its translations', () => {
           invariants(key).filter((s) => s.startsWith('{')),
           `${locale} ${JSON.stringify(key)} changes its placeholders`,
         );
+        // A "{" left open before a placeholder (`\${{0}}`) would keep VS Code from filling it.
+        for (const text of [key, bundle[key]!])
+          assert.doesNotMatch(
+            vscodeFormat(text),
+            /\{\d+\}/,
+            `${locale} ${JSON.stringify(text)}: VS Code would leave a placeholder unfilled`,
+          );
       }
     });
   }
