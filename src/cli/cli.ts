@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { readWorkspaceSettings, type Settings } from '../core/settings.ts';
 import { Store } from '../core/store/store.ts';
-import { errorMessage, isUserError, UserError } from '../core/util/errors.ts';
+import { errorMessage, isUserError, msg, UserError } from '../core/util/errors.ts';
 import type { CliCommand, CliContext } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 import { toJsonDocument } from './jsonContract.ts';
@@ -78,18 +78,18 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return words.length === 0 && !argv.includes('--help') && !argv.includes('-h') ? 1 : 0;
     }
     const command = findCommand(words);
-    if (!command) throw new UserError(`Unknown command "${words.join(' ')}". Run "rvc-studio --help" for the list.`, 'usage');
+    if (!command) throw new UserError(msg`Unknown command "${words.join(' ')}". Run "rvc-studio --help" for the list.`, 'usage');
     let parsed;
     try {
       parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
     } catch (error) {
-      throw new UserError(`${errorMessage(error)}. Usage: rvc-studio ${command.path.join(' ')} ${command.usage}`, 'usage');
+      throw new UserError(msg`${errorMessage(error)}. Usage: rvc-studio ${command.path.join(' ')} ${command.usage}`, 'usage');
     }
     json = parsed.values.json === true;
     const positionals = parsed.positionals.slice(command.path.length);
     const { min, max } = command.positionals ?? { min: 0, max: 0 };
     if (positionals.length < min || positionals.length > max) {
-      throw new UserError(`Usage: rvc-studio ${command.path.join(' ')} ${command.usage}`, 'usage');
+      throw new UserError(msg`Usage: rvc-studio ${command.path.join(' ')} ${command.usage}`, 'usage');
     }
     const workspaceDir = path.resolve(typeof parsed.values.workspace === 'string' ? parsed.values.workspace : process.cwd());
     let settings: Settings | undefined;

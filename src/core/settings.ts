@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { UserError } from './util/errors.ts';
+import { msg, UserError } from './util/errors.ts';
 
 /**
  * RVC Studio's settings, the same `rvcStudio.*` keys the extension contributes. The extension reads
@@ -99,7 +99,9 @@ export function readWorkspaceSettings(workspaceDir: string, log?: (line: string)
   if (errors.length > 0 || parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     const first = errors[0];
     throw new UserError(
-      `${file} is not valid JSON${first ? ` (${printParseErrorCode(first.error)} at offset ${first.offset})` : ''}; fix it or remove the rvcStudio settings from it.`,
+      first
+        ? msg`${file} is not valid JSON (${printParseErrorCode(first.error)} at offset ${first.offset}); fix it or remove the rvcStudio settings from it.`
+        : msg`${file} is not valid JSON; fix it or remove the rvcStudio settings from it.`,
       'bad-settings',
     );
   }
@@ -156,12 +158,15 @@ export function applySettings(settings: Settings, values: Record<string, unknown
     if (Array.isArray(SETTING_DEFAULTS[key])) {
       if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
         throw new UserError(
-          `${origin}: "${SETTINGS_PREFIX}${name}" should be an array of strings, not ${JSON.stringify(value)}.`,
+          msg`${origin}: "${SETTINGS_PREFIX + name}" should be an array of strings, not ${JSON.stringify(value)}.`,
           'bad-settings',
         );
       }
     } else if (typeof value !== expected || (expected === 'object' && Array.isArray(value))) {
-      throw new UserError(`${origin}: "${SETTINGS_PREFIX}${name}" should be a ${expected}, not ${JSON.stringify(value)}.`, 'bad-settings');
+      throw new UserError(
+        msg`${origin}: "${SETTINGS_PREFIX + name}" should be a ${expected}, not ${JSON.stringify(value)}.`,
+        'bad-settings',
+      );
     }
     if (name !== key && !announcedRenames.has(name)) {
       announcedRenames.add(name);

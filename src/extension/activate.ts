@@ -5,7 +5,7 @@ import { registerCommands } from './commands/index.ts';
 import { TASK_LOG_SCHEME, TaskLogDocuments } from './commands/taskCommands.ts';
 import { auxModelAccess } from './commands/voiceCommands.ts';
 import { Ctx, UNTRUSTED_MESSAGE } from './ctx.ts';
-import { useTranslator } from './l10n.ts';
+import { localizedError, useTranslator } from './l10n.ts';
 import { registerInferencePanel } from './panels/inferencePanels.ts';
 import { registerMetricsPanels } from './panels/metricsPanels.ts';
 import { TaskStatusBar } from './statusBar.ts';
@@ -99,7 +99,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
     return { ctx, monitor, statusBar, terminals, activationMs };
   } catch (error) {
     log.error(errorMessage(error));
-    void vscode.window.showErrorMessage(vscode.l10n.t('RVC Studio failed to start: {0}', errorMessage(error)));
+    void vscode.window.showErrorMessage(vscode.l10n.t('RVC Studio failed to start: {0}', localizedError(error)));
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage, isUserError } from '../core/util/errors.ts';
 import { logRenamedSettingsTo } from './config.ts';
+import { localizedError } from './l10n.ts';
 import type { FolderStore } from './folderStore.ts';
 import { FolderStores } from './folderStores.ts';
 import type { InferencePanel } from './panels/inferencePanels.ts';
@@ -92,7 +93,7 @@ export class Ctx implements vscode.Disposable {
   reportError(what: string, error: unknown): void {
     if (isUserError(error)) {
       this.log.warn(`${what}: ${error.message}`);
-      void vscode.window.showErrorMessage(error.message);
+      void vscode.window.showErrorMessage(localizedError(error));
       return;
     }
     this.log.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -5,8 +5,8 @@ import { Runner } from '../core/runner/runner.ts';
 import { taskReader, type TaskReader } from '../core/runner/taskSnapshot.ts';
 import { Store, storePathOf } from '../core/store/store.ts';
 import { TrainingRepository } from '../core/store/trainings.ts';
-import { errorMessage } from '../core/util/errors.ts';
 import { Config } from './config.ts';
+import { localizedError } from './l10n.ts';
 
 /**
  * One workspace folder's store, and in a trusted workspace its runner. A folder without a store yet
@@ -50,7 +50,7 @@ export class FolderStore implements vscode.Disposable {
       this.store = Store.open(this.dir, { readonly: this.readonly });
       this.error = undefined;
     } catch (error) {
-      this.error = errorMessage(error);
+      this.error = localizedError(error);
       this.store = undefined;
       if (create) throw error;
       return undefined;

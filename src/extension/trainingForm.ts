@@ -14,7 +14,7 @@ export interface FieldCheck {
  */
 export function checkNameField(name: string, exists: (name: string) => boolean): FieldCheck | undefined {
   const check = checkTrainingName(name);
-  if (check.error) return { message: check.error, severity: 'error' };
+  if (check.reason) return { message: l10n.localizedMessage(check.reason), severity: 'error' };
   if (exists(name))
     return { message: l10n.t('A training named "{0}" already exists in this workspace; pick another name.', name), severity: 'error' };
   if (check.warnings.length > 0) return { message: check.warnings.join(' '), severity: 'warning' };

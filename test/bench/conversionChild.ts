@@ -10,7 +10,8 @@ import { decodeTo16kMono } from '../../src/core/inference/audio16k.ts';
 import { rvcHighPass } from '../../src/core/inference/highPass.ts';
 import { onnxRuntime, openSession, type OrtTensor } from '../../src/core/inference/onnxRuntime.ts';
 import { coarsePitch } from '../../src/core/inference/pitch.ts';
-import { RVC_CHUNK_CONSTANTS, SR, chunkSpans, quietCutPoints, synthFrames } from '../../src/core/inference/rvcChunking.ts';
+import { ANALYSIS_RATE } from '../../src/core/inference/analysisGrid.ts';
+import { RVC_CHUNK_CONSTANTS, chunkSpans, quietCutPoints, synthFrames } from '../../src/core/inference/rvcChunking.ts';
 import { limitPeak } from '../../src/core/inference/rvcLevels.ts';
 import { VoiceConverter, normalSource } from '../../src/core/inference/voiceConverter.ts';
 import { CONVERT_DEFAULTS, type ConvertParams, type ConvertResult, type F0Estimator } from '../../src/protocol/inferenceWorkerProtocol.ts';
@@ -83,7 +84,7 @@ const CHUNKS = RVC_CHUNK_CONSTANTS.cpu;
 /** What VoiceConverter.convert does before f0 that decides the chunks, on the same file. */
 function chunkFrames(inputPath: string): number[] {
   const audio = rvcHighPass(limitPeak(decodeTo16kMono(inputPath, { maxSeconds: CONVERT_DEFAULTS.maxSeconds }).audio));
-  const paddedLength = audio.length + 2 * SR * CHUNKS.xPad;
+  const paddedLength = audio.length + 2 * ANALYSIS_RATE * CHUNKS.xPad;
   return chunkSpans(quietCutPoints(audio, CHUNKS), paddedLength, CHUNKS).map((span) => {
     const samples = span.audioEnd - span.audioStart;
     return Math.max(0, Math.min(synthFrames(samples, contentVecFrames(samples)), span.pitchEnd - span.pitchStart));

@@ -7,7 +7,7 @@ import { InferenceHistory, type InferenceTask } from '../../core/inference/infer
 import { exportsDir } from '../../core/models/exportCache.ts';
 import { storePathOf } from '../../core/store/store.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
-import { UserError } from '../../core/util/errors.ts';
+import { msg, UserError } from '../../core/util/errors.ts';
 import type { ConvertParams, ConvertResult } from '../../protocol/inferenceWorkerProtocol.ts';
 import type { CliArgs, CliCommand, CliContext, CliResult } from '../command.ts';
 import { cliAuxCache } from './modelDownloads.ts';
@@ -15,7 +15,7 @@ import { cliAuxCache } from './modelDownloads.ts';
 function num(value: unknown, what: string): number {
   const n = Number(value);
   if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n))
-    throw new UserError(`${what} must be a number (got "${String(value)}").`, 'usage');
+    throw new UserError(msg`${what} must be a number (got "${String(value)}").`, 'usage');
   return n;
 }
 
@@ -76,7 +76,7 @@ export function requestFromArgs({ values }: CliArgs): ConversionRequest {
   const model = str(values.model);
   const input = str(values.input);
   const output = str(values.output);
-  if (!model || !input || !output) throw new UserError('infer needs --model M.onnx|M.pth --input in.wav --output out.wav.', 'usage');
+  if (!model || !input || !output) throw new UserError(msg`infer needs --model M.onnx|M.pth --input in.wav --output out.wav.`, 'usage');
   return {
     modelPath: model,
     inputPath: input,
@@ -179,7 +179,7 @@ export const INFER_COMMANDS: CliCommand[] = [
     options: { output: s },
     async run(ctx, { positionals, values }) {
       const history = historyOf(ctx);
-      if (!history) throw new UserError(`${ctx.workspaceDir} has no RVC Studio store, so there is no history to re-run.`, 'not-found');
+      if (!history) throw new UserError(msg`${ctx.workspaceDir} has no RVC Studio store, so there is no history to re-run.`, 'not-found');
       const task = history.require(positionals[0]!);
       const output = str(values.output);
       // Through resolveConversion like a fresh run: an older row lacks the newer fields, which take their defaults.

@@ -3,7 +3,7 @@ import { ingestTrainingMetrics } from '../../core/metrics/metricsIngester.ts';
 import { watchTrainingMetrics } from '../../core/metrics/metricsWatcher.ts';
 import { metricTags, querySeries, tagSummaries, X_AXES, type XAxis } from '../../core/metrics/metricsQuery.ts';
 import { TrainingRepository, trainingLogsDir } from '../../core/store/trainings.ts';
-import { UserError } from '../../core/util/errors.ts';
+import { msg, UserError } from '../../core/util/errors.ts';
 import { dataMap } from '../jsonContract.ts';
 import type { CliCommand } from '../command.ts';
 
@@ -25,12 +25,12 @@ export const METRICS_COMMANDS: CliCommand[] = [
       const name = positionals[0]!;
       const training = new TrainingRepository(store).require(name, { includeDeleted: true });
       const x = (typeof values.x === 'string' ? values.x : 'step') as XAxis;
-      if (!X_AXES.includes(x)) throw new UserError(`--x "${String(values.x)}" is not one of ${X_AXES.join(', ')}.`, 'usage');
+      if (!X_AXES.includes(x)) throw new UserError(msg`--x "${String(values.x)}" is not one of ${X_AXES.join(', ')}.`, 'usage');
       let maxPoints: number | undefined;
       if (typeof values['max-points'] === 'string') {
         maxPoints = Number(values['max-points']);
         if (!Number.isSafeInteger(maxPoints) || maxPoints < 2)
-          throw new UserError(`--max-points must be a whole number ≥ 2, not "${values['max-points']}".`, 'usage');
+          throw new UserError(msg`--max-points must be a whole number ≥ 2, not "${values['max-points']}".`, 'usage');
       }
       const allTags = metricTags(store, training.id);
       let tags = allTags;
@@ -38,8 +38,8 @@ export const METRICS_COMMANDS: CliCommand[] = [
         if (!allTags.includes(values.tag)) {
           throw new UserError(
             allTags.length
-              ? `"${name}" has no metric "${values.tag}"; its tags are: ${allTags.join(', ')}.`
-              : `"${name}" has no metrics yet; run "rvc-studio metrics ingest ${name}".`,
+              ? msg`"${name}" has no metric "${values.tag}"; its tags are: ${allTags.join(', ')}.`
+              : msg`"${name}" has no metrics yet; run "rvc-studio metrics ingest ${name}".`,
             'no-tag',
           );
         }

@@ -5,14 +5,14 @@ import { inspectModel, runModelWithManifest } from '../../core/inference/onnxMod
 import { isPthModel } from '../../core/models/exportCache.ts';
 import { exportRvcModel } from '../../core/models/onnx/rvcExporter.ts';
 import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
-import { UserError } from '../../core/util/errors.ts';
+import { msg, UserError } from '../../core/util/errors.ts';
 import { dataMap } from '../jsonContract.ts';
 import type { CliArgs, CliCommand, CliContext, CliResult } from '../command.ts';
 
 function positiveInt(value: unknown, what: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${what} must be a positive integer (got "${String(value)}").`, 'usage');
+  if (!Number.isInteger(n) || n < 1) throw new UserError(msg`${what} must be a positive integer (got "${String(value)}").`, 'usage');
   return n;
 }
 
@@ -125,7 +125,7 @@ export const MODEL_COMMANDS: CliCommand[] = [
     options: { inputs: { type: 'string' }, output: { type: 'string' } },
     async run(_ctx, { positionals, values }) {
       if (typeof values.inputs !== 'string' || typeof values.output !== 'string')
-        throw new UserError('model run needs --inputs MANIFEST.json and --output DIR.', 'usage');
+        throw new UserError(msg`model run needs --inputs MANIFEST.json and --output DIR.`, 'usage');
       const result = await runModelWithManifest(path.resolve(positionals[0]!), path.resolve(values.inputs), path.resolve(values.output));
       return {
         json: { ...result, outputs: dataMap({ ...result.outputs }) },
@@ -145,12 +145,12 @@ export const MODEL_COMMANDS: CliCommand[] = [
     positionals: { min: 1, max: 1 },
     options: { queries: { type: 'string' }, rows: { type: 'string' }, k: { type: 'string' }, nprobe: { type: 'string' } },
     run(_ctx, { positionals, values }) {
-      if (typeof values.queries !== 'string') throw new UserError('model index-search needs --queries FEATURES.npy.', 'usage');
+      if (typeof values.queries !== 'string') throw new UserError(msg`model index-search needs --queries FEATURES.npy.`, 'usage');
       const index = readIvfFlatIndex(path.resolve(positionals[0]!));
       const queries = readNpy(path.resolve(values.queries));
       if (queries.shape.length !== 2 || queries.shape[1] !== index.d) {
         throw new UserError(
-          `${values.queries} has shape (${queries.shape.join(', ')}); the index needs (rows, ${index.d}).`,
+          msg`${values.queries} has shape (${queries.shape.join(', ')}); the index needs (rows, ${index.d}).`,
           'bad-queries',
         );
       }

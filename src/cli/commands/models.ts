@@ -12,7 +12,7 @@ import {
 } from '../../core/models/modelRegistry.ts';
 import type { Store } from '../../core/store/store.ts';
 import { TrainingRepository, trainingLogsDir, type Training } from '../../core/store/trainings.ts';
-import { UserError } from '../../core/util/errors.ts';
+import { msg, UserError } from '../../core/util/errors.ts';
 import { dataMap } from '../jsonContract.ts';
 import type { CliCommand, CliContext } from '../command.ts';
 
@@ -87,7 +87,7 @@ export const MODELS_COMMANDS: CliCommand[] = [
       const training = new TrainingRepository(store).require(positionals[0]!);
       const keep = typeof values.keep === 'string' ? Number(values.keep) : 1;
       if (!Number.isSafeInteger(keep) || keep < 0)
-        throw new UserError(`--keep must be a whole number ≥ 0, not "${String(values.keep)}".`, 'usage');
+        throw new UserError(msg`--keep must be a whole number ≥ 0, not "${String(values.keep)}".`, 'usage');
       await rescan(ctx, store, training);
       let plan = planPrune(store, training.id, keep);
       if (values.yes === true) plan = executePrune(store, training.id, trainingLogsDir(store, training), plan);

@@ -3,7 +3,7 @@ import { isFinal, isStepType, STEP_TYPES, type StepType } from '../../core/runne
 import { parseSetOptions } from '../../core/runner/params.ts';
 import type { Task } from '../../core/runner/taskSnapshot.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
-import { UserError } from '../../core/util/errors.ts';
+import { msg, UserError } from '../../core/util/errors.ts';
 import { slurmJobText } from '../../core/runner/slurm/jobState.ts';
 import { dataMap } from '../jsonContract.ts';
 import type { CliCommand, CliContext, CliResult } from '../command.ts';
@@ -89,11 +89,11 @@ export const RUN_COMMANDS: CliCommand[] = [
     async run(ctx, { positionals, values }) {
       const [name, stepWord] = positionals as [string, string];
       if (stepWord !== 'all' && !isStepType(stepWord)) {
-        throw new UserError(`"${stepWord}" is not a step; use one of ${STEP_TYPES.join(', ')} or all.`, 'usage');
+        throw new UserError(msg`"${stepWord}" is not a step; use one of ${STEP_TYPES.join(', ')} or all.`, 'usage');
       }
       const engine = values.engine;
       if (engine !== undefined && engine !== 'rvc' && engine !== 'command')
-        throw new UserError(`--engine must be rvc or command, not "${String(engine)}".`, 'usage');
+        throw new UserError(msg`--engine must be rvc or command, not "${String(engine)}".`, 'usage');
       const set = parseSetOptions(Array.isArray(values.set) ? values.set : []);
       const store = ctx.openStore();
       new TrainingRepository(store).require(name);

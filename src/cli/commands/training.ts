@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkTrainingName } from '../../core/util/names.ts';
-import { UserError, isUserErrorCode } from '../../core/util/errors.ts';
+import { msg, UserError, isUserErrorCode } from '../../core/util/errors.ts';
 import {
   F0_METHODS,
   MODEL_VERSIONS,
@@ -19,7 +19,7 @@ export function parseSampleRate(value: string): SampleRate {
   const normalized = value.trim().toLowerCase();
   const rates: Record<string, SampleRate> = { '32k': 32000, '32000': 32000, '40k': 40000, '40000': 40000, '48k': 48000, '48000': 48000 };
   const rate = rates[normalized];
-  if (!rate) throw new UserError(`Sample rate "${value}" is not one RVC trains at; use 32k, 40k or 48k.`, 'usage');
+  if (!rate) throw new UserError(msg`Sample rate "${value}" is not one RVC trains at; use 32k, 40k or 48k.`, 'usage');
   return rate;
 }
 
@@ -29,7 +29,7 @@ export function sampleRateLabel(rate: number): string {
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
   if (!(allowed as readonly string[]).includes(value))
-    throw new UserError(`${what} "${value}" is not one of ${allowed.join(', ')}.`, 'usage');
+    throw new UserError(msg`${what} "${value}" is not one of ${allowed.join(', ')}.`, 'usage');
   return value as T;
 }
 
@@ -69,12 +69,12 @@ export const TRAINING_COMMANDS: CliCommand[] = [
     run(ctx, { positionals, values }) {
       const name = positionals[0]!;
       const check = checkTrainingName(name);
-      if (check.error) throw new UserError(check.error, 'bad-name');
+      if (check.reason) throw new UserError(check.reason, 'bad-name');
       if (typeof values.dataset !== 'string')
-        throw new UserError('--dataset DIR is required: the folder of audio files to train on.', 'usage');
+        throw new UserError(msg`--dataset DIR is required: the folder of audio files to train on.`, 'usage');
       const dataset = path.resolve(values.dataset);
       if (!fs.existsSync(dataset) || !fs.statSync(dataset).isDirectory()) {
-        throw new UserError(`The dataset folder ${dataset} does not exist.`, 'no-dataset');
+        throw new UserError(msg`The dataset folder ${dataset} does not exist.`, 'no-dataset');
       }
       const settings = ctx.settings();
       const targetSr = parseSampleRate(typeof values.sr === 'string' ? values.sr : settings['defaults.sampleRate']);
@@ -89,7 +89,7 @@ export const TRAINING_COMMANDS: CliCommand[] = [
         'F0 method',
       );
       const gpuId = typeof values.gpu === 'string' ? values.gpu : settings['runner.gpus'];
-      if (!/^(\d+(-\d+)*|cpu)?$/.test(gpuId)) throw new UserError(`GPU "${gpuId}" should look like 0, 1 or 0-1.`, 'usage');
+      if (!/^(\d+(-\d+)*|cpu)?$/.test(gpuId)) throw new UserError(msg`GPU "${gpuId}" should look like 0, 1 or 0-1.`, 'usage');
       for (const warning of check.warnings) ctx.warn(warning);
       const training = new TrainingRepository(ctx.openStore()).create({
         name,

@@ -6,7 +6,7 @@ import { syncArtifacts, type SyncResult } from '../models/modelRegistry.ts';
 import type { Store } from '../store/store.ts';
 import { presentArtifactCount } from '../store/artifactRepository.ts';
 import { TrainingRepository, type Training, type TrainingPatch } from '../store/trainings.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { checkTrainingName } from '../util/names.ts';
 import { resolveInside } from '../util/paths.ts';
 import { isExperimentDir, readExperimentInfo } from './experimentInfo.ts';
@@ -77,7 +77,7 @@ export async function importRvc(store: Store, rootInput: string, options: Import
   const root = path.resolve(rootInput);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
     throw new UserError(
-      `${root} is not a folder; pass the RVC install folder (the one with logs/ and assets/) or a logs folder.`,
+      msg`${root} is not a folder; pass the RVC install folder (the one with logs/ and assets/) or a logs folder.`,
       'no-rvc-root',
     );
   }
@@ -86,7 +86,9 @@ export async function importRvc(store: Store, rootInput: string, options: Import
   if (options.training !== undefined) {
     if (!names.includes(options.training)) {
       throw new UserError(
-        `No experiment "${options.training}" in ${layout.logsRoot}${names.length ? `; found: ${names.join(', ')}` : ''}.`,
+        names.length
+          ? msg`No experiment "${options.training}" in ${layout.logsRoot}; found: ${names.join(', ')}.`
+          : msg`No experiment "${options.training}" in ${layout.logsRoot}.`,
         'no-experiment',
       );
     }
@@ -94,7 +96,7 @@ export async function importRvc(store: Store, rootInput: string, options: Import
   }
   if (names.length === 0) {
     throw new UserError(
-      `${layout.logsRoot} holds no RVC experiment folders (logs/NAME with config.json, train.log or checkpoints).`,
+      msg`${layout.logsRoot} holds no RVC experiment folders (logs/NAME with config.json, train.log or checkpoints).`,
       'no-experiments',
     );
   }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { UserError, isMissingFile } from '../util/errors.ts';
+import { msg, UserError, isMissingFile } from '../util/errors.ts';
+import { ANALYSIS_RATE } from './analysisGrid.ts';
 import { resampleChannels } from './resampler.ts';
 import { formatDuration, isWav, parseWavLayout, type WavLayout } from './wavFile.ts';
 
@@ -19,7 +20,6 @@ export interface Audio16k {
   seconds: number;
 }
 
-const RATE = 16000;
 const HEADER_PROBE = 1 << 16;
 
 export function decodeTo16kMono(file: string, options: { maxSeconds?: number; ffmpeg?: string } = {}): Audio16k {
@@ -43,10 +43,10 @@ function readHead(file: string): Buffer {
     stat = fs.statSync(file);
   } catch (error) {
     if (!isMissingFile(error)) throw error;
-    throw new UserError(`Input audio ${file} does not exist.`, 'not-found');
+    throw new UserError(msg`Input audio ${file} does not exist.`, 'not-found');
   }
-  if (!stat.isFile()) throw new UserError(`Input audio ${file} is not a file.`, 'not-a-file');
-  if (stat.size === 0) throw new UserError(`${file} is empty (0 bytes).`, 'empty-audio');
+  if (!stat.isFile()) throw new UserError(msg`Input audio ${file} is not a file.`, 'not-a-file');
+  if (stat.size === 0) throw new UserError(msg`${file} is empty (0 bytes).`, 'empty-audio');
   const head = Buffer.alloc(Math.min(stat.size, HEADER_PROBE));
   const fd = fs.openSync(file, 'r');
   try {
@@ -60,7 +60,7 @@ function readHead(file: string): Buffer {
 function checkLength(file: string, seconds: number, maxSeconds: number | undefined): void {
   if (maxSeconds !== undefined && seconds > maxSeconds)
     throw new UserError(
-      `${file} lasts ${formatDuration(seconds)}; the limit is ${formatDuration(maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
+      msg`${file} lasts ${formatDuration(seconds)}; the limit is ${formatDuration(maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
       'audio-too-long',
     );
 }
@@ -76,7 +76,7 @@ function readChannels(file: string, layout: WavLayout, maxSeconds: number | unde
     const declared = layout.dataBytes < 0 ? available : layout.dataBytes;
     checkLength(file, Math.floor(declared / blockAlign) / layout.sampleRate, maxSeconds);
     const frames = Math.floor(Math.min(declared, available) / blockAlign);
-    if (frames === 0) throw new UserError(`${file} holds no samples (zero-length audio).`, 'empty-audio');
+    if (frames === 0) throw new UserError(msg`${file} holds no samples (zero-length audio).`, 'empty-audio');
     const data = Buffer.alloc(frames * blockAlign);
     fs.readSync(fd, data, 0, data.length, layout.dataOffset);
     const wide = layout.format === 'float' && layout.bitsPerSample === 64;
@@ -115,10 +115,10 @@ function decodeWav(file: string, layout: WavLayout, maxSeconds: number | undefin
   const precision = single ? 'float' : 'double';
   const frames = channels[0]!.length;
   // swresample's resample_first: fold after resampling only when that is less work (upsampling by more than 2×… here: below 32 kHz).
-  const resampleFirst = layout.channels > 1 && 1 / layout.channels - 1 < RATE / layout.sampleRate - 1;
+  const resampleFirst = layout.channels > 1 && 1 / layout.channels - 1 < ANALYSIS_RATE / layout.sampleRate - 1;
   const resampled = resampleFirst
-    ? foldStereo(resampleChannels(channels, layout.sampleRate, RATE, precision), single)
-    : resampleChannels(foldStereo(channels, single), layout.sampleRate, RATE, precision);
+    ? foldStereo(resampleChannels(channels, layout.sampleRate, ANALYSIS_RATE, precision), single)
+    : resampleChannels(foldStereo(channels, single), layout.sampleRate, ANALYSIS_RATE, precision);
   return {
     audio: Float32Array.from(resampled[0]!),
     sourceRate: layout.sampleRate,
@@ -131,22 +131,22 @@ function decodeWithFfmpeg(file: string, options: { maxSeconds?: number; ffmpeg?:
   const ffmpeg = options.ffmpeg ?? 'ffmpeg';
   const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-threads', '0', '-i', file];
   if (options.maxSeconds !== undefined) args.push('-t', String(options.maxSeconds + 1));
-  args.push('-f', 'f32le', '-ac', '1', '-acodec', 'pcm_f32le', '-ar', String(RATE), '-');
+  args.push('-f', 'f32le', '-ac', '1', '-acodec', 'pcm_f32le', '-ar', String(ANALYSIS_RATE), '-');
   const result = spawnSync(ffmpeg, args, { maxBuffer: 4 * 1024 * 1024 * 1024, encoding: 'buffer' });
   if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT')
-    throw new UserError(`${file} ${why} and ffmpeg is not on PATH; convert it to WAV or install ffmpeg.`, 'not-audio');
+    throw new UserError(msg`${file} ${why} and ffmpeg is not on PATH; convert it to WAV or install ffmpeg.`, 'not-audio');
   if (result.status !== 0 || !result.stdout) {
     const reason = result.stderr?.toString('utf8').trim().split('\n').pop() ?? 'no output';
-    throw new UserError(`${file} is not audio ffmpeg can decode (${reason}).`, 'not-audio');
+    throw new UserError(msg`${file} is not audio ffmpeg can decode (${reason}).`, 'not-audio');
   }
   const audio = new Float32Array(Math.floor(result.stdout.length / 4));
   for (let i = 0; i < audio.length; i++) audio[i] = result.stdout.readFloatLE(4 * i);
-  if (audio.length === 0) throw new UserError(`${file} holds no samples (zero-length audio).`, 'empty-audio');
+  if (audio.length === 0) throw new UserError(msg`${file} holds no samples (zero-length audio).`, 'empty-audio');
   // ffmpeg stopped one second past the limit (-t), so the length it gave is not the file's.
-  if (options.maxSeconds !== undefined && audio.length / RATE > options.maxSeconds)
+  if (options.maxSeconds !== undefined && audio.length / ANALYSIS_RATE > options.maxSeconds)
     throw new UserError(
-      `${file} is longer than the limit of ${formatDuration(options.maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
+      msg`${file} is longer than the limit of ${formatDuration(options.maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
       'audio-too-long',
     );
-  return { audio, sourceRate: RATE, channels: 1, seconds: audio.length / RATE };
+  return { audio, sourceRate: ANALYSIS_RATE, channels: 1, seconds: audio.length / ANALYSIS_RATE };
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { CONVERT_DEFAULTS, F0_ESTIMATORS, type ConvertParams, type F0Estimator } from '../../protocol/inferenceWorkerProtocol.ts';
 import { contentVecFor, type AuxModelId } from './auxModels.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { resolveModelSampleRate } from './modelSampleRate.ts';
 import { readModelVersion } from './modelVersion.ts';
 import { checkParams } from './voiceConverter.ts';
@@ -109,7 +109,7 @@ function modelSampleRate(modelPath: string, chosen: ConversionRequest['modelSamp
 function f0MethodOf(request: ConversionRequest): F0Estimator {
   const method = request.f0Method || (request.rmvpePath ? 'rmvpe' : CONVERT_DEFAULTS.f0Method);
   if (!(F0_ESTIMATORS as readonly string[]).includes(method))
-    throw new UserError(`f0 method "${method}" is not one of ${F0_ESTIMATORS.join(', ')}.`, 'usage');
+    throw new UserError(msg`f0 method "${method}" is not one of ${F0_ESTIMATORS.join(', ')}.`, 'usage');
   return method as F0Estimator;
 }
 
@@ -119,8 +119,8 @@ function numbersOf(request: ConversionRequest): Pick<ConvertParams, NumberParam 
   const seed = request.seed ?? CONVERT_DEFAULTS.seed;
   const threads = request.threads ?? CONVERT_DEFAULTS.threads;
   if (seed !== null && !(Number.isInteger(seed) && seed >= 0))
-    throw new UserError(`seed must be a whole number ≥ 0 (got ${seed}).`, 'usage');
-  if (!(Number.isInteger(threads) && threads >= 0)) throw new UserError(`threads must be a whole number ≥ 0 (got ${threads}).`, 'usage');
+    throw new UserError(msg`seed must be a whole number ≥ 0 (got ${seed}).`, 'usage');
+  if (!(Number.isInteger(threads) && threads >= 0)) throw new UserError(msg`threads must be a whole number ≥ 0 (got ${threads}).`, 'usage');
   return {
     transpose: pick('transpose'),
     indexRate: pick('indexRate'),

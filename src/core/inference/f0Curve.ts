@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { UserError, isMissingFile } from '../util/errors.ts';
+import { msg, UserError, isMissingFile } from '../util/errors.ts';
 import { roundHalfEven } from './pitch.ts';
 
 /**
@@ -22,8 +22,8 @@ export function readF0Curve(file: string): F0Curve {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    if (isMissingFile(error)) throw new UserError(`F0 curve file ${file} does not exist.`, 'not-found');
-    throw new UserError(`Cannot read the F0 curve file ${file}: ${(error as Error).message}`, 'bad-f0-curve', { cause: error });
+    if (isMissingFile(error)) throw new UserError(msg`F0 curve file ${file} does not exist.`, 'not-found');
+    throw new UserError(msg`Cannot read the F0 curve file ${file}: ${(error as Error).message}`, 'bad-f0-curve', { cause: error });
   }
   return parseF0Curve(text, file);
 }
@@ -48,9 +48,9 @@ export function parseF0Curve(text: string, name: string): F0Curve {
     const numbers = fields.map(pythonFloat);
     const bad = numbers.findIndex((n, j) => Number.isNaN(n) && !/nan/i.test(fields[j]!));
     if (bad >= 0 || fields.length < 2)
-      throw new UserError(`${name} line ${i + 1} ("${line.slice(0, 40)}") is not "time,f0" (seconds, Hz).`, 'bad-f0-curve');
+      throw new UserError(msg`${name} line ${i + 1} ("${line.slice(0, 40)}") is not "time,f0" (seconds, Hz).`, 'bad-f0-curve');
     if (columns >= 0 && fields.length !== columns)
-      throw new UserError(`${name} line ${i + 1} has ${fields.length} fields where the lines before have ${columns}.`, 'bad-f0-curve');
+      throw new UserError(msg`${name} line ${i + 1} has ${fields.length} fields where the lines before have ${columns}.`, 'bad-f0-curve');
     columns = fields.length;
     times.push(numbers[0]!);
     values.push(numbers[1]!);
@@ -58,16 +58,16 @@ export function parseF0Curve(text: string, name: string): F0Curve {
   for (let i = 1; i < times.length; i++) {
     if (!(times[i]! > times[i - 1]!))
       throw new UserError(
-        `${name}: the times must increase line by line (line ${i + 1}: ${times[i]} after ${times[i - 1]}).`,
+        msg`${name}: the times must increase line by line (line ${i + 1}: ${times[i]} after ${times[i - 1]}).`,
         'bad-f0-curve',
       );
   }
   if (!times.every(Number.isFinite) || !values.every((v) => Number.isFinite(v) && v >= 0))
-    throw new UserError(`${name} holds a time or f0 that is not a finite number (f0 must be ≥ 0 Hz).`, 'bad-f0-curve');
+    throw new UserError(msg`${name} holds a time or f0 that is not a finite number (f0 must be ≥ 0 Hz).`, 'bad-f0-curve');
   const curve = { times: Float32Array.from(times), values: Float32Array.from(values) };
   if (curveFrames(curve) > MAX_FRAMES)
     throw new UserError(
-      `${name} spans more than ${MAX_FRAMES / 100} s, more than RVC's f0 file can hold; split the input.`,
+      msg`${name} spans more than ${MAX_FRAMES / 100} s, more than RVC's f0 file can hold; split the input.`,
       'bad-f0-curve',
     );
   return curve;

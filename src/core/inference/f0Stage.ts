@@ -1,5 +1,5 @@
 import type { F0Estimator } from '../../protocol/inferenceWorkerProtocol.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { applyF0Curve, type F0Curve } from './f0Curve.ts';
 import type { OrtSession } from './onnxRuntime.ts';
 import { coarsePitch, medianFilter, transpose } from './pitch.ts';
@@ -64,7 +64,7 @@ export async function trackF0(
       return Float64Array.from(yinPitch(padded, pLen));
     case 'harvest':
       throw new UserError(
-        'harvest (WORLD) is not built in yet: use --f0-method rmvpe, or pass the harvest output RVC computed with --f0-raw F.npy.',
+        msg`harvest (WORLD) is not built in yet: use --f0-method rmvpe, or pass the harvest output RVC computed with --f0-raw F.npy.`,
         'f0-method-unavailable',
       );
   }
@@ -74,10 +74,10 @@ export async function trackF0(
 export function checkRawF0(raw: Float64Array, pLen: number, file: string): Float64Array {
   if (raw.length < pLen)
     throw new UserError(
-      `${file} holds ${raw.length} f0 frames but the padded input has ${pLen}: it is not the raw f0 of this input.`,
+      msg`${file} holds ${raw.length} f0 frames but the padded input has ${pLen}: it is not the raw f0 of this input.`,
       'f0-raw-mismatch',
     );
   if (!raw.every((v) => Number.isFinite(v) && v >= 0))
-    throw new UserError(`${file} holds an f0 that is negative or not finite.`, 'f0-raw-mismatch');
+    throw new UserError(msg`${file} holds an f0 that is negative or not finite.`, 'f0-raw-mismatch');
   return raw;
 }

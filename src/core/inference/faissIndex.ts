@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 /**
  * RVC's retrieval index, read straight from faiss's binary IndexIVFFlat file (faiss/impl/index_read.cpp):
@@ -36,7 +36,7 @@ class Reader {
   }
   need(n: number): void {
     if (this.offset + n > this.buf.length)
-      throw new UserError(`${this.name} is truncated at byte ${this.offset}; rebuild the index with RVC.`, 'bad-index');
+      throw new UserError(msg`${this.name} is truncated at byte ${this.offset}; rebuild the index with RVC.`, 'bad-index');
   }
   fourcc(): string {
     this.need(4);
@@ -59,7 +59,7 @@ class Reader {
     const v = this.buf.readBigUInt64LE(this.offset);
     this.offset += 8;
     if (v > BigInt(Number.MAX_SAFE_INTEGER))
-      throw new UserError(`${this.name}: a size field (${v}) is impossible; the file is damaged.`, 'bad-index');
+      throw new UserError(msg`${this.name}: a size field (${v}) is impossible; the file is damaged.`, 'bad-index');
     return Number(v);
   }
   f32s(count: number): Float32Array {
@@ -101,7 +101,7 @@ export function readIvfFlatIndex(file: string): IvfFlatIndex {
   try {
     buf = fs.readFileSync(file);
   } catch (error) {
-    throw new UserError(`Cannot read index ${file}: ${(error as Error).message}`, 'not-found', { cause: error });
+    throw new UserError(msg`Cannot read index ${file}: ${(error as Error).message}`, 'not-found', { cause: error });
   }
   return parseIvfFlatIndex(buf, file);
 }
@@ -111,24 +111,24 @@ export function parseIvfFlatIndex(buf: Buffer, name: string): IvfFlatIndex {
   const kind = r.fourcc();
   if (kind !== 'IwFl') {
     throw new UserError(
-      `${name} is not a faiss IVF-Flat index (type "${kind.replace(/[^\x20-\x7e]/g, '?')}"); use the added_IVF…_Flat index RVC writes.`,
+      msg`${name} is not a faiss IVF-Flat index (type "${kind.replace(/[^\x20-\x7e]/g, '?')}"); use the added_IVF…_Flat index RVC writes.`,
       'bad-index',
     );
   }
   const header = readHeader(r);
-  if (header.metric !== 1) throw new UserError(`${name} uses faiss metric ${header.metric}; RVC's indexes use L2 (1).`, 'bad-index');
+  if (header.metric !== 1) throw new UserError(msg`${name} uses faiss metric ${header.metric}; RVC's indexes use L2 (1).`, 'bad-index');
   const nlist = r.u64();
   const nprobe = r.u64();
   const qkind = r.fourcc();
-  if (qkind !== 'IxF2') throw new UserError(`${name}: quantizer "${qkind}" is not IndexFlatL2.`, 'bad-index');
+  if (qkind !== 'IxF2') throw new UserError(msg`${name}: quantizer "${qkind}" is not IndexFlatL2.`, 'bad-index');
   const qheader = readHeader(r);
   if (qheader.d !== header.d || qheader.ntotal !== nlist)
-    throw new UserError(`${name}: quantizer holds ${qheader.ntotal}×${qheader.d}, expected ${nlist}×${header.d}.`, 'bad-index');
+    throw new UserError(msg`${name}: quantizer holds ${qheader.ntotal}×${qheader.d}, expected ${nlist}×${header.d}.`, 'bad-index');
   // faiss ≥1.7.3 stores flat codes as a float count, older as bytes; accept either.
   const stored = r.u64();
   const floats = nlist * header.d;
   if (stored !== floats && stored !== floats * 4)
-    throw new UserError(`${name}: quantizer data size ${stored} does not fit ${nlist}×${header.d}.`, 'bad-index');
+    throw new UserError(msg`${name}: quantizer data size ${stored} does not fit ${nlist}×${header.d}.`, 'bad-index');
   const centroids = r.f32s(floats);
   // direct map: type byte, then a vector of int64 (and for a hashtable, pairs)
   const dmType = r.u8();
@@ -140,27 +140,33 @@ export function parseIvfFlatIndex(buf: Buffer, name: string): IvfFlatIndex {
   }
   const ilKind = r.fourcc();
   if (ilKind !== 'ilar')
-    throw new UserError(`${name}: inverted lists "${ilKind}" are not stored in the file (on-disk lists are not supported).`, 'bad-index');
+    throw new UserError(
+      msg`${name}: inverted lists "${ilKind}" are not stored in the file (on-disk lists are not supported).`,
+      'bad-index',
+    );
   const ilNlist = r.u64();
   const codeSize = r.u64();
   if (ilNlist !== nlist || codeSize !== header.d * 4)
-    throw new UserError(`${name}: inverted lists ${ilNlist}×${codeSize} B do not match ${nlist} lists of ${header.d} floats.`, 'bad-index');
+    throw new UserError(
+      msg`${name}: inverted lists ${ilNlist}×${codeSize} B do not match ${nlist} lists of ${header.d} floats.`,
+      'bad-index',
+    );
   const sizes = new Array<number>(nlist).fill(0);
   const listType = r.fourcc();
   if (listType === 'full') {
     const n = r.u64();
-    if (n !== nlist) throw new UserError(`${name}: ${n} list sizes for ${nlist} lists.`, 'bad-index');
+    if (n !== nlist) throw new UserError(msg`${name}: ${n} list sizes for ${nlist} lists.`, 'bad-index');
     for (let i = 0; i < nlist; i++) sizes[i] = r.u64();
   } else if (listType === 'sprs') {
     const n = r.u64();
     for (let i = 0; i < n; i += 2) {
       const list = r.u64();
       const size = r.u64();
-      if (list >= nlist) throw new UserError(`${name}: list ${list} out of range.`, 'bad-index');
+      if (list >= nlist) throw new UserError(msg`${name}: list ${list} out of range.`, 'bad-index');
       sizes[list] = size;
     }
   } else {
-    throw new UserError(`${name}: unknown list-size encoding "${listType}".`, 'bad-index');
+    throw new UserError(msg`${name}: unknown list-size encoding "${listType}".`, 'bad-index');
   }
   const lists: IvfFlatIndex['lists'] = [];
   let total = 0;
@@ -170,7 +176,7 @@ export function parseIvfFlatIndex(buf: Buffer, name: string): IvfFlatIndex {
     lists.push({ vectors: n > 0 ? r.f32s(n * header.d) : new Float32Array(0), ids: n > 0 ? r.i64s(n) : new BigInt64Array(0) });
   }
   if (total !== header.ntotal)
-    throw new UserError(`${name}: lists hold ${total} vectors but the header says ${header.ntotal}.`, 'bad-index');
+    throw new UserError(msg`${name}: lists hold ${total} vectors but the header says ${header.ntotal}.`, 'bad-index');
   return { d: header.d, ntotal: header.ntotal, nlist, nprobe: Math.max(1, nprobe), centroids, lists };
 }
 
@@ -210,7 +216,7 @@ function l2sqBelow(a: Float32Array, aOff: number, b: Float32Array, bOff: number,
 export function searchIvfFlat(index: IvfFlatIndex, queries: Float32Array, k = 8, nprobe = index.nprobe): SearchResult {
   const { d } = index;
   if (queries.length % d !== 0)
-    throw new UserError(`Queries have ${queries.length} values, not a multiple of the index width ${d}.`, 'bad-queries');
+    throw new UserError(msg`Queries have ${queries.length} values, not a multiple of the index width ${d}.`, 'bad-queries');
   const n = queries.length / d;
   const probes = Math.min(nprobe, index.nlist);
   const ids: number[][] = [];

@@ -1,3 +1,5 @@
+import { ANALYSIS_RATE } from './analysisGrid.ts';
+
 /**
  * RVC's input filter (infer/modules/vc/pipeline.py): `butter(N=5, Wn=48, btype="high", fs=16000)`
  * applied with `filtfilt` (zero phase, odd padding of 3·max(len(a), len(b)) samples, steady-state
@@ -130,6 +132,6 @@ let rvcFilter: Filter | undefined;
 
 /** The 48 Hz high-pass RVC applies to 16 kHz input before feature and f0 extraction; float64 like RVC's `audio` from there on. */
 export function rvcHighPass(audio16k: Float32Array): Float64Array {
-  rvcFilter ??= butterHighPass(5, 48, 16000);
+  rvcFilter ??= butterHighPass(5, 48, ANALYSIS_RATE);
   return filtfilt(rvcFilter, audio16k);
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isPthModel } from '../models/exportCache.ts';
 import { decodeModel } from '../models/onnx/onnxProto.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 /**
  * A synthesizer's output rate comes from (first wins): the user (`--sr`), a sidecar
@@ -30,7 +30,7 @@ export function readSidecar(modelPath: string): ModelSidecar | null {
     if (!parsed || typeof parsed !== 'object') throw new Error('not an object');
     return parsed as ModelSidecar;
   } catch (error) {
-    throw new UserError(`${file} is not valid JSON (${(error as Error).message}); fix it or delete it.`, 'bad-sidecar');
+    throw new UserError(msg`${file} is not valid JSON (${(error as Error).message}); fix it or delete it.`, 'bad-sidecar');
   }
 }
 
@@ -44,7 +44,7 @@ export function parseModelSampleRate(value: string | number): number {
   const text = String(value).trim().toLowerCase();
   const rate = /^\d+k$/.test(text) ? Number(text.slice(0, -1)) * 1000 : Number(text);
   if (!(MODEL_SAMPLE_RATES as readonly number[]).includes(rate))
-    throw new UserError(`Model sample rate "${value}" is not 32000, 40000 or 48000 (or 32k/40k/48k).`, 'usage');
+    throw new UserError(msg`Model sample rate "${value}" is not 32000, 40000 or 48000 (or 32k/40k/48k).`, 'usage');
   return rate;
 }
 
@@ -92,7 +92,7 @@ export function resolveModelSampleRate(
   const fromTraining = sources.fromTraining?.(base) ?? null;
   if (fromTraining !== null) return { sampleRate: parseModelSampleRate(fromTraining), source: 'training' };
   throw new UserError(
-    `The sample rate of ${path.basename(modelPath)} is unknown: pass --sr 32k|40k|48k, or write ${path.basename(sidecarPath(modelPath))} next to it with {"sampleRate": 40000}.`,
+    msg`The sample rate of ${path.basename(modelPath)} is unknown: pass --sr 32k|40k|48k, or write ${path.basename(sidecarPath(modelPath))} next to it with {"sampleRate": 40000}.`,
     'unknown-sample-rate',
   );
 }

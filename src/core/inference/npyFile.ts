@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 /** A float matrix read from NumPy's .npy format (what RVC writes for features and f0). */
 export interface NpyArray {
@@ -15,7 +15,7 @@ export function readNpy(file: string): NpyArray {
   try {
     bytes = fs.readFileSync(file);
   } catch (error) {
-    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, 'not-found', { cause: error });
+    throw new UserError(msg`Cannot read ${file}: ${(error as Error).message}`, 'not-found', { cause: error });
   }
   return parseNpy(bytes, file);
 }
@@ -26,7 +26,7 @@ export function readNpyFloat64(file: string): { shape: number[]; data: Float64Ar
   try {
     bytes = fs.readFileSync(file);
   } catch (error) {
-    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, 'not-found', { cause: error });
+    throw new UserError(msg`Cannot read ${file}: ${(error as Error).message}`, 'not-found', { cause: error });
   }
   return parseNpy(bytes, file, Float64Array);
 }
@@ -40,25 +40,25 @@ export function parseNpy(
 ): { shape: number[]; data: Float32Array | Float64Array } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== MAGIC)
-    throw new UserError(`${name} is not a .npy file (no \\x93NUMPY magic).`, 'bad-npy');
+    throw new UserError(msg`${name} is not a .npy file (no \\x93NUMPY magic).`, 'bad-npy');
   const major = buf[6]!;
   const headerStart = major === 1 ? 10 : 12;
-  if (buf.length < headerStart) throw new UserError(`${name} is truncated inside its .npy header.`, 'bad-npy');
+  if (buf.length < headerStart) throw new UserError(msg`${name} is truncated inside its .npy header.`, 'bad-npy');
   const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  if (headerStart + headerLen > buf.length) throw new UserError(`${name} is truncated inside its .npy header.`, 'bad-npy');
+  if (headerStart + headerLen > buf.length) throw new UserError(msg`${name} is truncated inside its .npy header.`, 'bad-npy');
   const header = buf.toString('latin1', headerStart, headerStart + headerLen);
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || shapeText === undefined) throw new UserError(`${name}: unreadable .npy header ${JSON.stringify(header)}.`, 'bad-npy');
-  if (fortran) throw new UserError(`${name} is stored in Fortran order; save it with np.ascontiguousarray first.`, 'bad-npy');
+  if (!descr || shapeText === undefined) throw new UserError(msg`${name}: unreadable .npy header ${JSON.stringify(header)}.`, 'bad-npy');
+  if (fortran) throw new UserError(msg`${name} is stored in Fortran order; save it with np.ascontiguousarray first.`, 'bad-npy');
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map(Number);
   if (!shape.every((n) => Number.isSafeInteger(n) && n >= 0))
-    throw new UserError(`${name}: unreadable .npy shape (${shapeText}).`, 'bad-npy');
+    throw new UserError(msg`${name}: unreadable .npy shape (${shapeText}).`, 'bad-npy');
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = headerStart + headerLen;
   const readers: Record<string, [number, (at: number) => number]> = {
@@ -71,10 +71,10 @@ export function parseNpy(
     '|u1': [1, (at) => buf.readUInt8(at)],
   };
   const reader = readers[descr];
-  if (!reader) throw new UserError(`${name}: .npy dtype ${descr} is not supported (use float32).`, 'bad-npy');
+  if (!reader) throw new UserError(msg`${name}: .npy dtype ${descr} is not supported (use float32).`, 'bad-npy');
   const [size, read] = reader;
   if (offset + count * size > buf.length)
-    throw new UserError(`${name} is truncated: shape (${shape.join(', ')}) needs ${count * size} data bytes.`, 'bad-npy');
+    throw new UserError(msg`${name} is truncated: shape (${shape.join(', ')}) needs ${count * size} data bytes.`, 'bad-npy');
   // Allocated only once the file is known to hold that much: a header cannot ask for unbounded memory.
   const data = new into(count);
   for (let i = 0; i < count; i++) data[i] = read(offset + i * size);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, isMissingFile } from '../util/errors.ts';
+import { msg, UserError, isMissingFile } from '../util/errors.ts';
 import { onnxRuntime, openSession, type OrtSession } from './onnxRuntime.ts';
 import { readManifest, readTensor, writeTensor, type RawTensor, type TensorDtype, type TensorEntry } from './tensorFiles.ts';
 
@@ -75,9 +75,9 @@ export function requireFile(file: string, what: string): void {
     stat = fs.statSync(file);
   } catch (error) {
     if (!isMissingFile(error)) throw error;
-    throw new UserError(`${what} file ${file} does not exist.`, 'not-found');
+    throw new UserError(msg`${what} file ${file} does not exist.`, 'not-found');
   }
-  if (!stat.isFile()) throw new UserError(`${what} ${file} is not a file.`, 'not-a-file');
+  if (!stat.isFile()) throw new UserError(msg`${what} ${file} is not a file.`, 'not-a-file');
 }
 
 /**
@@ -99,7 +99,7 @@ export function checkSynthesizer(description: ModelDescription): number {
   const width = description.featureSize;
   if (problems.length === 0 && width !== 256 && width !== 768) problems.push(`"phone" has width ${String(width)}, not 256 or 768`);
   if (problems.length > 0) {
-    throw new UserError(`${path.basename(description.file)} is not an RVC voice model (${problems.join('; ')}).`, 'bad-model-signature');
+    throw new UserError(msg`${path.basename(description.file)} is not an RVC voice model (${problems.join('; ')}).`, 'bad-model-signature');
   }
   return width!;
 }
@@ -128,7 +128,7 @@ export async function runModelWithManifest(modelFile: string, manifestFile: stri
       const entry = manifest.inputs[name];
       if (!entry)
         throw new UserError(
-          `${manifestFile} has no tensor for the model's input "${name}" (it needs ${session.inputNames.join(', ')}).`,
+          msg`${manifestFile} has no tensor for the model's input "${name}" (it needs ${session.inputNames.join(', ')}).`,
           'bad-manifest',
         );
       const tensor = readTensor(baseDir, entry);

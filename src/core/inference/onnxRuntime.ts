@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 /**
  * onnxruntime-node is a native addon kept out of the bundle (esbuild cannot bundle .node files), so
@@ -20,7 +20,7 @@ export function onnxRuntime(): Ort {
     cached = require('onnxruntime-node') as Ort;
   } catch (error) {
     throw new UserError(
-      `onnxruntime-node could not be loaded (${(error as Error).message}); reinstall RVC Studio.`,
+      msg`onnxruntime-node could not be loaded (${(error as Error).message}); reinstall RVC Studio.`,
       'onnxruntime-missing',
       { cause: error },
     );
@@ -47,7 +47,7 @@ export async function openSession(file: string, options: SessionOptions = {}): P
       enableCpuMemArena: true,
     });
   } catch (error) {
-    throw new UserError(`${file} is not a loadable ONNX model: ${firstLine((error as Error).message)}`, 'bad-model', { cause: error });
+    throw new UserError(msg`${file} is not a loadable ONNX model: ${firstLine((error as Error).message)}`, 'bad-model', { cause: error });
   }
 }
 

@@ -1,4 +1,5 @@
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
+import { ANALYSIS_RATE, FRAME_HOP } from './analysisGrid.ts';
 import { onnxRuntime, type OrtSession } from './onnxRuntime.ts';
 import { NO_RECORDER, type StageRecorder } from './stageDump.ts';
 
@@ -9,9 +10,7 @@ import { NO_RECORDER, type StageRecorder } from './stageDump.ts';
  * → salience [1,T,360] → local weighted average of cents around the peak, threshold 0.03.
  */
 const N_FFT = 1024;
-const HOP = 160;
 const N_MELS = 128;
-const RATE = 16000;
 const F_MIN = 30;
 const F_MAX = 8000;
 
@@ -31,7 +30,7 @@ let filterBank: MelFilter[] | undefined;
 export function melFilterBank(): MelFilter[] {
   if (filterBank) return filterBank;
   const bins = N_FFT / 2 + 1;
-  const fftFreqs = Array.from({ length: bins }, (_, i) => (i * RATE) / N_FFT);
+  const fftFreqs = Array.from({ length: bins }, (_, i) => (i * ANALYSIS_RATE) / N_FFT);
   const melMin = hzToMel(F_MIN);
   const melMax = hzToMel(F_MAX);
   const points = Array.from({ length: N_MELS + 2 }, (_, i) => melToHz(melMin + ((melMax - melMin) * i) / (N_MELS + 1)));
@@ -92,8 +91,8 @@ function fft(re: Float64Array, im: Float64Array): void {
 /** Log-mel spectrogram, row-major [128][frames], frames = 1 + ⌊N / 160⌋. */
 export function rmvpeLogMel(audio: Float32Array): { mel: Float32Array; frames: number } {
   const half = N_FFT / 2;
-  if (audio.length <= half) throw new UserError('Audio is too short for RMVPE (needs more than 32 ms).', 'audio-too-short');
-  const frames = 1 + Math.floor(audio.length / HOP);
+  if (audio.length <= half) throw new UserError(msg`Audio is too short for RMVPE (needs more than 32 ms).`, 'audio-too-short');
+  const frames = 1 + Math.floor(audio.length / FRAME_HOP);
   const bank = melFilterBank();
   const window = Float64Array.from({ length: N_FFT }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / N_FFT));
   const mel = new Float32Array(N_MELS * frames);
@@ -103,7 +102,7 @@ export function rmvpeLogMel(audio: Float32Array): { mel: Float32Array; frames: n
   const n = audio.length;
   for (let f = 0; f < frames; f++) {
     for (let i = 0; i < N_FFT; i++) {
-      let at = f * HOP + i - half;
+      let at = f * FRAME_HOP + i - half;
       if (at < 0) at = -at;
       if (at >= n) at = 2 * (n - 1) - at;
       re[i] = audio[at]! * window[i]!;
@@ -175,7 +174,7 @@ export function checkRmvpe(name: string, session: OrtSession): void {
     problems.push(`output "${output.name}" is ${shape(output)}, not [1,T,360] salience`);
   }
   if (problems.length > 0)
-    throw new UserError(`${name} is not an RMVPE pitch model (${problems.join('; ')}); use RVC's rmvpe.onnx.`, 'bad-rmvpe');
+    throw new UserError(msg`${name} is not an RMVPE pitch model (${problems.join('; ')}); use RVC's rmvpe.onnx.`, 'bad-rmvpe');
 }
 
 export async function rmvpePitch(
@@ -196,13 +195,13 @@ export async function rmvpePitch(
   try {
     out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input, [1, N_MELS, paddedFrames]) });
   } catch (error) {
-    throw new UserError(`${name} did not accept a [1,128,T] mel input: ${(error as Error).message.split('\n')[0]}`, 'bad-rmvpe');
+    throw new UserError(msg`${name} did not accept a [1,128,T] mel input: ${(error as Error).message.split('\n')[0]}`, 'bad-rmvpe');
   }
   const hidden = out[session.outputNames[0]!]!;
   // A model that drops frames would otherwise leave the tail silently unvoiced.
   if (hidden.type !== 'float32' || hidden.dims.length !== 3 || hidden.dims[2] !== 360 || hidden.dims[1]! < melFrames) {
     throw new UserError(
-      `${name} returned ${hidden.type} [${hidden.dims.join(',')}] for ${paddedFrames} mel frames, not float32 [1,${paddedFrames},360].`,
+      msg`${name} returned ${hidden.type} [${hidden.dims.join(',')}] for ${paddedFrames} mel frames, not float32 [1,${paddedFrames},360].`,
       'bad-rmvpe',
     );
   }

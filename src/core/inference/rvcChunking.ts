@@ -3,9 +3,8 @@
  * configs/config.py), index for index: the cut points, the chunk slices, the frames each call
  * gets. Getting any of these one sample or frame off moves the NSF phase and the output length.
  */
-export const SR = 16000;
-/** Samples per f0/pitch frame at 16 kHz (100 frames/s). */
-export const WINDOW = 160;
+// RVC's own names for them (pipeline.py's self.sr, self.window), so the code reads index for index.
+import { ANALYSIS_RATE as SR, FRAME_HOP as WINDOW } from './analysisGrid.ts';
 
 export interface ChunkConstants {
   /** Seconds of reflected context on each side of the input and of every chunk. */

@@ -1,4 +1,4 @@
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 /**
  * RVC's two level steps, with numpy 1.x's float32 arithmetic: the input's peak limit
@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.ts';
 export function limitPeak(audio: Float32Array): Float32Array {
   let peak = 0;
   for (const v of audio) peak = Math.max(peak, Math.abs(v));
-  if (!Number.isFinite(peak)) throw new UserError('The input contains NaN or infinite samples.', 'not-audio');
+  if (!Number.isFinite(peak)) throw new UserError(msg`The input contains NaN or infinite samples.`, 'not-audio');
   const audioMax = peak / 0.95;
   if (audioMax <= 1) return audio;
   const divisor = Math.fround(audioMax);

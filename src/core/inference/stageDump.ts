@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { encodeNpy, type NpyData } from './npyFile.ts';
 
 /**
@@ -34,7 +34,7 @@ export function stageDumper(dir: string): StageRecorder {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (error) {
-    throw new UserError(`Cannot create the stage folder ${dir}: ${(error as Error).message}`, 'not-writable', { cause: error });
+    throw new UserError(msg`Cannot create the stage folder ${dir}: ${(error as Error).message}`, 'not-writable', { cause: error });
   }
   return {
     active: true,

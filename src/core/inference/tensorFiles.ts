@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { resolveInsideReal } from '../util/paths.ts';
 
 /**
@@ -41,11 +41,11 @@ export function readManifest(file: string): TensorManifest {
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new UserError(`Cannot read tensor manifest ${file}: ${(error as Error).message}`, 'bad-manifest', { cause: error });
+    throw new UserError(msg`Cannot read tensor manifest ${file}: ${(error as Error).message}`, 'bad-manifest', { cause: error });
   }
   const inputs = (parsed as { inputs?: unknown }).inputs;
   if (!inputs || typeof inputs !== 'object')
-    throw new UserError(`${file} has no "inputs" object (name → {file, dtype, shape}).`, 'bad-manifest');
+    throw new UserError(msg`${file} has no "inputs" object (name → {file, dtype, shape}).`, 'bad-manifest');
   const checked: Record<string, TensorEntry> = {};
   for (const [name, entry] of Object.entries(inputs as Record<string, unknown>)) checked[name] = checkEntry(file, name, entry);
   return { inputs: checked };
@@ -61,7 +61,7 @@ function checkEntry(manifest: string, name: string, entry: unknown): TensorEntry
     !e.shape.every((d) => Number.isInteger(d) && d >= 0)
   ) {
     throw new UserError(
-      `${manifest}: input "${name}" needs file, dtype (${TENSOR_DTYPES.join('|')}) and an integer shape.`,
+      msg`${manifest}: input "${name}" needs file, dtype (${TENSOR_DTYPES.join('|')}) and an integer shape.`,
       'bad-manifest',
     );
   }
@@ -75,7 +75,7 @@ export function readTensor(baseDir: string, entry: TensorEntry): RawTensor {
   const expected = elementCount(entry.shape) * BYTES[entry.dtype];
   if (bytes.length !== expected) {
     throw new UserError(
-      `${entry.file} holds ${bytes.length} bytes but ${entry.dtype} ${JSON.stringify(entry.shape)} needs ${expected}.`,
+      msg`${entry.file} holds ${bytes.length} bytes but ${entry.dtype} ${JSON.stringify(entry.shape)} needs ${expected}.`,
       'bad-tensor',
     );
   }

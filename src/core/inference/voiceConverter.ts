@@ -10,7 +10,7 @@ import {
   type RangedParam,
 } from '../../protocol/inferenceWorkerProtocol.ts';
 import { ensureExported, exportsDir, isPthModel } from '../models/exportCache.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { decodeTo16kMono } from './audio16k.ts';
 import { readIvfFlatIndex } from './faissIndex.ts';
 import { readF0Curve } from './f0Curve.ts';
@@ -23,7 +23,8 @@ import { buildPhone, contentVecFeatures, retrieve, type RetrievalIndex } from '.
 import { resample } from './resampler.ts';
 import { checkRmvpe } from './rmvpePitch.ts';
 import { mixRms } from './rmsMix.ts';
-import { RVC_CHUNK_CONSTANTS, SR, WINDOW, chunkSpans, quietCutPoints, reflectPad, synthFrames, type ChunkSpan } from './rvcChunking.ts';
+import { ANALYSIS_RATE, FRAME_HOP } from './analysisGrid.ts';
+import { RVC_CHUNK_CONSTANTS, chunkSpans, quietCutPoints, reflectPad, synthFrames, type ChunkSpan } from './rvcChunking.ts';
 import { NO_RECORDER, stageDumper, type StageRecorder } from './stageDump.ts';
 import { limitPeak, toInt16 } from './rvcLevels.ts';
 import { wavHeader16 } from './wavFile.ts';
@@ -110,13 +111,13 @@ export function checkParams(p: ConvertParams): void {
   };
   for (const key of RANGED_PARAMS) {
     const problem = rangeProblem(key, p[key]);
-    if (problem) throw new UserError(`${names[key]} ${problem} (got ${p[key]}).`, 'usage');
+    if (problem) throw new UserError(msg`${names[key]} ${problem} (got ${p[key]}).`, 'usage');
   }
   if (p.f0Method === 'rmvpe' && !p.rmvpePath && !p.f0RawPath)
-    throw new UserError('f0 method rmvpe needs an RMVPE model: pass --rmvpe path/to/rmvpe.onnx, or use --f0-method yin.', 'usage');
+    throw new UserError(msg`f0 method rmvpe needs an RMVPE model: pass --rmvpe path/to/rmvpe.onnx, or use --f0-method yin.`, 'usage');
   if (p.f0Method === 'harvest' && !p.f0RawPath)
     throw new UserError(
-      'harvest (WORLD) is not built in yet: use --f0-method rmvpe, or pass the harvest output RVC computed with --f0-raw F.npy.',
+      msg`harvest (WORLD) is not built in yet: use --f0-method rmvpe, or pass the harvest output RVC computed with --f0-raw F.npy.`,
       'f0-method-unavailable',
     );
 }
@@ -205,7 +206,7 @@ export class VoiceConverter {
       for (let v = 0; v < list.ids.length; v++) {
         const id = Number(list.ids[v]!);
         if (id < 0 || id >= index.ntotal)
-          throw new UserError(`${file}: vector id ${id} is outside 0..${index.ntotal - 1}; rebuild the index with RVC.`, 'bad-index');
+          throw new UserError(msg`${file}: vector id ${id} is outside 0..${index.ntotal - 1}; rebuild the index with RVC.`, 'bad-index');
         vectors.set(list.vectors.subarray(v * index.d, (v + 1) * index.d), id * index.d);
       }
     }
@@ -221,7 +222,7 @@ export class VoiceConverter {
     if (!isPthModel(params.modelPath)) {
       if (!params.modelSampleRate)
         throw new UserError(
-          `The sample rate of ${path.basename(params.modelPath)} is unknown: pass --sr 32k|40k|48k.`,
+          msg`The sample rate of ${path.basename(params.modelPath)} is unknown: pass --sr 32k|40k|48k.`,
           'unknown-sample-rate',
         );
       return { file: params.modelPath, sampleRate: params.modelSampleRate };
@@ -242,7 +243,7 @@ export class VoiceConverter {
     requireFile(params.modelPath, 'Model');
     if (!params.contentVecPath)
       throw new UserError(
-        'No ContentVec model given: pass --contentvec path/to/vec-768-layer-12.onnx (or vec-256-layer-9.onnx for v1 models).',
+        msg`No ContentVec model given: pass --contentvec path/to/vec-768-layer-12.onnx (or vec-256-layer-9.onnx for v1 models).`,
         'contentvec-missing',
       );
     requireFile(params.contentVecPath, 'ContentVec');
@@ -256,7 +257,7 @@ export class VoiceConverter {
     const vecWidth = describeSession(params.contentVecPath, vec).outputs[0]?.shape[2];
     if (vec.inputNames.length !== 1 || (typeof vecWidth === 'number' && vecWidth !== width)) {
       throw new UserError(
-        `${path.basename(params.contentVecPath)} gives ${String(vecWidth)}-wide features but ${path.basename(params.modelPath)} is a ${width === 768 ? 'v2' : 'v1'} model that needs ${width}-wide ones (use vec-${width === 768 ? '768-layer-12' : '256-layer-9'}.onnx).`,
+        msg`${path.basename(params.contentVecPath)} gives ${String(vecWidth)}-wide features but ${path.basename(params.modelPath)} is a ${width === 768 ? 'v2' : 'v1'} model that needs ${width}-wide ones (use vec-${width === 768 ? '768-layer-12' : '256-layer-9'}.onnx).`,
         'contentvec-mismatch',
       );
     }
@@ -272,12 +273,12 @@ export class VoiceConverter {
       index = this.loadIndex(params.indexPath);
       if (index.index.d !== width)
         throw new UserError(
-          `${path.basename(params.indexPath)} holds ${index.index.d}-wide features but the model needs ${width}.`,
+          msg`${path.basename(params.indexPath)} holds ${index.index.d}-wide features but the model needs ${width}.`,
           'index-mismatch',
         );
     }
     const outDir = path.dirname(path.resolve(params.outputPath));
-    if (!fs.existsSync(outDir)) throw new UserError(`Output folder ${outDir} does not exist.`, 'not-found');
+    if (!fs.existsSync(outDir)) throw new UserError(msg`Output folder ${outDir} does not exist.`, 'not-found');
     clock.lap('load');
     clock.progress('load');
     return { synth, sampleRate: synthesizer.sampleRate, width, usesPitch, vec, rmvpe, index };
@@ -299,16 +300,16 @@ export class VoiceConverter {
     // resample stage: 16 kHz audio → peak limit → high-pass (float64 from here) → reflect pad
     const audio16k = limitPeak(decoded.audio);
     recorder.record('audio16k', audio16k);
-    if (audio16k.length < 2 * WINDOW)
+    if (audio16k.length < 2 * FRAME_HOP)
       throw new UserError(
-        `${params.inputPath} is too short to convert (${(decoded.seconds * 1000).toFixed(0)} ms; at least 20 ms).`,
+        msg`${params.inputPath} is too short to convert (${(decoded.seconds * 1000).toFixed(0)} ms; at least 20 ms).`,
         'audio-too-short',
       );
     const audio = rvcHighPass(audio16k);
-    const tPad = SR * CHUNKS.xPad;
+    const tPad = ANALYSIS_RATE * CHUNKS.xPad;
     const padded = Float32Array.from(reflectPad(audio, tPad, tPad));
     recorder.record('audio_pad', padded);
-    const pLen = Math.floor(padded.length / WINDOW);
+    const pLen = Math.floor(padded.length / FRAME_HOP);
     const spans = chunkSpans(quietCutPoints(audio, CHUNKS), padded.length, CHUNKS);
     clock.lap('resample');
     clock.progress('resample');
@@ -430,7 +431,7 @@ export class VoiceConverter {
     const hop = models.sampleRate / 100;
     if (wave.length !== frames * hop) {
       throw new UserError(
-        `${path.basename(params.modelPath)} wrote ${wave.length / frames} samples per frame, not ${hop}: its sample rate is not ${models.sampleRate} (fix --sr or its sidecar).`,
+        msg`${path.basename(params.modelPath)} wrote ${wave.length / frames} samples per frame, not ${hop}: its sample rate is not ${models.sampleRate} (fix --sr or its sidecar).`,
         'wrong-sample-rate',
       );
     }
@@ -453,9 +454,9 @@ export class VoiceConverter {
     }
     pieces.length = 0;
     if (joined.length === 0)
-      throw new UserError(`${params.inputPath} is too short to convert: RVC's pads leave no output for it.`, 'audio-too-short');
+      throw new UserError(msg`${params.inputPath} is too short to convert: RVC's pads leave no output for it.`, 'audio-too-short');
     recorder.record('synth_concat', joined);
-    if (params.rmsMixRate !== 1) mixRms(audio, SR, joined, tgtSr, params.rmsMixRate);
+    if (params.rmsMixRate !== 1) mixRms(audio, ANALYSIS_RATE, joined, tgtSr, params.rmsMixRate);
     let outRate = tgtSr;
     if (params.resampleSr >= 16000 && params.resampleSr !== tgtSr) {
       joined = resample(joined, tgtSr, params.resampleSr);

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 /**
  * WAV read/write. Decodes PCM 8/16/24/32-bit integer and 32-bit float (also inside
@@ -37,7 +37,7 @@ export function isWav(head: Uint8Array): boolean {
 
 /** Parses the RIFF chunks up to `data`; `name` is for messages. */
 export function parseWavLayout(head: Buffer, name: string): WavLayout {
-  if (!isWav(head)) throw new UserError(`${name} is not a WAV file (no RIFF/WAVE header).`, 'not-audio');
+  if (!isWav(head)) throw new UserError(msg`${name} is not a WAV file (no RIFF/WAVE header).`, 'not-audio');
   let offset = 12;
   let fmt: Omit<WavLayout, 'dataOffset' | 'dataBytes' | 'frames'> | null = null;
   while (offset + 8 <= head.length) {
@@ -52,16 +52,19 @@ export function parseWavLayout(head: Buffer, name: string): WavLayout {
       const bitsPerSample = head.readUInt16LE(body + 14);
       if (tag === 0xfffe && size >= 40 && body + 26 <= head.length) tag = head.readUInt16LE(body + 24);
       if (tag !== 1 && tag !== 3)
-        throw new UserError(`${name} is a compressed WAV (format tag ${tag}); convert it to PCM or install ffmpeg.`, 'unsupported-audio');
+        throw new UserError(
+          msg`${name} is a compressed WAV (format tag ${tag}); convert it to PCM or install ffmpeg.`,
+          'unsupported-audio',
+        );
       const format = tag === 3 ? 'float' : 'pcm';
       if (format === 'pcm' && ![8, 16, 24, 32].includes(bitsPerSample))
-        throw new UserError(`${name}: ${bitsPerSample}-bit PCM is not supported (8, 16, 24 or 32).`, 'unsupported-audio');
+        throw new UserError(msg`${name}: ${bitsPerSample}-bit PCM is not supported (8, 16, 24 or 32).`, 'unsupported-audio');
       if (format === 'float' && bitsPerSample !== 32 && bitsPerSample !== 64)
-        throw new UserError(`${name}: ${bitsPerSample}-bit float WAV is not supported.`, 'unsupported-audio');
-      if (channels < 1 || sampleRate < 1) throw new UserError(`${name} declares ${channels} channels at ${sampleRate} Hz.`, 'not-audio');
+        throw new UserError(msg`${name}: ${bitsPerSample}-bit float WAV is not supported.`, 'unsupported-audio');
+      if (channels < 1 || sampleRate < 1) throw new UserError(msg`${name} declares ${channels} channels at ${sampleRate} Hz.`, 'not-audio');
       fmt = { format, channels, sampleRate, bitsPerSample };
     } else if (id === 'data') {
-      if (!fmt) throw new UserError(`${name} has its data before the fmt chunk.`, 'not-audio');
+      if (!fmt) throw new UserError(msg`${name} has its data before the fmt chunk.`, 'not-audio');
       const blockAlign = (fmt.bitsPerSample / 8) * fmt.channels;
       // Streaming writers leave 0 or 0xFFFFFFFF here; then the data runs to the end of the file.
       const dataBytes = size === 0 || size === 0xffffffff ? -1 : size;
@@ -69,7 +72,7 @@ export function parseWavLayout(head: Buffer, name: string): WavLayout {
     }
     offset = body + size + (size % 2);
   }
-  throw new UserError(`${name} has no audio data (no fmt/data chunk in its header).`, 'not-audio');
+  throw new UserError(msg`${name} has no audio data (no fmt/data chunk in its header).`, 'not-audio');
 }
 
 export interface ReadWavOptions {
@@ -81,7 +84,7 @@ export function readWav(file: string, options: ReadWavOptions = {}): DecodedAudi
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    if (size === 0) throw new UserError(`${file} is empty (0 bytes).`, 'empty-audio');
+    if (size === 0) throw new UserError(msg`${file} is empty (0 bytes).`, 'empty-audio');
     const head = Buffer.alloc(Math.min(size, HEADER_PROBE));
     fs.readSync(fd, head, 0, head.length, 0);
     const layout = parseWavLayout(head, file);
@@ -91,12 +94,12 @@ export function readWav(file: string, options: ReadWavOptions = {}): DecodedAudi
     const frames = Math.floor(declared / blockAlign);
     if (options.maxSeconds !== undefined && frames / layout.sampleRate > options.maxSeconds) {
       throw new UserError(
-        `${file} lasts ${formatDuration(frames / layout.sampleRate)}; the limit is ${formatDuration(options.maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
+        msg`${file} lasts ${formatDuration(frames / layout.sampleRate)}; the limit is ${formatDuration(options.maxSeconds)} (setting rvcStudio.inference.maxSeconds) — split it first.`,
         'audio-too-long',
       );
     }
     const readable = Math.floor(Math.min(declared, available) / blockAlign);
-    if (readable === 0) throw new UserError(`${file} holds no samples (zero-length audio).`, 'empty-audio');
+    if (readable === 0) throw new UserError(msg`${file} holds no samples (zero-length audio).`, 'empty-audio');
     const data = Buffer.alloc(readable * blockAlign);
     fs.readSync(fd, data, 0, data.length, layout.dataOffset);
     return {

@@ -1,3 +1,4 @@
+import { ANALYSIS_RATE, FRAME_HOP } from './analysisGrid.ts';
 import { F0_MAX, F0_MIN } from './pitch.ts';
 
 /**
@@ -18,8 +19,8 @@ export interface YinOptions {
 }
 
 export function yinPitch(audio: Float32Array, frames: number, options: YinOptions = {}): Float32Array {
-  const rate = options.rate ?? 16000;
-  const hop = options.hop ?? 160;
+  const rate = options.rate ?? ANALYSIS_RATE;
+  const hop = options.hop ?? FRAME_HOP;
   const fMin = options.fMin ?? F0_MIN;
   const fMax = options.fMax ?? F0_MAX;
   const threshold = options.threshold ?? 0.15;

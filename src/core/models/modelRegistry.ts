@@ -20,7 +20,7 @@ import {
 } from '../store/artifactRepository.ts';
 
 export type { Artifact };
-import { UserError, isMissingFile } from '../util/errors.ts';
+import { msg, UserError, isMissingFile } from '../util/errors.ts';
 import { isInside } from '../util/paths.ts';
 import { nowMs } from '../util/time.ts';
 import type { ArtifactKind, FoundArtifact } from './artifactScanner.ts';
@@ -170,7 +170,7 @@ export function duplicateArtifacts(store: Store): { sha256: string; paths: strin
 export function setPinned(store: Store, trainingId: string, file: string, pinned: boolean): Artifact {
   const resolved = path.resolve(file);
   if (!setArtifactPinned(store, trainingId, resolved, pinned))
-    throw new UserError(`${resolved} is not a registered file of this training; "rvc-studio models NAME" lists them.`, 'no-artifact');
+    throw new UserError(msg`${resolved} is not a registered file of this training; "rvc-studio models NAME" lists them.`, 'no-artifact');
   store.events.emit('artifactsChanged', { trainingId });
   return artifactFromRow(artifactByPath(store, resolved)!);
 }
@@ -191,7 +191,7 @@ export interface PrunePlan {
  * needed for inference; G/D are needed only to resume, and at full width D alone is ~0.85 GB.
  */
 export function planPrune(store: Store, trainingId: string, keep: number): PrunePlan {
-  if (!Number.isSafeInteger(keep) || keep < 0) throw new UserError(`--keep must be a whole number ≥ 0, not ${keep}.`, 'usage');
+  if (!Number.isSafeInteger(keep) || keep < 0) throw new UserError(msg`--keep must be a whole number ≥ 0, not ${keep}.`, 'usage');
   const plan: PrunePlan = { keep, remove: [], bytesFreed: 0, pinned: [], deleted: false };
   for (const kind of ['checkpoint_g', 'checkpoint_d'] as const) {
     const newestFirst = listArtifacts(store, trainingId)
@@ -214,7 +214,7 @@ export function planPrune(store: Store, trainingId: string, keep: number): Prune
 export function executePrune(store: Store, trainingId: string, logsDir: string, plan: PrunePlan): PrunePlan {
   for (const item of plan.remove) {
     if (!isInside(logsDir, item.path)) {
-      throw new UserError(`Refusing to delete ${item.path}: it is not inside the training's logs folder ${logsDir}.`, 'path-escape');
+      throw new UserError(msg`Refusing to delete ${item.path}: it is not inside the training's logs folder ${logsDir}.`, 'path-escape');
     }
   }
   for (const item of plan.remove) {

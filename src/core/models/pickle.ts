@@ -1,4 +1,4 @@
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 /**
  * A pickle interpreter for what `torch.save` writes, which executes nothing. Python's unpickler
@@ -123,7 +123,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PickleVal
   const limits = { ...DEFAULT_PICKLE_LIMITS, ...options.limits };
   if (bytes.length > limits.maxBytes) {
     throw new UserError(
-      `${options.label} holds a ${bytes.length}-byte pickle, more than the ${limits.maxBytes} RVC Studio reads.`,
+      msg`${options.label} holds a ${bytes.length}-byte pickle, more than the ${limits.maxBytes} RVC Studio reads.`,
       'pickle-too-large',
     );
   }
@@ -512,7 +512,7 @@ class Unpickler {
     const qualified = `${module}.${name}`;
     if (!CALLABLES.has(qualified) && !(module === 'torch' && Object.hasOwn(STORAGE_TYPES, name))) {
       throw new UserError(
-        `${this.#label} asks to run \`${qualified}\`; it is not an RVC model, and RVC Studio never runs code from a model file.`,
+        msg`${this.#label} asks to run \`${qualified}\`; it is not an RVC model, and RVC Studio never runs code from a model file.`,
         'pickle-global',
       );
     }
@@ -532,7 +532,7 @@ class Unpickler {
     if (!(callable instanceof PickleGlobal)) throw this.#refuse(`is damaged: its pickle calls ${describe(callable)}`, 'pickle-damaged');
     if (!CALLABLES.has(callable.qualifiedName)) {
       throw new UserError(
-        `${this.#label} asks to call \`${callable.qualifiedName}\`; it is not an RVC model, and RVC Studio never runs code from a model file.`,
+        msg`${this.#label} asks to call \`${callable.qualifiedName}\`; it is not an RVC model, and RVC Studio never runs code from a model file.`,
         'pickle-global',
       );
     }
@@ -616,7 +616,7 @@ class Unpickler {
   // ---- errors ----
 
   #refuse(what: string, code: string, cause?: unknown): UserError {
-    return new UserError(`${this.#label} ${what}.`, code, cause === undefined ? undefined : { cause });
+    return new UserError(msg`${this.#label} ${what}.`, code, cause === undefined ? undefined : { cause });
   }
 
   #limit(what: string): UserError {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256File } from '../util/fileHash.ts';
-import { errorMessage, UserError } from '../util/errors.ts';
+import { errorMessage, msg, UserError } from '../util/errors.ts';
 import { type PickleDict, type PickleValue, TorchTensor } from './pickle.ts';
 import { expectedParameters, type RvcSynthConfig } from './rvcArchitecture.ts';
 import { epochFromInfo, openTorchCheckpoint, type TorchCheckpoint } from './torchCheckpoint.ts';
@@ -93,7 +93,7 @@ function label(file: string): string {
 }
 
 function refuse(file: string, what: string, code = 'rvc-model'): UserError {
-  return new UserError(`${label(file)} ${what}.`, code);
+  return new UserError(msg`${label(file)} ${what}.`, code);
 }
 
 // ---- which file this is ----
@@ -246,7 +246,7 @@ function configFromJson(configJson: string, file: string): RvcSynthConfig {
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none' : errorMessage(error);
     throw new UserError(
-      `${label(file)} is a G checkpoint, whose synthesizer config is its training's config.json; none could be read at ${configJson} (${reason}).`,
+      msg`${label(file)} is a G checkpoint, whose synthesizer config is its training's config.json; none could be read at ${configJson} (${reason}).`,
       'rvc-config',
     );
   }
@@ -257,7 +257,7 @@ function configFromJson(configJson: string, file: string): RvcSynthConfig {
   };
   if (!model || !data)
     throw new UserError(
-      `${configJson} is not an RVC training config (no "model" and "data" sections), so ${label(file)} cannot be read.`,
+      msg`${configJson} is not an RVC training config (no "model" and "data" sections), so ${label(file)} cannot be read.`,
       'rvc-config',
     );
   const hop = data.hop_length;

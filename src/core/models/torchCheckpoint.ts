@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isUserError, UserError } from '../util/errors.ts';
+import { isUserError, msg, UserError } from '../util/errors.ts';
 import { type PickleLimits, type PickleValue, type TorchTensor, unpickle } from './pickle.ts';
 import { openZipArchive, type ZipArchive } from './zipArchive.ts';
 
@@ -62,7 +62,7 @@ async function refuseLegacyFormat(file: string): Promise<void> {
   }
   if (head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5) {
     throw new UserError(
-      `${path.basename(file)} is a legacy PyTorch file (saved without the zip format of PyTorch ≥ 1.6), which RVC Studio does not read; re-save it in Python with torch.save(torch.load(f, weights_only=True), f).`,
+      msg`${path.basename(file)} is a legacy PyTorch file (saved without the zip format of PyTorch ≥ 1.6), which RVC Studio does not read; re-save it in Python with torch.save(torch.load(f, weights_only=True), f).`,
       'torch-legacy',
     );
   }
@@ -73,7 +73,7 @@ function archiveFolder(zip: ZipArchive): string {
   const pickles = zip.entries().filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
   if (pickles.length !== 1) {
     throw new UserError(
-      `${path.basename(zip.file)} is a zip archive but not a PyTorch checkpoint (${pickles.length === 0 ? 'it has no data.pkl' : 'it has several data.pkl'}).`,
+      msg`${path.basename(zip.file)} is a zip archive but not a PyTorch checkpoint (${pickles.length === 0 ? 'it has no data.pkl' : 'it has several data.pkl'}).`,
       'torch-not-checkpoint',
     );
   }
@@ -85,7 +85,7 @@ async function checkByteOrder(zip: ZipArchive, archive: string): Promise<void> {
   const order = (await zip.read(`${archive}/byteorder`, { maxBytes: 16 })).toString('latin1').trim();
   if (order !== 'little')
     throw new UserError(
-      `${path.basename(zip.file)} stores its tensors ${order}-endian; RVC Studio reads only little-endian checkpoints.`,
+      msg`${path.basename(zip.file)} stores its tensors ${order}-endian; RVC Studio reads only little-endian checkpoints.`,
       'torch-byteorder',
     );
 }
@@ -108,7 +108,7 @@ class ZipCheckpoint implements TorchCheckpoint {
   async tensorBytes(tensor: TorchTensor): Promise<Uint8Array> {
     if (!isContiguous(tensor)) {
       throw new UserError(
-        `${path.basename(this.file)} holds a non-contiguous tensor (shape [${tensor.shape.join(', ')}], stride [${tensor.stride.join(', ')}]); RVC Studio reads only contiguous ones.`,
+        msg`${path.basename(this.file)} holds a non-contiguous tensor (shape [${tensor.shape.join(', ')}], stride [${tensor.stride.join(', ')}]); RVC Studio reads only contiguous ones.`,
         'torch-strided',
       );
     }
@@ -116,12 +116,12 @@ class ZipCheckpoint implements TorchCheckpoint {
     const name = `${this.#archive}/data/${tensor.storage.key}`;
     const entry = this.#zip.find(name);
     if (!entry)
-      throw new UserError(`${path.basename(this.file)} is damaged: storage data/${tensor.storage.key} is missing.`, 'torch-damaged');
+      throw new UserError(msg`${path.basename(this.file)} is damaged: storage data/${tensor.storage.key} is missing.`, 'torch-damaged');
     const start = tensor.storageOffset * item;
     const length = tensor.numel * item;
     if (start + length > entry.uncompressedSize) {
       throw new UserError(
-        `${path.basename(this.file)} is damaged or cut short: storage data/${tensor.storage.key} holds ${entry.uncompressedSize} bytes, but a tensor needs bytes ${start}–${start + length}.`,
+        msg`${path.basename(this.file)} is damaged or cut short: storage data/${tensor.storage.key} holds ${entry.uncompressedSize} bytes, but a tensor needs bytes ${start}–${start + length}.`,
         'torch-damaged',
       );
     }
@@ -133,7 +133,7 @@ class ZipCheckpoint implements TorchCheckpoint {
 
   async tensorData(tensor: TorchTensor): Promise<Float32Array> {
     if (tensor.dtype !== 'float16' && tensor.dtype !== 'bfloat16' && tensor.dtype !== 'float32') {
-      throw new UserError(`${path.basename(this.file)} holds a ${tensor.dtype} tensor where float weights belong.`, 'torch-dtype');
+      throw new UserError(msg`${path.basename(this.file)} holds a ${tensor.dtype} tensor where float weights belong.`, 'torch-dtype');
     }
     return toFloat32(await this.tensorBytes(tensor), tensor.dtype);
   }

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { download, type DownloadProgress } from '../util/download.ts';
-import { UserError, isMissingFile } from '../util/errors.ts';
+import { msg, UserError, isMissingFile } from '../util/errors.ts';
 import { sha256File } from '../util/fileHash.ts';
 import { checkTrainingName } from '../util/names.ts';
 import { resolveInside } from '../util/paths.ts';
@@ -49,7 +49,7 @@ export interface AddVoiceOptions {
 export class VoicePickNeeded extends UserError {
   readonly choices: string[];
   constructor(source: string, choices: string[]) {
-    super(`${path.basename(source)} holds ${choices.length} models (${choices.join(', ')}); choose one with --pick NAME.`, 'voice-pick');
+    super(msg`${path.basename(source)} holds ${choices.length} models (${choices.join(', ')}); choose one with --pick NAME.`, 'voice-pick');
     this.choices = choices;
   }
 }
@@ -84,7 +84,7 @@ export function chooseFiles(source: string, files: Candidate[], pick: string | u
   let models = visible.filter((f) => f.base.toLowerCase().endsWith('.pth') && !/^D_\d+\.pth$/i.test(f.base));
   // A shared voice is its small model; G_ checkpoints count only when there is none.
   if (models.some((m) => !/^G_\d+\.pth$/i.test(m.base))) models = models.filter((m) => !/^G_\d+\.pth$/i.test(m.base));
-  if (models.length === 0) throw new UserError(`${path.basename(source)} holds no .pth model; nothing to add.`, 'voice-no-model');
+  if (models.length === 0) throw new UserError(msg`${path.basename(source)} holds no .pth model; nothing to add.`, 'voice-no-model');
   let model: Candidate;
   if (pick !== undefined) {
     const wanted = pick.toLowerCase().replace(/\.pth$/, '');
@@ -93,7 +93,7 @@ export function chooseFiles(source: string, files: Candidate[], pick: string | u
     );
     if (found.length !== 1) {
       throw new UserError(
-        `${path.basename(source)} has no model "${pick}"; it holds ${models.map((m) => m.base).join(', ')}.`,
+        msg`${path.basename(source)} has no model "${pick}"; it holds ${models.map((m) => m.base).join(', ')}.`,
         'voice-pick',
       );
     }
@@ -135,7 +135,7 @@ export async function addVoice(workspaceDir: string, source: string, options: Ad
     stat = fs.lstatSync(resolved);
   } catch (error) {
     if (!isMissingFile(error)) throw error;
-    throw new UserError(`${resolved} does not exist.`, 'not-found');
+    throw new UserError(msg`${resolved} does not exist.`, 'not-found');
   }
   if (stat.isDirectory()) return addFromFolder(workspaceDir, resolved, options);
   if (resolved.toLowerCase().endsWith('.pth'))
@@ -184,7 +184,7 @@ async function addFromZip(workspaceDir: string, file: string, options: AddVoiceO
  * here: openZipArchive refuses them (zip-unsafe-path) while it reads the directory.
  */
 function checkEntry(file: string, name: string, isSymlink: boolean): void {
-  if (isSymlink) throw new UserError(`${path.basename(file)}'s entry "${name}" is a symbolic link; refused.`, 'zip-symlink');
+  if (isSymlink) throw new UserError(msg`${path.basename(file)}'s entry "${name}" is a symbolic link; refused.`, 'zip-symlink');
 }
 
 async function addFromFolder(workspaceDir: string, dir: string, options: AddVoiceOptions, origin: string = dir): Promise<VoiceRecord> {
@@ -202,7 +202,7 @@ async function addFromFolder(workspaceDir: string, dir: string, options: AddVoic
   const { model, index } = chooseFiles(dir, files, options.pick);
   return store(workspaceDir, model, index, options, origin, async (candidate, dest, maxBytes) => {
     const from = resolveInside(dir, candidate.name);
-    if (fs.statSync(from).size > maxBytes) throw new UserError(`${from} is larger than ${maxBytes} bytes; refused.`, 'voice-too-large');
+    if (fs.statSync(from).size > maxBytes) throw new UserError(msg`${from} is larger than ${maxBytes} bytes; refused.`, 'voice-too-large');
     fs.copyFileSync(from, dest, fs.constants.COPYFILE_EXCL);
   });
 }
@@ -220,7 +220,7 @@ async function store(
   const name = options.name ?? model.base.replace(/\.pth$/i, '');
   const check = checkTrainingName(name);
   if (check.error)
-    throw new UserError(`"${name}" cannot be a voice name: ${check.error.replace(/training name/g, 'name')} Pass --name.`, 'voice-name');
+    throw new UserError(msg`"${name}" cannot be a voice name: ${check.error.replace(/training name/g, 'name')} Pass --name.`, 'voice-name');
   const root = voicesDir(workspaceDir);
   fs.mkdirSync(root, { recursive: true });
   const finalDir = resolveInside(root, name);
@@ -260,7 +260,7 @@ async function store(
       const existing = readVoice(finalDir);
       if (existing && existing.model.sha256 === record.model.sha256 && existing.index?.sha256 === record.index?.sha256) return existing;
       throw new UserError(
-        `A voice named "${name}" is already added (${finalDir}) with other files; pass --name to add this one beside it.`,
+        msg`A voice named "${name}" is already added (${finalDir}) with other files; pass --name to add this one beside it.`,
         'voice-exists',
       );
     }

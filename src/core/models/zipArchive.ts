@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as yauzl from 'yauzl';
-import { errorMessage, UserError } from '../util/errors.ts';
+import { errorMessage, msg, UserError } from '../util/errors.ts';
 
 /**
  * Random access to the entries of a zip file (PyTorch checkpoints, model archives), over yauzl.
@@ -76,7 +76,7 @@ export async function openZipArchive(file: string, limits: Partial<ZipLimits> = 
   const { fd, size } = await openFile(file);
   let zip: yauzl.ZipFile;
   try {
-    if (size === 0) throw new UserError(`${label(file)} is empty (0 bytes), not a zip archive.`, 'zip-empty');
+    if (size === 0) throw new UserError(msg`${label(file)} is empty (0 bytes), not a zip archive.`, 'zip-empty');
     zip = await yauzl.fromFdPromise(fd, { lazyEntries: true, autoClose: false }).catch(async (error: unknown) => {
       throw await zipError(file, fd, error);
     });
@@ -105,16 +105,16 @@ async function openFile(file: string): Promise<{ fd: number; size: number }> {
     const stat = await fstat(fd);
     if (stat.isDirectory()) {
       await closeFd(fd);
-      throw new UserError(`${file} is a folder, not a file.`, 'zip-not-file');
+      throw new UserError(msg`${file} is a folder, not a file.`, 'zip-not-file');
     }
     return { fd, size: stat.size };
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${file} does not exist.`, 'zip-missing', { cause: error });
+    if (code === 'ENOENT') throw new UserError(msg`${file} does not exist.`, 'zip-missing', { cause: error });
     if (code === 'EACCES' || code === 'EPERM')
-      throw new UserError(`${file} cannot be read (permission denied).`, 'zip-unreadable', { cause: error });
-    if (code === 'EISDIR') throw new UserError(`${file} is a folder, not a file.`, 'zip-not-file', { cause: error });
+      throw new UserError(msg`${file} cannot be read (permission denied).`, 'zip-unreadable', { cause: error });
+    if (code === 'EISDIR') throw new UserError(msg`${file} is a folder, not a file.`, 'zip-not-file', { cause: error });
     throw error;
   }
 }
@@ -127,10 +127,10 @@ async function zipError(file: string, fd: number, error: unknown): Promise<UserE
     await readFd(fd, head, 0, 4, 0);
     return head.readUInt32LE(0) === 0x04034b50
       ? new UserError(
-          `${label(file)} is cut short: it starts like a zip archive but its end (the central directory) is missing; copy it again.`,
+          msg`${label(file)} is cut short: it starts like a zip archive but its end (the central directory) is missing; copy it again.`,
           'zip-truncated',
         )
-      : new UserError(`${label(file)} is not a zip archive.`, 'zip-not-zip');
+      : new UserError(msg`${label(file)} is not a zip archive.`, 'zip-not-zip');
   }
   return damaged(file, message, error);
 }
@@ -140,24 +140,28 @@ function damaged(file: string, message: string, cause?: unknown): UserError {
   const unsafe = /^(absolute path|invalid relative path|invalid characters in fileName): (.*)$/s.exec(message);
   if (unsafe) {
     return new UserError(
-      `${label(file)}'s entry "${unsafe[2]}" ${unsafe[1] === 'absolute path' ? 'is an absolute path' : "points outside the archive's folder"}; refused (zip-slip).`,
+      unsafe[1] === 'absolute path'
+        ? msg`${label(file)}'s entry "${unsafe[2]}" is an absolute path; refused (zip-slip).`
+        : msg`${label(file)}'s entry "${unsafe[2]}" points outside the archive's folder; refused (zip-slip).`,
       'zip-unsafe-path',
       { cause },
     );
   }
   if (/Invalid comment length/i.test(message)) {
-    return new UserError(`${label(file)} is damaged: there are stray bytes after the end of its zip archive.`, 'zip-damaged', { cause });
+    return new UserError(msg`${label(file)} is damaged: there are stray bytes after the end of its zip archive.`, 'zip-damaged', { cause });
   }
   if (/overflows file bounds|unexpected EOF/i.test(message)) {
-    return new UserError(`${label(file)} is cut short: an entry runs past the end of the file; copy it again.`, 'zip-truncated', { cause });
+    return new UserError(msg`${label(file)} is cut short: an entry runs past the end of the file; copy it again.`, 'zip-truncated', {
+      cause,
+    });
   }
-  return new UserError(`${label(file)} is a damaged zip archive (${message.replace(/\.$/, '')}).`, 'zip-damaged', { cause });
+  return new UserError(msg`${label(file)} is a damaged zip archive (${message.replace(/\.$/, '')}).`, 'zip-damaged', { cause });
 }
 
 async function readDirectory(file: string, zip: yauzl.ZipFile, size: number, limits: ZipLimits): Promise<Map<string, Slot>> {
   if (zip.entryCount > limits.maxEntries) {
     throw new UserError(
-      `${label(file)} lists ${zip.entryCount} entries, more than the ${limits.maxEntries} RVC Studio reads.`,
+      msg`${label(file)} lists ${zip.entryCount} entries, more than the ${limits.maxEntries} RVC Studio reads.`,
       'zip-too-many',
     );
   }
@@ -167,7 +171,7 @@ async function readDirectory(file: string, zip: yauzl.ZipFile, size: number, lim
       const info = describeEntry(entry);
       checkSizes(file, info, size, limits);
       if (slots.has(info.name))
-        throw new UserError(`${label(file)} holds two entries named "${info.name}"; refused as ambiguous.`, 'zip-duplicate');
+        throw new UserError(msg`${label(file)} holds two entries named "${info.name}"; refused as ambiguous.`, 'zip-duplicate');
       slots.set(info.name, { info, entry });
     }
   } catch (error) {
@@ -197,19 +201,19 @@ function checkSizes(file: string, info: ZipEntryInfo, fileSize: number, limits: 
   const name = `${label(file)}'s entry "${info.name}"`;
   if (info.uncompressedSize > limits.maxEntryBytes) {
     throw new UserError(
-      `${name} claims ${info.uncompressedSize} bytes uncompressed, an absurd size; refused as a possible zip bomb.`,
+      msg`${name} claims ${info.uncompressedSize} bytes uncompressed, an absurd size; refused as a possible zip bomb.`,
       'zip-bomb',
     );
   }
   if (info.uncompressedSize > limits.ratioFloorBytes && info.uncompressedSize > limits.maxRatio * Math.max(1, info.compressedSize)) {
     throw new UserError(
-      `${name} would inflate ${info.compressedSize} bytes into ${info.uncompressedSize} (over ${limits.maxRatio}×); refused as a possible zip bomb.`,
+      msg`${name} would inflate ${info.compressedSize} bytes into ${info.uncompressedSize} (over ${limits.maxRatio}×); refused as a possible zip bomb.`,
       'zip-bomb',
     );
   }
   if (info.compressedSize > fileSize) {
     throw new UserError(
-      `${name} claims ${info.compressedSize} bytes but the whole file is ${fileSize}; the file is cut short or forged.`,
+      msg`${name} claims ${info.compressedSize} bytes but the whole file is ${fileSize}; the file is cut short or forged.`,
       'zip-truncated',
     );
   }
@@ -252,7 +256,7 @@ class ZipArchiveReader implements ZipArchive {
         // yauzl enforces uncompressedSize too; this guards the caller's bound on its own.
         if (total > maxBytes) {
           stream.destroy();
-          throw new UserError(`${label(this.file)}'s entry "${name}" inflates past ${maxBytes} bytes; refused.`, 'zip-bomb');
+          throw new UserError(msg`${label(this.file)}'s entry "${name}" inflates past ${maxBytes} bytes; refused.`, 'zip-bomb');
         }
         chunks.push(chunk as Buffer);
       }
@@ -308,7 +312,7 @@ class ZipArchiveReader implements ZipArchive {
     while (done < length) {
       const { bytesRead } = await readFd(this.#fd, bytes, done, length - done, dataStart + start + done);
       if (bytesRead === 0)
-        throw new UserError(`${label(this.file)} is cut short: entry "${name}" ends early; copy it again.`, 'zip-truncated');
+        throw new UserError(msg`${label(this.file)} is cut short: entry "${name}" ends early; copy it again.`, 'zip-truncated');
       done += bytesRead;
     }
     return bytes;
@@ -318,18 +322,18 @@ class ZipArchiveReader implements ZipArchive {
   #readable(name: string, maxBytes = Infinity): Slot {
     if (this.#closed) throw new Error(`${this.file} was already closed`);
     const slot = this.#slots.get(name);
-    if (!slot) throw new UserError(`${label(this.file)} has no entry "${name}".`, 'zip-no-entry');
+    if (!slot) throw new UserError(msg`${label(this.file)} has no entry "${name}".`, 'zip-no-entry');
     if (slot.info.isEncrypted)
-      throw new UserError(`${label(this.file)}'s entry "${name}" is encrypted; RVC Studio cannot read it.`, 'zip-encrypted');
+      throw new UserError(msg`${label(this.file)}'s entry "${name}" is encrypted; RVC Studio cannot read it.`, 'zip-encrypted');
     if (slot.info.compressionMethod !== 0 && slot.info.compressionMethod !== 8) {
       throw new UserError(
-        `${label(this.file)}'s entry "${name}" uses compression method ${slot.info.compressionMethod}; only stored and deflated entries can be read.`,
+        msg`${label(this.file)}'s entry "${name}" uses compression method ${slot.info.compressionMethod}; only stored and deflated entries can be read.`,
         'zip-method',
       );
     }
     if (slot.info.uncompressedSize > maxBytes) {
       throw new UserError(
-        `${label(this.file)}'s entry "${name}" is ${slot.info.uncompressedSize} bytes, more than the ${maxBytes} expected.`,
+        msg`${label(this.file)}'s entry "${name}" is ${slot.info.uncompressedSize} bytes, more than the ${maxBytes} expected.`,
         'zip-entry-too-large',
       );
     }
@@ -351,7 +355,7 @@ class ZipArchiveReader implements ZipArchive {
       }
       if (header.fileDataStart + slot.info.compressedSize > this.size) {
         throw new UserError(
-          `${label(this.file)} is cut short: entry "${slot.info.name}" runs past the end of the file; copy it again.`,
+          msg`${label(this.file)} is cut short: entry "${slot.info.name}" runs past the end of the file; copy it again.`,
           'zip-truncated',
         );
       }

@@ -158,7 +158,7 @@ export class TrainingRepository {
 
   create(input: NewTraining): Training {
     const check = checkTrainingName(input.name);
-    if (check.error) throw new UserError(check.error, 'bad-name');
+    if (check.reason) throw new UserError(check.reason, 'bad-name');
     const existing = this.findByName(input.name, { includeDeleted: true });
     if (existing) {
       throw new UserError(

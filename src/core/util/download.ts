@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { UserError } from './errors.ts';
+import { msg, UserError } from './errors.ts';
 
 /**
  * Downloads one large file with Node's own fetch: redirects followed (Hugging Face answers 302 to its
@@ -49,7 +49,7 @@ export interface DownloadResult {
 
 export class DownloadCancelled extends UserError {
   constructor(url: string) {
-    super(`Download of ${url} was cancelled; nothing was kept.`, 'cancelled');
+    super(msg`Download of ${url} was cancelled; nothing was kept.`, 'cancelled');
   }
 }
 
@@ -94,7 +94,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         if (signal?.aborted) throw new DownloadCancelled(url);
         if (!(error instanceof Retryable)) throw error;
         if (attempt >= maxResumes) {
-          throw new UserError(`Download of ${url} failed after ${attempt + 1} tries: ${error.message}.`, 'download-failed');
+          throw new UserError(msg`Download of ${url} failed after ${attempt + 1} tries: ${error.message}.`, 'download-failed');
         }
         resumes++;
       }
@@ -104,13 +104,13 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     const sha256 = hash.digest('hex');
     if (options.expectedSize != null && received !== options.expectedSize) {
       throw new UserError(
-        `${url} gave ${received} bytes, not the ${options.expectedSize} expected; refused, nothing was kept.`,
+        msg`${url} gave ${received} bytes, not the ${options.expectedSize} expected; refused, nothing was kept.`,
         'download-size',
       );
     }
     if (options.expectedSha256 && sha256 !== options.expectedSha256.toLowerCase()) {
       throw new UserError(
-        `${url} has sha256 ${sha256}, not the expected ${options.expectedSha256.toLowerCase()}; refused, nothing was kept.`,
+        msg`${url} has sha256 ${sha256}, not the expected ${options.expectedSha256.toLowerCase()}; refused, nothing was kept.`,
         'download-hash',
       );
     }
@@ -153,7 +153,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       if (response.status >= 500) throw new Retryable(`HTTP ${response.status} ${response.statusText}`);
       if (response.status !== 200 && response.status !== 206) {
         throw new UserError(
-          `Download of ${url} failed: HTTP ${response.status} ${response.statusText || ''}`.trimEnd() + '.',
+          msg`Download of ${url} failed: HTTP ${`${response.status} ${response.statusText}`.trimEnd()}.`,
           'download-http',
         );
       }

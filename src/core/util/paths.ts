@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from './errors.ts';
+import { msg, UserError } from './errors.ts';
 
 /**
  * The one path-safety helper: every path built from user input, a webview message or a database row
@@ -16,7 +16,7 @@ export function isInside(root: string, candidate: string): boolean {
 export function resolveInside(root: string, ...segments: string[]): string {
   const resolved = path.resolve(root, ...segments);
   if (!isInside(root, resolved)) {
-    throw new UserError(`${segments.join('/')} would leave ${root}; paths must stay inside it.`, 'path-escape');
+    throw new UserError(msg`${segments.join('/')} would leave ${root}; paths must stay inside it.`, 'path-escape');
   }
   return resolved;
 }
@@ -30,7 +30,7 @@ export function resolveInsideReal(root: string, ...segments: string[]): string {
   const realRoot = realpathOrSelf(root);
   const realTarget = realpathOfExistingPrefix(lexical);
   if (!isInside(realRoot, realTarget)) {
-    throw new UserError(`${lexical} resolves through a link to ${realTarget}, outside ${root}.`, 'path-escape');
+    throw new UserError(msg`${lexical} resolves through a link to ${realTarget}, outside ${root}.`, 'path-escape');
   }
   return lexical;
 }

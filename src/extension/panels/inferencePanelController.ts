@@ -117,7 +117,7 @@ export class InferencePanelController {
     },
     failed: (error) => {
       this.env.log('warn', `inference panel: ${errorMessage(error)}`);
-      return { type: 'error', message: errorMessage(error) };
+      return { type: 'error', message: l10n.localizedError(error) };
     },
     final: (inReplyTo) => ({ type: 'done', inReplyTo }),
   });

@@ -15,6 +15,7 @@ import {
 } from '../../protocol/metricsPanel.ts';
 import { serve, type Reply } from '../../protocol/messageHandler.ts';
 import type { MetricsSource } from './metricsSource.ts';
+import { localizedError } from '../l10n.ts';
 import { metricsStrings } from './panelStrings.ts';
 
 /** What the controller needs from its surroundings; the VS Code host and the tests both provide it. */
@@ -102,7 +103,7 @@ export class MetricsPanelController {
     },
     failed: (error, message) => {
       this.env.log('error', `metrics panel: ${message.type} failed: ${errorMessage(error)}`);
-      return { type: 'notice', level: 'error', text: errorMessage(error) };
+      return { type: 'notice', level: 'error', text: localizedError(error) };
     },
   });
 

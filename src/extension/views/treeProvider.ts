@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../../core/util/errors.ts';
 import type { FolderStore } from '../folderStore.ts';
 import type { FolderStores } from '../folderStores.ts';
+import { localizedError } from '../l10n.ts';
 import type { ViewNode } from './nodes.ts';
 
 /**
@@ -154,7 +154,7 @@ export abstract class TreeProvider implements vscode.TreeDataProvider<ViewNode>,
         ? folders.map((folder): ViewNode => ({ kind: 'folder', view: this.view, folder }))
         : folders.flatMap((f) => this.folderRows(f));
     } catch (error) {
-      return [{ kind: 'info', id: `error:${this.view}`, label: errorMessage(error), icon: 'error' }];
+      return [{ kind: 'info', id: `error:${this.view}`, label: localizedError(error), icon: 'error' }];
     }
   }
 

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import ts from 'typescript';
 import { repoRoot } from '../../support/tempDir.ts';
 
 const LOCALES = ['zh-cn', 'ja'];
@@ -51,6 +52,32 @@ function messages(): { keys: Set<string>; bad: string[] } {
   return { keys, bad };
 }
 
+/** A msg`…` template's id: its cooked text parts joined by {0}, {1} … (as msg itself builds it). */
+function templateId(template: ts.TemplateLiteral): string {
+  if (ts.isNoSubstitutionTemplateLiteral(template)) return template.text;
+  return template.templateSpans.reduce((id, span, i) => `${id}{${i}}${span.literal.text}`, template.head.text);
+}
+
+/**
+ * Every message id built with core's msg`…` tag anywhere under src (the UserError sentences the
+ * extension shows through localizedError): they are bundle keys too. Parsed, not matched, since a
+ * template's values may hold templates of their own.
+ */
+let scannedIds: Set<string> | undefined;
+function errorIds(): Set<string> {
+  if (scannedIds) return scannedIds;
+  const ids = new Set<string>();
+  for (const { file, text } of sources('src')) {
+    if (!text.includes('msg`')) continue;
+    const visit = (node: ts.Node): void => {
+      if (ts.isTaggedTemplateExpression(node) && ts.isIdentifier(node.tag) && node.tag.text === 'msg') ids.add(templateId(node.template));
+      ts.forEachChild(node, visit);
+    };
+    visit(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
+  }
+  return (scannedIds = ids);
+}
+
 function manifestKeys(): Set<string> {
   const keys = new Set<string>();
   const walk = (value: unknown): void => {
@@ -67,6 +94,14 @@ function manifestKeys(): Set<string> {
 /** What a translation must keep as is: placeholders, command links, setting links and `code`. */
 function invariants(text: string): string[] {
   return [...text.matchAll(/\{\d+\}|\(command:[^)]+\)|#rvcStudio\.[A-Za-z.]+#|`[^`]+`/g)].map((m) => m[0]).sort();
+}
+
+/**
+ * `text` formatted the way vscode.l10n.t does it (format2: every /{([^}]+)}/ match whose inside is
+ * an argument's index is replaced), with "‹n›" for argument n.
+ */
+function vscodeFormat(text: string): string {
+  return text.replace(/\{([^}]+)\}/g, (match, inside: string) => (/^\d+$/.test(inside) ? `‹${inside}›` : match));
 }
 
 describe('l10n: every user-facing string has its translations', () => {
@@ -115,10 +150,17 @@ describe('l10n: every user-facing string has its translations', () => {
     assert.ok(keys.size > 20, `only ${keys.size} messages found: is the scan broken?`);
   });
 
+  it('the msg`…` error ids under src are found (the scan the bundle check below relies on)', () => {
+    const ids = errorIds();
+    assert.ok(ids.size > 100, `only ${ids.size} msg\`…\` ids found: is the scan broken?`);
+    assert.ok(ids.has('Unknown command "{0}". Run "rvc-studio --help" for the list.'));
+  });
+
   for (const locale of LOCALES) {
-    it(`l10n/bundle.l10n.${locale}.json has every message, with the same placeholders`, () => {
-      const { keys } = messages();
+    it(`l10n/bundle.l10n.${locale}.json has every message and error id, with the same placeholders`, () => {
+      const keys = new Set([...messages().keys, ...errorIds()]);
       const bundle = readJson(`l10n/bundle.l10n.${locale}.json`);
+      // Missing error ids: `node /work/codemods/userErrorIdsMissing.mjs` lists them with their files.
       assert.deepEqual([...keys].filter((key) => !(key in bundle)).sort(), [], `messages missing from bundle.l10n.${locale}.json`);
       assert.deepEqual(
         Object.keys(bundle)
@@ -134,6 +176,13 @@ describe('l10n: every user-facing string has its translations', () => {
           invariants(key).filter((s) => s.startsWith('{')),
           `${locale} ${JSON.stringify(key)} changes its placeholders`,
         );
+        // A "{" left open before a placeholder (`\${{0}}`) would keep VS Code from filling it.
+        for (const text of [key, bundle[key]!])
+          assert.doesNotMatch(
+            vscodeFormat(text),
+            /\{\d+\}/,
+            `${locale} ${JSON.stringify(text)}: VS Code would leave a placeholder unfilled`,
+          );
       }
     });
   }

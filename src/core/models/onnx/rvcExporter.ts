@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 import type { FloatTensor, RvcModel } from '../rvcCheckpoint.ts';
 import { encodeModel } from './onnxProto.ts';
 import type { WeightSource } from './synthLayers.ts';
@@ -74,7 +74,7 @@ function progressWeights(model: RvcModel, onProgress: ExportOptions['onProgress'
     async tensor(name): Promise<FloatTensor> {
       if (!names.has(name))
         throw new UserError(
-          `${path.basename(model.file)} has no weight ${name}, which its config needs; it is not a complete RVC model.`,
+          msg`${path.basename(model.file)} has no weight ${name}, which its config needs; it is not a complete RVC model.`,
           'bad-model',
         );
       const tensor = await model.tensor(name);
@@ -132,7 +132,7 @@ export async function exportRvcModel(model: RvcModel, out: string, options: Expo
 
 async function writeAtomically(file: string, parts: readonly Buffer[]): Promise<number> {
   const dir = path.dirname(path.resolve(file));
-  if (!fs.existsSync(dir)) throw new UserError(`Cannot write ${file}: folder ${dir} does not exist.`, 'not-found');
+  if (!fs.existsSync(dir)) throw new UserError(msg`Cannot write ${file}: folder ${dir} does not exist.`, 'not-found');
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.partial`);
   let bytes = 0;
   const handle = await fs.promises.open(temp, 'w');
@@ -178,11 +178,11 @@ function writeError(file: string, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC')
     return new UserError(
-      `The disk is full: ${file} was not written (nothing half-written was left). Free some space and export again.`,
+      msg`The disk is full: ${file} was not written (nothing half-written was left). Free some space and export again.`,
       'disk-full',
       { cause: error },
     );
   if (code === 'EACCES' || code === 'EROFS')
-    return new UserError(`Cannot write ${file} (${code}): choose a folder you can write to.`, 'not-writable', { cause: error });
+    return new UserError(msg`Cannot write ${file} (${code}): choose a folder you can write to.`, 'not-writable', { cause: error });
   return error as Error;
 }
