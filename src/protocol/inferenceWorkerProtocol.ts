@@ -6,7 +6,22 @@
  * (./schema.ts): the worker checks what it is sent with the same declaration that types it.
  */
 import { inReplyToField, messageIdField } from './messageHandler.ts';
-import { anyNum, bool, int, isInvalid, literal, nullable, object, oneOf, optional, str, union, type Infer, type Schema } from './schema.ts';
+import {
+  anyNum,
+  arrayOf,
+  bool,
+  int,
+  isInvalid,
+  literal,
+  nullable,
+  object,
+  oneOf,
+  optional,
+  str,
+  union,
+  type Infer,
+  type Schema,
+} from './schema.ts';
 
 export const F0_ESTIMATORS = ['yin', 'rmvpe', 'harvest'] as const;
 /**
@@ -169,7 +184,19 @@ const FROM_WORKER = union({
   progress: object({ type: literal('progress'), inReplyTo: inReplyToField(), progress: CONVERT_PROGRESS }, PEER),
   done: object({ type: literal('done'), inReplyTo: inReplyToField(), result: CONVERT_RESULT }, PEER),
   /** `userError` marks a problem the user can fix (shown as is); otherwise a bug. */
-  failed: object({ type: literal('failed'), inReplyTo: inReplyToField(), message: str(), code: str(), userError: bool() }, PEER),
+  // `id`/`args`: a user error's message id and values, so the editor can show it in the user's language.
+  failed: object(
+    {
+      type: literal('failed'),
+      inReplyTo: inReplyToField(),
+      message: str(),
+      code: str(),
+      userError: bool(),
+      id: optional(str()),
+      args: optional(arrayOf(str())),
+    },
+    PEER,
+  ),
   cancelled: object({ type: literal('cancelled'), inReplyTo: inReplyToField() }, PEER),
 });
 /** Every answer names the convert it answers (src/protocol/messageHandler.ts); all but progress end it. */

@@ -4,7 +4,7 @@ import { Runner } from '../../core/runner/runner.ts';
 import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/runner/steps.ts';
 import { taskReader, type TaskReader } from '../../core/runner/taskSnapshot.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
-import { errorMessage, isUserErrorCode, UserError, isMissingFile } from '../../core/util/errors.ts';
+import { errorMessage, isUserErrorCode, msg, UserError, isMissingFile } from '../../core/util/errors.ts';
 import type { CliCommand, CliContext } from '../command.ts';
 import { describeTask, formatDuration, runUntilDone, taskJson } from './run.ts';
 
@@ -72,10 +72,10 @@ export const TASK_COMMANDS: CliCommand[] = [
       const store = ctx.openStore();
       const status = values.status;
       if (status !== undefined && !(TASK_STATUSES as readonly unknown[]).includes(status)) {
-        throw new UserError(`--status must be one of ${TASK_STATUSES.join(', ')}.`, 'usage');
+        throw new UserError(msg`--status must be one of ${TASK_STATUSES.join(', ')}.`, 'usage');
       }
       const limit = values.limit === undefined ? 50 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UserError('--limit must be a positive whole number.', 'usage');
+      if (!Number.isInteger(limit) || limit < 1) throw new UserError(msg`--limit must be a positive whole number.`, 'usage');
       const trainingId =
         typeof values.training === 'string'
           ? new TrainingRepository(store).require(values.training, { includeDeleted: true }).id
@@ -199,7 +199,7 @@ export const TASK_COMMANDS: CliCommand[] = [
           if (!fs.existsSync(ctx.workspaceDir) || !fs.existsSync(store.dbPath)) {
             stop(
               new UserError(
-                `worker stopped: ${fs.existsSync(ctx.workspaceDir) ? `the store ${store.dbPath}` : `the workspace ${ctx.workspaceDir}`} is gone.`,
+                msg`worker stopped: ${fs.existsSync(ctx.workspaceDir) ? `the store ${store.dbPath}` : `the workspace ${ctx.workspaceDir}`} is gone.`,
                 'store-gone',
               ),
             );
@@ -211,7 +211,7 @@ export const TASK_COMMANDS: CliCommand[] = [
           } catch (error) {
             if (isUserErrorCode(error, 'db-busy')) return;
             if (++failedReads >= WORKER_READ_RETRIES)
-              stop(new UserError(`worker stopped: ${store.dbPath} cannot be read (${errorMessage(error)}).`, 'db-lost', { cause: error }));
+              stop(new UserError(msg`worker stopped: ${store.dbPath} cannot be read (${errorMessage(error)}).`, 'db-lost', { cause: error }));
           }
         }, WORKER_HEALTH_MS);
         watching.push({ dispose: () => clearInterval(health) });

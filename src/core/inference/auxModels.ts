@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { openSession, type OrtSession } from './onnxRuntime.ts';
 import { checkRmvpe } from './rmvpePitch.ts';
 import { download, type DownloadProgress } from '../util/download.ts';
-import { UserError, isMissingFile } from '../util/errors.ts';
+import { msg, UserError, isMissingFile } from '../util/errors.ts';
 import { sha256File } from '../util/fileHash.ts';
 import { resolveInside } from '../util/paths.ts';
 
@@ -76,7 +76,7 @@ export function isAuxModelId(id: string): id is AuxModelId {
 }
 
 export function requireAuxModelId(id: string): AuxModelId {
-  if (!isAuxModelId(id)) throw new UserError(`"${id}" is not one of ${AUX_MODEL_IDS.join(', ')}.`, 'usage');
+  if (!isAuxModelId(id)) throw new UserError(msg`"${id}" is not one of ${AUX_MODEL_IDS.join(', ')}.`, 'usage');
   return id;
 }
 
@@ -194,7 +194,7 @@ export class AuxModelCache {
       hint === 'cli'
         ? `: run "rvc-studio models fetch ${id}" (${Math.round(entry.approxBytes / 1e6)} MB), or "rvc-studio models fetch ${id} --file PATH" for a copy you have`
         : '';
-    throw new UserError(`${entry.label} (${entry.fileName}) is not downloaded yet${how}.`, `${entry.kind}-missing`);
+    throw new UserError(msg`${entry.label} (${entry.fileName}) is not downloaded yet${how}.`, `${entry.kind}-missing`);
   }
 
   async fetch(id: AuxModelId, options: FetchOptions = {}): Promise<AuxStatus> {
@@ -231,14 +231,14 @@ export class AuxModelCache {
       stat = fs.statSync(source);
     } catch (error) {
       if (!isMissingFile(error)) throw error;
-      throw new UserError(`${source} does not exist.`, 'not-found');
+      throw new UserError(msg`${source} does not exist.`, 'not-found');
     }
-    if (!stat.isFile()) throw new UserError(`${source} is not a file.`, 'not-a-file');
+    if (!stat.isFile()) throw new UserError(msg`${source} is not a file.`, 'not-a-file');
     const expected = this.#expectedHash(id, options.sha256);
     const sha256 = await sha256File(source);
     if (expected.sha256 && sha256 !== expected.sha256) {
       throw new UserError(
-        `${path.basename(source)} has sha256 ${sha256}, not the ${entry.label} expected (${expected.sha256}); refused.`,
+        msg`${path.basename(source)} has sha256 ${sha256}, not the ${entry.label} expected (${expected.sha256}); refused.`,
         'aux-hash',
       );
     }
@@ -267,7 +267,7 @@ export class AuxModelCache {
     const entry = AUX_MODELS[id];
     if (given !== undefined) {
       const hex = given.trim().toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(hex)) throw new UserError(`--sha256 must be 64 hex digits, not "${given}".`, 'usage');
+      if (!/^[0-9a-f]{64}$/.test(hex)) throw new UserError(msg`--sha256 must be 64 hex digits, not "${given}".`, 'usage');
       return { sha256: hex, size: null };
     }
     if (entry.sha256) return { sha256: entry.sha256, size: entry.size };
@@ -346,7 +346,7 @@ export async function checkAuxSignature(entry: AuxModelEntry, file: string): Pro
     session = await openSession(file);
   } catch (error) {
     throw new UserError(
-      `${entry.fileName} is not a loadable ONNX model (${(error as Error).message.split('\n')[0]}); refused.`,
+      msg`${entry.fileName} is not a loadable ONNX model (${(error as Error).message.split('\n')[0]}); refused.`,
       'aux-not-onnx',
       { cause: error },
     );
@@ -367,7 +367,7 @@ export function contentVecLayout(entry: AuxModelEntry, inputs: readonly TensorMe
   const input = inputs[0];
   const output = outputs[0];
   const refuse = (why: string): never => {
-    throw new UserError(`${entry.fileName} is not a ${entry.label} model (${why}).`, 'bad-contentvec');
+    throw new UserError(msg`${entry.fileName} is not a ${entry.label} model (${why}).`, 'bad-contentvec');
   };
   if (inputs.length !== 1 || !input) return refuse(`it takes ${inputs.length} inputs, not one`);
   if (!input.shape || input.shape.length !== 3 || (typeof input.shape[1] === 'number' && input.shape[1] !== 1)) {

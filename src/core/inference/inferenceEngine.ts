@@ -11,7 +11,7 @@ import {
   type ToWorkerMessage,
 } from '../../protocol/inferenceWorkerProtocol.ts';
 import { inReplyToOf, MessageHandler } from '../../protocol/messageHandler.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { packageRoot } from '../util/packageRoot.ts';
 
 /** The worker script: the .ts source when running unbundled, dist/workers/inferenceWorker.js in a bundle. */
@@ -23,7 +23,7 @@ export function inferenceWorkerPath(): string {
 
 export class ConvertCancelledError extends UserError {
   constructor() {
-    super('Conversion cancelled.', 'cancelled');
+    super(msg`Conversion cancelled.`, 'cancelled');
   }
 }
 
@@ -113,7 +113,8 @@ export class InferenceEngine {
         case 'cancelled':
           throw new ConvertCancelledError();
         case 'failed':
-          throw message.userError ? new UserError(message.message, message.code) : new Error(message.message);
+          if (!message.userError) throw new Error(message.message);
+          throw new UserError(message.id === undefined ? message.message : { id: message.id, args: message.args ?? [] }, message.code);
         case 'progress':
           throw new Error('a progress message ended a conversion');
         default: {

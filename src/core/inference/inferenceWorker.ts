@@ -20,7 +20,9 @@ type Answer = (reply: Reply<FromWorkerMessage>) => void;
 /** How a conversion that threw is answered: cancelled, a problem the user can fix, or a bug. */
 function failure(error: unknown): Reply<FromWorkerMessage> {
   if (error instanceof ConversionCancelled) return { type: 'cancelled' };
-  return { type: 'failed', message: errorMessage(error), code: isUserError(error) ? error.code : 'bug', userError: isUserError(error) };
+  if (isUserError(error))
+    return { type: 'failed', message: error.message, code: error.code, userError: true, id: error.id, args: [...error.args] };
+  return { type: 'failed', message: errorMessage(error), code: 'bug', userError: false };
 }
 
 if (port) {

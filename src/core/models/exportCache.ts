@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { sha256File } from '../util/fileHash.ts';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
 import type { Finding } from '../store/finding.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { EXPORTER_VERSION, exportRvcModel, type ExportOptions, type ExportSidecar } from './onnx/rvcExporter.ts';
 import { openRvcModel } from './rvcCheckpoint.ts';
 
@@ -74,7 +74,7 @@ export async function ensureExported(
 ): Promise<EnsureResult> {
   const noiseFree = options.noiseFree ?? false;
   const started = performance.now();
-  if (!fs.existsSync(source)) throw new UserError(`Model file ${source} does not exist.`, 'not-found');
+  if (!fs.existsSync(source)) throw new UserError(msg`Model file ${source} does not exist.`, 'not-found');
   // Stat before hashing: a file changed while it is hashed then reads as changed next time, never the reverse.
   const stat = fs.statSync(source);
   const mtimeMs = recordedMtimeMs(stat);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import type { Engine, Judgement, StepContext } from './engine.ts';
 import { isCudaOom, lastErrorLines } from './progress.ts';
 import { pythonOf } from './rvcInstall.ts';
@@ -34,7 +34,8 @@ export function expandTemplate(template: readonly string[], values: Record<strin
       const value = values[name];
       if (value === undefined) {
         throw new UserError(
-          `${where} uses \${${name}}, which is not a known placeholder; known: ${Object.keys(values).sort().join(', ')}.`,
+          // The placeholder goes in as a value: "{" right before one would hide VS Code's {0} from its formatter.
+          msg`${where} uses ${'${' + name + '}'}, which is not a known placeholder; known: ${Object.keys(values).sort().join(', ')}.`,
           'bad-template',
         );
       }
@@ -58,7 +59,7 @@ export const commandEngine: Engine = {
     const where = `rvcStudio.command.templates.${ctx.step}`;
     if (!Array.isArray(template) || template.length === 0 || !template.every((p) => typeof p === 'string')) {
       throw new UserError(
-        `${where} is not set: give the step's command as an array of arguments, e.g. ["\${python}", "script.py", "\${logsDir}"].`,
+        msg`${where} is not set: give the step's command as an array of arguments, e.g. ["\${python}", "script.py", "\${logsDir}"].`,
         'no-template',
       );
     }

@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Settings } from '../settings.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { packageRoot } from '../util/packageRoot.ts';
 
 export interface ProbeResult {
@@ -30,7 +30,7 @@ export function pythonScript(name: string): string {
 
 function pythonFailure(python: string, why: string): UserError {
   return new UserError(
-    `The Python ${python} does not run (${why}); set rvcStudio.rvc.pythonPath to the Python of your RVC install.`,
+    msg`The Python ${python} does not run (${why}); set rvcStudio.rvc.pythonPath to the Python of your RVC install.`,
     'bad-python',
   );
 }
@@ -40,7 +40,7 @@ function parseProbe(python: string, stdout: string): ProbeResult {
   try {
     return JSON.parse(line) as ProbeResult;
   } catch {
-    throw new UserError(`The Python ${python} printed something unexpected when asked for its device: ${line.slice(0, 200)}`, 'bad-python');
+    throw new UserError(msg`The Python ${python} printed something unexpected when asked for its device: ${line.slice(0, 200)}`, 'bad-python');
   }
 }
 
@@ -95,7 +95,7 @@ export function chooseDevice(setting: Settings['runner.device'], probe: () => Pr
   if (setting === 'cuda' || found.cuda) {
     if (setting === 'cuda' && !found.cuda) {
       throw new UserError(
-        `rvcStudio.runner.device is "cuda" but the Python ${found.python} sees no CUDA card${found.torch ? '' : ' (it cannot import torch)'}; set it to "auto" or "cpu".`,
+        msg`rvcStudio.runner.device is "cuda" but the Python ${found.python} sees no CUDA card${found.torch ? '' : ' (it cannot import torch)'}; set it to "auto" or "cpu".`,
         'no-cuda',
       );
     }
@@ -106,7 +106,7 @@ export function chooseDevice(setting: Settings['runner.device'], probe: () => Pr
   }
   if (!found.torch) {
     throw new UserError(
-      `The Python ${found.python ? `(${found.python}) ` : ''}given in rvcStudio.rvc.pythonPath cannot import torch${found.error ? ` (${found.error})` : ''}; point it at the Python of your RVC install's environment.`,
+      msg`The Python ${found.python ? `(${found.python}) ` : ''}given in rvcStudio.rvc.pythonPath cannot import torch${found.error ? ` (${found.error})` : ''}; point it at the Python of your RVC install's environment.`,
       'no-torch',
     );
   }

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import type { Settings } from '../settings.ts';
 import type { Training } from '../store/trainings.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 /**
  * A run's parameters under the names RVC itself uses (train.py's hparams and the WebUI's fields),
@@ -92,7 +92,7 @@ function parseValue(name: keyof RunParams, raw: string | number | boolean): stri
     case 'int': {
       const value = Number(text);
       if (!Number.isInteger(value) || value < spec.min || value > spec.max) {
-        throw new UserError(`${name} must be a whole number from ${spec.min} to ${spec.max}, not "${text}".`, 'bad-param');
+        throw new UserError(msg`${name} must be a whole number from ${spec.min} to ${spec.max}, not "${text}".`, 'bad-param');
       }
       return value;
     }
@@ -100,14 +100,14 @@ function parseValue(name: keyof RunParams, raw: string | number | boolean): stri
       const lower = text.toLowerCase();
       if (['1', 'true', 'yes', 'on', '是'].includes(lower)) return true;
       if (['0', 'false', 'no', 'off', '否'].includes(lower)) return false;
-      throw new UserError(`${name} must be 1 or 0 (yes/no), not "${text}".`, 'bad-param');
+      throw new UserError(msg`${name} must be 1 or 0 (yes/no), not "${text}".`, 'bad-param');
     }
     case 'enum':
-      if (!spec.values.includes(text)) throw new UserError(`${name} must be one of ${spec.values.join(', ')}, not "${text}".`, 'bad-param');
+      if (!spec.values.includes(text)) throw new UserError(msg`${name} must be one of ${spec.values.join(', ')}, not "${text}".`, 'bad-param');
       return text;
     case 'gpus':
       if (text !== '' && !GPU_LIST.test(text)) {
-        throw new UserError(`${name} "${text}" is not a GPU list; write GPU numbers joined by "-", e.g. 0 or 0-1.`, 'bad-param');
+        throw new UserError(msg`${name} "${text}" is not a GPU list; write GPU numbers joined by "-", e.g. 0 or 0-1.`, 'bad-param');
       }
       return text;
     case 'text':
@@ -124,7 +124,7 @@ export function parseSetOptions(words: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const word of words) {
     const eq = word.indexOf('=');
-    if (eq <= 0) throw new UserError(`--set expects key=value, e.g. --set total_epoch=40; got "${word}".`, 'usage');
+    if (eq <= 0) throw new UserError(msg`--set expects key=value, e.g. --set total_epoch=40; got "${word}".`, 'usage');
     out[word.slice(0, eq).trim()] = word.slice(eq + 1);
   }
   return out;
@@ -162,7 +162,7 @@ export function resolveParams(
     for (const [key, raw] of Object.entries(source)) {
       const name = (PARAM_SPECS as Record<string, unknown>)[key] ? (key as keyof RunParams) : ALIASES[key];
       if (!name) {
-        if (strict) throw new UserError(`Unknown parameter "${key}" (${origin}); known: ${PARAM_NAMES.join(', ')}.`, 'bad-param');
+        if (strict) throw new UserError(msg`Unknown parameter "${key}" (${origin}); known: ${PARAM_NAMES.join(', ')}.`, 'bad-param');
         continue;
       }
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') continue;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../store/store.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { packageRoot } from '../util/packageRoot.ts';
 import { resolveInside } from '../util/paths.ts';
 import type { ExitRecord, LaunchProcess, LaunchSpec, StartedRecord } from './launcherWorker.ts';
@@ -86,7 +86,7 @@ export function launch(store: Store, taskId: string, plan: { cwd: string; proces
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     windowsHide: true,
   });
-  if (child.pid === undefined) throw new UserError(`Could not start the task launcher (${process.execPath}).`, 'launch-failed');
+  if (child.pid === undefined) throw new UserError(msg`Could not start the task launcher (${process.execPath}).`, 'launch-failed');
   child.on('error', () => undefined);
   child.unref();
   return child.pid;

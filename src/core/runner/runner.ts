@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import type { Unsubscribe } from '../events.ts';
 import type { Store } from '../store/store.ts';
 import { TrainingRepository, trainingLogsDir } from '../store/trainings.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { AttachedTasks } from './attachedTasks.ts';
 import { DeviceCache } from './deviceCache.ts';
 import { resolveParams, type RunParams } from './params.ts';
@@ -78,7 +78,7 @@ export class Runner {
     const training = this.trainings.require(trainingName);
     const settings = this.ctx.options.settings();
     const engine = options.engine ?? settings['runner.engine'];
-    if (engine !== 'rvc' && engine !== 'command') throw new UserError(`Unknown engine "${String(engine)}"; use rvc or command.`, 'usage');
+    if (engine !== 'rvc' && engine !== 'command') throw new UserError(msg`Unknown engine "${String(engine)}"; use rvc or command.`, 'usage');
     const params = resolveParams(settings, training, options.set ?? {});
     const steps = step === 'all' ? remainingSteps(training) : [step];
     const pending = this.tasks.list({ trainingId: training.id, limit: 1000 }).filter((t) => !isFinal(t.status));
@@ -86,7 +86,7 @@ export class Runner {
       const clash = pending.find((t) => t.stepType === s);
       if (clash) {
         throw new UserError(
-          `${s} is already ${clash.status} for "${training.name}" (task ${clash.id.slice(0, 8)}); wait for it or cancel it first.`,
+          msg`${s} is already ${clash.status} for "${training.name}" (task ${clash.id.slice(0, 8)}); wait for it or cancel it first.`,
           'already-queued',
         );
       }
@@ -118,12 +118,12 @@ export class Runner {
   retry(idOrPrefix: string): Task {
     const old = this.tasks.resolve(idOrPrefix);
     if (old.status !== 'failed' && old.status !== 'cancelled') {
-      throw new UserError(`Task ${old.id.slice(0, 8)} is ${old.status}; only failed or cancelled tasks can be retried.`, 'not-retryable');
+      throw new UserError(msg`Task ${old.id.slice(0, 8)} is ${old.status}; only failed or cancelled tasks can be retried.`, 'not-retryable');
     }
     const pending = this.tasks
       .list({ trainingId: old.trainingId, limit: 1000 })
       .find((t) => !isFinal(t.status) && t.stepType === old.stepType);
-    if (pending) throw new UserError(`${old.stepType} is already ${pending.status} (task ${pending.id.slice(0, 8)}).`, 'already-queued');
+    if (pending) throw new UserError(msg`${old.stepType} is already ${pending.status} (task ${pending.id.slice(0, 8)}).`, 'already-queued');
     const [task] = this.lifecycle.enqueue([
       { trainingId: old.trainingId, stepType: old.stepType, snapshot: old.snapshot, gpuId: old.gpuId, retryOf: old.id },
     ]);
@@ -143,7 +143,7 @@ export class Runner {
    */
   async cancel(idOrPrefix: string): Promise<Task> {
     const task = this.tasks.resolve(idOrPrefix);
-    if (isFinal(task.status)) throw new UserError(`Task ${task.id.slice(0, 8)} has already ended (${task.status}).`, 'not-running');
+    if (isFinal(task.status)) throw new UserError(msg`Task ${task.id.slice(0, 8)} has already ended (${task.status}).`, 'not-running');
     this.lifecycle.requestCancel(task);
     if (task.status === 'queued' && this.lifecycle.cancelQueued(task)) return this.tasks.get(task.id);
     const current = this.tasks.get(task.id);
@@ -215,7 +215,7 @@ export class Runner {
       };
       const onAbort = (): void => {
         done();
-        reject(new UserError('Stopped waiting; the tasks go on in the background ("rvc-studio task list" shows them).', 'interrupted'));
+        reject(new UserError(msg`Stopped waiting; the tasks go on in the background ("rvc-studio task list" shows them).`, 'interrupted'));
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });

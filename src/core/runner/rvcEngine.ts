@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { resolveInside } from '../util/paths.ts';
 import type { Engine, StepContext } from './engine.ts';
 import { ensureLogsLink, pythonOf, rvcRootOf } from './rvcInstall.ts';
@@ -42,7 +42,7 @@ function planBase(ctx: StepContext): RvcPlanBase {
       for (const id of list.split('-').filter(Boolean)) {
         if (Number(id) >= device.gpuCount) {
           throw new UserError(
-            `GPU ${id} (${what}) does not exist: the Python sees ${device.gpuCount} CUDA card${device.gpuCount === 1 ? '' : 's'} (numbered from 0).`,
+            msg`GPU ${id} (${what}) does not exist: the Python sees ${device.gpuCount} CUDA card${device.gpuCount === 1 ? '' : 's'} (numbered from 0).`,
             'bad-gpu',
           );
         }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Settings } from '../settings.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { resolveInside } from '../util/paths.ts';
 
 /** Scripts of RVC WebUI branch 20240604, relative to its root (its working directory). */
@@ -19,15 +19,15 @@ export const AUDIO_EXTENSIONS = new Set(['.wav', '.flac', '.mp3', '.ogg', '.m4a'
 export function rvcRootOf(settings: Settings, trainingRoot: string | null): string {
   const root = settings['rvc.root'] || trainingRoot || '';
   if (!root)
-    throw new UserError('rvcStudio.rvc.root is not set: point it at your RVC WebUI folder (the one with infer-web.py).', 'no-rvc-root');
+    throw new UserError(msg`rvcStudio.rvc.root is not set: point it at your RVC WebUI folder (the one with infer-web.py).`, 'no-rvc-root');
   const resolved = path.resolve(root);
   if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) {
-    throw new UserError(`The RVC folder ${resolved} (rvcStudio.rvc.root) does not exist.`, 'no-rvc-root');
+    throw new UserError(msg`The RVC folder ${resolved} (rvcStudio.rvc.root) does not exist.`, 'no-rvc-root');
   }
   for (const script of Object.values(RVC_SCRIPTS)) {
     if (!fs.existsSync(path.join(resolved, script))) {
       throw new UserError(
-        `${resolved} is not an RVC WebUI folder: ${script} is missing. Set rvcStudio.rvc.root to the folder that holds infer-web.py (branch 20240604 layout).`,
+        msg`${resolved} is not an RVC WebUI folder: ${script} is missing. Set rvcStudio.rvc.root to the folder that holds infer-web.py (branch 20240604 layout).`,
         'bad-rvc-root',
       );
     }
@@ -83,7 +83,7 @@ export function ensureLogsLink(rvcRoot: string, name: string, logsDir: string): 
   if (existing) {
     if (real(expDir) === real(logsDir)) return expDir;
     throw new UserError(
-      `${expDir} already exists and is not this training's folder (${logsDir}); rename the training or move that folder out of RVC's logs.`,
+      msg`${expDir} already exists and is not this training's folder (${logsDir}); rename the training or move that folder out of RVC's logs.`,
       'logs-clash',
     );
   }

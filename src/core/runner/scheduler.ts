@@ -1,5 +1,5 @@
 import type { Training } from '../store/trainings.ts';
-import { errorMessage, isUserError, UserError } from '../util/errors.ts';
+import { errorMessage, isUserError, msg, UserError } from '../util/errors.ts';
 import type { AttachedTasks } from './attachedTasks.ts';
 import type { DeviceCache } from './deviceCache.ts';
 import type { StepContext } from './engine.ts';
@@ -77,7 +77,7 @@ export class Scheduler {
       options.faultPoint?.('claimed', task);
       const training = lifecycle.trainings.get(task.trainingId);
       if (training.deletedAt !== null)
-        throw new UserError(`The training "${training.name}" was deleted; restore it to run its steps.`, 'training-deleted');
+        throw new UserError(msg`The training "${training.name}" was deleted; restore it to run its steps.`, 'training-deleted');
       const unmet = unmetDependency(task.stepType, training);
       if (unmet) throw new UserError(unmet, 'dependency');
       const ctx = this.context(task, training);

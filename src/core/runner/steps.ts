@@ -1,4 +1,5 @@
 import type { Training } from '../store/trainings.ts';
+import { msg, type Message } from '../util/errors.ts';
 import type { StepType } from '../store/vocabulary.ts';
 
 // The step and status words are the tasks table's vocabulary, so they live with the store; runner
@@ -18,24 +19,29 @@ export function usesGpu(step: StepType, f0Method: string): boolean {
  * What a step needs done first, checked against the training's state when the task is claimed; the
  * message says which step to run.
  */
-export function unmetDependency(step: StepType, training: Training): string | undefined {
-  const run = (needed: string): string => `run "${needed}" for "${training.name}" first`;
+export function unmetDependency(step: StepType, training: Training): Message | undefined {
+  const { name } = training;
+  // The step to run first is a step's own name, never translated, so it is an argument of whole sentences.
+  const first = training.hasPreprocessed ? 'extract_feature' : 'preprocess';
   switch (step) {
     case 'preprocess':
       return undefined;
     case 'extract_f0':
-      if (!training.ifF0) return `"${training.name}" is a model without pitch guidance (f0 off); it has no f0 to extract`;
-      return training.hasPreprocessed ? undefined : `extract_f0 needs the sliced audio of preprocess: ${run('preprocess')}`;
+      if (!training.ifF0) return msg`"${name}" is a model without pitch guidance (f0 off); it has no f0 to extract`;
+      return training.hasPreprocessed
+        ? undefined
+        : msg`extract_f0 needs the sliced audio of preprocess: run "preprocess" for "${name}" first`;
     case 'extract_feature':
-      return training.hasPreprocessed ? undefined : `extract_feature needs the sliced audio of preprocess: ${run('preprocess')}`;
+      return training.hasPreprocessed
+        ? undefined
+        : msg`extract_feature needs the sliced audio of preprocess: run "preprocess" for "${name}" first`;
     case 'train_model':
-      return training.hasExtracted
-        ? undefined
-        : `train_model needs the extracted features${training.ifF0 ? ' and f0' : ''}: ${run(training.hasPreprocessed ? 'extract_feature' : 'preprocess')}`;
+      if (training.hasExtracted) return undefined;
+      return training.ifF0
+        ? msg`train_model needs the extracted features and f0: run "${first}" for "${name}" first`
+        : msg`train_model needs the extracted features: run "${first}" for "${name}" first`;
     case 'train_index':
-      return training.hasExtracted
-        ? undefined
-        : `train_index needs the extracted features: ${run(training.hasPreprocessed ? 'extract_feature' : 'preprocess')}`;
+      return training.hasExtracted ? undefined : msg`train_index needs the extracted features: run "${first}" for "${name}" first`;
     default: {
       const never: never = step;
       return never;

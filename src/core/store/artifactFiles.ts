@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { isInside } from '../util/paths.ts';
 import { nowMs } from '../util/time.ts';
 import { databaseOf, type Store } from './store.ts';
@@ -23,11 +23,11 @@ export function deleteArtifactFile(store: Store, artifactId: number): { path: st
   const row = databaseOf(store)
     .prepare('SELECT training_id AS trainingId, path, size, pinned, deleted_at AS deletedAt FROM artifacts WHERE id = ?')
     .get(artifactId) as { trainingId: string; path: string; size: number | null; pinned: number; deletedAt: number | null } | undefined;
-  if (!row || row.deletedAt !== null) throw new UserError(`That model file is no longer listed; refresh the Models view.`, 'no-artifact');
-  if (row.pinned === 1) throw new UserError(`${path.basename(row.path)} is pinned; unpin it before deleting it.`, 'pinned');
+  if (!row || row.deletedAt !== null) throw new UserError(msg`That model file is no longer listed; refresh the Models view.`, 'no-artifact');
+  if (row.pinned === 1) throw new UserError(msg`${path.basename(row.path)} is pinned; unpin it before deleting it.`, 'pinned');
   const roots = artifactRoots(store, row.trainingId);
   if (!roots.some((root) => isInside(root, row.path))) {
-    throw new UserError(`Refusing to delete ${row.path}: it is outside the training's folders (${roots.join(', ')}).`, 'path-escape');
+    throw new UserError(msg`Refusing to delete ${row.path}: it is outside the training's folders (${roots.join(', ')}).`, 'path-escape');
   }
   fs.rmSync(row.path, { force: true });
   databaseOf(store).prepare('UPDATE artifacts SET deleted_at = ? WHERE id = ?').run(nowMs(), artifactId);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { databaseOf, type Store } from './store.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import type { InferenceStatus } from './vocabulary.ts';
 
 /**
@@ -123,9 +123,9 @@ export class InferenceRecords<Params extends RecordedParams> {
         .prepare("SELECT * FROM inference_tasks WHERE id LIKE ? || '%' LIMIT 2")
         .all(idOrPrefix.toLowerCase()) as Row[];
       if (rows.length === 1) return fromRow<Params>(rows[0]!);
-      if (rows.length > 1) throw new UserError(`Inference id "${idOrPrefix}" is ambiguous; give more characters.`, 'ambiguous');
+      if (rows.length > 1) throw new UserError(msg`Inference id "${idOrPrefix}" is ambiguous; give more characters.`, 'ambiguous');
     }
-    throw new UserError(`No inference run "${idOrPrefix}"; see \`rvc-studio infer history\`.`, 'not-found');
+    throw new UserError(msg`No inference run "${idOrPrefix}"; see \`rvc-studio infer history\`.`, 'not-found');
   }
 
   list(limit = 50): InferenceRecord<Params>[] {

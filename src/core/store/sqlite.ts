@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 
 export type Database = BetterSqlite3.Database;
 
@@ -17,8 +17,7 @@ export function sqlite(): typeof BetterSqlite3 {
   const napi = Number(process.versions.napi ?? 0);
   if (!(napi >= MIN_NAPI)) {
     throw new UserError(
-      `RVC Studio needs Node.js 22.14 or newer (Node-API ${MIN_NAPI}); this is Node ${process.version} with Node-API ${napi}. ` +
-        'Run it through npm scripts (they use the bundled Node 24) or update VS Code to 1.101 or newer.',
+      msg`RVC Studio needs Node.js 22.14 or newer (Node-API ${MIN_NAPI}); this is Node ${process.version} with Node-API ${napi}. Run it through npm scripts (they use the bundled Node 24) or update VS Code to 1.101 or newer.`,
       'node-too-old',
     );
   }

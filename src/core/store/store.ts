@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventBus, type Unsubscribe } from '../events.ts';
-import { UserError, errorMessage } from '../util/errors.ts';
+import { msg, UserError, errorMessage } from '../util/errors.ts';
 import { fileTimestamp, nowMs } from '../util/time.ts';
 import { listBackups, writeBackup } from './backups.ts';
 import { latestVersion, loadMigrations, type Migration } from './migrations.ts';
@@ -39,7 +39,7 @@ export function storePathOf(workspaceDir: string): string {
 export class NewerDatabaseError extends UserError {
   constructor(file: string, found: number, known: number) {
     super(
-      `${file} was created by a newer RVC Studio (schema ${found} > ${known}); update RVC Studio to open it. The file was not changed.`,
+      msg`${file} was created by a newer RVC Studio (schema ${found} > ${known}); update RVC Studio to open it. The file was not changed.`,
       'db-newer',
     );
   }
@@ -48,10 +48,9 @@ export class NewerDatabaseError extends UserError {
 export class CorruptDatabaseError extends UserError {
   constructor(file: string, detail: string, newestBackup: string | undefined) {
     super(
-      `${file} is not a readable RVC Studio database (${detail}). ` +
-        (newestBackup
-          ? `The newest backup is ${newestBackup}: run "rvc-studio db restore ${newestBackup}" to bring it back.`
-          : 'There is no backup to restore; move the file away to start a new store.'),
+      newestBackup
+        ? msg`${file} is not a readable RVC Studio database (${detail}). The newest backup is ${newestBackup}: run "rvc-studio db restore ${newestBackup}" to bring it back.`
+        : msg`${file} is not a readable RVC Studio database (${detail}). There is no backup to restore; move the file away to start a new store.`,
       'db-corrupt',
     );
   }
@@ -85,7 +84,7 @@ export class Store {
 
   static open(workspaceDir: string, options: OpenStoreOptions = {}): Store {
     if (!fs.existsSync(workspaceDir) || !fs.statSync(workspaceDir).isDirectory()) {
-      throw new UserError(`The workspace folder ${workspaceDir} does not exist.`, 'no-workspace');
+      throw new UserError(msg`The workspace folder ${workspaceDir} does not exist.`, 'no-workspace');
     }
     const storeDir = storeDirOf(workspaceDir);
     const dbPath = storePathOf(workspaceDir);
@@ -96,7 +95,7 @@ export class Store {
     refuseUnusableFileWithoutOpening(dbPath, storeDir, known);
     if (options.readonly) {
       if (!fs.existsSync(dbPath))
-        throw new UserError(`${dbPath} does not exist yet; run "rvc-studio init" in a trusted workspace.`, 'no-store');
+        throw new UserError(msg`${dbPath} does not exist yet; run "rvc-studio init" in a trusted workspace.`, 'no-store');
       const db = openConnection(dbPath, storeDir, { readonly: true, busyTimeoutMs });
       const version = readUserVersion(db, dbPath, storeDir);
       if (version > known) {
@@ -162,13 +161,13 @@ export class Store {
     // ENOSPC is SQLITE_FULL; a file-size limit (EFBIG) or a failing disk is SQLITE_IOERR_WRITE.
     if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
       return new UserError(
-        `Could not write ${this.dbPath} (${code === 'SQLITE_FULL' ? 'the disk is full' : 'the disk is full or a write failed'}); nothing of this change was saved. Free some space and try again.`,
+        msg`Could not write ${this.dbPath} (${code === 'SQLITE_FULL' ? 'the disk is full' : 'the disk is full or a write failed'}); nothing of this change was saved. Free some space and try again.`,
         'disk-full',
         { cause: error },
       );
     }
     if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) {
-      return new UserError(`Could not use ${this.dbPath} (disk I/O error, ${code}); nothing of this change was saved.`, 'db-io', {
+      return new UserError(msg`Could not use ${this.dbPath} (disk I/O error, ${code}); nothing of this change was saved.`, 'db-io', {
         cause: error,
       });
     }
@@ -336,7 +335,7 @@ function readUserVersion(db: Database, dbPath: string, storeDir: string): number
 
 export function busyError(dbPath: string, waitedMs: number): UserError {
   return new UserError(
-    `${dbPath} is busy: another process (a second VS Code window or an rvc-studio command) held its lock for more than ${waitedMs / 1000} s. Try again when it is done.`,
+    msg`${dbPath} is busy: another process (a second VS Code window or an rvc-studio command) held its lock for more than ${waitedMs / 1000} s. Try again when it is done.`,
     'db-busy',
   );
 }
@@ -393,7 +392,7 @@ export function restoreBackup(
   const storeDir = storeDirOf(workspaceDir);
   const dbPath = storePathOf(workspaceDir);
   const source = path.resolve(backupFile);
-  if (!fs.existsSync(source)) throw new UserError(`The backup ${source} does not exist.`, 'no-backup');
+  if (!fs.existsSync(source)) throw new UserError(msg`The backup ${source} does not exist.`, 'no-backup');
   const known = latestVersion(loadMigrations(options.schemaDir));
   const Sqlite = sqlite();
   let backupVersion: number;
@@ -407,7 +406,7 @@ export function restoreBackup(
       probe.close();
     }
   } catch (error) {
-    throw new UserError(`${source} is not a usable RVC Studio backup (${errorMessage(error)}).`, 'bad-backup');
+    throw new UserError(msg`${source} is not a usable RVC Studio backup (${errorMessage(error)}).`, 'bad-backup');
   }
   if (backupVersion > known) throw new NewerDatabaseError(source, backupVersion, known);
 

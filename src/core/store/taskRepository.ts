@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { prepared, type Store } from './store.ts';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { nowMs } from '../util/time.ts';
 import type { StepType, TaskStatus } from './vocabulary.ts';
 
@@ -169,27 +169,27 @@ export class TaskRepository<S> {
 
   get(id: string): StoredTask<S> {
     const row = prepared(this.store, 'SELECT * FROM training_tasks WHERE id = ?').get(id) as TaskRow | undefined;
-    if (!row) throw new UserError(`No task with id ${id}.`, 'no-task');
+    if (!row) throw new UserError(msg`No task with id ${id}.`, 'no-task');
     return this.fromRow(row);
   }
 
   /** A full id or a unique prefix of one, as users copy them from `task list`. */
   resolve(idOrPrefix: string): StoredTask<S> {
     const prefix = idOrPrefix.trim().toLowerCase();
-    if (!/^[0-9a-f-]{1,36}$/.test(prefix)) throw new UserError(`"${idOrPrefix}" is not a task id (ids look like 3f2a9c1e-…).`, 'no-task');
+    if (!/^[0-9a-f-]{1,36}$/.test(prefix)) throw new UserError(msg`"${idOrPrefix}" is not a task id (ids look like 3f2a9c1e-…).`, 'no-task');
     const rows = prepared(this.store, "SELECT * FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id LIMIT 2").all(
       prefix,
       prefix,
     ) as TaskRow[];
     if (rows.length === 0)
-      throw new UserError(`No task id starts with "${idOrPrefix}". "rvc-studio task list" shows the tasks.`, 'no-task');
+      throw new UserError(msg`No task id starts with "${idOrPrefix}". "rvc-studio task list" shows the tasks.`, 'no-task');
     if (rows.length > 1 && rows[0]!.id !== prefix) {
       const matches = prepared(this.store, "SELECT id FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id", {
         pluck: true,
       }).all(prefix, prefix) as string[];
       const shown = matches.slice(0, 5).map((id) => `${id.slice(0, Math.max(8, prefix.length + 4))}…`);
       throw new UserError(
-        `"${idOrPrefix}" is ambiguous: matches ${matches.length} tasks (${shown.join(', ')}${matches.length > shown.length ? ', …' : ''}); type more of the id.`,
+        msg`"${idOrPrefix}" is ambiguous: matches ${matches.length} tasks (${shown.join(', ')}${matches.length > shown.length ? ', …' : ''}); type more of the id.`,
         'ambiguous-task',
       );
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { UserError } from '../util/errors.ts';
+import { msg, UserError } from '../util/errors.ts';
 import { checkTrainingName } from '../util/names.ts';
 import { resolveInside } from '../util/paths.ts';
 import { databaseOf, type Store } from './store.ts';
@@ -163,8 +163,8 @@ export class TrainingRepository {
     if (existing) {
       throw new UserError(
         existing.deletedAt === null
-          ? `A training named "${input.name}" already exists.`
-          : `A deleted training is still named "${input.name}"; restore it or purge it first.`,
+          ? msg`A training named "${input.name}" already exists.`
+          : msg`A deleted training is still named "${input.name}"; restore it or purge it first.`,
         'name-taken',
       );
     }
@@ -197,7 +197,7 @@ export class TrainingRepository {
         });
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new UserError(`A training named "${input.name}" already exists.`, 'name-taken');
+        throw new UserError(msg`A training named "${input.name}" already exists.`, 'name-taken');
       }
       throw error;
     }
@@ -207,7 +207,7 @@ export class TrainingRepository {
 
   get(id: string): Training {
     const row = databaseOf(this.store).prepare(`${SELECT_TRAINING} WHERE t.id = ?`).get(id) as TrainingRow | undefined;
-    if (!row) throw new UserError(`No training with id ${id}.`, 'no-training');
+    if (!row) throw new UserError(msg`No training with id ${id}.`, 'no-training');
     return fromRow(row);
   }
 
@@ -221,9 +221,9 @@ export class TrainingRepository {
   /** The training named NAME, or a UserError naming the problem (unknown, or deleted). */
   require(name: string, { includeDeleted = false } = {}): Training {
     const training = this.findByName(name, { includeDeleted: true });
-    if (!training) throw new UserError(`No training named "${name}". "rvc-studio training list" shows the trainings.`, 'no-training');
+    if (!training) throw new UserError(msg`No training named "${name}". "rvc-studio training list" shows the trainings.`, 'no-training');
     if (training.deletedAt !== null && !includeDeleted) {
-      throw new UserError(`The training "${name}" is deleted; "rvc-studio training restore ${name}" brings it back.`, 'training-deleted');
+      throw new UserError(msg`The training "${name}" is deleted; "rvc-studio training restore ${name}" brings it back.`, 'training-deleted');
     }
     return training;
   }
@@ -267,7 +267,7 @@ export class TrainingRepository {
       const result = databaseOf(this.store)
         .prepare(`UPDATE trainings SET ${sets} WHERE id = ?`)
         .run(...entries.map(([, value]) => toColumnValue(value)), id);
-      if (result.changes === 0) throw new UserError(`No training with id ${id}.`, 'no-training');
+      if (result.changes === 0) throw new UserError(msg`No training with id ${id}.`, 'no-training');
       this.store.events.emit('trainingChanged', { trainingId: id });
     }
     return this.get(id);
@@ -282,7 +282,7 @@ export class TrainingRepository {
 
   restore(name: string): Training {
     const training = this.require(name, { includeDeleted: true });
-    if (training.deletedAt === null) throw new UserError(`The training "${name}" is not deleted.`, 'not-deleted');
+    if (training.deletedAt === null) throw new UserError(msg`The training "${name}" is not deleted.`, 'not-deleted');
     databaseOf(this.store).prepare('UPDATE trainings SET deleted_at = NULL WHERE id = ?').run(training.id);
     this.store.events.emit('trainingChanged', { trainingId: training.id });
     return this.get(training.id);
@@ -296,7 +296,7 @@ export class TrainingRepository {
     const training = this.require(name, { includeDeleted: true });
     if (training.deletedAt === null) {
       throw new UserError(
-        `Delete "${name}" first ("rvc-studio training delete ${name}"); only deleted trainings can be purged.`,
+        msg`Delete "${name}" first ("rvc-studio training delete ${name}"); only deleted trainings can be purged.`,
         'not-deleted',
       );
     }

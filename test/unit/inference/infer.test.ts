@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ConvertCancelledError, InferenceEngine, inferenceWorkerPath } from '../../../src/core/inference/inferenceEngine.ts';
 import { resolveModelSampleRate, writeSidecar } from '../../../src/core/inference/modelSampleRate.ts';
 import { floatToInt16, readWav, writeWav16 } from '../../../src/core/inference/wavFile.ts';
-import { UserError } from '../../../src/core/util/errors.ts';
+import { formatMessage, UserError } from '../../../src/core/util/errors.ts';
 import { CONVERT_DEFAULTS, type ConvertParams } from '../../../src/protocol/inferenceWorkerProtocol.ts';
 import { cliEntry, makeTempDir } from '../../support/tempDir.ts';
 import { fx, requireFixtures } from './fixtures.ts';
@@ -152,10 +152,17 @@ describe('inference: end to end (worker, CLI, history, bad inputs)', function ()
       for (const [overrides, message] of cases) {
         await assert.rejects(
           engine.convert(params(overrides)),
-          (e: unknown) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'),
+          // The id and its values cross the worker too, so the editor can show the sentence in the user's language.
+          (e: unknown) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n') && e.message === formatMessage(e),
           `expected ${message}`,
         );
       }
+      await assert.rejects(engine.convert(params({ inputPath: empty })), (e: unknown) => {
+        assert.ok(e instanceof UserError);
+        assert.match(e.id, /\{0\}.*empty \(0 bytes\)/);
+        assert.deepEqual(e.args, [empty]);
+        return true;
+      });
       const short = path.join(tmp.dir, 'short.wav');
       writeVoiceWav(short, 2, 16000);
       const result = await engine.convert(params({ inputPath: short, outputPath: path.join(tmp.dir, 'short-out.wav') }));

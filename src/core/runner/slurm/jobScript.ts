@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Settings } from '../../settings.ts';
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 import type { LaunchProcess } from '../launcherWorker.ts';
 import { writeLaunchSpec, type TaskFiles } from '../processes.ts';
 import type { StepType } from '../steps.ts';
@@ -51,7 +51,7 @@ const OPTION = /^--?[A-Za-z][A-Za-z0-9-]*(=[^\s"'\\]+)?$/;
 const RESERVED = new Set(['--output', '-o', '--error', '-e', '--chdir', '-D', '--parsable', '--wrap', '--job-name', '-J', '--array', '-a']);
 
 function refuse(key: string, value: unknown, what: string): never {
-  throw new UserError(`rvcStudio.slurm.${key} ${JSON.stringify(value)} is not ${what}.`, 'bad-settings');
+  throw new UserError(msg`rvcStudio.slurm.${key} ${JSON.stringify(value)} is not ${what}.`, 'bad-settings');
 }
 
 /** Reads and validates the Slurm settings for one step; nothing unchecked reaches an #SBATCH line. */
@@ -96,7 +96,7 @@ export function jobResources(settings: Settings, step: StepType, gpuBound: boole
 function sbatchPath(file: string, forOutput: boolean): string {
   if (/["\r\n\0]/.test(file))
     throw new UserError(
-      `The path ${JSON.stringify(file)} cannot be handed to Slurm (it holds a quote or a line break); move the workspace.`,
+      msg`The path ${JSON.stringify(file)} cannot be handed to Slurm (it holds a quote or a line break); move the workspace.`,
       'bad-path',
     );
   return `"${forOutput ? file.replaceAll('%', '%%') : file}"`;
@@ -145,7 +145,7 @@ export function writeJobScript(input: JobScriptInput): JobScriptFiles & { resour
   for (const file of [input.nodePath, input.launcherPath, files.spec, files.log, files.exit]) {
     if (/["\\\r\n\0]/.test(file))
       throw new UserError(
-        `The path ${JSON.stringify(file)} cannot be written into a job script (it holds a quote, a backslash or a line break); move it.`,
+        msg`The path ${JSON.stringify(file)} cannot be written into a job script (it holds a quote, a backslash or a line break); move it.`,
         'bad-path',
       );
   }

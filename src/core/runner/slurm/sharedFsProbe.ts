@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 import type { SlurmClient } from './slurmClient.ts';
 import { assessJob } from './jobState.ts';
 import { shellWord } from './jobScript.ts';
@@ -40,7 +40,7 @@ export async function probeSharedFilesystem(client: SlurmClient, options: ProbeO
   const marker = path.join(options.dir, `probe-${nonce}.ok`);
   const script = path.join(options.dir, `probe-${nonce}.sbatch`);
   if (/["\\\r\n\0]/.test(marker))
-    throw new UserError(`The path ${JSON.stringify(marker)} cannot be written into a job script; move the workspace.`, 'bad-path');
+    throw new UserError(msg`The path ${JSON.stringify(marker)} cannot be written into a job script; move the workspace.`, 'bad-path');
   fs.writeFileSync(
     script,
     [
@@ -75,13 +75,13 @@ export async function probeSharedFilesystem(client: SlurmClient, options: ProbeO
       }
       if (endedAt !== undefined && Date.now() - endedAt > graceMs) {
         throw new UserError(
-          `The probe job ${jobId} ran${node ? ` on ${node}` : ''} but the file it wrote in ${options.dir} never appeared here: the workspace is not on a filesystem the compute nodes share. Open a workspace on the shared filesystem (home, /scratch, …) or set rvcStudio.runner.executor to local.`,
+          msg`The probe job ${jobId} ran${node ? ` on ${node}` : ''} but the file it wrote in ${options.dir} never appeared here: the workspace is not on a filesystem the compute nodes share. Open a workspace on the shared filesystem (home, /scratch, …) or set rvcStudio.runner.executor to local.`,
           'slurm-not-shared',
         );
       }
       if (endedAt === undefined && Date.now() - started > timeoutMs) {
         throw new UserError(
-          `The probe job ${jobId} did not run within ${Math.round(timeoutMs / 1000)} s, so RVC Studio cannot tell whether the compute nodes see this workspace; check the partition (rvcStudio.slurm.partition) with sinfo.`,
+          msg`The probe job ${jobId} did not run within ${Math.round(timeoutMs / 1000)} s, so RVC Studio cannot tell whether the compute nodes see this workspace; check the partition (rvcStudio.slurm.partition) with sinfo.`,
           'slurm-probe-timeout',
         );
       }

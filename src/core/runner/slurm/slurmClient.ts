@@ -1,4 +1,4 @@
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 import { runSlurmTool, slurmComplaint, type SlurmTool, type ToolResult } from './slurmTool.ts';
 
 /** One job as `squeue --states=all` lists it (pending, running, and finished ones still in memory). */
@@ -135,10 +135,10 @@ export class SlurmClient {
       const complaint = slurmComplaint(result);
       if (/invalid partition/i.test(complaint))
         throw new UserError(
-          `Slurm refused the job: ${complaint}. Set rvcStudio.slurm.partition to one of the partitions sinfo lists.`,
+          msg`Slurm refused the job: ${complaint}. Set rvcStudio.slurm.partition to one of the partitions sinfo lists.`,
           'slurm-partition',
         );
-      throw new UserError(`Slurm refused the job: ${complaint}.`, 'slurm-refused');
+      throw new UserError(msg`Slurm refused the job: ${complaint}.`, 'slurm-refused');
     }
     return parseParsable(result.stdout);
   }
@@ -154,7 +154,7 @@ export class SlurmClient {
     if (result.code !== 0) {
       // squeue fails like this only when none of the ids is known any more.
       if (/invalid job id/i.test(result.stderr)) return byId;
-      throw new UserError(`squeue failed: ${slurmComplaint(result)}.`, 'slurm-failed');
+      throw new UserError(msg`squeue failed: ${slurmComplaint(result)}.`, 'slurm-failed');
     }
     for (const entry of parseSqueue(result.stdout)) byId.set(entry.jobId, entry);
     return byId;
@@ -166,7 +166,7 @@ export class SlurmClient {
    */
   async queueByName(name: string): Promise<QueueEntry[]> {
     const result = await this.run('squeue', ['--noheader', '--states=all', `--name=${name}`, `--format=${SQUEUE_FORMAT}`]);
-    if (result.code !== 0) throw new UserError(`squeue failed: ${slurmComplaint(result)}.`, 'slurm-failed');
+    if (result.code !== 0) throw new UserError(msg`squeue failed: ${slurmComplaint(result)}.`, 'slurm-failed');
     return parseSqueue(result.stdout).filter((entry) => entry.name === name);
   }
 
@@ -175,7 +175,7 @@ export class SlurmClient {
     const result = await this.run('scontrol', ['show', 'job', '--oneliner', jobId]);
     if (result.code !== 0) {
       if (/invalid job id/i.test(result.stderr)) return undefined;
-      throw new UserError(`scontrol show job ${jobId} failed: ${slurmComplaint(result)}.`, 'slurm-failed');
+      throw new UserError(msg`scontrol show job ${jobId} failed: ${slurmComplaint(result)}.`, 'slurm-failed');
     }
     return parseScontrolJob(result.stdout);
   }
@@ -184,14 +184,14 @@ export class SlurmClient {
   async cancel(jobId: string, options: { signal?: string } = {}): Promise<void> {
     const result = await this.run('scancel', [...(options.signal ? [`--signal=${options.signal}`] : []), jobId]);
     if (result.code !== 0 && !/invalid job id|already completing or completed/i.test(result.stderr)) {
-      throw new UserError(`scancel ${jobId} failed: ${slurmComplaint(result)}.`, 'slurm-failed');
+      throw new UserError(msg`scancel ${jobId} failed: ${slurmComplaint(result)}.`, 'slurm-failed');
     }
   }
 
   /** The partitions this user can submit to (sinfo), the default one first. */
   async partitions(): Promise<string[]> {
     const result = await this.run('sinfo', ['--noheader', '--format=%P']);
-    if (result.code !== 0) throw new UserError(`sinfo failed: ${slurmComplaint(result)}.`, 'slurm-failed');
+    if (result.code !== 0) throw new UserError(msg`sinfo failed: ${slurmComplaint(result)}.`, 'slurm-failed');
     const names = [
       ...new Set(
         result.stdout
@@ -212,7 +212,7 @@ export class SlurmClient {
     const names = await this.partitions();
     if (!names.includes(partition)) {
       throw new UserError(
-        `Slurm has no partition "${partition}" (rvcStudio.slurm.partition): use one of ${names.map((n) => `"${n}"`).join(', ') || 'the partitions sinfo lists'}, or leave it empty for the cluster's default.`,
+        msg`Slurm has no partition "${partition}" (rvcStudio.slurm.partition): use one of ${names.map((n) => `"${n}"`).join(', ') || 'the partitions sinfo lists'}, or leave it empty for the cluster's default.`,
         'slurm-partition',
       );
     }

@@ -1,6 +1,6 @@
 import type { Settings } from '../../settings.ts';
 import type { SlurmJobRef } from '../taskSnapshot.ts';
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 import type { LaunchProcess } from '../launcherWorker.ts';
 import { launcherScript, readJsonFile, type ExitRecord, type TaskFiles } from '../processes.ts';
 import type { StepType } from '../steps.ts';
@@ -199,7 +199,7 @@ export class SlurmExecutor {
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
     }
     throw new UserError(
-      `Slurm job ${handle.jobId} is still running after scancel; check it with squeue -j ${handle.jobId}.`,
+      msg`Slurm job ${handle.jobId} is still running after scancel; check it with squeue -j ${handle.jobId}.`,
       'slurm-cancel',
     );
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 
 /** Slurm's client commands RVC Studio runs; nothing else goes through here. */
 export type SlurmTool = 'sbatch' | 'squeue' | 'scontrol' | 'scancel' | 'sinfo';
@@ -38,13 +38,13 @@ export function runSlurmTool(tool: SlurmTool, args: readonly string[], options: 
       if (error.code === 'ENOENT') {
         reject(
           new UserError(
-            `${tool} is not on PATH: install Slurm's client tools or set rvcStudio.runner.executor to local.`,
+            msg`${tool} is not on PATH: install Slurm's client tools or set rvcStudio.runner.executor to local.`,
             'slurm-missing',
             { cause: error },
           ),
         );
       } else {
-        reject(new UserError(`Could not run ${tool}: ${error.message}`, 'slurm-failed', { cause: error }));
+        reject(new UserError(msg`Could not run ${tool}: ${error.message}`, 'slurm-failed', { cause: error }));
       }
     });
     child.on('close', (code) => {
@@ -52,7 +52,7 @@ export function runSlurmTool(tool: SlurmTool, args: readonly string[], options: 
       if (timedOut) {
         reject(
           new UserError(
-            `${tool} did not answer within ${Math.round(options.timeoutMs / 1000)} s: is the Slurm controller reachable from here (scontrol ping)?`,
+            msg`${tool} did not answer within ${Math.round(options.timeoutMs / 1000)} s: is the Slurm controller reachable from here (scontrol ping)?`,
             'slurm-timeout',
           ),
         );

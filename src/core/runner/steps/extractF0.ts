@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 import { RVC_SCRIPTS } from '../rvcInstall.ts';
 import { bool, countFiles, exitNote, failure, readRvcExpect, type RvcExpect, type RvcStep } from './rvcStep.ts';
 
@@ -8,12 +8,12 @@ import { bool, countFiles, exitNote, failure, readRvcExpect, type RvcExpect, typ
 export const extractF0Step: RvcStep<RvcExpect> = {
   plan(ctx, { rvcRoot, expDir, device, onCuda, checkGpus, run }) {
     const { params, training } = ctx;
-    if (!params.if_f0) throw new UserError(`"${training.name}" has pitch guidance off (if_f0=0); it has no f0 to extract.`, 'no-f0');
+    if (!params.if_f0) throw new UserError(msg`"${training.name}" has pitch guidance off (if_f0=0); it has no f0 to extract.`, 'no-f0');
     if (params.f0_method !== 'rmvpe_gpu') {
       return { processes: [run([RVC_SCRIPTS.extractF0, expDir, String(params.n_cpu), params.f0_method])], expect: { rvcRoot, expDir } };
     }
     if (!onCuda)
-      throw new UserError(`rmvpe_gpu needs a CUDA card and this runs on ${device.device}; use f0 method rmvpe (CPU) instead.`, 'no-cuda');
+      throw new UserError(msg`rmvpe_gpu needs a CUDA card and this runs on ${device.device}; use f0 method rmvpe (CPU) instead.`, 'no-cuda');
     checkGpus(params.gpus_rmvpe, 'gpus_rmvpe');
     const parts = params.gpus_rmvpe.split('-').filter(Boolean);
     const processes = parts.map((gpu, i) =>

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 import { readFileTail } from '../../util/fileTail.ts';
 import { resolveInside } from '../../util/paths.ts';
 import { AUDIO_EXTENSIONS, listDataset, RVC_SCRIPTS } from '../rvcInstall.ts';
@@ -31,10 +31,10 @@ export type PreprocessExpect = RvcExpect & {
 
 function checkedDataset(training: { name: string; datasetPath: string | null }): string {
   const dataset = training.datasetPath;
-  if (!dataset) throw new UserError(`The training "${training.name}" has no dataset folder; set one before preprocessing.`, 'no-dataset');
+  if (!dataset) throw new UserError(msg`The training "${training.name}" has no dataset folder; set one before preprocessing.`, 'no-dataset');
   if (!fs.existsSync(dataset) || !fs.statSync(dataset).isDirectory()) {
     throw new UserError(
-      `The dataset folder ${dataset} does not exist; put the recordings back or point the training at their new folder.`,
+      msg`The dataset folder ${dataset} does not exist; put the recordings back or point the training at their new folder.`,
       'no-dataset',
     );
   }
@@ -90,7 +90,7 @@ export const preprocessStep: RvcStep<PreprocessExpect> = {
     const { audio, other } = listDataset(dataset);
     if (audio.length === 0) {
       throw new UserError(
-        `The dataset folder ${dataset} holds no audio files (${[...AUDIO_EXTENSIONS].slice(0, 5).join(', ')} …)${other.length ? `, only ${other.slice(0, 3).join(', ')}` : ''}; add the recordings to train on.`,
+        msg`The dataset folder ${dataset} holds no audio files (${[...AUDIO_EXTENSIONS].slice(0, 5).join(', ')} …)${other.length ? `, only ${other.slice(0, 3).join(', ')}` : ''}; add the recordings to train on.`,
         'empty-dataset',
       );
     }

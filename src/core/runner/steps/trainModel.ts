@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../../util/errors.ts';
+import { msg, UserError } from '../../util/errors.ts';
 import { readFileTail } from '../../util/fileTail.ts';
 import type { StepContext } from '../engine.ts';
 import { slurmGpusArg } from '../launcherWorker.ts';
@@ -79,7 +79,7 @@ export function buildTrainConfig(rvcRoot: string, version: string, sampleRate: s
   const source = fs.existsSync(inuse) ? inuse : path.join(rvcRoot, 'configs', choice);
   if (!fs.existsSync(source))
     throw new UserError(
-      `RVC's config ${path.join('configs', choice)} is missing from ${rvcRoot}; restore it from the RVC repository.`,
+      msg`RVC's config ${path.join('configs', choice)} is missing from ${rvcRoot}; restore it from the RVC repository.`,
       'no-rvc-config',
     );
   const config = parsePythonJson(fs.readFileSync(source, 'utf8')) as { train?: Record<string, unknown> };
@@ -123,13 +123,13 @@ function checkMute(rvcRoot: string, params: StepContext['params']): void {
   const mute = path.join(rvcRoot, 'logs', 'mute', '0_gt_wavs', `mute${params.sample_rate}.wav`);
   if (!fs.existsSync(mute)) {
     throw new UserError(
-      `RVC's logs/mute folder is incomplete (${mute} is missing); restore it from the RVC repository (git checkout logs/mute).`,
+      msg`RVC's logs/mute folder is incomplete (${mute} is missing); restore it from the RVC repository (git checkout logs/mute).`,
       'no-mute',
     );
   }
   const dim = featureDim(params.version);
   if (!fs.existsSync(path.join(rvcRoot, 'logs', 'mute', `3_feature${dim}`))) {
-    throw new UserError(`RVC's logs/mute/3_feature${dim} folder is missing; restore logs/mute from the RVC repository.`, 'no-mute');
+    throw new UserError(msg`RVC's logs/mute/3_feature${dim} folder is missing; restore logs/mute from the RVC repository.`, 'no-mute');
   }
 }
 
@@ -153,7 +153,7 @@ export const trainModelStep: RvcStep<TrainModelExpect> = {
     for (const file of [pg, pd]) {
       if (file && !fs.existsSync(path.resolve(rvcRoot, file))) {
         throw new UserError(
-          `The pretrained model ${file} does not exist; download it (RVC's tools/download_models.py) or set pretrainG/pretrainD to "none".`,
+          msg`The pretrained model ${file} does not exist; download it (RVC's tools/download_models.py) or set pretrainG/pretrainD to "none".`,
           'no-pretrained',
         );
       }
