@@ -108,22 +108,8 @@ export interface NewTraining {
   resultModelPath?: string | null;
 }
 
-export interface TrainingPatch {
-  status?: TrainingStatus;
-  datasetPath?: string | null;
-  hasPreprocessed?: boolean;
-  hasExtracted?: boolean;
-  resultModelPath?: string | null;
-  notes?: string;
-  params?: Record<string, unknown>;
-  targetSr?: SampleRate;
-  modelVersion?: ModelVersion;
-  f0Method?: F0Method;
-  gpuId?: string;
-  ifF0?: boolean;
-  logsDir?: string | null;
-  rvcRoot?: string | null;
-}
+/** What an update may change: everything a new training sets but its name, which names its RVC folders. */
+export type TrainingPatch = Omit<NewTraining, 'name'>;
 
 const PATCH_COLUMNS: Record<keyof TrainingPatch, string> = {
   status: 'status',
@@ -223,7 +209,10 @@ export class TrainingRepository {
     const training = this.findByName(name, { includeDeleted: true });
     if (!training) throw new UserError(msg`No training named "${name}". "rvc-studio training list" shows the trainings.`, 'no-training');
     if (training.deletedAt !== null && !includeDeleted) {
-      throw new UserError(msg`The training "${name}" is deleted; "rvc-studio training restore ${name}" brings it back.`, 'training-deleted');
+      throw new UserError(
+        msg`The training "${name}" is deleted; "rvc-studio training restore ${name}" brings it back.`,
+        'training-deleted',
+      );
     }
     return training;
   }
