@@ -10,7 +10,7 @@ import {
 import { nowMs } from '../util/time.ts';
 import { parseJsonlLines } from './jsonlReader.ts';
 import { SOURCE_RANK, type MetricPoint, type MetricSourceKind } from './metricPoint.ts';
-import { parseTfeventsRecords, recordLengthAt, type TfeventsState } from './tfeventsReader.ts';
+import { parseTfeventsRecords, recordLengthAt, type TfeventsBadRecord, type TfeventsState } from './tfeventsReader.ts';
 import { parseTrainLogLines, type TrainLogState } from './trainLogReader.ts';
 import { fillEpochs } from './epochs.ts';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
@@ -136,6 +136,11 @@ function linesSince(logFile: string, from: number, to: number): string[] {
   }
 }
 
+/**
+ * Reads what is new in one metrics file since the position its `metric_sources` row records, chunk
+ * by chunk (see the module comment). A file that is gone, unchanged, or stuck at a damaged record
+ * is reported as such without reading it.
+ */
 export async function ingestMetricFile(
   store: Store,
   trainingId: string,
@@ -147,113 +152,191 @@ export async function ingestMetricFile(
   const report: SourceReport = { path: file, kind, newPoints: 0, badRecords: 0, state: 'ok' };
   st.addSource.run(trainingId, file, kind);
   const row = st.source.get(trainingId, file) as MetricSourceRow;
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (error) {
-    if (!isMissingFile(error)) throw error;
+  const stat = statIfPresent(file);
+  if (!stat) {
     report.state = 'missing';
     return report;
   }
-  let offset = row.byte_offset;
-  // What the row says now; if another process moves it while we read, it is ahead of us and we stop.
-  let storedOffset = row.byte_offset;
-  let state = JSON.parse(row.state) as Record<string, unknown>;
-  if (stat.size < offset) {
-    // Shorter than what was read: the file was replaced or rewritten, so read it again from the start.
-    offset = 0;
-    state = {};
-  }
-  if (kind === 'tfevents' && typeof state['badLengthAt'] === 'number' && state['badLengthAt'] === offset) {
+  const start = startingPoint(row, stat);
+  if (kind === 'tfevents' && typeof start.state['badLengthAt'] === 'number' && start.state['badLengthAt'] === start.offset) {
     report.state = 'stuck';
     return report;
   }
-  if (stat.size === offset) return report;
+  if (stat.size === start.offset) return report;
 
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
-  const seriesIds = new Map<string, number>();
   const fd = fs.openSync(file, 'r');
   try {
-    let want = chunkBytes;
-    while (offset < stat.size) {
-      const length = Math.min(want, stat.size - offset);
-      const buffer = Buffer.allocUnsafe(length);
-      const read = fs.readSync(fd, buffer, 0, length, offset);
-      const bytes = buffer.subarray(0, read);
-      let points: MetricPoint[];
-      let consumed: number;
-      let bad: string[] = [];
-      let stuck = false;
-      if (kind === 'tfevents') {
-        const chunk = parseTfeventsRecords(bytes, offset, state as TfeventsState);
-        ({ points, consumed, stuck } = chunk);
-        bad = chunk.badRecords.map(
-          (b) =>
-            `${file}: the record at byte ${b.offset} ${
-              b.reason === 'data-crc'
-                ? 'has a bad checksum and was skipped'
-                : b.reason === 'length-crc'
-                  ? 'has a damaged length header; the rest of the file cannot be read'
-                  : 'is not a readable event and was skipped'
-            }.`,
-        );
-        if (stuck) state['badLengthAt'] = offset + consumed;
-        if (consumed === 0 && !stuck) {
-          const needed = recordLengthAt(bytes, 0);
-          if (needed !== undefined && needed > read && offset + needed <= stat.size) {
-            want = needed; // one record larger than a chunk (a big image): read it whole
-            continue;
-          }
-        }
-      } else {
-        const lastNewline = bytes.lastIndexOf(0x0a);
-        if (lastNewline < 0) {
-          if (read === want && offset + read < stat.size) {
-            want *= 2;
-            continue;
-          }
-          consumed = 0;
-          points = [];
-        } else {
-          consumed = lastNewline + 1;
-          const lines = bytes.toString('utf8', 0, lastNewline).split('\n');
-          if (kind === 'jsonl') {
-            const parsed = parseJsonlLines(lines);
-            points = parsed.points;
-            if (parsed.badLines > 0)
-              bad = [`${file}: ${parsed.badLines} line(s) after byte ${offset} are not train_events records and were skipped.`];
-          } else {
-            points = parseTrainLogLines(lines, state as TrainLogState);
-          }
-        }
-      }
-      const fresh = writeBatch(store, st, trainingId, kind, points, seriesIds, () => {
-        if ((st.offsetOf.get(row.id) as number) !== storedOffset) return false;
-        st.saveSource.run(offset + consumed, stat.size, recordedMtimeMs(stat), JSON.stringify(state), bad.length, nowMs(), row.id);
-        for (const message of bad) store.log('WARN', 'trainer', message);
-        return true;
-      });
-      if (fresh === undefined) break; // another process is reading this file and got further
-      storedOffset = offset + consumed;
-      report.newPoints += fresh.length;
-      report.badRecords += bad.length;
-      if (fresh.length > 0) store.events.emit('metricsAppended', { trainingId, points: fresh });
-      offset += consumed;
-      want = chunkBytes;
-      if (stuck) {
-        report.state = 'stuck';
-        break;
-      }
-      if (consumed === 0) {
-        report.state = 'partial';
-        break;
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const source: OpenSource = { store, st, trainingId, file, kind, row, stat, fd, seriesIds: new Map() };
+    await readNewChunks(source, start, options.chunkBytes ?? DEFAULT_CHUNK, report);
   } finally {
     fs.closeSync(fd);
   }
   return report;
+}
+
+/** One metrics file open for reading, and what every chunk of it is written with. */
+interface OpenSource {
+  store: Store;
+  st: MetricIngestStatements;
+  trainingId: string;
+  file: string;
+  kind: MetricSourceKind;
+  /** The source's row as it was before this read began. */
+  row: MetricSourceRow;
+  /** The size read up to: bytes appended while reading wait for the next call. */
+  stat: fs.Stats;
+  fd: number;
+  seriesIds: Map<string, number>;
+}
+
+/** Where reading resumes and the reader state to resume with (mutated by the readers as they go). */
+interface ReadPosition {
+  offset: number;
+  state: Record<string, unknown>;
+}
+
+/**
+ * One chunk, parsed: its points, how many of its bytes they used up (the rest waits for the next
+ * read), warnings about records it skipped, and whether framing was lost. `want` instead asks for a
+ * larger read of the same offset, because nothing complete fits in this one.
+ */
+type ParsedChunk = Chunk | { want: number };
+
+interface Chunk {
+  points: MetricPoint[];
+  consumed: number;
+  bad: string[];
+  stuck: boolean;
+}
+
+function statIfPresent(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch (error) {
+    if (!isMissingFile(error)) throw error;
+    return undefined;
+  }
+}
+
+function startingPoint(row: MetricSourceRow, stat: fs.Stats): ReadPosition {
+  const state = JSON.parse(row.state) as Record<string, unknown>;
+  // Shorter than what was read: the file was replaced or rewritten, so read it again from the start.
+  if (stat.size < row.byte_offset) return { offset: 0, state: {} };
+  return { offset: row.byte_offset, state };
+}
+
+/**
+ * The read loop: one chunk per transaction, yielding to the event loop between chunks. Stops at the
+ * end of what `stat` saw, at a record or line not complete yet (partial), when framing is lost
+ * (stuck), or when another process has moved the source's position past ours.
+ */
+async function readNewChunks(source: OpenSource, position: ReadPosition, chunkBytes: number, report: SourceReport): Promise<void> {
+  const { store, trainingId, stat } = source;
+  const { state } = position;
+  let { offset } = position;
+  // What the row says now; if another process moves it while we read, it is ahead of us and we stop.
+  let storedOffset = source.row.byte_offset;
+  let want = chunkBytes;
+  while (offset < stat.size) {
+    const chunk = parseChunk(source, readBytes(source.fd, offset, Math.min(want, stat.size - offset)), offset, state, want);
+    if ('want' in chunk) {
+      want = chunk.want;
+      continue;
+    }
+    const fresh = commitChunk(source, chunk, offset + chunk.consumed, state, storedOffset);
+    if (fresh === undefined) break; // another process is reading this file and got further
+    storedOffset = offset + chunk.consumed;
+    report.newPoints += fresh.length;
+    report.badRecords += chunk.bad.length;
+    if (fresh.length > 0) store.events.emit('metricsAppended', { trainingId, points: fresh });
+    offset += chunk.consumed;
+    want = chunkBytes;
+    if (chunk.stuck) {
+      report.state = 'stuck';
+      break;
+    }
+    if (chunk.consumed === 0) {
+      report.state = 'partial';
+      break;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Up to `length` bytes at `offset` (fewer if the file was cut short meanwhile). */
+function readBytes(fd: number, offset: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  const read = fs.readSync(fd, buffer, 0, length, offset);
+  return buffer.subarray(0, read);
+}
+
+function parseChunk(source: OpenSource, bytes: Buffer, offset: number, state: Record<string, unknown>, want: number): ParsedChunk {
+  if (source.kind === 'tfevents') return parseTfeventsChunk(source, bytes, offset, state);
+  return parseLinesChunk(source, bytes, offset, state, want);
+}
+
+/** Records, framed by their length headers; a damaged header marks the file stuck at that record. */
+function parseTfeventsChunk(source: OpenSource, bytes: Buffer, offset: number, state: Record<string, unknown>): ParsedChunk {
+  const chunk = parseTfeventsRecords(bytes, offset, state as TfeventsState);
+  const { points, consumed, stuck } = chunk;
+  const bad = chunk.badRecords.map((b) => badRecordMessage(source.file, b));
+  if (stuck) state['badLengthAt'] = offset + consumed;
+  if (consumed === 0 && !stuck) {
+    const needed = recordLengthAt(bytes, 0);
+    // one record larger than a chunk (a big image): read it whole
+    if (needed !== undefined && needed > bytes.length && offset + needed <= source.stat.size) return { want: needed };
+  }
+  return { points, consumed, bad, stuck };
+}
+
+function badRecordMessage(file: string, b: TfeventsBadRecord): string {
+  return `${file}: the record at byte ${b.offset} ${
+    b.reason === 'data-crc'
+      ? 'has a bad checksum and was skipped'
+      : b.reason === 'length-crc'
+        ? 'has a damaged length header; the rest of the file cannot be read'
+        : 'is not a readable event and was skipped'
+  }.`;
+}
+
+/** Whole lines (jsonl or train.log); a last line without its newline yet waits for the next read. */
+function parseLinesChunk(source: OpenSource, bytes: Buffer, offset: number, state: Record<string, unknown>, want: number): ParsedChunk {
+  const lastNewline = bytes.lastIndexOf(0x0a);
+  if (lastNewline < 0) {
+    // A line longer than the chunk: read more of it, unless the file ends before its newline.
+    if (bytes.length === want && offset + bytes.length < source.stat.size) return { want: want * 2 };
+    return { points: [], consumed: 0, bad: [], stuck: false };
+  }
+  const consumed = lastNewline + 1;
+  const lines = bytes.toString('utf8', 0, lastNewline).split('\n');
+  if (source.kind !== 'jsonl') return { points: parseTrainLogLines(lines, state as TrainLogState), consumed, bad: [], stuck: false };
+  const parsed = parseJsonlLines(lines);
+  const bad =
+    parsed.badLines > 0
+      ? [`${source.file}: ${parsed.badLines} line(s) after byte ${offset} are not train_events records and were skipped.`]
+      : [];
+  return { points: parsed.points, consumed, bad, stuck: false };
+}
+
+/**
+ * Writes one chunk's points, moves the source to `end` with the reader state, and logs the chunk's
+ * warnings, all in one transaction; undefined (nothing written) when the row no longer says
+ * `storedOffset`, i.e. another process has read further.
+ */
+function commitChunk(
+  source: OpenSource,
+  { points, bad }: Chunk,
+  end: number,
+  state: Record<string, unknown>,
+  storedOffset: number,
+): MetricPoint[] | undefined {
+  const { store, st, row, stat } = source;
+  return writeBatch(store, st, source.trainingId, source.kind, points, source.seriesIds, () => {
+    if ((st.offsetOf.get(row.id) as number) !== storedOffset) return false;
+    st.saveSource.run(end, stat.size, recordedMtimeMs(stat), JSON.stringify(state), bad.length, nowMs(), row.id);
+    for (const message of bad) store.log('WARN', 'trainer', message);
+    return true;
+  });
 }
 
 /**

@@ -10,10 +10,13 @@ import {
   SAMPLE_RATES,
   type F0Method,
   type ModelVersion,
+  type NewTraining,
   type SampleRate,
   type Training,
 } from '../../core/store/trainings.ts';
+import type { Settings } from '../../core/settings.ts';
 import { UserError, isUserError } from '../../core/util/errors.ts';
+import type { Config } from '../config.ts';
 import type { Ctx } from '../ctx.ts';
 import type { FolderStore } from '../folderStore.ts';
 import {
@@ -144,6 +147,29 @@ function createTraining(ctx: Ctx) {
   };
 }
 
+/** What every step of one Create Training reads. */
+interface CreateTrainingRun {
+  wizard: Wizard;
+  /** The command's argument: a field given here is not asked for. */
+  args: Record<string, unknown>;
+  config: Config;
+  /** The settings as they were when the command began, read once so every step sees the same. */
+  settings: Settings;
+  /** The devices detected, asked in the background while the first steps are answered. */
+  gpus: Promise<ProbeResult['gpus'] | undefined>;
+}
+
+/** The three choices that fix the model's shape (and which pretrained models fit it). */
+interface ModelFormat {
+  targetSr: SampleRate;
+  modelVersion: ModelVersion;
+  f0Method: F0Method;
+}
+
+/**
+ * The wizard's steps in order, each answered by the argument where it can be; undefined when the
+ * user cancels a step. An answer the core would refuse throws a UserError, so nothing is created.
+ */
 async function createTrainingSteps(
   ctx: Ctx,
   folder: FolderStore,
@@ -152,10 +178,30 @@ async function createTrainingSteps(
 ): Promise<Training | undefined> {
   const config = folder.config;
   const settings = config.settings();
-  const exists = (name: string): boolean => folder.trainings?.findByName(name, { includeDeleted: true }) !== undefined;
   // Asked in the background while the first steps are answered.
   const gpus = typeof args.gpu === 'string' ? Promise.resolve(undefined) : detectGpus(folder);
+  const run: CreateTrainingRun = { wizard, args, config, settings, gpus };
 
+  const name = await askName(run, folder);
+  if (name === undefined) return undefined;
+  const typedDataset = typeof args.datasetPath === 'string' ? args.datasetPath : await pickDataset(wizard, folder);
+  if (typedDataset === undefined) return undefined;
+  const { datasetPath, audio } = checkedDataset(typedDataset);
+  const format = await askModelFormat(run);
+  if (!format) return undefined;
+  const gpuId = await askGpu(run);
+  if (gpuId === undefined) return undefined;
+  const params = await askTrainingParams(run, format);
+  if (!params) return undefined;
+
+  const { targetSr, modelVersion, f0Method } = format;
+  const newTraining: NewTraining = { name, datasetPath, targetSr, modelVersion, f0Method, gpuId: gpuId.trim(), status: 'ready', params };
+  return await saveTraining(ctx, folder, newTraining, audio);
+}
+
+/** Step 1: the name, checked as it is typed, and checked again when the argument gave it. */
+async function askName({ wizard, args }: CreateTrainingRun, folder: FolderStore): Promise<string | undefined> {
+  const exists = (name: string): boolean => folder.trainings?.findByName(name, { includeDeleted: true }) !== undefined;
   let name = typeof args.name === 'string' ? args.name : undefined;
   if (name === undefined) {
     name = await wizard.input(1, vscode.l10n.t('name'), {
@@ -167,11 +213,11 @@ async function createTrainingSteps(
   }
   const nameCheck = checkNameField(name, exists);
   if (nameCheck?.severity === 'error') throw new UserError(nameCheck.message);
+  return name;
+}
 
-  const typedDataset = typeof args.datasetPath === 'string' ? args.datasetPath : await pickDataset(wizard, folder);
-  if (typedDataset === undefined) return undefined;
-  const { datasetPath, audio } = checkedDataset(typedDataset);
-
+/** Steps 3 to 5: sample rate, model version and f0 method, each offered with its setting's default active. */
+async function askModelFormat({ wizard, args, config }: CreateTrainingRun): Promise<ModelFormat | undefined> {
   const targetSr: SampleRate | undefined =
     args.sampleRate !== undefined
       ? oneOf(Number(args.sampleRate), SAMPLE_RATES, 'Sample rate')
@@ -189,7 +235,11 @@ async function createTrainingSteps(
       ? oneOf(args.f0Method as string, F0_METHODS, 'F0 method')
       : await wizard.pick(5, vscode.l10n.t('pitch (f0) method'), F0_CHOICES, { active: config.defaultF0Method });
   if (!f0Method) return undefined;
+  return { targetSr, modelVersion, f0Method };
+}
 
+/** Step 6: the GPU, offered from the devices detected (waited for only here); checked either way. */
+async function askGpu({ wizard, args, config, settings, gpus }: CreateTrainingRun): Promise<string | undefined> {
   let gpuId = typeof args.gpu === 'string' ? args.gpu : undefined;
   if (gpuId === undefined) {
     const choices = gpuChoices(settings['runner.device'], await gpus, config.gpus);
@@ -198,68 +248,77 @@ async function createTrainingSteps(
   }
   const gpuCheck = checkGpuField(gpuId);
   if (gpuCheck) throw new UserError(gpuCheck.message);
+  return gpuId;
+}
 
+/**
+ * Steps 7 to 9: epochs, batch size and pretrained models, as the training's WebUI parameters. Only
+ * an epoch count or batch size that differs from the settings is stored with the training.
+ */
+async function askTrainingParams(run: CreateTrainingRun, format: ModelFormat): Promise<Record<string, unknown> | undefined> {
+  const { args, settings } = run;
   const params: Record<string, unknown> = {};
+  // Called with a name (tests, automation): the optional parameters take their defaults unasked.
   const automated = typeof args.name === 'string';
-  const number = async (
-    step: number,
-    what: string,
-    key: 'total_epoch' | 'batch_size',
-    fallback: number,
-    prompt: string,
-  ): Promise<number | undefined> => {
-    const given = args[key === 'total_epoch' ? 'epochs' : 'batchSize'];
-    if (given !== undefined) return checkedCount(String(given), what);
-    // Called with a name (tests, automation): the optional parameters take their defaults unasked.
-    if (automated) return fallback;
-    const typed = await wizard.input(step, what, {
-      prompt,
-      value: String(fallback),
-      validate: (value) => validation(checkCountField(value)),
-    });
-    return typed === undefined ? undefined : checkedCount(typed, what);
-  };
-  const epochs = await number(
-    7,
-    vscode.l10n.t('epochs'),
-    'total_epoch',
-    settings['train.totalEpoch'],
-    vscode.l10n.t("Total epochs to train; RVC's WebUI offers 20 (2 to 1000)."),
-  );
+  const epochs = await askCount(run, automated, {
+    step: 7,
+    what: vscode.l10n.t('epochs'),
+    fallback: settings['train.totalEpoch'],
+    prompt: vscode.l10n.t("Total epochs to train; RVC's WebUI offers 20 (2 to 1000)."),
+    given: args.epochs,
+  });
   if (epochs === undefined) return undefined;
-  const batchSize = await number(
-    8,
-    vscode.l10n.t('batch size'),
-    'batch_size',
-    defaultBatchSize(await gpus, settings['train.batchSize']),
-    vscode.l10n.t("Batch size per GPU; RVC's WebUI offers half the card's memory in GB (4 is safe on 8 GB)."),
-  );
+  const batchSize = await askCount(run, automated, {
+    step: 8,
+    what: vscode.l10n.t('batch size'),
+    fallback: defaultBatchSize(await run.gpus, settings['train.batchSize']),
+    prompt: vscode.l10n.t("Batch size per GPU; RVC's WebUI offers half the card's memory in GB (4 is safe on 8 GB)."),
+    given: args.batchSize,
+  });
   if (batchSize === undefined) return undefined;
   if (epochs !== settings['train.totalEpoch']) params.total_epoch = epochs;
   if (batchSize !== settings['train.batchSize']) params.batch_size = batchSize;
 
-  const rvcRoot = settings['rvc.root'];
-  const pretrained =
-    typeof args.pretrained === 'string'
-      ? args.pretrained
-      : automated
-        ? ''
-        : await wizard.pick(9, vscode.l10n.t('pretrained models'), pretrainedChoices(rvcRoot, modelVersion, targetSr), { active: '' });
+  const pretrained = await askPretrained(run, automated, format);
   if (pretrained === undefined) return undefined;
   if (pretrained === 'none') Object.assign(params, { pretrainG: 'none', pretrainD: 'none' });
+  return params;
+}
 
-  folder.require();
-  const training = folder.trainings!.create({
-    name,
-    datasetPath,
-    targetSr,
-    modelVersion,
-    f0Method,
-    gpuId: gpuId.trim(),
-    status: 'ready',
-    params,
+/** One count step (epochs, batch size): what the argument gave, else its default when automated, else asked. */
+async function askCount(
+  { wizard }: CreateTrainingRun,
+  automated: boolean,
+  count: { step: number; what: string; fallback: number; prompt: string; given: unknown },
+): Promise<number | undefined> {
+  const { step, what, fallback, prompt, given } = count;
+  if (given !== undefined) return checkedCount(String(given), what);
+  if (automated) return fallback;
+  const typed = await wizard.input(step, what, {
+    prompt,
+    value: String(fallback),
+    validate: (value) => validation(checkCountField(value)),
   });
-  ctx.log.info(`created training ${training.name} (${audio} audio files in ${datasetPath})`);
+  return typed === undefined ? undefined : checkedCount(typed, what);
+}
+
+/** Step 9: '' for RVC's own pretrained models (the default, and what automation gets), 'none' for none. */
+async function askPretrained(
+  { wizard, args, settings }: CreateTrainingRun,
+  automated: boolean,
+  format: ModelFormat,
+): Promise<string | undefined> {
+  if (typeof args.pretrained === 'string') return args.pretrained;
+  if (automated) return '';
+  const choices = pretrainedChoices(settings['rvc.root'], format.modelVersion, format.targetSr);
+  return await wizard.pick(9, vscode.l10n.t('pretrained models'), choices, { active: '' });
+}
+
+/** Creates the training, then shows it: revealed and selected in the Trainings view, and a message. */
+async function saveTraining(ctx: Ctx, folder: FolderStore, newTraining: NewTraining, audio: number): Promise<Training> {
+  folder.require();
+  const training = folder.trainings!.create(newTraining);
+  ctx.log.info(`created training ${training.name} (${audio} audio files in ${newTraining.datasetPath})`);
   ctx.stores.fire(folder);
   await ctx.revealTraining(folder, training.id);
   void vscode.window.showInformationMessage(
