@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isFinal } from '../core/runner/steps.ts';
+import { isFinal } from '../core/store/vocabulary.ts';
 import type { Task } from '../core/runner/taskSnapshot.ts';
 import type { FolderStore } from './folderStore.ts';
 import type { FolderStores } from './folderStores.ts';

@@ -1,5 +1,5 @@
 import { Runner } from '../../core/runner/runner.ts';
-import { isFinal, isStepType, STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
+import { isFinal, isStepType, STEP_TYPES, type StepType } from '../../core/store/vocabulary.ts';
 import { parseSetOptions } from '../../core/runner/params.ts';
 import type { Task } from '../../core/runner/taskSnapshot.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { taskFiles, tasksDirOf } from '../../core/runner/processes.ts';
 import { Runner } from '../../core/runner/runner.ts';
-import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/runner/steps.ts';
+import { isFinal, TASK_STATUSES, type TaskStatus } from '../../core/store/vocabulary.ts';
 import { taskReader, type TaskReader } from '../../core/runner/taskSnapshot.ts';
 import { TrainingRepository } from '../../core/store/trainings.ts';
 import { errorMessage, isUserErrorCode, msg, UserError, isMissingFile } from '../../core/util/errors.ts';
@@ -211,7 +211,9 @@ export const TASK_COMMANDS: CliCommand[] = [
           } catch (error) {
             if (isUserErrorCode(error, 'db-busy')) return;
             if (++failedReads >= WORKER_READ_RETRIES)
-              stop(new UserError(msg`worker stopped: ${store.dbPath} cannot be read (${errorMessage(error)}).`, 'db-lost', { cause: error }));
+              stop(
+                new UserError(msg`worker stopped: ${store.dbPath} cannot be read (${errorMessage(error)}).`, 'db-lost', { cause: error }),
+              );
           }
         }, WORKER_HEALTH_MS);
         watching.push({ dispose: () => clearInterval(health) });

@@ -9,7 +9,8 @@ import {
 } from '../store/metricsRepository.ts';
 import { nowMs } from '../util/time.ts';
 import { parseJsonlLines } from './jsonlReader.ts';
-import { SOURCE_RANK, type MetricPoint, type MetricSourceKind } from './metricPoint.ts';
+import { SOURCE_RANK, type MetricPoint } from './metricPoint.ts';
+import { type MetricSourceKind } from '../store/vocabulary.ts';
 import { parseTfeventsRecords, recordLengthAt, type TfeventsBadRecord, type TfeventsState } from './tfeventsReader.ts';
 import { parseTrainLogLines, type TrainLogState } from './trainLogReader.ts';
 import { fillEpochs } from './epochs.ts';

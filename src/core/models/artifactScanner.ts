@@ -3,9 +3,6 @@ import * as path from 'node:path';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
 import type { ArtifactKind } from '../store/vocabulary.ts';
 
-// artifacts.kind is the store's vocabulary; re-exported for the models code that names it from here.
-export { ARTIFACT_KINDS, type ArtifactKind } from '../store/vocabulary.ts';
-
 export interface FoundArtifact {
   kind: ArtifactKind;
   path: string;

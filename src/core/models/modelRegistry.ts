@@ -23,7 +23,8 @@ export type { Artifact };
 import { msg, UserError, isMissingFile } from '../util/errors.ts';
 import { isInside } from '../util/paths.ts';
 import { nowMs } from '../util/time.ts';
-import type { ArtifactKind, FoundArtifact } from './artifactScanner.ts';
+import type { FoundArtifact } from './artifactScanner.ts';
+import type { ArtifactKind } from '../store/vocabulary.ts';
 import { checkpointEpoch } from './torchCheckpoint.ts';
 import { recordedMtimeMs } from '../util/fileStamp.ts';
 

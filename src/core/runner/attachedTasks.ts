@@ -3,7 +3,7 @@ import { isUserError } from '../util/errors.ts';
 import { readExitRecord, tasksDirOf } from './processes.ts';
 import { reportInternal, type RunnerContext } from './runnerContext.ts';
 import type { SlurmTasks } from './slurm/slurmTasks.ts';
-import { isFinal } from './steps.ts';
+import { isFinal } from '../store/vocabulary.ts';
 import { runnerAlive, type Outcome } from './taskLifecycle.ts';
 import type { TaskLogTail } from './taskLog.ts';
 import type { Task } from './taskSnapshot.ts';

@@ -4,7 +4,7 @@ import type { Training } from '../store/trainings.ts';
 import type { DeviceChoice } from './device.ts';
 import type { RunParams } from './params.ts';
 import type { ExitRecord } from './processes.ts';
-import type { StepType } from './steps.ts';
+import type { StepType } from '../store/vocabulary.ts';
 import type { TaskPlan } from './taskSnapshot.ts';
 
 /** What an engine knows when it plans, prepares and judges one step. */

@@ -1,4 +1,4 @@
-import type { StepType } from './steps.ts';
+import type { StepType } from '../store/vocabulary.ts';
 import type { TaskLogEntry } from '../store/taskRepository.ts';
 
 export interface ProgressUpdate {

@@ -11,7 +11,8 @@ import { readStartedRecord, terminateGroup } from './processes.ts';
 import type { RunnerContext, RunnerOptions } from './runnerContext.ts';
 import { RunnerSlurm } from './runnerSlurm.ts';
 import { Scheduler } from './scheduler.ts';
-import { isFinal, remainingSteps, usesGpu, type StepType } from './steps.ts';
+import { remainingSteps, usesGpu } from './steps.ts';
+import { isFinal, type StepType } from '../store/vocabulary.ts';
 import { ENGINES, registerLiveRunner, runnerAlive, TaskLifecycle, unregisterLiveRunner } from './taskLifecycle.ts';
 import type { Task, TaskReader } from './taskSnapshot.ts';
 import type { TaskLogEntry } from '../store/taskRepository.ts';
@@ -78,7 +79,8 @@ export class Runner {
     const training = this.trainings.require(trainingName);
     const settings = this.ctx.options.settings();
     const engine = options.engine ?? settings['runner.engine'];
-    if (engine !== 'rvc' && engine !== 'command') throw new UserError(msg`Unknown engine "${String(engine)}"; use rvc or command.`, 'usage');
+    if (engine !== 'rvc' && engine !== 'command')
+      throw new UserError(msg`Unknown engine "${String(engine)}"; use rvc or command.`, 'usage');
     const params = resolveParams(settings, training, options.set ?? {});
     const steps = step === 'all' ? remainingSteps(training) : [step];
     const pending = this.tasks.list({ trainingId: training.id, limit: 1000 }).filter((t) => !isFinal(t.status));
@@ -118,7 +120,10 @@ export class Runner {
   retry(idOrPrefix: string): Task {
     const old = this.tasks.resolve(idOrPrefix);
     if (old.status !== 'failed' && old.status !== 'cancelled') {
-      throw new UserError(msg`Task ${old.id.slice(0, 8)} is ${old.status}; only failed or cancelled tasks can be retried.`, 'not-retryable');
+      throw new UserError(
+        msg`Task ${old.id.slice(0, 8)} is ${old.status}; only failed or cancelled tasks can be retried.`,
+        'not-retryable',
+      );
     }
     const pending = this.tasks
       .list({ trainingId: old.trainingId, limit: 1000 })

@@ -3,7 +3,7 @@ import { msg, UserError } from '../util/errors.ts';
 import { resolveInside } from '../util/paths.ts';
 import type { Engine, StepContext } from './engine.ts';
 import { ensureLogsLink, pythonOf, rvcRootOf } from './rvcInstall.ts';
-import type { StepType } from './steps.ts';
+import type { StepType } from '../store/vocabulary.ts';
 import { extractF0Step } from './steps/extractF0.ts';
 import { extractFeatureStep } from './steps/extractFeature.ts';
 import { preprocessStep } from './steps/preprocess.ts';

@@ -6,7 +6,8 @@ import type { StepContext } from './engine.ts';
 import { launch, terminateGroup } from './processes.ts';
 import { reportInternal, type RunnerContext } from './runnerContext.ts';
 import type { RunnerSlurm } from './runnerSlurm.ts';
-import { isFinal, unmetDependency } from './steps.ts';
+import { unmetDependency } from './steps.ts';
+import { isFinal } from '../store/vocabulary.ts';
 import type { Task, TaskPlan, TaskSnapshot } from './taskSnapshot.ts';
 
 export interface SchedulerParts {

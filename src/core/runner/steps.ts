@@ -2,10 +2,6 @@ import type { Training } from '../store/trainings.ts';
 import { msg, type Message } from '../util/errors.ts';
 import type { StepType } from '../store/vocabulary.ts';
 
-// The step and status words are the tasks table's vocabulary, so they live with the store; runner
-// code keeps importing them from here.
-export { FINAL_STATUSES, isFinal, isStepType, STEP_TYPES, TASK_STATUSES, type StepType, type TaskStatus } from '../store/vocabulary.ts';
-
 /**
  * Steps that hold a GPU when the device is CUDA: feature extraction and training always, f0
  * extraction only with rmvpe_gpu. preprocess and train_index are CPU work.

@@ -22,7 +22,7 @@ import {
 } from './processes.ts';
 import { lastErrorLines } from './progress.ts';
 import { rvcEngine } from './rvcEngine.ts';
-import { isFinal } from './steps.ts';
+import { isFinal } from '../store/vocabulary.ts';
 import { TaskLogTail } from './taskLog.ts';
 import { TaskWriter, type ClaimLimits, type NewTask, type TaskLogLevel } from '../store/taskRepository.ts';
 import { stagedFolder } from './steps/preprocess.ts';

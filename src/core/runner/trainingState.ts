@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Training, TrainingPatch } from '../store/trainings.ts';
-import type { StepType } from './steps.ts';
+import type { StepType } from '../store/vocabulary.ts';
 
 /**
  * Whether every sliced file has its features (and pitch, for f0 models): RVC's extractors skip

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
+import { STEP_TYPES, type StepType } from '../../core/store/vocabulary.ts';
 import type { Task } from '../../core/runner/taskSnapshot.ts';
 import type { Training } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';

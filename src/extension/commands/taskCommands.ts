@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { taskFiles } from '../../core/runner/processes.ts';
-import { isFinal } from '../../core/runner/steps.ts';
+import { isFinal } from '../../core/store/vocabulary.ts';
 import type { Task } from '../../core/runner/taskSnapshot.ts';
 import { trainingLogsDir } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { isFinal } from '../../core/runner/steps.ts';
+import { isFinal } from '../../core/store/vocabulary.ts';
 import { trainingLogsDir, type Training } from '../../core/store/trainings.ts';
 import { UserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';

@@ -1,4 +1,4 @@
-import { STEP_TYPES, type StepType } from '../../core/runner/steps.ts';
+import { STEP_TYPES, type StepType } from '../../core/store/vocabulary.ts';
 import type { Task } from '../../core/runner/taskSnapshot.ts';
 import type { Training } from '../../core/store/trainings.ts';
 import * as l10n from '../l10n.ts';

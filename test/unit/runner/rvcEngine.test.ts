@@ -6,7 +6,7 @@ import { resolveParams } from '../../../src/core/runner/params.ts';
 import { ProgressTracker, lastErrorLines } from '../../../src/core/runner/progress.ts';
 import { pythonFloatRepr } from '../../../src/core/runner/pythonJson.ts';
 import { buildFilelist, buildTrainConfig, configChoice, rvcEngine } from '../../../src/core/runner/rvcEngine.ts';
-import type { StepType } from '../../../src/core/runner/steps.ts';
+import type { StepType } from '../../../src/core/store/vocabulary.ts';
 import { defaultSettings, type Settings } from '../../../src/core/settings.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository, type Training } from '../../../src/core/store/trainings.ts';

@@ -4,7 +4,7 @@ import { chooseDevice, probeDevice } from '../../../src/core/runner/device.ts';
 import type { StepContext } from '../../../src/core/runner/engine.ts';
 import { resolveParams } from '../../../src/core/runner/params.ts';
 import { rvcEngine } from '../../../src/core/runner/rvcEngine.ts';
-import { STEP_TYPES, type StepType } from '../../../src/core/runner/steps.ts';
+import { STEP_TYPES, type StepType } from '../../../src/core/store/vocabulary.ts';
 import { defaultSettings, type Settings } from '../../../src/core/settings.ts';
 import { Store } from '../../../src/core/store/store.ts';
 import { TrainingRepository, type Training } from '../../../src/core/store/trainings.ts';

@@ -4,7 +4,7 @@ import type { Settings } from '../../settings.ts';
 import { msg, UserError } from '../../util/errors.ts';
 import type { LaunchProcess } from '../launcherWorker.ts';
 import { writeLaunchSpec, type TaskFiles } from '../processes.ts';
-import type { StepType } from '../steps.ts';
+import type { StepType } from '../../store/vocabulary.ts';
 
 /** What Slurm is asked for, from the `rvcStudio.slurm.*` settings; every value is validated. */
 export interface JobResources {

@@ -1,4 +1,4 @@
-import type { StepType } from '../steps.ts';
+import type { StepType } from '../../store/vocabulary.ts';
 
 /** Where a job stands, in the runner's terms. */
 export type JobPhase = 'queued' | 'running' | 'ended' | 'unknown';

@@ -3,7 +3,7 @@ import type { SlurmJobRef } from '../taskSnapshot.ts';
 import { msg, UserError } from '../../util/errors.ts';
 import type { LaunchProcess } from '../launcherWorker.ts';
 import { launcherScript, readJsonFile, type ExitRecord, type TaskFiles } from '../processes.ts';
-import type { StepType } from '../steps.ts';
+import type { StepType } from '../../store/vocabulary.ts';
 import { jobName, jobResources, jobScriptFiles, sbatchLines, writeJobScript } from './jobScript.ts';
 import { assessJob, explainJobEnd, type JobOutcome, type PendingReason } from './jobState.ts';
 import { probeSharedFilesystem } from './sharedFsProbe.ts';

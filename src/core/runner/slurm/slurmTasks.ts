@@ -3,7 +3,7 @@ import type { Settings } from '../../settings.ts';
 import { isUserErrorCode } from '../../util/errors.ts';
 import { readFileTail } from '../../util/fileTail.ts';
 import { taskFiles } from '../processes.ts';
-import { isFinal } from '../steps.ts';
+import { isFinal } from '../../store/vocabulary.ts';
 import type { FaultPoint, Outcome, TaskLifecycle } from '../taskLifecycle.ts';
 import type { SlurmJobRef, Task, TaskReader, TaskSnapshot } from '../taskSnapshot.ts';
 import type { Store } from '../../store/store.ts';
