@@ -245,49 +245,82 @@ function pluginName(bytes: Uint8Array, [start, end]: [number, number]): string {
   return '';
 }
 
-const DT_FLOAT = 1;
-const DT_DOUBLE = 2;
-const DT_HALF = 19;
+/** The TensorProto fields a scalar can be read from; the other fields (string_val, int_val, …) are skipped. */
+interface TensorFields {
+  dtype: number;
+  /** Product of the shape's dims: 1 for a scalar (no dims) or a one-element tensor. */
+  elements: number;
+  /** tensor_content: the elements as raw little-endian bytes, which TF writes in place of the typed lists. */
+  content: [number, number] | undefined;
+  floats: number[];
+  doubles: number[];
+  /** half_val: each half's 16 bits in an int32, as TF stores them. */
+  halves: number[];
+}
 
-/** A one-element float/double/half TensorProto as a number; anything else is not a scalar. */
-function scalarTensor(bytes: Uint8Array, start: number, end: number): number | undefined {
+type TypedList = 'floats' | 'doubles' | 'halves';
+
+/**
+ * The repeated value fields by field number: the wire type of a lone value and how to read it.
+ * proto3 writers pack them (wire type 2), but a reader must accept either encoding.
+ */
+const TYPED_LISTS = new Map<number, { list: TypedList; wire: number; read: (c: Cursor) => number }>([
+  [5, { list: 'floats', wire: 5, read: (c) => c.float() }],
+  [6, { list: 'doubles', wire: 1, read: (c) => c.double() }],
+  [13, { list: 'halves', wire: 0, read: (c) => c.varint() }],
+]);
+
+function readTensorFields(bytes: Uint8Array, start: number, end: number): TensorFields {
+  const t: TensorFields = { dtype: 0, elements: 1, content: undefined, floats: [], doubles: [], halves: [] };
   const c = new Cursor(bytes, start, end);
-  let dtype = 0;
-  let elements = 1;
-  let content: [number, number] | undefined;
-  const floats: number[] = [];
-  const doubles: number[] = [];
-  const halves: number[] = [];
   while (c.pos < end) {
     const key = c.varint();
     const field = Math.floor(key / 8);
     const wire = key & 7;
-    if (field === 1 && wire === 0) dtype = c.varint();
-    else if (field === 2 && wire === 2) elements = shapeElements(bytes, c.slice());
-    else if (field === 4 && wire === 2) content = c.slice();
-    else if (field === 5 && wire === 5) floats.push(c.float());
-    else if (field === 5 && wire === 2) readPacked(bytes, c.slice(), (p) => floats.push(p.float()));
-    else if (field === 6 && wire === 1) doubles.push(c.double());
-    else if (field === 6 && wire === 2) readPacked(bytes, c.slice(), (p) => doubles.push(p.double()));
-    else if (field === 13 && wire === 0) halves.push(c.varint());
-    else if (field === 13 && wire === 2) readPacked(bytes, c.slice(), (p) => halves.push(p.varint()));
+    const typed = TYPED_LISTS.get(field);
+    if (field === 1 && wire === 0) t.dtype = c.varint();
+    else if (field === 2 && wire === 2) t.elements = shapeElements(bytes, c.slice());
+    else if (field === 4 && wire === 2) t.content = c.slice();
+    else if (typed && wire === 2) readPacked(bytes, c.slice(), (p) => t[typed.list].push(typed.read(p)));
+    else if (typed && wire === typed.wire) t[typed.list].push(typed.read(c));
     else c.skip(wire);
   }
-  if (elements !== 1) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (dtype === DT_FLOAT) {
-    if (content && content[1] - content[0] === 4) return view.getFloat32(content[0], true);
-    return floats[0];
+  return t;
+}
+
+/** How each scalar dtype is read: its width in tensor_content, and the typed list that holds it otherwise. */
+interface ScalarDtype {
+  width: number;
+  fromContent: (view: DataView, at: number) => number;
+  fromList: (t: TensorFields) => number | undefined;
+}
+
+const DT_FLOAT = 1;
+const DT_DOUBLE = 2;
+const DT_HALF = 19;
+const SCALAR_DTYPES = new Map<number, ScalarDtype>([
+  [DT_FLOAT, { width: 4, fromContent: (view, at) => view.getFloat32(at, true), fromList: (t) => t.floats[0] }],
+  [DT_DOUBLE, { width: 8, fromContent: (view, at) => view.getFloat64(at, true), fromList: (t) => t.doubles[0] }],
+  [
+    DT_HALF,
+    {
+      width: 2,
+      fromContent: (view, at) => halfToNumber(view.getUint16(at, true)),
+      fromList: (t) => (t.halves[0] === undefined ? undefined : halfToNumber(t.halves[0])),
+    },
+  ],
+]);
+
+/** A one-element float/double/half TensorProto as a number; anything else is not a scalar. */
+function scalarTensor(bytes: Uint8Array, start: number, end: number): number | undefined {
+  const t = readTensorFields(bytes, start, end);
+  const dtype = SCALAR_DTYPES.get(t.dtype);
+  if (t.elements !== 1 || !dtype) return undefined;
+  // tensor_content of another length is not this dtype's one element: fall back to the typed list.
+  if (t.content && t.content[1] - t.content[0] === dtype.width) {
+    return dtype.fromContent(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), t.content[0]);
   }
-  if (dtype === DT_DOUBLE) {
-    if (content && content[1] - content[0] === 8) return view.getFloat64(content[0], true);
-    return doubles[0];
-  }
-  if (dtype === DT_HALF) {
-    if (content && content[1] - content[0] === 2) return halfToNumber(view.getUint16(content[0], true));
-    return halves[0] === undefined ? undefined : halfToNumber(halves[0]);
-  }
-  return undefined;
+  return dtype.fromList(t);
 }
 
 function readPacked(bytes: Uint8Array, [start, end]: [number, number], read: (c: Cursor) => void): void {
