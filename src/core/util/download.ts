@@ -56,151 +56,279 @@ export class DownloadCancelled extends UserError {
 /** A failure worth resuming after (cut body, stall, 5xx); anything else ends the download. */
 class Retryable extends Error {}
 
-export async function download(options: DownloadOptions): Promise<DownloadResult> {
-  const { url, dest, signal } = options;
-  const doFetch = options.fetch ?? fetch;
-  const stallMs = options.stallTimeoutMs ?? 30_000;
-  const maxResumes = options.maxResumes ?? 5;
-  const interval = options.progressIntervalMs ?? 250;
-  const part = dest + '.part';
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  const handle = await fs.promises.open(part, 'w');
-  let hash: Hash = createHash('sha256');
-  let received = 0;
-  let total: number | null = options.expectedSize ?? null;
-  let resumes = 0;
-  let refetchedBytes = 0;
-  /** Every byte that came over the wire, refetched ones included: the rate the user sees. */
-  let transferred = 0;
-  const started = Date.now();
-  let lastReport = 0;
-  const report = (force = false): void => {
-    const now = Date.now();
-    if (!options.onProgress || (!force && now - lastReport < interval)) return;
-    lastReport = now;
-    const seconds = Math.max(0.001, (now - started) / 1000);
-    const bytesPerSecond = transferred / seconds;
-    const etaSeconds = total !== null && bytesPerSecond > 0 ? Math.max(0, (total - received) / bytesPerSecond) : null;
-    options.onProgress({ received, total, bytesPerSecond, etaSeconds });
+/** The options with their defaults filled in, shared by every attempt of one download. */
+interface Plan {
+  url: string;
+  dest: string;
+  part: string;
+  signal: AbortSignal | undefined;
+  doFetch: typeof fetch;
+  stallMs: number;
+  maxResumes: number;
+  interval: number;
+  expectedSize: number | null;
+  expectedSha256: string | null;
+  onProgress: ((progress: DownloadProgress) => void) | undefined;
+}
+
+function planOf(options: DownloadOptions): Plan {
+  return {
+    url: options.url,
+    dest: options.dest,
+    part: options.dest + '.part',
+    signal: options.signal,
+    doFetch: options.fetch ?? fetch,
+    stallMs: options.stallTimeoutMs ?? 30_000,
+    maxResumes: options.maxResumes ?? 5,
+    interval: options.progressIntervalMs ?? 250,
+    expectedSize: options.expectedSize ?? null,
+    expectedSha256: options.expectedSha256 ?? null,
+    onProgress: options.onProgress,
   };
+}
+
+/**
+ * What one download has so far: the `.part` file, its byte count and running hash, and the rate.
+ * It outlives each attempt, since a resume continues where the cut one stopped.
+ */
+class Transfer {
+  hash: Hash = createHash('sha256');
+  received = 0;
+  total: number | null;
+  resumes = 0;
+  refetchedBytes = 0;
+  /** Every byte that came over the wire, refetched ones included: the rate the user sees. */
+  private transferred = 0;
+  private readonly started = Date.now();
+  private lastReport = 0;
+
+  readonly plan: Plan;
+  readonly handle: fs.promises.FileHandle;
+
+  constructor(plan: Plan, handle: fs.promises.FileHandle) {
+    this.plan = plan;
+    this.handle = handle;
+    this.total = plan.expectedSize;
+  }
+
+  /** Throttled to one report per interval, unless forced (the final 100%). */
+  report(force = false): void {
+    const now = Date.now();
+    if (!this.plan.onProgress || (!force && now - this.lastReport < this.plan.interval)) return;
+    this.lastReport = now;
+    const seconds = Math.max(0.001, (now - this.started) / 1000);
+    const bytesPerSecond = this.transferred / seconds;
+    const { received, total } = this;
+    const etaSeconds = total !== null && bytesPerSecond > 0 ? Math.max(0, (total - received) / bytesPerSecond) : null;
+    this.plan.onProgress({ received, total, bytesPerSecond, etaSeconds });
+  }
+
+  /** Hashes and writes one chunk at its offset; a short write is continued, not lost. */
+  async append(bytes: Uint8Array): Promise<void> {
+    this.hash.update(bytes);
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written, this.received + written);
+      written += bytesWritten;
+    }
+    this.received += bytes.length;
+    this.transferred += bytes.length;
+    this.report();
+  }
+
+  /** Drops what was received, for a server that will not continue from where we are. */
+  async restart(): Promise<void> {
+    this.refetchedBytes += this.received;
+    this.received = 0;
+    this.hash = createHash('sha256');
+    await this.handle.truncate(0);
+  }
+}
+
+export async function download(options: DownloadOptions): Promise<DownloadResult> {
+  const plan = planOf(options);
+  fs.mkdirSync(path.dirname(plan.dest), { recursive: true });
+  const handle = await fs.promises.open(plan.part, 'w');
+  const transfer = new Transfer(plan, handle);
   let ok = false;
   try {
-    for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted) throw new DownloadCancelled(url);
-      try {
-        await fetchOnce();
-        break;
-      } catch (error) {
-        if (signal?.aborted) throw new DownloadCancelled(url);
-        if (!(error instanceof Retryable)) throw error;
-        if (attempt >= maxResumes) {
-          throw new UserError(msg`Download of ${url} failed after ${attempt + 1} tries: ${error.message}.`, 'download-failed');
-        }
-        resumes++;
-      }
-    }
+    await fetchWithResumes(transfer);
     await handle.sync();
     await handle.close();
-    const sha256 = hash.digest('hex');
-    if (options.expectedSize != null && received !== options.expectedSize) {
-      throw new UserError(
-        msg`${url} gave ${received} bytes, not the ${options.expectedSize} expected; refused, nothing was kept.`,
-        'download-size',
-      );
-    }
-    if (options.expectedSha256 && sha256 !== options.expectedSha256.toLowerCase()) {
-      throw new UserError(
-        msg`${url} has sha256 ${sha256}, not the expected ${options.expectedSha256.toLowerCase()}; refused, nothing was kept.`,
-        'download-hash',
-      );
-    }
-    fs.renameSync(part, dest);
+    const sha256 = transfer.hash.digest('hex');
+    checkSizeAndHash(plan, transfer.received, sha256);
+    fs.renameSync(plan.part, plan.dest);
     ok = true;
-    report(true);
-    return { file: dest, size: received, sha256, resumes, refetchedBytes };
+    transfer.report(true);
+    const { received: size, resumes, refetchedBytes } = transfer;
+    return { file: plan.dest, size, sha256, resumes, refetchedBytes };
   } finally {
+    // Whatever went wrong, no half or unchecked file is left behind.
     if (!ok) {
       await handle.close().catch(() => undefined);
-      fs.rmSync(part, { force: true });
+      fs.rmSync(plan.part, { force: true });
     }
   }
+}
 
-  async function fetchOnce(): Promise<void> {
-    const stall = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => stall.abort(), stallMs);
-    };
-    const combined = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
-    const headers: Record<string, string> = { 'user-agent': 'rvc-studio' };
-    if (received > 0) headers.range = `bytes=${received}-`;
-    arm();
+/** Attempts until one completes: retryable failures resume, up to maxResumes; others end it. */
+async function fetchWithResumes(transfer: Transfer): Promise<void> {
+  const { url, signal, maxResumes } = transfer.plan;
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw new DownloadCancelled(url);
     try {
-      let response: Response;
-      try {
-        response = await doFetch(url, { headers, redirect: 'follow', signal: combined });
-      } catch (error) {
-        if (stall.signal.aborted) throw new Retryable(`no answer within ${stallMs / 1000} s`);
-        if (signal?.aborted) throw error;
-        throw new Retryable(describeNetworkError(error));
+      await fetchOnce(transfer);
+      return;
+    } catch (error) {
+      if (signal?.aborted) throw new DownloadCancelled(url);
+      if (!(error instanceof Retryable)) throw error;
+      if (attempt >= maxResumes) {
+        throw new UserError(msg`Download of ${url} failed after ${attempt + 1} tries: ${error.message}.`, 'download-failed');
       }
-      if (response.status === 416 && received > 0) {
-        // The server cannot serve the rest; start over rather than guess.
-        await restart();
-        throw new Retryable('the server refused to resume (HTTP 416)');
-      }
-      if (response.status >= 500) throw new Retryable(`HTTP ${response.status} ${response.statusText}`);
-      if (response.status !== 200 && response.status !== 206) {
-        throw new UserError(
-          msg`Download of ${url} failed: HTTP ${`${response.status} ${response.statusText}`.trimEnd()}.`,
-          'download-http',
-        );
-      }
-      if (response.status === 206) {
-        const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
-        if (!range || Number(range[1]) !== received) {
-          await response.body?.cancel();
-          await restart();
-          throw new Retryable('the server resumed at the wrong offset');
-        }
-        if (range[2] !== '*') total = Number(range[2]);
-      } else {
-        if (received > 0) await restart();
-        const length = response.headers.get('content-length');
-        if (length !== null && /^\d+$/.test(length)) total = Number(length);
-      }
-      if (!response.body) throw new Retryable('the answer had no body');
-      try {
-        for await (const chunk of response.body) {
-          arm();
-          const bytes = chunk as Uint8Array;
-          hash.update(bytes);
-          let written = 0;
-          while (written < bytes.length) {
-            const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, received + written);
-            written += bytesWritten;
-          }
-          received += bytes.length;
-          transferred += bytes.length;
-          report();
-        }
-      } catch (error) {
-        if (stall.signal.aborted) throw new Retryable(`no data for ${stallMs / 1000} s at byte ${received}`);
-        if (signal?.aborted) throw error;
-        throw new Retryable(`the connection was cut at byte ${received} (${describeNetworkError(error)})`);
-      }
-      if (total !== null && received < total) throw new Retryable(`the connection ended at byte ${received} of ${total}`);
-    } finally {
-      clearTimeout(timer);
+      transfer.resumes++;
     }
   }
+}
 
-  async function restart(): Promise<void> {
-    refetchedBytes += received;
-    received = 0;
-    hash = createHash('sha256');
-    await handle.truncate(0);
+function checkSizeAndHash(plan: Plan, received: number, sha256: string): void {
+  const { url, expectedSize, expectedSha256 } = plan;
+  if (expectedSize != null && received !== expectedSize) {
+    throw new UserError(msg`${url} gave ${received} bytes, not the ${expectedSize} expected; refused, nothing was kept.`, 'download-size');
+  }
+  if (expectedSha256 && sha256 !== expectedSha256.toLowerCase()) {
+    throw new UserError(
+      msg`${url} has sha256 ${sha256}, not the expected ${expectedSha256.toLowerCase()}; refused, nothing was kept.`,
+      'download-hash',
+    );
+  }
+}
+
+/** Aborts when no answer or byte came for stallMs; re-armed on each sign of life. */
+class StallTimer {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+
+  private readonly ms: number;
+
+  constructor(ms: number) {
+    this.ms = ms;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get stalled(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(), this.ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/**
+ * Sorts a failed fetch or read: a stall or a network fault is Retryable with its reason; the
+ * user's own cancel passes through as is (the caller turns it into DownloadCancelled).
+ */
+function retryableUnlessCancelled(
+  error: unknown,
+  stall: StallTimer,
+  signal: AbortSignal | undefined,
+  stalledReason: string,
+  cutReason: () => string,
+): unknown {
+  if (stall.stalled) return new Retryable(stalledReason);
+  if (signal?.aborted) return error;
+  return new Retryable(cutReason());
+}
+
+/** One request and its body, from the byte we have onwards. */
+async function fetchOnce(transfer: Transfer): Promise<void> {
+  const stall = new StallTimer(transfer.plan.stallMs);
+  stall.arm();
+  try {
+    const response = await request(transfer, stall);
+    const body = await acceptResponse(transfer, response);
+    await streamBody(transfer, body, stall);
+    const { received, total } = transfer;
+    if (total !== null && received < total) throw new Retryable(`the connection ended at byte ${received} of ${total}`);
+  } finally {
+    stall.clear();
+  }
+}
+
+async function request(transfer: Transfer, stall: StallTimer): Promise<Response> {
+  const { url, signal, doFetch, stallMs } = transfer.plan;
+  const combined = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
+  const headers: Record<string, string> = { 'user-agent': 'rvc-studio' };
+  if (transfer.received > 0) headers.range = `bytes=${transfer.received}-`;
+  try {
+    return await doFetch(url, { headers, redirect: 'follow', signal: combined });
+  } catch (error) {
+    throw retryableUnlessCancelled(error, stall, signal, `no answer within ${stallMs / 1000} s`, () => describeNetworkError(error));
+  }
+}
+
+/**
+ * Checks the status and where the answer starts, learns the total size, and returns the body;
+ * an answer from the start when we asked to resume restarts the file.
+ */
+async function acceptResponse(transfer: Transfer, response: Response): Promise<ReadableStream<Uint8Array>> {
+  const { url } = transfer.plan;
+  if (response.status === 416 && transfer.received > 0) {
+    // The server cannot serve the rest; start over rather than guess.
+    await transfer.restart();
+    throw new Retryable('the server refused to resume (HTTP 416)');
+  }
+  if (response.status >= 500) throw new Retryable(`HTTP ${response.status} ${response.statusText}`);
+  if (response.status !== 200 && response.status !== 206) {
+    throw new UserError(msg`Download of ${url} failed: HTTP ${`${response.status} ${response.statusText}`.trimEnd()}.`, 'download-http');
+  }
+  if (response.status === 206) await acceptPartial(transfer, response);
+  else await acceptWhole(transfer, response);
+  if (!response.body) throw new Retryable('the answer had no body');
+  return response.body;
+}
+
+/** A 206 must continue at exactly our byte; its Content-Range may also say the total. */
+async function acceptPartial(transfer: Transfer, response: Response): Promise<void> {
+  const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
+  if (!range || Number(range[1]) !== transfer.received) {
+    await response.body?.cancel();
+    await transfer.restart();
+    throw new Retryable('the server resumed at the wrong offset');
+  }
+  if (range[2] !== '*') transfer.total = Number(range[2]);
+}
+
+/** A 200 is the file from its first byte, even when we asked for the rest (Range ignored). */
+async function acceptWhole(transfer: Transfer, response: Response): Promise<void> {
+  if (transfer.received > 0) await transfer.restart();
+  const length = response.headers.get('content-length');
+  if (length !== null && /^\d+$/.test(length)) transfer.total = Number(length);
+}
+
+async function streamBody(transfer: Transfer, body: ReadableStream<Uint8Array>, stall: StallTimer): Promise<void> {
+  const { signal, stallMs } = transfer.plan;
+  try {
+    for await (const chunk of body) {
+      stall.arm();
+      await transfer.append(chunk as Uint8Array);
+    }
+  } catch (error) {
+    throw retryableUnlessCancelled(
+      error,
+      stall,
+      signal,
+      `no data for ${stallMs / 1000} s at byte ${transfer.received}`,
+      () => `the connection was cut at byte ${transfer.received} (${describeNetworkError(error)})`,
+    );
   }
 }
 
