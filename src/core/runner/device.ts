@@ -40,7 +40,10 @@ function parseProbe(python: string, stdout: string): ProbeResult {
   try {
     return JSON.parse(line) as ProbeResult;
   } catch {
-    throw new UserError(msg`The Python ${python} printed something unexpected when asked for its device: ${line.slice(0, 200)}`, 'bad-python');
+    throw new UserError(
+      msg`The Python ${python} printed something unexpected when asked for its device: ${line.slice(0, 200)}`,
+      'bad-python',
+    );
   }
 }
 

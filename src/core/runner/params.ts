@@ -103,7 +103,8 @@ function parseValue(name: keyof RunParams, raw: string | number | boolean): stri
       throw new UserError(msg`${name} must be 1 or 0 (yes/no), not "${text}".`, 'bad-param');
     }
     case 'enum':
-      if (!spec.values.includes(text)) throw new UserError(msg`${name} must be one of ${spec.values.join(', ')}, not "${text}".`, 'bad-param');
+      if (!spec.values.includes(text))
+        throw new UserError(msg`${name} must be one of ${spec.values.join(', ')}, not "${text}".`, 'bad-param');
       return text;
     case 'gpus':
       if (text !== '' && !GPU_LIST.test(text)) {

@@ -23,7 +23,8 @@ export function deleteArtifactFile(store: Store, artifactId: number): { path: st
   const row = databaseOf(store)
     .prepare('SELECT training_id AS trainingId, path, size, pinned, deleted_at AS deletedAt FROM artifacts WHERE id = ?')
     .get(artifactId) as { trainingId: string; path: string; size: number | null; pinned: number; deletedAt: number | null } | undefined;
-  if (!row || row.deletedAt !== null) throw new UserError(msg`That model file is no longer listed; refresh the Models view.`, 'no-artifact');
+  if (!row || row.deletedAt !== null)
+    throw new UserError(msg`That model file is no longer listed; refresh the Models view.`, 'no-artifact');
   if (row.pinned === 1) throw new UserError(msg`${path.basename(row.path)} is pinned; unpin it before deleting it.`, 'pinned');
   const roots = artifactRoots(store, row.trainingId);
   if (!roots.some((root) => isInside(root, row.path))) {

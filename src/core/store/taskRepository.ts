@@ -176,7 +176,8 @@ export class TaskRepository<S> {
   /** A full id or a unique prefix of one, as users copy them from `task list`. */
   resolve(idOrPrefix: string): StoredTask<S> {
     const prefix = idOrPrefix.trim().toLowerCase();
-    if (!/^[0-9a-f-]{1,36}$/.test(prefix)) throw new UserError(msg`"${idOrPrefix}" is not a task id (ids look like 3f2a9c1e-…).`, 'no-task');
+    if (!/^[0-9a-f-]{1,36}$/.test(prefix))
+      throw new UserError(msg`"${idOrPrefix}" is not a task id (ids look like 3f2a9c1e-…).`, 'no-task');
     const rows = prepared(this.store, "SELECT * FROM training_tasks WHERE id >= ? AND id < ? || 'g' ORDER BY id LIMIT 2").all(
       prefix,
       prefix,

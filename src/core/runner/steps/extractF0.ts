@@ -13,7 +13,10 @@ export const extractF0Step: RvcStep<RvcExpect> = {
       return { processes: [run([RVC_SCRIPTS.extractF0, expDir, String(params.n_cpu), params.f0_method])], expect: { rvcRoot, expDir } };
     }
     if (!onCuda)
-      throw new UserError(msg`rmvpe_gpu needs a CUDA card and this runs on ${device.device}; use f0 method rmvpe (CPU) instead.`, 'no-cuda');
+      throw new UserError(
+        msg`rmvpe_gpu needs a CUDA card and this runs on ${device.device}; use f0 method rmvpe (CPU) instead.`,
+        'no-cuda',
+      );
     checkGpus(params.gpus_rmvpe, 'gpus_rmvpe');
     const parts = params.gpus_rmvpe.split('-').filter(Boolean);
     const processes = parts.map((gpu, i) =>

@@ -31,7 +31,8 @@ export type PreprocessExpect = RvcExpect & {
 
 function checkedDataset(training: { name: string; datasetPath: string | null }): string {
   const dataset = training.datasetPath;
-  if (!dataset) throw new UserError(msg`The training "${training.name}" has no dataset folder; set one before preprocessing.`, 'no-dataset');
+  if (!dataset)
+    throw new UserError(msg`The training "${training.name}" has no dataset folder; set one before preprocessing.`, 'no-dataset');
   if (!fs.existsSync(dataset) || !fs.statSync(dataset).isDirectory()) {
     throw new UserError(
       msg`The dataset folder ${dataset} does not exist; put the recordings back or point the training at their new folder.`,
