@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +10,7 @@ import { type SaveValue, TensorToSave } from '../../../src/core/models/pickleWri
 import { openTorchCheckpoint } from '../../../src/core/models/torchCheckpoint.ts';
 import { saveTorchFile } from '../../../src/core/models/torchSave.ts';
 import { isUserError } from '../../../src/core/util/errors.ts';
-import { makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
+import { cliEntry, makeTempDir, sharedFixtures } from '../../support/tempDir.ts';
 
 /**
  * RVC's own ckpt tab on real models (../shared/fixtures/rvc-ckpt-tools, see its README): every
@@ -328,5 +329,55 @@ describe("models: RVC's ckpt tab — extract, set-info, merge against RVC's own 
       await refusal(() => mergeModels(ALTO, ALTO_E2, { alpha: 0.5, out: ALTO_E2 })),
       'alto-demo_e2_s10.pth is the input file; write the result under another name.',
     );
+  });
+});
+
+describe('cli: model extract, set-info, merge', function () {
+  const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+    spawnSync(process.execPath, [cliEntry, ...args], { encoding: 'utf8' });
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(function () {
+    if (!fs.existsSync(tools) || !fs.existsSync(runA)) {
+      console.warn(`SKIP: ../shared/fixtures/rvc-ckpt-tools or rvc-real-a not found at ${sharedFixtures}`);
+      this.skip();
+    }
+    ({ dir, cleanup } = makeTempDir());
+  });
+  afterEach(() => cleanup?.());
+
+  it('writes RVC’s files from the command line and refuses with one line and exit 1', () => {
+    const merged = path.join(dir, 'alto-merge-e2-0.3.pth');
+    const run = cli('model', 'merge', ALTO, ALTO_E2, '--alpha', '0.3', '--info', 'merge test', '--out', merged, '--json');
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), {
+      schema: 1,
+      file: merged,
+      tensors: 385,
+      info: 'merge test',
+      sr: '40k',
+      f0: 1,
+      version: 'v2',
+      bytes: 262237,
+    });
+    assert.equal(sha256(fs.readFileSync(merged)), manifest('10-merge-alto-e2-0.3').outputs[0]!.sha256);
+
+    const copy = path.join(dir, 'alto-demo.pth');
+    fs.copyFileSync(ALTO, copy);
+    const noTarget = cli('model', 'set-info', copy, '--info', 'renamed by the ckpt tab');
+    assert.deepEqual([noTarget.status, noTarget.stderr.trim()], [1, 'model set-info needs exactly one of --out FILE.pth and --in-place.']);
+    assert.equal(cli('model', 'set-info', copy, '--info', 'renamed by the ckpt tab', '--in-place').status, 0);
+    assert.equal(sha256(fs.readFileSync(copy)), manifest('04-change_info-inplace').outputs[0]!.sha256);
+
+    const extracted = path.join(dir, 'g.pth');
+    const extract = cli('model', 'extract', G20, '--out', extracted);
+    assert.equal(extract.status, 0, extract.stderr);
+    assert.match(extract.stdout, /^wrote .*g\.pth {2}\(385 tensors; 40k v2, f0 1; info "Extracted model\."\)/);
+    const badAlpha = cli('model', 'merge', ALTO, ALTO_E2, '--alpha', 'half', '--out', path.join(dir, 'm.pth'));
+    assert.deepEqual([badAlpha.status, badAlpha.stderr.trim()], [1, 'model merge needs --alpha, the share of A from 0 to 1 (got "half").']);
+    const refused = cli('model', 'merge', ref('v2-40k-f0'), ref('v2-40k-nof0'), '--alpha', '0.5', '--out', path.join(dir, 'm.pth'));
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^Cannot merge v2-40k-f0\.pth with v2-40k-nof0\.pth: /);
+    assert.ok(!fs.existsSync(path.join(dir, 'm.pth')));
   });
 });

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { TorchTensor } from '../../../src/core/models/pickle.ts';
 import { orderedDicts, type PickleDict } from '../../../src/core/models/pickle.ts';
 import { orderedDict, pickleForTorchSave, PyFloat, type SaveValue, TensorToSave } from '../../../src/core/models/pickleWriter.ts';
-import { openTorchCheckpoint } from '../../../src/core/models/torchCheckpoint.ts';
+import { halfBits } from '../../../src/core/models/checkpointTools.ts';
+import { decodeHalf, openTorchCheckpoint } from '../../../src/core/models/torchCheckpoint.ts';
 import { archiveName, saveTorchFile, torchSaveChunks } from '../../../src/core/models/torchSave.ts';
 import { openZipArchive } from '../../../src/core/models/zipArchive.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
@@ -150,5 +151,25 @@ describe('models: the .pth writer (torch.save of torch 1.13)', () => {
     assert.equal(text.split('torch._utils\n_rebuild_tensor_v2').length, 2);
     assert.equal(text.split('X\x07\x00\x00\x00storage').length, 2);
     assert.equal(text.split('X\x03\x00\x00\x00cpu').length, 2);
+  });
+});
+
+describe("models: fp16 as torch's .half() rounds", () => {
+  it('keeps every float16 value, rounds halfway cases to even, overflows to inf, flushes below half the smallest subnormal', () => {
+    for (let h = 0; h < 0x10000; h++) {
+      const value = decodeHalf(h);
+      if (Number.isNaN(value)) assert.equal(halfBits(value) & 0x7fff, 0x7e00);
+      else assert.equal(halfBits(value), h, `0x${h.toString(16)}`);
+    }
+    assert.equal(halfBits(1 + 2 ** -11), 0x3c00, 'halfway between 1 and its successor: to even (1)');
+    assert.equal(halfBits(1 + 3 * 2 ** -11), 0x3c02, 'halfway between odd and even: to even');
+    assert.equal(halfBits(1 + 2 ** -11 + 2 ** -20), 0x3c01, 'just above halfway: up');
+    assert.equal(halfBits(65520), 0x7c00, 'halfway above the largest finite: inf');
+    assert.equal(halfBits(65519), 0x7bff);
+    assert.equal(halfBits(2 ** -25), 0, 'half the smallest subnormal: to even (0)');
+    assert.equal(halfBits(2 ** -25 + 2 ** -40), 1);
+    assert.equal(halfBits(-(2 ** -26)), 0x8000, 'a negative underflow keeps its sign');
+    assert.equal(halfBits(3 * 2 ** -25), 2, 'subnormal halfway 1.5 → 2');
+    assert.equal(halfBits(-Infinity), 0xfc00);
   });
 });
