@@ -41,6 +41,9 @@ export function checkOutput(out: string, inputs: readonly string[], policy: Outp
     throw new UserError(msg`${label(out)} is the input file; write the result under another name.`, 'ckpt-overwrite-input');
   if (input === undefined && fs.existsSync(out) && !policy.force)
     throw new UserError(msg`${out} already exists; pass --force to replace it.`, 'ckpt-output-exists');
+  const folder = path.dirname(path.resolve(out));
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory())
+    throw new UserError(msg`Cannot write ${label(out)}: the folder ${folder} does not exist.`, 'ckpt-output-folder');
 }
 
 /** RVC's sr labels: 40000 → "40k". */

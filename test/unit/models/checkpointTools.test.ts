@@ -329,6 +329,10 @@ describe("models: RVC's ckpt tab — extract, set-info, merge against RVC's own 
       await refusal(() => mergeModels(ALTO, ALTO_E2, { alpha: 0.5, out: ALTO_E2 })),
       'alto-demo_e2_s10.pth is the input file; write the result under another name.',
     );
+    assert.equal(
+      await refusal(() => mergeModels(ALTO, ALTO_E2, { alpha: 0.5, out: path.join(dir, 'no/such/m.pth') })),
+      `Cannot write m.pth: the folder ${path.join(dir, 'no/such')} does not exist.`,
+    );
   });
 });
 
