@@ -1,8 +1,11 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readIvfFlatIndex, searchIvfFlat } from '../../core/inference/faissIndex.ts';
 import { readNpy } from '../../core/inference/npyFile.ts';
 import { inspectModel, runModelWithManifest } from '../../core/inference/onnxModel.ts';
+import { extractSmallModel, setModelInfo, type WrittenModel } from '../../core/models/checkpointTools.ts';
 import { isPthModel } from '../../core/models/exportCache.ts';
+import { mergeModels } from '../../core/models/modelMerge.ts';
 import { exportRvcModel } from '../../core/models/onnx/rvcExporter.ts';
 import { openRvcModel } from '../../core/models/rvcCheckpoint.ts';
 import { msg, UserError } from '../../core/util/errors.ts';
@@ -86,7 +89,95 @@ async function exportCommand(ctx: CliContext, { positionals, values }: CliArgs):
   }
 }
 
+function written(model: WrittenModel, what: string): CliResult {
+  const file = path.resolve(model.file);
+  return {
+    json: { ...model, file, bytes: fs.statSync(file).size },
+    text: `${what} ${file}  (${model.tensors} tensors; ${model.sr} ${model.version}, f0 ${model.f0}; info "${model.info}")`,
+  };
+}
+
+function outOption(values: CliArgs['values'], command: string): string {
+  if (typeof values.out !== 'string') throw new UserError(msg`${command} needs --out FILE.pth.`, 'usage');
+  return path.resolve(values.out);
+}
+
+function stringOption(values: CliArgs['values'], name: string): string | undefined {
+  return typeof values[name] === 'string' ? values[name] : undefined;
+}
+
+async function extractCommand(_ctx: CliContext, { positionals, values }: CliArgs): Promise<CliResult> {
+  const model = await extractSmallModel(path.resolve(positionals[0]!), {
+    out: outOption(values, 'model extract'),
+    info: stringOption(values, 'info'),
+    configJson: stringOption(values, 'config'),
+    force: values.force === true,
+  });
+  return written(model, 'wrote');
+}
+
+async function setInfoCommand(_ctx: CliContext, { positionals, values }: CliArgs): Promise<CliResult> {
+  const input = path.resolve(positionals[0]!);
+  const info = stringOption(values, 'info');
+  if (info === undefined) throw new UserError(msg`model set-info needs --info TEXT.`, 'usage');
+  const inPlace = values['in-place'] === true;
+  if (inPlace === (typeof values.out === 'string'))
+    throw new UserError(msg`model set-info needs exactly one of --out FILE.pth and --in-place.`, 'usage');
+  const out = inPlace ? input : path.resolve(values.out as string);
+  return written(await setModelInfo(input, info, out, { inPlace, force: values.force === true }), inPlace ? 'rewrote' : 'wrote');
+}
+
+async function mergeCommand(_ctx: CliContext, { positionals, values }: CliArgs): Promise<CliResult> {
+  const alphaText = stringOption(values, 'alpha');
+  const alpha = alphaText === undefined || alphaText.trim() === '' ? NaN : Number(alphaText);
+  if (!(alpha >= 0 && alpha <= 1))
+    throw new UserError(msg`model merge needs --alpha, the share of A from 0 to 1 (got "${alphaText ?? ''}").`, 'usage');
+  const model = await mergeModels(path.resolve(positionals[0]!), path.resolve(positionals[1]!), {
+    alpha,
+    out: outOption(values, 'model merge'),
+    info: stringOption(values, 'info'),
+    configJsonA: stringOption(values, 'config-a'),
+    configJsonB: stringOption(values, 'config-b'),
+    force: values.force === true,
+  });
+  return written(model, 'wrote');
+}
+
 export const MODEL_COMMANDS: CliCommand[] = [
+  {
+    path: ['model', 'extract'],
+    usage: 'G.pth --out F.pth [--info TEXT] [--config config.json] [--force]',
+    summary:
+      "RVC's \"extract small model\": a G_*.pth's weights as fp16 without enc_q, with its training's config.json (beside it, or --config); never over an existing file unless --force",
+    positionals: { min: 1, max: 1 },
+    options: { out: { type: 'string' }, info: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean' } },
+    run: extractCommand,
+  },
+  {
+    path: ['model', 'set-info'],
+    usage: 'MODEL.pth --info TEXT (--out F.pth | --in-place) [--force]',
+    summary:
+      'RVC\'s "modify info": the same model with another info, everything else byte for byte; the input is rewritten only with --in-place',
+    positionals: { min: 1, max: 1 },
+    options: { out: { type: 'string' }, info: { type: 'string' }, 'in-place': { type: 'boolean' }, force: { type: 'boolean' } },
+    run: setInfoCommand,
+  },
+  {
+    path: ['model', 'merge'],
+    usage: 'A.pth B.pth --alpha X --out F.pth [--info TEXT] [--config-a J] [--config-b J] [--force]',
+    summary:
+      "RVC's merge, bit for bit: alpha·A + (1−alpha)·B in fp16; A or B may be a G_*.pth (with its config.json); models of another rate, version, pitch or shape are refused",
+    positionals: { min: 2, max: 2 },
+    options: {
+      alpha: { type: 'string' },
+      out: { type: 'string' },
+      info: { type: 'string' },
+      'config-a': { type: 'string' },
+      'config-b': { type: 'string' },
+      force: { type: 'boolean' },
+    },
+    run: mergeCommand,
+  },
   {
     path: ['model', 'export'],
     usage: 'FILE.pth [--out F.onnx] [--noise-free]',

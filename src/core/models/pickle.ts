@@ -22,6 +22,12 @@ export type PickleValue =
 export type PickleDict = Map<PickleKey, PickleValue>;
 export type PickleKey = null | boolean | number | bigint | string;
 
+/**
+ * The dicts that were pickled as `collections.OrderedDict` (the others were plain dicts): both read
+ * as Maps, but a writer that re-saves a file (set-info) must pickle each as it was.
+ */
+export const orderedDicts = new WeakSet<PickleDict>();
+
 /** A storage record as torch.save's persistent id names it: `('storage', torch.FloatStorage, key, location, numel)`. */
 export class TorchStorage {
   readonly dtype: TorchDtype;
@@ -548,7 +554,9 @@ class Unpickler {
   #call(callable: string, args: readonly PickleValue[]): PickleValue {
     if (callable === 'collections.OrderedDict') {
       if (args.length !== 0) throw this.#refuse('builds an OrderedDict from arguments, which torch.save never does', 'pickle-unsupported');
-      return new Map();
+      const ordered: PickleDict = new Map();
+      orderedDicts.add(ordered);
+      return ordered;
     }
     if (callable === 'torch._utils._rebuild_parameter') {
       const [data] = args;

@@ -205,7 +205,8 @@ function checkApplioParts(root: PickleDict, file: string): void {
 
 // ---- the config ----
 
-const CONFIG_FIELDS = [
+/** The order of a small model's `config` list (savee's, and models.py's constructor arguments). */
+export const CONFIG_FIELDS = [
   'spec_channels',
   'segment_size',
   'inter_channels',
