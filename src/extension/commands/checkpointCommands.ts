@@ -64,7 +64,11 @@ async function saveAsVoice(ctx: Ctx, folder: FolderStore, name: string, write: (
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rvc-studio-ckpt-'));
   try {
     const out = path.join(scratch, `${name}.pth`);
-    await write(out);
+    // A merge of two full-size models reads and writes about 110 MB: say so while it runs.
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Writing the voice {0}…', name) },
+      () => write(out),
+    );
     const voice = await addVoice(folder.dir, out, { name });
     ctx.log.info(`wrote voice ${voice.name}: ${voice.model.file} (${voice.model.sha256})`);
     ctx.stores.fire(undefined);
