@@ -178,18 +178,18 @@ export async function vsixChecks({ root, outDir }) {
       await page.keyboard.press('F1');
       const box = page.locator('.quick-input-widget input').first();
       await box.waitFor({ timeout: 15_000 });
-      const missing = [];
-      for (const title of titles) {
+      const listed = async (title, timeout) => {
         await box.fill(`>RVC Studio: ${title}`);
         const row = page.locator('.quick-input-list .monaco-list-row', { hasText: `RVC Studio: ${title}` }).first();
-        if (
-          !(await row.waitFor({ timeout: 5_000 }).then(
-            () => true,
-            () => false,
-          ))
-        )
-          missing.push(title);
-      }
+        return row.waitFor({ timeout }).then(
+          () => true,
+          () => false,
+        );
+      };
+      // The palette may still be gathering its commands when it first opens (seen: the first title missing once
+      // under load): a title not listed within 5 s is asked again, once, with more time.
+      const missing = [];
+      for (const title of titles) if (!(await listed(title, 5_000)) && !(await listed(title, 20_000))) missing.push(title);
       await box.fill('>RVC Studio:');
       await page.waitForTimeout(300);
       await shot('palette');

@@ -10,6 +10,7 @@ import { CONVERTIBLE_KINDS } from '../panels/inferencePanels.ts';
 import { COMMAND_PREFIX, COMMANDS, type CommandName } from './commandIds.ts';
 import { trainingStateText } from '../views/trainingsView.ts';
 import { installCommands } from './installCommands.ts';
+import { checkpointCommands } from './checkpointCommands.ts';
 import { modelCommands } from './modelCommands.ts';
 import { asNode, asObject, folderFor, pickTraining } from './pickers.ts';
 import { taskCommands } from './taskCommands.ts';
@@ -134,6 +135,7 @@ export function createCommands(): Record<CommandName, CommandFactory> {
     ...taskCommands,
     ...installCommands,
     ...modelCommands,
+    ...checkpointCommands,
     ...voiceCommands,
     refresh,
     showLog,

@@ -6,6 +6,7 @@ import { COMMAND_PREFIX, COMMANDS } from '../../../src/extension/commands/comman
 import type { Task } from '../../../src/core/runner/taskSnapshot.ts';
 import type { Training } from '../../../src/core/store/trainings.ts';
 import type { CheckReport } from '../../../src/core/workspace/check.ts';
+import type { VoiceRecord } from '../../../src/core/models/voiceImport.ts';
 import { VoiceDropController } from '../../../src/extension/views/voiceDrop.ts';
 import { api, metric, prepared, rows, until } from './host.ts';
 
@@ -192,6 +193,42 @@ export function trustedTests(): void {
       assert.equal(deleted, true);
       await until('the Added voices group to go', async () => !(await rows(ctx.modelsView)).some((r) => r.label === 'Added voices'));
       assert.equal(fs.existsSync(dir), false);
+    });
+
+    it("RVC's checkpoint tab from the Models view: Extract Small Model…, Merge with Another Model… and Edit Model Info… each add a voice", async function () {
+      const { fixtureCopy } = prepared();
+      if (!fixtureCopy) this.skip();
+      const { ctx } = await api();
+      const alto = (await rows(ctx.modelsView)).find((r) => r.label === 'alto-demo')!;
+      const files = await rows(ctx.modelsView, alto.node);
+      const g20 = files.find((r) => r.label === 'G_20.pth')!;
+      const small = files.find((r) => r.label === 'alto-demo.pth')!;
+      assert.deepEqual([g20.contextValue, small.contextValue], ['artifact.checkpoint_g', 'artifact.weights']);
+      const smallFile = small.node.kind === 'artifact' ? small.node.artifact.path : '';
+      const smallBytes = fs.readFileSync(smallFile);
+      const run = (command: string, args: object): Thenable<VoiceRecord> =>
+        vscode.commands.executeCommand<VoiceRecord>(`${COMMAND_PREFIX}${command}`, args);
+      const extracted = await run('extractSmallModel', { ...g20.node, info: 'from G_20', name: 'alto-g20' });
+      assert.deepEqual([extracted.name, extracted.sampleRate, extracted.version, extracted.f0], ['alto-g20', 40000, 'v2', true]);
+      const merged = await run('mergeWithModel', {
+        ...small.node,
+        with: extracted.model.file,
+        alpha: 0.3,
+        info: 'blend',
+        name: 'alto-blend',
+      });
+      const edited = await run('editModelInfo', { ...small.node, info: 'renamed', name: 'alto-renamed' });
+      const group = await until('the Added voices group', async () => (await rows(ctx.modelsView)).find((r) => r.label === 'Added voices'));
+      const voices = await rows(ctx.modelsView, group.node);
+      assert.deepEqual(
+        voices.map((v) => v.label),
+        ['alto-blend', 'alto-g20', 'alto-renamed'],
+      );
+      for (const voice of voices) assert.match(voice.description, /^40k v2 · pitch · no index · /);
+      assert.ok(fs.readFileSync(smallFile).equals(smallBytes), 'the input model is untouched');
+      for (const voice of [merged, edited, extracted]) assert.ok(fs.existsSync(voice.model.file), voice.model.file);
+      for (const voice of voices) await vscode.commands.executeCommand(`${COMMAND_PREFIX}deleteVoice`, { ...voice.node, confirmed: true });
+      await until('the Added voices group to go', async () => !(await rows(ctx.modelsView)).some((r) => r.label === 'Added voices'));
     });
   });
 
