@@ -9,7 +9,7 @@ import { addVoice, listVoices, type VoiceRecord } from '../../core/models/voiceI
 import { UserError } from '../../core/util/errors.ts';
 import type { Ctx } from '../ctx.ts';
 import type { FolderStore } from '../folderStore.ts';
-import { asNode, asObject } from './pickers.ts';
+import { asNode } from './pickers.ts';
 
 /**
  * RVC's "ckpt processing" tab in the Models view: merge two voices, extract a small model from a
@@ -25,6 +25,13 @@ interface PickedModel {
   /** A name to build the new voice's name from. */
   stem: string;
 }
+
+/**
+ * What a caller (a test, another command) passes beside the row it names, e.g. `{ ...row, info, name }`,
+ * so no box is shown; asObject ignores a row's fields, which is why this reads the argument itself.
+ */
+const optionsOf = (arg: unknown): Record<string, unknown> =>
+  arg !== null && typeof arg === 'object' ? (arg as Record<string, unknown>) : {};
 
 const stemOf = (file: string): string => path.basename(file).replace(/\.pth$/i, '');
 
@@ -114,7 +121,7 @@ function mergeWithModel(ctx: Ctx) {
       ['weights', 'checkpoint_g', 'voice'],
       vscode.l10n.t('Pick a small model, G checkpoint or added voice in the Models view first.'),
     );
-    const args = asObject(arg);
+    const args = optionsOf(arg);
     const second = await pickSecondModel(first, args.with);
     if (!second) return undefined;
     const alphaText = await askText(typeof args.alpha === 'number' ? String(args.alpha) : args.alpha, {
@@ -136,7 +143,7 @@ function extractSmallModelCommand(ctx: Ctx) {
   return async (arg?: unknown): Promise<VoiceRecord | undefined> => {
     if (!ctx.requireTrust()) return undefined;
     const checkpoint = pickedModel(arg, ['checkpoint_g'], vscode.l10n.t('Pick a G checkpoint (G_*.pth) in the Models view first.'));
-    const args = asObject(arg);
+    const args = optionsOf(arg);
     const info = await askText(args.info, { title: vscode.l10n.t('Description of the small model (optional)') });
     if (info === undefined) return undefined;
     const name = await askVoiceName(checkpoint.folder, args.name, checkpoint.stem);
@@ -151,7 +158,7 @@ function editModelInfo(ctx: Ctx) {
   return async (arg?: unknown): Promise<VoiceRecord | undefined> => {
     if (!ctx.requireTrust()) return undefined;
     const model = pickedModel(arg, ['weights', 'voice'], vscode.l10n.t('Pick a small model or added voice in the Models view first.'));
-    const args = asObject(arg);
+    const args = optionsOf(arg);
     const info = await askText(args.info, { title: vscode.l10n.t('New description of {0}', model.stem) });
     if (info === undefined) return undefined;
     const name = await askVoiceName(model.folder, args.name, `${model.stem}-info`);
