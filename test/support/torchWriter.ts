@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { openZipArchive } from '../../src/core/models/zipArchive.ts';
 import { type PickleDict, type PickleValue, TorchStorage, TorchTensor } from '../../src/core/models/pickle.ts';
+import { STORAGE_NAMES } from '../../src/core/models/pickleWriter.ts';
 import { openTorchCheckpoint } from '../../src/core/models/torchCheckpoint.ts';
 
 /**
@@ -171,19 +172,6 @@ export function torchZip(pickle: Uint8Array, storages: Map<string, Uint8Array> =
 }
 
 // ---- torchSave: a PickleValue tree as torch.save pickles it ----
-
-const STORAGE_NAMES: Record<string, string> = {
-  float16: 'HalfStorage',
-  float32: 'FloatStorage',
-  bfloat16: 'BFloat16Storage',
-  float64: 'DoubleStorage',
-  int64: 'LongStorage',
-  int32: 'IntStorage',
-  int16: 'ShortStorage',
-  int8: 'CharStorage',
-  uint8: 'ByteStorage',
-  bool: 'BoolStorage',
-};
 
 export function pickleTree(root: PickleValue): Buffer {
   return bytes(OP.PROTO, 2, value(root), OP.STOP);

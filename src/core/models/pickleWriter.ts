@@ -76,7 +76,8 @@ export const ITEM_BYTES: Readonly<Record<TorchDtype, number>> = {
   bool: 1,
 };
 
-const STORAGE_NAMES: Readonly<Record<TorchDtype, string>> = {
+/** torch's storage class for each dtype, as torch.save names it in the pickle. */
+export const STORAGE_NAMES: Readonly<Record<TorchDtype, string>> = {
   float16: 'HalfStorage',
   float32: 'FloatStorage',
   bfloat16: 'BFloat16Storage',
